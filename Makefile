@@ -1,0 +1,43 @@
+# Entry point of the workbench. `make help` lists the targets.
+PYTHON  ?= python3.11
+VENV    := .venv
+BIN     := $(VENV)/bin
+KERNEL  := community-workbench
+DATA    ?= data/processed/default
+STAMP   := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help venv data reports test lab validate clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Community workbench"
+	touch $(STAMP)
+
+venv: $(STAMP) ## Build .venv from pyproject.toml + constraints.txt and register its Jupyter kernel
+
+$(DATA)/groups.csv: $(STAMP) tests/data/good/groups.csv
+	$(BIN)/python -m helpers copy-dataset tests/data/good $(DATA)
+
+data: $(DATA)/groups.csv ## Build the default dataset under data/processed/default
+
+reports: data ## Run every notebook on the default dataset; HTML under reports/
+	$(BIN)/python -m helpers.report --data $(DATA) --kernel $(KERNEL)
+
+validate: $(STAMP) ## Validate a dataset directory: make validate DATA=path
+	$(BIN)/python -m helpers validate $(DATA)
+
+test: $(STAMP) ## Run the test suite
+	$(BIN)/python -m pytest -q
+
+lab: $(STAMP) ## Start JupyterLab on localhost (token auth on)
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=notebooks
+
+clean: ## Remove the venv, generated data and reports
+	rm -rf $(VENV) data/processed/* reports/*/ reports/index.html

@@ -1,0 +1,44 @@
+"""Command line: ``python -m helpers validate DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from helpers import metrics
+from helpers.engine import Tables, connect, validate_dataset
+
+
+def validate(data_dir: str) -> int:
+    """Validate a dataset directory, print what it holds and what is wrong; 0 if usable."""
+    con = connect()
+    report, tables = validate_dataset(data_dir, con)
+    if not report.ok:
+        print(f"INVALID: {data_dir} breaks the data contract ({len(report.errors)} errors)\n", file=sys.stderr)
+        print(report.format(), file=sys.stderr)
+        return 1
+    summary = metrics.dataset_summary(Tables(**tables))
+    print(f"OK: {data_dir} meets the data contract")
+    for name, n in report.rows.items():
+        print(f"  {name:<12} {n:>12,} rows")
+    print(f"  span         {summary['first_event']:%Y-%m-%d} .. {summary['last_event']:%Y-%m-%d} (UTC)")
+    print(f"  groups {summary['groups']:,}  members {summary['members']:,}  messages {summary['messages']:,}")
+    if report.warnings:
+        print(f"\n{len(report.warnings)} warnings:")
+        for finding in report.warnings:
+            print(finding.format())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the command."""
+    parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("validate", help="check a dataset directory against the data contract")
+    check.add_argument("data_dir")
+    args = parser.parse_args(argv)
+    return validate(args.data_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

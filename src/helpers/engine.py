@@ -1,0 +1,101 @@
+"""Opening a dataset: validate it, then expose its tables as Ibis tables where the data lives.
+
+The embedded default is an in-memory DuckDB that reads the Parquet files in place
+(CSV files are loaded into DuckDB once, never into pandas). ``connect`` takes any Ibis
+backend URL, so the same metric expressions run on Spark or another engine when
+tables are registered there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+
+from helpers.schema import TABLES
+from helpers.sources import find_sources
+from helpers.validation import ContractError, ValidationReport, check_files, check_relations, check_rows
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The contract tables as Ibis tables (assignments is None when the dataset has none)."""
+
+    groups: ibis.Table
+    memberships: ibis.Table
+    messages: ibis.Table
+    assignments: ibis.Table | None = None
+
+
+@dataclass
+class Dataset:
+    """A validated dataset: its Ibis tables, the validation report and a content fingerprint."""
+
+    con: ibis.BaseBackend
+    tables: Tables
+    report: ValidationReport
+    data_dir: Path
+    fingerprint: str
+
+
+def connect(url: str | None = None) -> ibis.BaseBackend:
+    """An Ibis connection: embedded in-memory DuckDB by default, else any Ibis backend URL."""
+    if url and not url.startswith("duckdb"):
+        return ibis.connect(url)
+    con = ibis.connect(url) if url else ibis.duckdb.connect()
+    spill = Path(tempfile.gettempdir()) / "helpers-duckdb"
+    con.raw_sql("SET TimeZone = 'UTC'")
+    con.raw_sql(f"SET temp_directory = '{spill}'")
+    return con
+
+
+def validate_dataset(data_dir: str | Path,
+                     con: ibis.BaseBackend | None = None) -> tuple[ValidationReport, dict[str, ibis.Table]]:
+    """Validate every table of ``data_dir``; returns the report and the checked Ibis tables by name."""
+    con = con or connect()
+    data_dir = Path(data_dir)
+    report = ValidationReport(str(data_dir))
+    sources, problems = find_sources(data_dir)
+    typed = check_files(con.con, sources, problems, report)
+    if not report.ok:
+        return report, {}
+    check_rows(con.con, sources, typed, report)
+    if not report.ok:
+        return report, {}
+    tables = {}
+    for name, sql in typed.items():
+        kind = "TABLE" if sources[name].format == "csv" else "VIEW"
+        con.raw_sql(f'CREATE OR REPLACE TEMP {kind} "_checked_{name}" AS {sql}')
+        tables[name] = con.table(f"_checked_{name}")
+    check_relations(tables, sources, report)
+    return report, tables
+
+
+def open_dataset(data_dir: str | Path, engine_url: str | None = None) -> Dataset:
+    """Validate ``data_dir`` and open its tables; raises ContractError if any rule is broken."""
+    con = connect(engine_url)
+    report, checked = validate_dataset(data_dir, con)
+    if not report.ok:
+        raise ContractError(report)
+    tables = {}
+    for name, t in checked.items():
+        con.raw_sql(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * EXCLUDE (_file, _row) FROM '
+                    f'"_checked_{name}"')
+        tables[name] = con.table(name).select(*TABLES[name].column_names)
+    return Dataset(con=con, tables=Tables(**tables), report=report, data_dir=Path(data_dir),
+                   fingerprint=dataset_fingerprint(data_dir))
+
+
+def dataset_fingerprint(data_dir: str | Path) -> str:
+    """A short SHA-256 over the names and bytes of the dataset's table files."""
+    digest = hashlib.sha256()
+    data_dir = Path(data_dir)
+    files = sorted(p for p in data_dir.rglob("*") if p.is_file() and p.suffix in (".parquet", ".csv"))
+    for path in files:
+        digest.update(str(path.relative_to(data_dir)).encode())
+        with path.open("rb") as fh:
+            digest.update(hashlib.file_digest(fh, "sha256").digest())
+    return digest.hexdigest()[:16]
