@@ -163,9 +163,9 @@ def check_rows(con: duckdb.DuckDBPyConnection, sources: dict[str, Source], typed
         _check_time_zones(con, table, label, sql, report)
         schema = pandera_schema(table)
         found: dict[tuple[str | None, str], Finding] = {}
-        reader = con.execute(f"SELECT * FROM ({sql})").fetch_record_batch(CHUNK_ROWS)
+        reader = con.execute(f"SELECT * FROM ({sql})").to_arrow_reader(CHUNK_ROWS)
         for batch in reader:
-            chunk = batch.to_pandas().set_index("_row", drop=False)
+            chunk = batch.to_pandas().set_index("_row", drop=False).rename_axis(None)
             _check_readable(table, label, chunk, found)
             try:
                 schema.validate(chunk, lazy=True)
@@ -210,7 +210,8 @@ def _check_readable(table: Table, label: str, chunk: pd.DataFrame,
         if len(bad):
             rule = f"cannot be read as {col.dtype}" + (
                 " (expected ISO 8601, e.g. 2025-01-07T12:31:00Z)" if col.dtype == "timestamp" else "")
-            rows = bad[["_row", "_file", raw]].rename(columns={raw: col.name})
+            keys = [k for k in table.key if k != col.name and f"{k}{RAW_SUFFIX}" not in chunk.columns]
+            rows = bad[["_row", "_file", *keys, raw]].rename(columns={raw: col.name})
             _add(found, "error", label, col.name, rule, rows)
 
 
@@ -218,25 +219,29 @@ def _collect(table: Table, label: str, chunk: pd.DataFrame, failures: pd.DataFra
              found: dict[tuple[str | None, str], Finding]) -> None:
     """Turn pandera's failure cases into findings with rows from the chunk."""
     rules = {rule.name: rule for rule in table.row_rules}
-    for (context, column, check), cases in failures.groupby(["schema_context", "column", "check"], dropna=False):
-        index = pd.Index(cases["index"].dropna().unique())
-        if context == "DataFrameSchema" and check in rules:
-            rule, column_name, shown = rules[check], None, list(rules[check].columns)
-            rule_text = f"break the rule {rule.name}"
+    is_row_rule = (failures["schema_context"] == "DataFrameSchema") & failures["check"].isin(list(rules))
+    for check, cases in failures[is_row_rule].groupby("check"):
+        shown = list(rules[check].columns)
+        _add_rows(found, table, label, None, f"break the rule {check}", chunk, cases, shown)
+    for (column, check), cases in failures[~is_row_rule].groupby(["column", "check"]):
+        rows = cases
+        if check == "not_nullable":
+            raw = f"{column}{RAW_SUFFIX}"
+            if raw in chunk.columns:  # values present but unreadable were reported already
+                rows = cases[chunk.loc[cases["index"], raw].isna().to_numpy()]
+            rule = "are empty (rule: required)"
         else:
-            column_name, shown = column, [column]
-            if check == "not_nullable":
-                raw = f"{column}{RAW_SUFFIX}"
-                if raw in chunk.columns:  # unreadable values were reported already
-                    index = index[chunk.loc[index, raw].isna().to_numpy()] if len(index) else index
-                rule_text = "are empty (rule: required)"
-            else:
-                rule_text = f"break the rule {column} {check}"
-        if not len(index):
-            continue
+            rule = f"break the rule {column} {check}"
+        _add_rows(found, table, label, column, rule, chunk, rows, [column])
+
+
+def _add_rows(found: dict[tuple[str | None, str], Finding], table: Table, label: str, column: str | None,
+              rule: str, chunk: pd.DataFrame, cases: pd.DataFrame, shown: list[str]) -> None:
+    """Add the chunk rows named by pandera's failure cases, with key and rule columns."""
+    index = pd.Index(cases["index"].dropna().unique())
+    if len(index):
         columns = ["_row", "_file"] + [c for c in table.key if c not in shown] + shown
-        rows = chunk.loc[index, list(dict.fromkeys(columns))]
-        _add(found, "error", label, column_name, rule_text, rows)
+        _add(found, "error", label, column, rule, chunk.loc[index, list(dict.fromkeys(columns))])
 
 
 def _add(found: dict[tuple[str | None, str], Finding], level: str, label: str, column: str | None,

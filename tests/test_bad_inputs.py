@@ -1,0 +1,61 @@
+"""Every file in the bad-input corpus gets the documented error or warning, naming file, column and rows."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from helpers.__main__ import main
+from helpers.engine import validate_dataset
+from conftest import BAD, overlay_case
+
+CASES = sorted(p.name for p in BAD.iterdir() if p.is_dir())
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Size and modification time of every file below ``folder``."""
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in folder.rglob("*") if p.is_file()}
+
+
+def test_corpus_is_large_enough():
+    assert len(CASES) >= 15
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_gives_the_documented_finding(case: str, tmp_path: Path):
+    data_dir = tmp_path / "data"
+    expect = overlay_case(BAD / case, data_dir)
+    report, _ = validate_dataset(data_dir)
+
+    matches = [f for f in report.findings
+               if f.level == expect["level"] and f.file == expect["file"]
+               and ("column" not in expect or f.column == expect["column"])
+               and all(s in f.format() for s in expect["says"])]
+    assert matches, f"expected {expect} but found:\n{report.format()}"
+    finding = matches[0]
+    if "rows" in expect:
+        assert [e["_row"] for e in finding.examples] == expect["rows"]
+        assert finding.n_rows == len(expect["rows"])
+    assert report.ok is (expect["level"] == "warning")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_cli_exit_code_and_nothing_written(case: str, tmp_path: Path, capsys, monkeypatch):
+    data_dir = tmp_path / "data"
+    expect = overlay_case(BAD / case, data_dir)
+    monkeypatch.chdir(tmp_path)
+    before = snapshot(tmp_path)
+
+    code = main(["validate", str(data_dir)])
+
+    out, err = capsys.readouterr()
+    assert snapshot(tmp_path) == before
+    if expect["level"] == "error":
+        assert code == 1
+        assert expect["file"] in err and "INVALID" in err
+    else:
+        assert code == 0
+        assert expect["file"] in out and "warnings" in out
