@@ -165,7 +165,7 @@ def check_rows(con: duckdb.DuckDBPyConnection, sources: dict[str, Source], typed
         found: dict[tuple[str | None, str], Finding] = {}
         reader = con.execute(f"SELECT * FROM ({sql})").to_arrow_reader(CHUNK_ROWS)
         for batch in reader:
-            chunk = batch.to_pandas().set_index("_row", drop=False).rename_axis(None)
+            chunk = batch.to_pandas()  # positional index: _row repeats across part files
             _check_readable(table, label, chunk, found)
             try:
                 schema.validate(chunk, lazy=True)
@@ -251,7 +251,7 @@ def _add(found: dict[tuple[str | None, str], Finding], level: str, label: str, c
     finding.n_rows += len(rows)
     room = MAX_EXAMPLES - len(finding.examples)
     if room > 0:
-        finding.examples.extend(rows.sort_values("_row").head(room).to_dict("records"))
+        finding.examples.extend(rows.sort_values(["_file", "_row"]).head(room).to_dict("records"))
 
 
 # ---------------------------------------------------------------- pass 3: relations

@@ -1,0 +1,111 @@
+"""Opening datasets: CSV and Parquet give the same tables, typed to the contract, computed in DuckDB."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from helpers import ContractError, open_dataset
+from helpers.engine import dataset_fingerprint, validate_dataset
+from conftest import BAD, GOOD, overlay_case
+
+
+def write_parquet(src: Path, dest: Path, *, parts: int = 1, naive: bool = False) -> Path:
+    """Convert the CSV fixture to Parquet (one file per table, or a folder of parts)."""
+    dest.mkdir()
+    for csv in src.glob("*.csv"):
+        frame = pd.read_csv(csv)
+        for col in [c for c in frame.columns if c.endswith("_at")]:
+            frame[col] = pd.to_datetime(frame[col], utc=True)
+            if naive:
+                frame[col] = frame[col].dt.tz_localize(None)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if parts == 1:
+            pq.write_table(table, dest / f"{csv.stem}.parquet")
+        else:
+            (dest / csv.stem).mkdir()
+            size = -(-len(frame) // parts)
+            for i in range(parts):
+                pq.write_table(table.slice(i * size, size), dest / csv.stem / f"part-{i}.parquet")
+    return dest
+
+
+def test_contract_types(good_copy: Path):
+    ds = open_dataset(good_copy)
+    schema = ds.tables.memberships.schema()
+    assert schema["joined_at"].is_timestamp() and schema["joined_at"].timezone == "UTC"
+    assert schema["role"].is_string()
+    assert ds.tables.groups.schema()["target_size"].is_integer()
+    assert ds.tables.messages.columns == ("message_id", "group_id", "member_id", "sent_at", "kind", "text_length")
+
+
+def test_parquet_file_and_parts_match_csv(tmp_path: Path):
+    csv = open_dataset(GOOD)
+    for parts in (1, 3):
+        pq_ds = open_dataset(write_parquet(GOOD, tmp_path / f"pq{parts}", parts=parts))
+        for name in ("groups", "memberships", "messages", "assignments"):
+            a = getattr(csv.tables, name).to_pandas()
+            b = getattr(pq_ds.tables, name).to_pandas()
+            key = list(a.columns[:3])
+            pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
+                                          b.sort_values(key).reset_index(drop=True), check_dtype=False)
+
+
+def test_parquet_is_read_in_place_not_copied(tmp_path: Path):
+    ds = open_dataset(write_parquet(GOOD, tmp_path / "pq"))
+    plan = ds.con.raw_sql("SELECT sql FROM duckdb_views() WHERE view_name = '_checked_messages'").fetchone()[0]
+    assert "read_parquet" in plan
+
+
+def test_naive_parquet_timestamps_read_as_utc_with_warning(tmp_path: Path):
+    ds = open_dataset(write_parquet(GOOD, tmp_path / "naive", naive=True))
+    warned = {(f.file, f.column) for f in ds.report.warnings}
+    assert ("messages.parquet", "sent_at") in warned
+    first = ds.tables.messages.sent_at.min().execute()
+    assert first == pd.Timestamp(pd.read_csv(GOOD / "messages.csv")["sent_at"].min())
+
+
+def test_parquet_row_numbers_in_findings(tmp_path: Path):
+    data = write_parquet(GOOD, tmp_path / "pq", parts=2)
+    part = data / "memberships" / "part-1.parquet"
+    frame = pq.read_table(part).to_pandas()
+    frame.loc[4, "role"] = "boss"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), part)
+    report, _ = validate_dataset(data)
+    (finding,) = report.errors
+    assert finding.file == "memberships/" and finding.column == "role"
+    assert finding.examples[0]["_file"] == "part-1.parquet" and finding.examples[0]["_row"] == 5
+
+
+def test_open_raises_contract_error_with_report(tmp_path: Path):
+    overlay_case(BAD / "unknown_role", tmp_path / "d")
+    with pytest.raises(ContractError) as err:
+        open_dataset(tmp_path / "d")
+    assert "memberships.csv: column 'role'" in str(err.value)
+    assert err.value.report.errors[0].n_rows == 1
+
+
+def test_raw_inputs_not_modified(good_copy: Path):
+    before = {p.name: p.read_bytes() for p in good_copy.iterdir()}
+    open_dataset(good_copy)
+    assert {p.name: p.read_bytes() for p in good_copy.iterdir()} == before
+
+
+def test_fingerprint_changes_with_content(good_copy: Path):
+    first = dataset_fingerprint(good_copy)
+    assert first == dataset_fingerprint(good_copy)
+    with (good_copy / "messages.csv").open("a") as fh:
+        fh.write("msg_99999,g_001,m_001_05,2025-03-01T00:00:00Z,chat,3\n")
+    assert dataset_fingerprint(good_copy) != first
+
+
+def test_metrics_are_ibis_expressions_on_duckdb(good_copy: Path):
+    ds = open_dataset(good_copy)
+    assert isinstance(ds.tables.messages, ibis.Table)
+    assert ds.con.name == "duckdb"
