@@ -3,7 +3,8 @@ PYTHON  ?= python3.11
 VENV    := .venv
 BIN     := $(VENV)/bin
 KERNEL  := community-workbench
-DATA    ?= data/processed/default
+DEFAULT := data/processed/default
+DATA    ?= $(DEFAULT)
 STAMP   := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
@@ -22,12 +23,17 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP) ## Build .venv from pyproject.toml + constraints.txt and register its Jupyter kernel
 
-$(DATA)/groups.csv: $(STAMP) tests/data/good/groups.csv
-	$(BIN)/python -m helpers copy-dataset tests/data/good $(DATA)
+# Until the synthetic generator lands, the default dataset is the small test fixture.
+# Built beside its final place, validated, then moved in: never left half-written.
+$(DEFAULT)/.complete: $(STAMP) $(wildcard tests/data/good/*.csv)
+	rm -rf $(DEFAULT).tmp && mkdir -p $(dir $(DEFAULT))
+	cp -r tests/data/good $(DEFAULT).tmp
+	$(BIN)/python -m helpers validate $(DEFAULT).tmp > /dev/null
+	rm -rf $(DEFAULT) && mv $(DEFAULT).tmp $(DEFAULT) && touch $@
 
-data: $(DATA)/groups.csv ## Build the default dataset under data/processed/default
+data: $(DEFAULT)/.complete ## Build the default dataset under data/processed/default
 
-reports: data ## Run every notebook on the default dataset; HTML under reports/
+reports: $(STAMP) $(if $(filter $(DEFAULT),$(DATA)),$(DEFAULT)/.complete) ## Run every notebook on DATA (default dataset); HTML under reports/
 	$(BIN)/python -m helpers.report --data $(DATA) --kernel $(KERNEL)
 
 validate: $(STAMP) ## Validate a dataset directory: make validate DATA=path

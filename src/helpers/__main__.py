@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers validate DIR``."""
+"""Command line: ``python -m helpers validate DIR`` and ``python -m helpers contract``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 
 from helpers import metrics
 from helpers.engine import Tables, connect, validate_dataset
+from helpers.schema import markdown_table_docs
 
 
 def validate(data_dir: str) -> int:
@@ -36,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("validate", help="check a dataset directory against the data contract")
     check.add_argument("data_dir")
+    commands.add_parser("contract", help="print the data contract's tables as Markdown (for data/README.md)")
     args = parser.parse_args(argv)
+    if args.command == "contract":
+        print(markdown_table_docs(), end="")
+        return 0
     return validate(args.data_dir)
 
 

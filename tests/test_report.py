@@ -1,0 +1,69 @@
+"""Batch reports: HTML without code that opens offline, provenance, and atomic replacement."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers.report import run_notebook
+from conftest import GOOD
+
+ROOT = Path(__file__).resolve().parents[1]
+KERNEL = "community-workbench"
+
+
+@pytest.fixture(scope="module")
+def overview(tmp_path_factory) -> Path:
+    """The overview report built from the good fixture."""
+    out = tmp_path_factory.mktemp("reports")
+    data = shutil.copytree(GOOD, out.parent / "data_for_report")
+    result = run_notebook(ROOT / "notebooks" / "00_data_overview.ipynb", out, {"data_dir": str(data)}, KERNEL)
+    assert result.ok, result.error
+    return result.html
+
+
+def test_html_has_findings_figures_and_no_code(overview: Path):
+    html = overview.read_text()
+    assert "Findings" in html and "6 groups" in html and "3,188 messages" in html
+    assert html.count("data:image/png;base64") >= 3
+    assert "open_dataset(" not in html and "import " not in html
+
+
+def test_html_opens_offline(overview: Path):
+    html = overview.read_text()
+    fetched = re.findall(r"""(?:src|href)\s*=\s*["'](https?:)?//""", html)
+    assert fetched == []
+    assert "@import url(http" not in html
+
+
+def test_html_carries_provenance_without_home_paths(overview: Path):
+    html = overview.read_text()
+    assert "Data fingerprint" in html and "Code version" in html
+    assert "data_for_report" in html and str(overview.parents[2]) not in html
+
+
+def _notebook(path: Path, body: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("data_dir = ''")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_failed_run_keeps_previous_report(tmp_path: Path):
+    out = tmp_path / "reports"
+    notebook = _notebook(tmp_path / "study.ipynb", "print('first version')")
+    assert run_notebook(notebook, out, {"data_dir": "x"}, KERNEL).ok
+    before = (out / "study" / "study.html").read_text()
+
+    _notebook(notebook, "raise ValueError('broken on purpose')")
+    result = run_notebook(notebook, out, {"data_dir": "x"}, KERNEL)
+
+    assert not result.ok and "broken on purpose" in result.error
+    assert (out / "study" / "study.html").read_text() == before
+    assert sorted(p.name for p in out.iterdir()) == ["study"]  # no half-written folders left
