@@ -43,7 +43,7 @@ test: $(STAMP) ## Run the test suite
 	$(BIN)/python -m pytest -q
 
 lab: $(STAMP) ## Start JupyterLab on localhost (token auth on)
-	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=notebooks
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean: ## Remove the venv, generated data and reports
 	rm -rf $(VENV) data/processed/* reports/*/ reports/index.html
