@@ -189,10 +189,10 @@ def pandera_schema(table: Table) -> pa.DataFrameSchema:
         checks = []
         if col.vocabulary is not None:
             vocab = list(col.vocabulary)
-            checks.append(pa.Check(lambda s, v=vocab: s.isin(v), name=f"one of {', '.join(vocab)}",
+            checks.append(pa.Check(lambda s, v=vocab: s.isin(v), name=f"is one of {', '.join(vocab)}",
                                    ignore_na=True))
         if col.min_value is not None:
-            checks.append(pa.Check(lambda s, m=col.min_value: s >= m, name=f">= {col.min_value}",
+            checks.append(pa.Check(lambda s, m=col.min_value: s >= m, name=f"is >= {col.min_value}",
                                    ignore_na=True))
         columns[col.name] = pa.Column(None, checks=checks, nullable=col.nullable, required=True)
     row_checks = [pa.Check(rule.holds, name=rule.name) for rule in table.row_rules]

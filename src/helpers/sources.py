@@ -134,7 +134,11 @@ def typed_sql(source: Source, columns: dict[str, str]) -> str:
             select.append(f"CAST({quoted} AS VARCHAR) AS {quoted}")
         else:
             text = f"NULLIF(TRIM(CAST({quoted} AS VARCHAR)), '')"
-            select.append(f"TRY_CAST({text} AS {target}) AS {quoted}")
+            if target == "BIGINT":  # whole numbers only: DuckDB alone would round '40.5' to 41
+                number = f"TRY_CAST({text} AS DOUBLE)"
+                select.append(f"CASE WHEN {number} = trunc({number}) THEN CAST({number} AS BIGINT) END AS {quoted}")
+            else:
+                select.append(f"TRY_CAST({text} AS {target}) AS {quoted}")
             select.append(f'{text} AS "{col.name}{RAW_SUFFIX}"')
     select += ["_file", "_row"]
     return f"SELECT {', '.join(select)} FROM ({raw_sql(source)})"

@@ -27,6 +27,9 @@ from helpers.sources import AWARE_TIMESTAMP, RAW_SUFFIX, Source, SourceError, fi
 
 MAX_EXAMPLES = 5
 CHUNK_ROWS = 1_000_000
+SINGULAR = {"are": "is", "break": "breaks", "repeat": "repeats", "overlap": "overlaps", "join": "joins",
+            "were": "was", "mix": "mixes", "name": "names"}
+"""Rules are phrased for several rows; these verbs change when exactly one row breaks a rule."""
 
 
 @dataclass
@@ -43,8 +46,12 @@ class Finding:
     def format(self) -> str:
         """The finding as the lines a person reads."""
         where = f"{self.file}: column '{self.column}'" if self.column else self.file
+        rule = self.rule
+        if self.n_rows == 1:  # "1 row breaks", not "1 row break"
+            verb, _, rest = rule.partition(" ")
+            rule = f"{SINGULAR.get(verb, verb)} {rest}"
         count = f"{self.n_rows} row{'s' if self.n_rows != 1 else ''} " if self.n_rows else ""
-        lines = [f"{where}: {count}{self.rule}".rstrip()]
+        lines = [f"{where}: {count}{rule}".rstrip()]
         for example in self.examples:
             row = example.get("_row")
             place = f"row {row}" if row is not None else ""
@@ -222,7 +229,7 @@ def _collect(table: Table, label: str, chunk: pd.DataFrame, failures: pd.DataFra
     is_row_rule = (failures["schema_context"] == "DataFrameSchema") & failures["check"].isin(list(rules))
     for check, cases in failures[is_row_rule].groupby("check"):
         shown = list(rules[check].columns)
-        _add_rows(found, table, label, None, f"break the rule {check}", chunk, cases, shown)
+        _add_rows(found, table, label, None, f"break the rule: {check}", chunk, cases, shown)
     for (column, check), cases in failures[~is_row_rule].groupby(["column", "check"]):
         rows = cases
         if check == "not_nullable":
@@ -231,7 +238,7 @@ def _collect(table: Table, label: str, chunk: pd.DataFrame, failures: pd.DataFra
                 rows = cases[chunk.loc[cases["index"], raw].isna().to_numpy()]
             rule = "are empty (rule: required)"
         else:
-            rule = f"break the rule {column} {check}"
+            rule = f"break the rule: {column} {check}"
         _add_rows(found, table, label, column, rule, chunk, rows, [column])
 
 
