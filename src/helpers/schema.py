@@ -211,5 +211,7 @@ def markdown_table_docs() -> str:
             vocab = f" Values: {', '.join(col.vocabulary)}." if col.vocabulary else ""
             parts.append(f"| `{col.name}` | {col.dtype} | {'yes' if col.nullable else 'no'} | "
                          f"{col.description}{vocab} | `{col.example}` |")
-        parts.append("")
+        header = ",".join(table.column_names)
+        example = ",".join(str(c.example) for c in table.columns)
+        parts.append(f"\nExample row (CSV):\n\n```\n{header}\n{example}\n```\n")
     return "\n".join(parts)
