@@ -23,15 +23,17 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP) ## Build .venv from pyproject.toml + constraints.txt and register its Jupyter kernel
 
-# Until the synthetic generator lands, the default dataset is the small test fixture.
-# Built beside its final place, validated, then moved in: never left half-written.
-$(DEFAULT)/.complete: $(STAMP) $(wildcard tests/data/good/*.csv)
-	rm -rf $(DEFAULT).tmp && mkdir -p $(dir $(DEFAULT))
-	cp -r tests/data/good $(DEFAULT).tmp
-	$(BIN)/python -m helpers validate $(DEFAULT).tmp > /dev/null
-	rm -rf $(DEFAULT) && mv $(DEFAULT).tmp $(DEFAULT) && touch $@
+# The default dataset: 800 synthetic groups over 12 months with planted effects (truth.json).
+# The generator writes beside the target and moves it in when complete; then it is validated.
+GROUPS ?= 800
+SEED   ?= 1
+MONTHS ?= 12
+$(DEFAULT)/.complete: $(STAMP) $(wildcard src/helpers/synth/*.py)
+	$(BIN)/python -m helpers.synth --out $(DEFAULT) --groups $(GROUPS) --seed $(SEED) --months $(MONTHS)
+	$(BIN)/python -m helpers validate $(DEFAULT) > /dev/null
+	touch $@
 
-data: $(DEFAULT)/.complete ## Build the default dataset under data/processed/default
+data: $(DEFAULT)/.complete ## Generate the default synthetic dataset (+ truth.json) under data/processed/default
 
 reports: $(STAMP) $(if $(filter $(DEFAULT),$(DATA)),$(DEFAULT)/.complete) ## Run every notebook on DATA (default dataset); HTML under reports/
 	$(BIN)/python -m helpers.report --data $(DATA) --kernel $(KERNEL)

@@ -1,0 +1,188 @@
+"""Generate a whole dataset: plan groups, simulate them batch by batch, write Parquet and truth.json.
+
+Batches hold a fixed number of groups and each has its own random streams, seeded by
+(seed, batch), so a dataset is identical however it is run and memory stays flat as
+the number of groups grows. The dataset is written to a temporary folder beside
+``out`` and moved into place only when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from helpers.schema import MESSAGE_KINDS
+from helpers.synth import groups as grp
+from helpers.synth import messages as msg
+from helpers.synth.simulate import ROLE_CODES, Run, arm_codes, draw_cohort, draw_weeks, simulate
+from helpers.synth.truth import Accumulator, build_truth
+from helpers.synth.world import ARMS, WORLDS
+
+BATCH_GROUPS = 250
+"""Groups simulated together; fixed, so output never depends on how the run is sliced."""
+MEMBER_ID_SALT = 1_000_003
+UTC = pa.timestamp("us", tz="UTC")
+
+
+def _stream(seed: int, *path: int) -> np.random.Generator:
+    """An independent random stream for one purpose (and batch) of a seeded run."""
+    return np.random.default_rng([seed, *path])
+
+
+def member_ids(first: int, n: int, seed: int) -> pa.Array:
+    """Pseudonymous member ids ``m_`` + 10 digits: a seeded bijection of the running member number."""
+    number = (np.arange(first, first + n, dtype=np.int64) * 2_654_435_761 + seed * MEMBER_ID_SALT) % 10**10
+    return pc.binary_join_element_wise("m_", pc.utf8_lpad(pa.array(number).cast(pa.string()), 10, "0"), "")
+
+
+def _times(start: pd.Timestamp, days: np.ndarray) -> pa.Array:
+    return pa.array(grp.day_to_time(start, days), type=pa.int64()).cast(UTC)
+
+
+def _combine(runs: dict[str, Run], arm_code: np.ndarray, group: np.ndarray) -> Run:
+    """The batch as written: each group's stays and counts from the run under its own arm."""
+    pick = [runs[a] for a in ARMS]
+    exit_day = np.choose(arm_code[group], [r.exit_day for r in pick])
+    return Run(
+        exit_day=exit_day,
+        reached_day=np.choose(arm_code, [r.reached_day for r in pick]),
+        message_member=np.concatenate([r.message_member for r in pick]),
+        message_day=np.concatenate([r.message_day for r in pick]),
+        message_count=np.concatenate([r.message_count for r in pick]),
+        expected_messages=np.choose(arm_code[:, None], [r.expected_messages for r in pick]),
+        post_member_days=np.choose(arm_code[:, None], [r.post_member_days for r in pick]),
+        post_messages=np.choose(arm_code[:, None], [r.post_messages for r in pick]),
+    )
+
+
+def generate(out: str | Path, n_groups: int = 800, seed: int = 1, months: int = 12, world_name: str = "planted",
+             progress: bool = True) -> dict:
+    """Write a contract-valid dataset with ``truth.json`` to ``out``; returns the truth document."""
+    world = WORLDS[world_name]()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    start, total_days = grp.calendar(months)
+    plan = grp.plan_groups(world, n_groups, months, _stream(seed, 0))
+    plan = grp.assign_arms(plan, world, months, _stream(seed, 1))
+    n_weeks = int(total_days // 7) + 2
+    acc = Accumulator(n_groups)
+    realised = {"memberships": 0, "messages": 0, "kocs": 0, "groups_reaching_target": 0}
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        (tmp / "memberships").mkdir()
+        (tmp / "messages").mkdir()
+        pq.write_table(pa.Table.from_pandas(grp.groups_table(plan, start), preserve_index=False),
+                       tmp / "groups.parquet")
+        pq.write_table(pa.Table.from_pandas(grp.assignments_table(plan, start), preserve_index=False),
+                       tmp / "assignments.parquet")
+        first_member = first_message = 0
+        batches = range(0, n_groups, BATCH_GROUPS)
+        for number, first in enumerate(tqdm(batches, desc="groups", unit="batch", disable=not progress)):
+            batch = plan.iloc[first:first + BATCH_GROUPS].reset_index(drop=True)
+            dynamics = _stream(seed, 2, number)
+            cohort = draw_cohort(batch, world, total_days, dynamics)
+            weeks = draw_weeks(batch, world, n_weeks, dynamics)
+            arms = batch["arm"].to_numpy(dtype=str)
+            code = arm_codes(arms)
+            runs = {}
+            for a, arm in enumerate(ARMS):
+                runs[arm] = simulate(batch, cohort, weeks, world, total_days, np.full(len(batch), arm),
+                                     emit=code == a, rng=_stream(seed, 3, number, a))
+                acc.add_arm_run(arm, first, batch, cohort, runs[arm], world, total_days)
+            actual = _combine(runs, code, cohort.group)
+            without = (simulate(batch, cohort, weeks, world, total_days, arms, emit=np.zeros(len(batch), bool),
+                                rng=_stream(seed, 4, number), early_effect=False)
+                       if world.early_exit_hr != 1 else actual)
+            acc.add_actual(batch, cohort, actual, without, world, total_days)
+
+            members = _memberships(batch, cohort, actual, start, total_days, first_member, seed)
+            pq.write_table(members, tmp / "memberships" / f"part-{number:05d}.parquet")
+            texts = _messages(batch, world, cohort, actual, weeks, code, total_days, start,
+                              first_member, first_message, seed, _stream(seed, 5, number))
+            pq.write_table(texts, tmp / "messages" / f"part-{number:05d}.parquet", row_group_size=1_000_000)
+            first_member += len(cohort.group)
+            first_message += texts.num_rows
+            realised["memberships"] += members.num_rows
+            realised["messages"] += texts.num_rows
+            realised["kocs"] += int(cohort.koc.sum())
+            joins = np.bincount(cohort.group[cohort.role == 3], minlength=len(batch))
+            realised["groups_reaching_target"] += int((joins >= batch["target_size"].to_numpy()).sum())
+
+        truth = build_truth(world, seed, n_groups, months, acc, realised)
+        (tmp / "truth.json").write_text(json.dumps(truth, indent=2, default=_plain) + "\n")
+        _replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return truth
+
+
+def _memberships(batch: pd.DataFrame, cohort, run: Run, start: pd.Timestamp, total_days: float,
+                 first_member: int, seed: int) -> pa.Table:
+    left = run.exit_day < total_days
+    reason = np.where(cohort.removed, "removed", "quit")
+    return pa.table({
+        "group_id": pa.array(batch["group_id"].to_numpy(dtype=str)).take(pa.array(cohort.group)),
+        "member_id": member_ids(first_member, len(cohort.group), seed),
+        "joined_at": _times(start, cohort.joined),
+        "left_at": pa.array(grp.day_to_time(start, np.where(left, run.exit_day, 0)), mask=~left).cast(UTC),
+        "role": pa.array(np.array(ROLE_CODES)[cohort.role]),
+        "leave_reason": pa.array(reason, mask=~left),
+    })
+
+
+def _messages(batch: pd.DataFrame, world, cohort, run: Run, weeks, code: np.ndarray, total_days: float,
+              start: pd.Timestamp, first_member: int, first_message: int, seed: int,
+              rng: np.random.Generator) -> pa.Table:
+    emit = np.ones(len(batch), bool)
+    events = msg.Events.concat([
+        msg.member_talk(cohort, batch, run.message_member, run.message_day, run.message_count, rng),
+        msg.monitor_talk(cohort, batch, run.expected_messages, weeks, emit, rng),
+        msg.operator_posts(cohort, batch, world, code, weeks, total_days, emit, rng),
+        msg.joins_and_exits(cohort, run.exit_day, len(batch), rng),
+    ])
+    events = msg.keep_within_stays(events, cohort, run.exit_day, total_days)
+    order = np.argsort(events.day, kind="stable")
+    stay, group, day, kind = events.stay[order], events.group[order], events.day[order], events.kind[order]
+    ids = pc.utf8_lpad(pa.array(np.arange(first_message, first_message + len(day))).cast(pa.string()), 10, "0")
+    senders = member_ids(first_member, len(cohort.group), seed)
+    return pa.table({
+        "message_id": pc.binary_join_element_wise("msg_", ids, ""),
+        "group_id": pa.array(batch["group_id"].to_numpy(dtype=str)).take(pa.array(group)),
+        "member_id": senders.take(pa.array(stay, mask=stay < 0)),
+        "sent_at": _times(start, day),
+        "kind": pa.array(np.array(MESSAGE_KINDS)[kind]),
+        "text_length": pa.array(msg.text_lengths(kind, rng)),
+    })
+
+
+def _replace(tmp: Path, out: Path) -> None:
+    """Move the finished dataset into place; an older one at ``out`` is removed only after."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{time.time_ns()}")
+        out.rename(old)
+    tmp.rename(out)
+    if old is not None:
+        shutil.rmtree(old)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON: {type(value)}")

@@ -1,0 +1,211 @@
+"""The day-by-day simulation of one batch of groups: arrivals, exits and message counts.
+
+Everything random that shapes who stays is drawn once per batch, before the day loop
+(``draw_cohort``, ``draw_weeks``), so the same batch can be run under each experiment arm
+with common random numbers: a member leaves when her cumulative hazard passes her own
+Exp(1) threshold, and only the hazard depends on the arm. The difference between two
+runs is then the arm's effect on these very groups, with no sampling noise in it.
+Message counts come from a separate random stream and never feed back into exits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from helpers.synth.world import ARMS, STAGES, World
+
+ROLE_CODES = ("owner", "monitor", "assistant", "member")
+MEMBER = 3
+WEEK_OFFSET_DAYS = 2
+"""Day 0 (2025-01-01) is a Wednesday: week k runs from Monday ``7k - 2``."""
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Every stay of one batch (operators first in each group), drawn before any run."""
+
+    group: np.ndarray        # local group index
+    joined: np.ndarray       # days since the dataset start
+    role: np.ndarray         # index into ROLE_CODES
+    propensity: np.ndarray   # messages per day before multipliers
+    koc: np.ndarray          # bool
+    early: np.ndarray        # joined within world.early_days of the group's creation
+    threshold: np.ndarray    # Exp(1): leaves when cumulative hazard passes it
+    removed: np.ndarray      # bool: an exit would be a removal, not a quit
+
+
+@dataclass(frozen=True)
+class Weeks:
+    """Per group and week: promo-share noise and the monitor's planned share."""
+
+    promo_noise: np.ndarray    # (groups, weeks) lognormal multiplier
+    monitor_share: np.ndarray  # (groups, weeks)
+
+
+@dataclass
+class Run:
+    """What one run of a batch under given arms produced."""
+
+    exit_day: np.ndarray         # per stay; inf if still a member at the end
+    reached_day: np.ndarray      # per group: day of its min(target, critical_size)-th join; inf if never
+    message_member: np.ndarray   # member messages: stay index, day, count (only groups asked for)
+    message_day: np.ndarray
+    message_count: np.ndarray
+    expected_messages: np.ndarray  # (groups, days) expected member messages
+    post_member_days: np.ndarray   # (groups, 3 stages) member-days after assignment
+    post_messages: np.ndarray      # (groups, 3 stages) expected member messages after assignment
+
+
+def draw_cohort(plan: pd.DataFrame, world: World, total_days: float, rng: np.random.Generator) -> Cohort:
+    """Arrivals (front-loaded over each group's window, until the target or give-up) and member traits."""
+    n_groups = len(plan)
+    created = plan["created_day"].to_numpy()
+    target = plan["target_size"].to_numpy()
+    window = plan["window_days"].to_numpy()
+    group = np.repeat(np.arange(n_groups), target)
+    offset = window[group] * rng.random(len(group)) ** world.arrival_front_load
+    joined = created[group] + offset
+    keep = (offset <= world.recruiting_gives_up_days) & (joined < total_days)
+    group, offset, joined = group[keep], offset[keep], joined[keep]
+
+    op_group = np.repeat(np.arange(n_groups), 3)
+    op_joined = created[op_group] + np.tile([0.0, 1.0, 2.0], n_groups) / 1440
+    order = np.argsort(np.concatenate([op_group, group]), kind="stable")
+    group = np.concatenate([op_group, group])[order]
+    joined = np.concatenate([op_joined, joined])[order]
+    role = np.concatenate([np.tile([0, 1, 2], n_groups), np.full(keep.sum(), MEMBER)])[order].astype(np.int8)
+    early = np.concatenate([np.zeros(3 * n_groups, bool), offset <= world.early_days])[order]
+
+    n = len(group)
+    koc = (rng.random(n) < world.koc_share) & (role == MEMBER)
+    propensity = np.where(
+        koc,
+        np.exp(np.log(world.koc_activity_median) + world.koc_activity_sigma * rng.standard_normal(n)),
+        np.exp(np.log(world.activity_median) + world.activity_sigma * rng.standard_normal(n)),
+    )
+    return Cohort(group=group.astype(np.int32), joined=joined, role=role, propensity=propensity, koc=koc,
+                  early=early, threshold=rng.exponential(1.0, n), removed=rng.random(n) < world.removed_share)
+
+
+def fill_days(cohort: Cohort, fill_size: np.ndarray) -> np.ndarray:
+    """Per group, the day of its ``fill_size``-th join (all roles counted); inf if it never gets there.
+
+    Joins, not headcount net of exits: the window is then set by recruitment alone and is
+    the same in every arm's run.
+    """
+    n_groups = len(fill_size)
+    order = np.lexsort((cohort.joined, cohort.group))
+    group, joined = cohort.group[order], cohort.joined[order]
+    first = np.searchsorted(group, np.arange(n_groups))
+    counts = np.bincount(group, minlength=n_groups)
+    at = np.minimum(first + fill_size - 1, len(group) - 1)
+    return np.where(counts >= fill_size, joined[at], np.inf)
+
+
+def draw_weeks(plan: pd.DataFrame, world: World, n_weeks: int, rng: np.random.Generator) -> Weeks:
+    """Weekly noise on each group's content mix and monitor share."""
+    shape = (len(plan), n_weeks)
+    promo = np.exp(world.promo_week_sigma * rng.standard_normal(shape) - world.promo_week_sigma ** 2 / 2)
+    monitor = plan["monitor_share"].to_numpy()[:, None] * np.exp(0.25 * rng.standard_normal(shape) - 0.03125)
+    return Weeks(promo_noise=promo, monitor_share=np.clip(monitor, 0.0, 0.3))
+
+
+def arm_codes(arms: np.ndarray) -> np.ndarray:
+    """Index of each arm name in ``ARMS``."""
+    index = {arm: code for code, arm in enumerate(ARMS)}
+    return np.array([index[a] for a in np.asarray(arms, dtype=str)], dtype=np.int64)
+
+
+def promo_share(world: World, arm_code: np.ndarray, assigned: np.ndarray, noise: np.ndarray,
+                day: np.ndarray | int) -> np.ndarray:
+    """Planned promo share of operator posts per group on ``day`` (the control mix before assignment)."""
+    base = np.array([world.arm_promo_share[a] for a in ARMS])
+    share = np.where(day + 0.5 >= assigned, base[arm_code], world.arm_promo_share["control"])
+    return np.clip(share * noise, 0.0, 0.8)
+
+
+def simulate(plan: pd.DataFrame, cohort: Cohort, weeks: Weeks, world: World, total_days: float,
+             arms: np.ndarray, emit: np.ndarray, rng: np.random.Generator, early_effect: bool = True) -> Run:
+    """Run the batch day by day under ``arms`` (one per group); count messages for groups where ``emit``."""
+    n_groups, n_days = len(plan), int(np.ceil(total_days))
+    created = plan["created_day"].to_numpy()
+    assigned = plan["assigned_day"].to_numpy()
+    mixed_hr = np.where(plan["mixed"].to_numpy(), world.mixed_exit_hr, 1.0)
+    arm_code = arm_codes(arms)
+    control = world.arm_promo_share["control"]
+    beta = np.array([world.promo_exit_beta[s] for s in STAGES])
+    alpha = np.array([world.promo_activity_alpha[s] for s in STAGES])
+    early_hr = world.early_exit_hr if early_effect else 1.0
+    prenatal = plan["prenatal"].to_numpy()
+    weekend_lift = prenatal * world.weekend_activity["prenatal"] + (1 - prenatal) * world.weekend_activity["postnatal"]
+
+    order = np.argsort(cohort.joined, kind="stable")
+    start_of_day = np.searchsorted(cohort.joined[order], np.arange(n_days + 1))
+    exit_day = np.full(len(cohort.group), np.inf)
+    cum = np.zeros(len(cohort.group))
+    reached = fill_days(cohort, np.minimum(plan["target_size"].to_numpy(), world.critical_size))
+    expected = np.zeros((n_groups, n_days))
+    post_days = np.zeros(n_groups * 3)
+    post_msgs = np.zeros(n_groups * 3)
+    out_member, out_day, out_count = [], [], []
+    active = np.empty(0, dtype=np.int64)
+
+    for day in range(n_days):
+        active = np.concatenate([active, order[start_of_day[day]:start_of_day[day + 1]]])
+        g = cohort.group[active]
+        joined = cohort.joined[active]
+        size = np.bincount(g, minlength=n_groups)
+        ratio = np.log(np.maximum(size, world.size_floor) / world.size_peak) ** 2
+        age = day + 0.5 - created
+        stage = world.stage_of(age)
+        week = min((day + WEEK_OFFSET_DAYS) // 7, weeks.promo_noise.shape[1] - 1)
+        promo = promo_share(world, arm_code, assigned, weeks.promo_noise[:, week], day) - control
+        waiting = (age > world.window_threshold_days) & (day + 0.5 < reached)
+
+        start = np.maximum(joined, day)
+        exposure = np.clip(day + 1 - start, 0.0, 1.0)
+        tenure = np.maximum(day + 0.5 - joined, 0.0)
+        member = cohort.role[active] == MEMBER
+        hazard = (world.exit_base
+                  * (1 + world.exit_tenure_boost * np.exp(-tenure / world.exit_tenure_tau_days))
+                  * np.exp(world.exit_size_curvature * ratio[g])
+                  * mixed_hr[g]
+                  * np.where(cohort.early[active] & waiting[g], early_hr, 1.0)
+                  * np.exp(beta[stage[g]] * promo[g])) * member
+        before = cum[active]
+        cum[active] = before + hazard * exposure
+        leaving = cum[active] >= cohort.threshold[active]
+        left_at = start + (cohort.threshold[active] - before) / np.where(hazard > 0, hazard, 1.0)
+        exit_day[active[leaving]] = left_at[leaving]
+        present = np.where(leaving, left_at - start, exposure)
+
+        share = weeks.monitor_share[:, week]
+        rate = (cohort.propensity[active]
+                * np.exp(-world.activity_size_curvature * ratio[g])
+                * np.exp(-world.monitor_curvature * ((share[g] - world.monitor_optimum) / world.monitor_optimum) ** 2)
+                * np.exp(-alpha[stage[g]] * promo[g])
+                * (0.4 + 0.6 * np.exp(-tenure / world.activity_tenure_decay_days))
+                * (weekend_lift[g] if (day + WEEK_OFFSET_DAYS) % 7 >= 5 else 1.0)
+                * present * member)
+        expected[:, day] = np.bincount(g, weights=rate, minlength=n_groups)
+        after = (day + 0.5 >= assigned[g]) & member
+        cell = g[after] * 3 + stage[g[after]]
+        post_days += np.bincount(cell, weights=present[after], minlength=n_groups * 3)
+        post_msgs += np.bincount(cell, weights=rate[after], minlength=n_groups * 3)
+
+        speaking = emit[g] & (rate > 0)
+        counts = rng.poisson(rate[speaking])
+        nonzero = counts > 0
+        out_member.append(active[speaking][nonzero])
+        out_day.append(np.full(nonzero.sum(), day, dtype=np.int32))
+        out_count.append(counts[nonzero])
+
+        active = active[~leaving]
+
+    return Run(exit_day=exit_day, reached_day=reached,
+               message_member=np.concatenate(out_member), message_day=np.concatenate(out_day),
+               message_count=np.concatenate(out_count), expected_messages=expected,
+               post_member_days=post_days.reshape(n_groups, 3), post_messages=post_msgs.reshape(n_groups, 3))

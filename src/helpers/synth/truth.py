@@ -1,0 +1,271 @@
+"""What each study should recover: planted parameters and emergent true values, for ``truth.json``.
+
+Parameters are copied from the world. Emergent estimands (an arm's effect on 30-day
+exits, early members' churn in slow- vs fast-filling groups) are computed inside the
+generator from runs of the very same groups with common random numbers, so they are
+the true effects on this dataset's groups, not on a hypothetical population.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from helpers.synth.simulate import MEMBER, Cohort, Run
+from helpers.synth.world import ARMS, PEAK_HOURS, STAGES, World, hour_profile
+
+EXIT_HORIZON_DAYS = 30
+EARLY_HORIZONS_DAYS = (30, 60, 90)
+WINDOW_BINS_DAYS = (0, 7, 14, 28, 42, np.inf)
+WINDOW_BIN_LABELS = ("<=1w", "1-2w", "2-4w", "4-6w", ">6w", "never")
+
+DEFINITIONS = {
+    "member_activity": "chat messages a non-operator member sends per day",
+    "size": "members of the group (all roles) at that moment",
+    "experiment.exit_30d": (
+        "non-operator members present at or joining after the group's assigned_at; exposure starts at "
+        "max(joined_at, assigned_at); counted if exposure starts >= 30 days before the data's end; "
+        "outcome 1 if left_at < exposure start + 30 days. 'members' pools members; 'groups' averages "
+        "the group means (equal weight per group). Stage = group's lifecycle stage at exposure start."),
+    "experiment.messages_per_member_week": (
+        "expected chat messages of non-operator members per member-week, over all member-days at or "
+        "after assigned_at (till leaving or the data's end); stage = group's stage on that day."),
+    "experiment.effect": "arm minus control, on these groups, every group simulated under every arm (CRN)",
+    "recruitment.window_days": (
+        "days from created_at to the group's n-th join, n = min(target_size, critical_size), all roles "
+        "counted (joins, not headcount net of exits); 'never' if it has fewer joins. For groups with "
+        "target_size >= critical_size this is the time to reach critical_size joins"),
+    "recruitment.early_member": "a non-operator member who joined within early_days of created_at",
+    "recruitment.exit_within_h": (
+        "early member left within h days of joining; counted if joined_at + h <= the data's end"),
+    "recruitment.without_mechanism": "the same members' outcome with the early-member effect switched off (CRN)",
+    "homophily.exit_30d": "non-operator member left within 30 days of joining (joined >= 30 days before the end)",
+    "koc": "a member of the KOC type (propensity ~ lognormal(koc_activity_median, koc_activity_sigma) per day)",
+}
+
+
+def _band_around(peak: float, curvature: float, share: float = 0.9) -> list[float] | None:
+    """Sizes at which exp(-curvature * ln(n / peak)^2) = share."""
+    if curvature <= 0:
+        return None
+    half = math.sqrt(math.log(1 / share) / curvature)
+    return [peak * math.exp(-half), peak * math.exp(half)]
+
+
+def koc_certain_size(share: float, probability: float = 0.95, kocs: int = 2) -> int | None:
+    """Smallest group size at which P(at least ``kocs`` KOC-type members) reaches ``probability``."""
+    if share <= 0:
+        return None
+    for n in range(kocs, 5000):
+        below = sum(math.comb(n, k) * share ** k * (1 - share) ** (n - k) for k in range(kocs))
+        if 1 - below >= probability:
+            return n
+    return None
+
+
+@dataclass
+class Accumulator:
+    """Sums over batches from which the emergent truths are computed at the end."""
+
+    n_groups: int
+    exit_eligible: dict[str, np.ndarray] = field(default_factory=dict)   # arm -> (groups, stages)
+    exit_events: dict[str, np.ndarray] = field(default_factory=dict)
+    member_days: dict[str, np.ndarray] = field(default_factory=dict)
+    messages: dict[str, np.ndarray] = field(default_factory=dict)
+    early: list[pd.DataFrame] = field(default_factory=list)
+    joins: list[pd.DataFrame] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for store in (self.exit_eligible, self.exit_events, self.member_days, self.messages):
+            for arm in ARMS:
+                store[arm] = np.zeros((self.n_groups, len(STAGES)))
+
+    def add_arm_run(self, arm: str, first_group: int, plan: pd.DataFrame, cohort: Cohort, run: Run,
+                    world: World, total_days: float) -> None:
+        """Add one batch simulated entirely under ``arm``."""
+        rows = slice(first_group, first_group + len(plan))
+        assigned = plan["assigned_day"].to_numpy()[cohort.group]
+        start = np.maximum(cohort.joined, assigned)
+        eligible = (cohort.role == MEMBER) & (run.exit_day > start) & (start <= total_days - EXIT_HORIZON_DAYS)
+        event = eligible & (run.exit_day < start + EXIT_HORIZON_DAYS)
+        stage = world.stage_of(start - plan["created_day"].to_numpy()[cohort.group])
+        cell = cohort.group * len(STAGES) + stage
+        size = len(plan) * len(STAGES)
+        self.exit_eligible[arm][rows] += np.bincount(cell[eligible], minlength=size).reshape(-1, len(STAGES))
+        self.exit_events[arm][rows] += np.bincount(cell[event], minlength=size).reshape(-1, len(STAGES))
+        self.member_days[arm][rows] += run.post_member_days
+        self.messages[arm][rows] += run.post_messages
+
+    def add_actual(self, plan: pd.DataFrame, cohort: Cohort, run: Run, without_early: Run,
+                   world: World, total_days: float) -> None:
+        """Add one batch as written (each group under its own arm), and its run without the early effect."""
+        created = plan["created_day"].to_numpy()
+        window = run.reached_day - created
+        member = cohort.role == MEMBER
+        early = member & cohort.early
+        self.early.append(pd.DataFrame({
+            "window_days": window[cohort.group[early]],
+            "tenure_left": run.exit_day[early] - cohort.joined[early],
+            "tenure_left_without": without_early.exit_day[early] - cohort.joined[early],
+            "room": total_days - cohort.joined[early],
+        }))
+        self.joins.append(pd.DataFrame({
+            "mixed": plan["mixed"].to_numpy()[cohort.group[member]],
+            "tenure_left": run.exit_day[member] - cohort.joined[member],
+            "room": total_days - cohort.joined[member],
+        }))
+
+    def experiment(self) -> dict:
+        """True arm outcomes and effects vs control, overall and by stage at exposure."""
+        out: dict = {"arms": {}, "effects": {}}
+        for arm in ARMS:
+            out["arms"][arm] = self._outcomes(arm)
+        for arm in ARMS[1:]:
+            effect = {}
+            for key, value in out["arms"][arm].items():
+                control = out["arms"]["control"][key]
+                effect[key] = _minus(value, control)
+            out["effects"][f"{arm}_vs_control"] = effect
+        return out
+
+    def _outcomes(self, arm: str) -> dict:
+        eligible, events = self.exit_eligible[arm], self.exit_events[arm]
+        days, msgs = self.member_days[arm], self.messages[arm]
+        by_group = events.sum(1) / np.where(eligible.sum(1) > 0, eligible.sum(1), np.nan)
+        out = {
+            "exit_30d_members": _ratio(events.sum(), eligible.sum()),
+            "exit_30d_groups": float(np.nanmean(by_group)),
+            "messages_per_member_week": _ratio(7 * msgs.sum(), days.sum()),
+        }
+        for s, stage in enumerate(STAGES):
+            out[f"exit_30d_members_{stage}"] = _ratio(events[:, s].sum(), eligible[:, s].sum())
+            out[f"messages_per_member_week_{stage}"] = _ratio(7 * msgs[:, s].sum(), days[:, s].sum())
+        return out
+
+    def recruitment(self, world: World) -> dict:
+        """Early members' churn by recruitment window, with and without the planted mechanism."""
+        early = pd.concat(self.early, ignore_index=True)
+        bins = pd.cut(early["window_days"], WINDOW_BINS_DAYS, labels=WINDOW_BIN_LABELS[:-1], right=True)
+        early["bin"] = bins.cat.add_categories("never").fillna("never")
+        slow = early["window_days"] > world.window_threshold_days
+        filled = np.isfinite(early["window_days"])
+        out: dict = {"by_window_bin": {}, "slow_vs_fast": {}}
+        for h in EARLY_HORIZONS_DAYS:
+            counted = early["room"] >= h
+            left = early["tenure_left"] < h
+            left_without = early["tenure_left_without"] < h
+            rows = {}
+            for label in WINDOW_BIN_LABELS:
+                sel = counted & (early["bin"] == label)
+                rows[label] = {"early_members": int(sel.sum()), "exit_share": _ratio(left[sel].sum(), sel.sum()),
+                               "exit_share_without_mechanism": _ratio(left_without[sel].sum(), sel.sum())}
+            out["by_window_bin"][f"{h}d"] = rows
+            fast, slow_filled = counted & ~slow, counted & slow & filled
+            slow_any = counted & slow
+            out["slow_vs_fast"][f"{h}d"] = {
+                "fast_exit_share": _ratio(left[fast].sum(), fast.sum()),
+                "slow_filled_exit_share": _ratio(left[slow_filled].sum(), slow_filled.sum()),
+                "slow_or_never_exit_share": _ratio(left[slow_any].sum(), slow_any.sum()),
+                "risk_ratio_slow_filled": _ratio(_ratio(left[slow_filled].sum(), slow_filled.sum()),
+                                                 _ratio(left[fast].sum(), fast.sum())),
+                "risk_ratio_slow_or_never": _ratio(_ratio(left[slow_any].sum(), slow_any.sum()),
+                                                   _ratio(left[fast].sum(), fast.sum())),
+                "slow_or_never_exit_share_without_mechanism": _ratio(left_without[slow_any].sum(), slow_any.sum()),
+                "slow_filled_exit_share_without_mechanism": _ratio(left_without[slow_filled].sum(),
+                                                                   slow_filled.sum()),
+            }
+        return out
+
+    def homophily(self) -> dict:
+        """30-day exit share of members of homogeneous and mixed groups, as written."""
+        joins = pd.concat(self.joins, ignore_index=True)
+        counted = joins["room"] >= EXIT_HORIZON_DAYS
+        left = joins["tenure_left"] < EXIT_HORIZON_DAYS
+        out = {}
+        for name, sel in (("homogeneous", counted & ~joins["mixed"]), ("mixed", counted & joins["mixed"])):
+            out[f"exit_30d_{name}"] = _ratio(left[sel].sum(), sel.sum())
+        return out
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return float(num) / float(den) if den and num is not None and not np.isnan(den) else None
+
+
+def _minus(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
+
+
+def build_truth(world: World, seed: int, n_groups: int, months: int, acc: Accumulator,
+                realised: dict) -> dict:
+    """The whole ``truth.json`` document."""
+    activity_band = _band_around(world.size_peak, world.activity_size_curvature)
+    monitor_half = (math.sqrt(math.log(1 / 0.9) / world.monitor_curvature) * world.monitor_optimum
+                    if world.monitor_curvature > 0 else None)
+    planted_effects = {
+        "size_activity": {
+            "peak_size": world.size_peak if world.activity_size_curvature > 0 else None,
+            "band_90pct_of_peak": activity_band,
+            "curvature": world.activity_size_curvature,
+            "form": "member activity x exp(-curvature * ln(max(size, size_floor) / peak_size)^2)",
+            "size_floor": world.size_floor,
+        },
+        "size_exit": {
+            "lowest_hazard_size": world.size_peak if world.exit_size_curvature > 0 else None,
+            "curvature": world.exit_size_curvature,
+            "form": "exit hazard x exp(curvature * ln(max(size, size_floor) / peak_size)^2)",
+        },
+        "recruitment_window": {
+            "threshold_days": world.window_threshold_days if world.early_exit_hr != 1 else None,
+            "critical_size": world.critical_size,
+            "early_days": world.early_days,
+            "early_exit_hazard_ratio": world.early_exit_hr,
+            "form": ("early members' exit hazard x early_exit_hazard_ratio while the group is older "
+                     "than threshold_days and has had fewer than min(target_size, critical_size) joins"),
+            "emergent": acc.recruitment(world),
+        },
+        "homophily": {
+            "mixed_exit_hazard_ratio": world.mixed_exit_hr,
+            "form": "exit hazard x ratio when channel, city or segment is 'mixed'",
+            "emergent": acc.homophily(),
+        },
+        "monitor_share": {
+            "optimum": world.monitor_optimum if world.monitor_curvature > 0 else None,
+            "band_90pct_of_peak": ([world.monitor_optimum - monitor_half, world.monitor_optimum + monitor_half]
+                                   if monitor_half else None),
+            "curvature": world.monitor_curvature,
+            "form": "member activity x exp(-curvature * ((share - optimum) / optimum)^2), share = monitor's weekly share",
+        },
+        "content_ratio_experiment": {
+            "experiment": "content_ratio",
+            "arm_promo_share": world.arm_promo_share,
+            "exit_beta_by_stage": world.promo_exit_beta,
+            "activity_alpha_by_stage": world.promo_activity_alpha,
+            "form": ("exit hazard x exp(beta[stage] * (promo share - control share)); member activity x "
+                     "exp(-alpha[stage] * (promo share - control share))"),
+            "true_values": acc.experiment(),
+        },
+        "koc": {
+            "koc_share": world.koc_share,
+            "size_two_or_more_kocs_95pct": koc_certain_size(world.koc_share),
+        },
+    }
+    return {
+        "generator": "helpers.synth",
+        "world": world.name,
+        "seed": seed,
+        "groups": n_groups,
+        "months": months,
+        "parameters": world.as_dict(),
+        "planted_effects": planted_effects,
+        "marginals": {
+            "mean_target_size": (world.target_size_max - world.target_size_min)
+            / math.log(world.target_size_max / world.target_size_min),
+            "hour_profile_local": {k: hour_profile(k).round(6).tolist() for k in PEAK_HOURS},
+            "peak_hours_local": PEAK_HOURS,
+            "realised": realised,
+        },
+        "definitions": DEFINITIONS,
+    }

@@ -1,0 +1,153 @@
+"""The parameters of a synthetic world: every planted effect and every nuisance, in one place.
+
+``planted()`` is the default world, with the practitioners' claims built in at known
+sizes; ``null()`` is the same world with every effect switched off (sizes, windows,
+homophily, monitor share and content mix then change nothing), so an analysis run on it
+should find nothing. ``truth.json`` records these numbers verbatim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+START = "2025-01-01T00:00:00Z"
+"""First instant of every synthetic dataset (UTC)."""
+
+LOCAL_UTC_OFFSET_HOURS = 8
+"""Members live in UTC+8 (China): hour profiles below are local hours."""
+
+CHANNELS = ("offline", "parcel_card", "kol", "ads", "shop")
+CHANNEL_WEIGHTS = (0.25, 0.30, 0.15, 0.15, 0.15)
+CITIES = ("Shanghai", "Hangzhou", "Chengdu", "Wuhan", "Shenzhen", "Nanjing")
+CITY_WEIGHTS = (0.25, 0.20, 0.15, 0.15, 0.15, 0.10)
+PRENATAL_SEGMENTS = ("pregnant_4_6m", "pregnant_7_9m")
+POSTNATAL_SEGMENTS = ("baby_0_3m", "baby_3_6m", "baby_6_9m", "baby_9_12m")
+SEGMENTS = PRENATAL_SEGMENTS + POSTNATAL_SEGMENTS
+"""Audience segments: 3-month bands of pregnancy or baby age (domain brief, claim 3)."""
+
+ARMS = ("control", "promo_low", "promo_high")
+STAGES = ("launch", "growth", "mature")
+"""Lifecycle stage of a group by its age: launch < 28 days <= growth < 84 days <= mature."""
+STAGE_EDGES_DAYS = (28.0, 84.0)
+
+PEAK_HOURS = {
+    "prenatal": ((11, 12), (16, 17), (20, 21)),
+    "postnatal": ((11, 12), (13, 15), (16, 17), (21, 23)),
+}
+"""Practitioners' peak hours (domain brief, claim 6), local time, as [start, end) hour ranges."""
+
+
+def hour_profile(kind: str) -> np.ndarray:
+    """Probability of each local hour 0..23 for a member message in a segment of ``kind``.
+
+    A low night floor, a day level, and peaks (3x the day level) in the stated hours.
+    """
+    level = np.full(24, 1.0)
+    level[[0, 1, 2, 3, 4, 5, 6]] = 0.08
+    level[[7, 23]] = 0.5
+    for start, end in PEAK_HOURS[kind]:
+        level[start:end] = 3.0
+    return level / level.sum()
+
+
+OPERATOR_HOURS = np.array([0.0] * 9 + [1.0] * 12 + [0.0] * 3)
+OPERATOR_HOURS = OPERATOR_HOURS / OPERATOR_HOURS.sum()
+"""Operators post in office hours, 09:00-21:00 local."""
+
+
+@dataclass(frozen=True)
+class World:
+    """Every parameter of the simulation. Rates are per day unless the name says otherwise."""
+
+    name: str = "planted"
+
+    # --- groups and recruitment -------------------------------------------------
+    homogeneous_share: float = 0.5          # groups with one channel, one city and one segment
+    target_size_min: int = 40               # target size is log-uniform on [min, max]
+    target_size_max: int = 550
+    window_median_days: float = 35.0        # days to recruit the target: lognormal
+    window_sigma: float = 0.8
+    window_clip_days: tuple[float, float] = (2.0, 120.0)
+    recruiting_gives_up_days: float = 84.0  # operators stop recruiting after 12 weeks
+    arrival_front_load: float = 1.2         # arrival time = window * u**front_load (front-loaded)
+
+    # --- exits: hazard per member-day = base * tenure * size * homophily * early * content
+    exit_base: float = 0.0035
+    exit_tenure_boost: float = 3.0          # x (1 + boost * exp(-tenure / tau)) for new members
+    exit_tenure_tau_days: float = 7.0
+    removed_share: float = 0.12             # exits that are removals by an operator
+    size_peak: float = 229.0                # members; geometric middle of 150 and 350
+    exit_size_curvature: float = 0.15       # x exp(c * ln(n / peak)^2)
+    size_floor: int = 40                    # size factors treat smaller groups as this size
+    mixed_exit_hr: float = 1.5              # hazard ratio, any mixed attribute vs homogeneous
+    critical_size: int = 150                # joins (all roles; or its target if smaller) a group must reach ...
+    window_threshold_days: float = 28.0     # ... by this age, or its early members doubt it
+    early_days: float = 14.0                # early member: joined within this many days of creation
+    early_exit_hr: float = 3.0              # their hazard ratio while the group is past the
+                                            # threshold age and still below critical size
+    promo_exit_beta: dict[str, float] = field(
+        default_factory=lambda: {"launch": 2.0, "growth": 1.2, "mature": 0.5})
+                                            # x exp(beta[stage] * (promo share - control share))
+
+    # --- activity: member messages per day = propensity * size * monitor * content * tenure * weekday
+    activity_median: float = 0.20           # lognormal member propensity (messages/day)
+    activity_sigma: float = 1.2
+    koc_share: float = 0.03                 # members who are KOCs (key opinion consumers)
+    koc_activity_median: float = 2.5        # KOC propensity, lognormal
+    koc_activity_sigma: float = 0.4
+    activity_size_curvature: float = 0.5866  # x exp(-k * ln(n / peak)^2): 90% of peak at 150 and 350
+    monitor_optimum: float = 0.05           # monitor's weekly share of messages at which activity peaks
+    monitor_curvature: float = 0.4          # x exp(-c * ((share - optimum) / optimum)^2)
+    monitor_share_max: float = 0.12         # each group's planned monitor share ~ U(0, max)
+    promo_activity_alpha: dict[str, float] = field(
+        default_factory=lambda: {"launch": 1.5, "growth": 1.0, "mature": 0.5})
+                                            # x exp(-alpha[stage] * (promo share - control share))
+    activity_tenure_decay_days: float = 150.0  # x (0.4 + 0.6 * exp(-tenure / d)): members quieten
+    weekend_activity: dict[str, float] = field(
+        default_factory=lambda: {"prenatal": 1.1, "postnatal": 1.35})  # weekend lift by segment kind
+
+    # --- operators and content ----------------------------------------------------
+    posts_weekday: float = 2.5              # operator posts per group-day
+    posts_weekend: float = 4.0
+    arm_promo_share: dict[str, float] = field(
+        default_factory=lambda: {"control": 0.15, "promo_low": 0.05, "promo_high": 0.35})
+    promo_week_sigma: float = 0.3           # weekly lognormal noise on a group's promo share
+    wet_share_by_stage: dict[str, float] = field(
+        default_factory=lambda: {"launch": 0.15, "growth": 0.25, "mature": 0.35})  # of non-promo posts
+    activity_share_weekday: float = 0.08
+    activity_share_weekend: float = 0.25
+    experiment_start_month: int = 3         # groups older than this are assigned then; later ones at creation
+
+    def as_dict(self) -> dict:
+        """The parameters as plain JSON-ready values."""
+        return asdict(self)
+
+    def stage_of(self, age_days: np.ndarray) -> np.ndarray:
+        """Lifecycle stage index (0 launch, 1 growth, 2 mature) of a group of age ``age_days``."""
+        return np.searchsorted(np.asarray(STAGE_EDGES_DAYS), age_days, side="right")
+
+
+def planted() -> World:
+    """The default world: every practitioner claim planted at a known size."""
+    return World()
+
+
+def null() -> World:
+    """The same world with no effects: nothing an analysis looks for is there."""
+    return replace(
+        World(),
+        name="null",
+        exit_size_curvature=0.0,
+        mixed_exit_hr=1.0,
+        early_exit_hr=1.0,
+        promo_exit_beta={s: 0.0 for s in STAGES},
+        koc_share=0.0,
+        activity_size_curvature=0.0,
+        monitor_curvature=0.0,
+        promo_activity_alpha={s: 0.0 for s in STAGES},
+    )
+
+
+WORLDS = {"planted": planted, "null": null}
