@@ -8,7 +8,7 @@ DATA    ?= $(DEFAULT)
 STAMP   := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data reports test lab validate clean
+.PHONY: help venv data reports test bench lab validate clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ validate: $(STAMP) ## Validate a dataset directory: make validate DATA=path
 
 test: $(STAMP) ## Run the test suite
 	$(BIN)/python -m pytest -q
+
+bench: $(STAMP) ## Scale runs (minutes): generator time and peak memory at 800 and 10,000 groups
+	$(BIN)/python bench/bench_synth.py
 
 lab: $(STAMP) ## Start JupyterLab on localhost (token auth on)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -127,6 +127,33 @@ def promo_share(world: World, arm_code: np.ndarray, assigned: np.ndarray, noise:
     return np.clip(share * noise, 0.0, 0.8)
 
 
+def exit_hazard(world: World, tenure: np.ndarray, size_term: np.ndarray, mixed_hr: np.ndarray,
+                early_hr: np.ndarray, promo_term: np.ndarray) -> np.ndarray:
+    """Exits per member-day: base x new-member boost x size x homophily x early-member doubt x content.
+
+    ``size_term`` is ln(size / peak)^2, ``promo_term`` is beta[stage] x (promo share - control share).
+    """
+    return (world.exit_base
+            * (1 + world.exit_tenure_boost * np.exp(-tenure / world.exit_tenure_tau_days))
+            * np.exp(world.exit_size_curvature * size_term)
+            * mixed_hr * early_hr * np.exp(promo_term))
+
+
+def message_rate(world: World, propensity: np.ndarray, tenure: np.ndarray, size_term: np.ndarray,
+                 monitor_share: np.ndarray, promo_term: np.ndarray, weekday_lift: np.ndarray | float) -> np.ndarray:
+    """Expected messages per member-day: propensity x size x monitor share x content x tenure x weekday.
+
+    ``size_term`` is ln(size / peak)^2, ``promo_term`` is alpha[stage] x (promo share - control share).
+    """
+    monitor_gap = (monitor_share - world.monitor_optimum) / world.monitor_optimum
+    return (propensity
+            * np.exp(-world.activity_size_curvature * size_term)
+            * np.exp(-world.monitor_curvature * monitor_gap ** 2)
+            * np.exp(-promo_term)
+            * (0.4 + 0.6 * np.exp(-tenure / world.activity_tenure_decay_days))
+            * weekday_lift)
+
+
 def simulate(plan: pd.DataFrame, cohort: Cohort, weeks: Weeks, world: World, total_days: float,
              arms: np.ndarray, emit: np.ndarray, rng: np.random.Generator, early_effect: bool = True) -> Run:
     """Run the batch day by day under ``arms`` (one per group); count messages for groups where ``emit``."""
@@ -158,7 +185,7 @@ def simulate(plan: pd.DataFrame, cohort: Cohort, weeks: Weeks, world: World, tot
         g = cohort.group[active]
         joined = cohort.joined[active]
         size = np.bincount(g, minlength=n_groups)
-        ratio = np.log(np.maximum(size, world.size_floor) / world.size_peak) ** 2
+        size_term = np.log(np.maximum(size, world.size_floor) / world.size_peak) ** 2
         age = day + 0.5 - created
         stage = world.stage_of(age)
         week = min((day + WEEK_OFFSET_DAYS) // 7, weeks.promo_noise.shape[1] - 1)
@@ -169,12 +196,9 @@ def simulate(plan: pd.DataFrame, cohort: Cohort, weeks: Weeks, world: World, tot
         exposure = np.clip(day + 1 - start, 0.0, 1.0)
         tenure = np.maximum(day + 0.5 - joined, 0.0)
         member = cohort.role[active] == MEMBER
-        hazard = (world.exit_base
-                  * (1 + world.exit_tenure_boost * np.exp(-tenure / world.exit_tenure_tau_days))
-                  * np.exp(world.exit_size_curvature * ratio[g])
-                  * mixed_hr[g]
-                  * np.where(cohort.early[active] & waiting[g], early_hr, 1.0)
-                  * np.exp(beta[stage[g]] * promo[g])) * member
+        early_waiting = cohort.early[active] & waiting[g]
+        hazard = exit_hazard(world, tenure, size_term[g], mixed_hr[g], np.where(early_waiting, early_hr, 1.0),
+                             beta[stage[g]] * promo[g]) * member
         before = cum[active]
         cum[active] = before + hazard * exposure
         leaving = cum[active] >= cohort.threshold[active]
@@ -182,14 +206,9 @@ def simulate(plan: pd.DataFrame, cohort: Cohort, weeks: Weeks, world: World, tot
         exit_day[active[leaving]] = left_at[leaving]
         present = np.where(leaving, left_at - start, exposure)
 
-        share = weeks.monitor_share[:, week]
-        rate = (cohort.propensity[active]
-                * np.exp(-world.activity_size_curvature * ratio[g])
-                * np.exp(-world.monitor_curvature * ((share[g] - world.monitor_optimum) / world.monitor_optimum) ** 2)
-                * np.exp(-alpha[stage[g]] * promo[g])
-                * (0.4 + 0.6 * np.exp(-tenure / world.activity_tenure_decay_days))
-                * (weekend_lift[g] if (day + WEEK_OFFSET_DAYS) % 7 >= 5 else 1.0)
-                * present * member)
+        weekday_lift = weekend_lift[g] if (day + WEEK_OFFSET_DAYS) % 7 >= 5 else 1.0
+        rate = message_rate(world, cohort.propensity[active], tenure, size_term[g], weeks.monitor_share[g, week],
+                            alpha[stage[g]] * promo[g], weekday_lift) * present * member
         expected[:, day] = np.bincount(g, weights=rate, minlength=n_groups)
         after = (day + 0.5 >= assigned[g]) & member
         cell = g[after] * 3 + stage[g[after]]
