@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-
-
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 
@@ -49,5 +48,64 @@ def groups_heatmap(frame: pd.DataFrame, rows: str, columns: str, value: str = "g
     sns.heatmap(wide, annot=True, fmt="g", cmap="Blues", cbar=False, ax=ax)
     ax.set(title=f"{value.capitalize()} by {rows} and {columns}", xlabel=columns, ylabel=rows)
     ax.tick_params(axis="x", labelrotation=30)
+    fig.tight_layout()
+    return fig
+
+
+def retention_heatmap(rates: pd.DataFrame, cohort_sizes: pd.Series, title: str) -> plt.Figure:
+    """Cohort retention triangle as a heatmap (percent), cohort sizes in the row labels; blank = too young."""
+    labels = [f"{pd.Timestamp(c):%Y-%m-%d}  (n={int(n):,})" for c, n in zip(rates.index, cohort_sizes.loc[rates.index])]
+    fig, ax = plt.subplots(figsize=(1.6 + 0.62 * len(rates.columns), 1.2 + 0.26 * len(rates.index)))
+    sns.heatmap(rates * 100, annot=len(rates.index) <= 60, fmt=".0f", cmap="viridis", vmin=0, vmax=100,
+                cbar_kws={"label": "% of cohort"}, ax=ax, annot_kws={"fontsize": 7})
+    ax.set_yticks(np.arange(len(labels)) + 0.5, labels, fontsize=7)
+    ax.set(title=title, xlabel=rates.columns.name or "periods since join", ylabel="join cohort (members)")
+    fig.tight_layout()
+    return fig
+
+
+def retention_curves(frame: pd.DataFrame, level: str, period: str) -> plt.Figure:
+    """Pooled retention by periods since join, one line per ``level`` value (e.g. segment)."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    sns.lineplot(data=frame, x="k", y="retention", hue=level, marker="o", ax=ax)
+    ax.set(xlabel=f"{period}s since join", ylabel="share of members retained", ylim=(0, 1.02),
+           title=f"Retention by {level}")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title=level)
+    fig.tight_layout()
+    return fig
+
+
+def km_curves(curves: pd.DataFrame, at_risk: pd.DataFrame, by: str) -> plt.Figure:
+    """Kaplan-Meier membership survival with 95% bands, and members at risk under the axis."""
+    fig, (ax, table_ax) = plt.subplots(2, 1, figsize=(9, 5.6), height_ratios=[4, 0.25 + 0.22 * len(at_risk)])
+    for i, (level, part) in enumerate(curves.groupby("level", sort=False)):
+        colour = f"C{i % 10}"
+        ax.step(part["days"], part["survival"], where="post", color=colour, label=level)
+        ax.fill_between(part["days"], part["ci_low"], part["ci_high"], step="post", color=colour, alpha=0.2)
+    ax.set(xlabel="days since first join", ylabel="share still a member", ylim=(0, 1.02),
+           title=f"Membership survival by {by} (Kaplan-Meier, 95% bands)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title=by)
+    table_ax.axis("off")
+    cells = [[f"{int(v):,}" for v in row] for row in at_risk.to_numpy()]
+    table = table_ax.table(cellText=cells, rowLabels=list(at_risk.index),
+                           colLabels=[f"day {c}" for c in at_risk.columns], loc="center", cellLoc="right")
+    table.auto_set_font_size(False)
+    table.set_fontsize(7)
+    table_ax.set_title("members at risk", fontsize=8, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def lifecycle_stacked(frame: pd.DataFrame, layers: tuple[str, ...]) -> plt.Figure:
+    """Members per week in each lifecycle layer, stacked (churned drawn below zero)."""
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    above = [layer for layer in layers if layer != "churned"]
+    colours = {"new": "C2", "active": "C0", "resurrected": "C4", "silent": "C7", "churned": "C3"}
+    ax.stackplot(frame["week"], frame[above].T.to_numpy(), labels=above, colors=[colours[c] for c in above])
+    if "churned" in layers:
+        ax.bar(frame["week"], -frame["churned"], width=5, color=colours["churned"], label="churned (below 0)")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set(xlabel="week (UTC, Monday start)", ylabel="members", title="Lifecycle layers per week")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     fig.tight_layout()
     return fig
