@@ -44,8 +44,14 @@ validate: $(STAMP) ## Validate a dataset directory: make validate DATA=path
 test: $(STAMP) ## Run the test suite
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP) ## Scale runs (minutes): generator time and peak memory at 800 and 10,000 groups
+BENCH := data/processed/bench_10000
+$(BENCH)/.complete: $(STAMP) $(wildcard src/helpers/synth/*.py)
+	$(BIN)/python -m helpers.synth --out $(BENCH) --groups 10000 --seed 1 --months 12
+	touch $@
+
+bench: $(STAMP) $(BENCH)/.complete ## Scale runs (minutes): generator and study computations at 10,000 groups
 	$(BIN)/python bench/bench_synth.py
+	$(BIN)/python bench/bench_cohorts.py $(BENCH)
 
 lab: $(STAMP) ## Start JupyterLab on localhost (token auth on)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)

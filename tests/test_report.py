@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -67,3 +68,18 @@ def test_failed_run_keeps_previous_report(tmp_path: Path):
     assert not result.ok and "broken on purpose" in result.error
     assert (out / "study" / "study.html").read_text() == before
     assert sorted(p.name for p in out.iterdir()) == ["study"]  # no half-written folders left
+
+
+def test_cohort_retention_report_on_planted_data(planted_world, tmp_path: Path):
+    """Study 1 end to end: findings first, figures, no code, and results.json with the planted hazard ratio."""
+    result = run_notebook(ROOT / "notebooks" / "01_cohort_retention.ipynb", tmp_path,
+                          {"data_dir": str(planted_world.path)}, KERNEL)
+    assert result.ok, result.error
+    html = result.html.read_text()
+    assert html.index("Findings") < html.index("Cohort retention triangle") < html.index("Methods and caveats")
+    assert html.count("<img") >= 5 and "results_dir" not in html and "def pct" not in html
+    results = json.loads((result.html.parent / "results.json").read_text())
+    hazard = results["results"]["homogeneity_hazard_ratio"]
+    assert hazard["ci_low"] <= 1.5 <= hazard["ci_high"]
+    assert len(results["results"]["retention_30d_by_segment"]) == 7
+    assert results["provenance"]["data_fingerprint"]

@@ -9,11 +9,13 @@ tables are registered there.
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import ibis
+import ibis.expr.datatypes as dt
 
 from helpers.schema import TABLES
 from helpers.sources import find_sources
@@ -48,6 +50,8 @@ def connect(url: str | None = None) -> ibis.BaseBackend:
     con = ibis.connect(url) if url else ibis.duckdb.connect()
     spill = Path(tempfile.gettempdir()) / "helpers-duckdb"
     con.raw_sql("SET TimeZone = 'UTC'")
+    con.raw_sql(f"SET memory_limit = '{os.environ.get('WORKBENCH_DUCKDB_MEMORY', '2GB')}'")
+    con.raw_sql("SET preserve_insertion_order = false")
     con.raw_sql(f"SET temp_directory = '{spill}'")
     return con
 
@@ -102,3 +106,28 @@ def dataset_fingerprint(data_dir: str | Path) -> str:
         with path.open("rb") as fh:
             digest.update(hashlib.file_digest(fh, "sha256").digest())
     return digest.hexdigest()[:16]
+
+
+@ibis.udf.scalar.builtin(name="epoch")
+def _duckdb_epoch(value: dt.Timestamp(timezone="UTC")) -> dt.float64:
+    """DuckDB's epoch(): seconds since 1970 straight from a TIMESTAMPTZ, no time-zone conversion."""
+
+
+def epoch_seconds(value: ibis.Value) -> ibis.Value:
+    """Seconds since 1970-01-01 UTC of a timestamp column, fast on DuckDB and portable elsewhere.
+
+    Ibis compiles ``epoch_seconds`` for DuckDB as EPOCH(CAST(x AS TIMESTAMP)), whose
+    time-zone conversion costs about 4x the query time over 60M messages; DuckDB's own
+    epoch() reads the instant directly. Other backends get Ibis' portable expression.
+    """
+    backend = value._find_backend(use_default=True)  # the backend the table lives on
+    if backend.name == "duckdb":
+        return _duckdb_epoch(value)
+    return value.epoch_seconds()
+
+
+def week_start(value: ibis.Value) -> ibis.Value:
+    """Monday 00:00 UTC of the week an instant falls in (like truncate('W'), without time-zone work)."""
+    seconds = epoch_seconds(value)
+    monday = ((seconds + 3 * 86_400) / 604_800).floor() * 604_800 - 3 * 86_400  # 1970-01-01 was a Thursday
+    return monday.cast("int64").as_timestamp("s").cast("timestamp('UTC')")

@@ -109,3 +109,18 @@ def lifecycle_stacked(frame: pd.DataFrame, layers: tuple[str, ...]) -> plt.Figur
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     fig.tight_layout()
     return fig
+
+
+def estimates_by_level(frame: pd.DataFrame, value: str, title: str, xlabel: str) -> plt.Figure:
+    """Point estimates with CI bars (``ci_low``/``ci_high``), one panel row per ``dimension``."""
+    frame = frame.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.28 * len(frame)))
+    y = np.arange(len(frame))[::-1]
+    colours = {d: f"C{i % 10}" for i, d in enumerate(frame["dimension"].unique())}
+    for (yy, row) in zip(y, frame.itertuples()):
+        ax.errorbar(getattr(row, value), yy, xerr=[[getattr(row, value) - row.ci_low], [row.ci_high - getattr(row, value)]],
+                    fmt="o", color=colours[row.dimension], capsize=3)
+    ax.set_yticks(y, [f"{r.dimension}: {r.level}" for r in frame.itertuples()], fontsize=8)
+    ax.set(xlabel=xlabel, title=title)
+    fig.tight_layout()
+    return fig

@@ -10,6 +10,7 @@ report untouched.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -84,6 +85,33 @@ def provenance_markdown(info: dict) -> str:
     return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
 
+def write_results(results: dict, results_dir: str | Path | None, provenance_info: dict) -> Path | None:
+    """Write a study's headline estimates with their provenance to ``results_dir/results.json`` atomically.
+
+    Does nothing when ``results_dir`` is None (an interactive run that should leave no files).
+    """
+    if results_dir is None:
+        return None
+    target = Path(results_dir) / "results.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    document = {"results": results, "provenance": provenance_info}
+    with tempfile.NamedTemporaryFile("w", dir=target.parent, suffix=".tmp", delete=False) as tmp:
+        json.dump(document, tmp, indent=2, default=_plain)
+    os.replace(tmp.name, target)
+    return target
+
+
+def _plain(value: object) -> object:
+    """JSON for numpy numbers, timestamps and dataclasses."""
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
 def to_html(executed: Path) -> str:
     """The executed notebook as HTML without code cells or prompts."""
     exporter = HTMLExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="offline",
@@ -102,6 +130,7 @@ def run_notebook(notebook: Path, reports_dir: Path, parameters: dict, kernel: st
         work.mkdir()
         executed = work / notebook.name
         try:
+            parameters = {**parameters, "results_dir": os.path.relpath(work, notebook.parent.resolve())}
             papermill.execute_notebook(str(notebook), str(executed), parameters=parameters, kernel_name=kernel,
                                        language="python", cwd=str(notebook.parent), progress_bar=False)
         except Exception as err:  # noqa: BLE001  (any failure of the notebook is reported, not raised)

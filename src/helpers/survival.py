@@ -112,3 +112,14 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
                + (", adjusted for ln peak size and its square" if adjust_for_size else ""),
         n=len(frame))
     return estimate, fit.summary
+
+
+def compare_segments(members: pd.DataFrame, end: pd.Timestamp, columns: tuple[str, ...], days: int = 30) -> pd.DataFrame:
+    """N-day retention with group-clustered CIs for every value of each column (one tidy frame)."""
+    parts = []
+    for column in columns:
+        part = n_day_retention(members, days, end, by=column).rename(columns={column: "level"})
+        part.insert(0, "dimension", column)
+        part["level"] = part["level"].astype(str)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
