@@ -1,8 +1,10 @@
 """Community research workbench: helpers behind the study notebooks.
 
 Layers, each importing only from those above it: ``schema`` (the data contract),
-``sources``/``validation``/``engine`` (getting tables in), ``metrics`` (event tables to
-tidy aggregates), ``plots`` (figures), ``report`` (batch runs of notebooks).
+``sources``/``validation``/``engine`` (getting tables in), ``metrics`` and ``retention``
+(event tables to tidy aggregates), ``estimates`` and ``survival`` (estimates with
+intervals), ``plots`` (figures), ``report`` (batch runs of notebooks). ``synth`` generates
+the default dataset with planted truth.
 """
 
 from helpers.engine import Dataset, connect, open_dataset, validate_dataset

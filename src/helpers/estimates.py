@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,6 @@ def clustered_proportion(successes: pd.Series, trials: pd.Series, level: float =
     if clusters < 2:
         return float(p), float("nan"), float("nan")
     var = clusters / (clusters - 1) * np.sum((y - p * n) ** 2) / n.sum() ** 2
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = NormalDist().inv_cdf(0.5 + level / 2)
     half = z * np.sqrt(var)
     return float(p), float(max(0.0, p - half)), float(min(1.0, p + half))
