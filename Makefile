@@ -51,7 +51,7 @@ $(BENCH)/.complete: $(STAMP) $(wildcard src/helpers/synth/*.py)
 
 bench: $(STAMP) $(BENCH)/.complete ## Scale runs (minutes): generator and study computations at 10,000 groups
 	$(BIN)/python bench/bench_synth.py
-	$(BIN)/python bench/bench_cohorts.py $(BENCH)
+	$(BIN)/python bench/bench_studies.py $(BENCH)
 
 lab: $(STAMP) ## Start JupyterLab on localhost (token auth on)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -13,40 +13,6 @@ from helpers.estimates import clustered_proportion
 NAN = np.nan
 
 
-@pytest.fixture(scope="module")
-def hand_built(tmp_path_factory):
-    """One group, four members whose every period is worked out by hand in the tests below.
-
-    a joins Wed 1 Jan 10:00, stays, speaks on days 0.5, 8, 30 and on 31 Mar (which ends the data).
-    b joins 2 Jan 10:00, speaks on day 1, leaves Sun 12 Jan 10:00 (day 10).
-    c joins 3 Jan 10:00, leaves 5 Jan, rejoins Mon 20 Jan 10:00 (day 17) and stays; never speaks.
-    d joins Tue 7 Jan 10:00, speaks on day 13, leaves 21 Jan 10:00 (day 14 exactly).
-    """
-    root = tmp_path_factory.mktemp("hand") / "data"
-    root.mkdir()
-    pd.DataFrame([["g1", "2025-01-01T09:00:00Z", "shop", "Wuhan", "baby_0_3m", 50, "wechat"]],
-                 columns=["group_id", "created_at", "channel", "city", "segment", "target_size", "platform"]
-                 ).to_csv(root / "groups.csv", index=False)
-    stays = [
-        ("o", "2025-01-01T09:00:00Z", "", "owner", ""),
-        ("a", "2025-01-01T10:00:00Z", "", "member", ""),
-        ("b", "2025-01-02T10:00:00Z", "2025-01-12T10:00:00Z", "member", "quit"),
-        ("c", "2025-01-03T10:00:00Z", "2025-01-05T10:00:00Z", "member", "quit"),
-        ("c", "2025-01-20T10:00:00Z", "", "member", ""),
-        ("d", "2025-01-07T10:00:00Z", "2025-01-21T10:00:00Z", "member", "removed"),
-    ]
-    pd.DataFrame([("g1", *s) for s in stays],
-                 columns=["group_id", "member_id", "joined_at", "left_at", "role", "leave_reason"]
-                 ).to_csv(root / "memberships.csv", index=False)
-    sent = [("a", "2025-01-01T22:00:00Z"), ("b", "2025-01-03T10:00:00Z"), ("a", "2025-01-09T10:00:00Z"),
-            ("d", "2025-01-20T10:00:00Z"), ("a", "2025-01-31T10:00:00Z"), ("a", "2025-03-31T10:00:00Z"),
-            ("o", "2025-01-08T10:00:00Z")]
-    pd.DataFrame([(f"x{i}", "g1", who, when, "chat", 5) for i, (who, when) in enumerate(sent)],
-                 columns=["message_id", "group_id", "member_id", "sent_at", "kind", "text_length"]
-                 ).to_csv(root / "messages.csv", index=False)
-    return open_dataset(root).tables
-
-
 def _row(triangle, cohort: str) -> list[float]:
     return triangle.rates.loc[pd.Timestamp(cohort)].tolist()
 

@@ -52,6 +52,7 @@ def connect(url: str | None = None) -> ibis.BaseBackend:
     con.raw_sql("SET TimeZone = 'UTC'")
     con.raw_sql(f"SET memory_limit = '{os.environ.get('WORKBENCH_DUCKDB_MEMORY', '2GB')}'")
     con.raw_sql("SET preserve_insertion_order = false")
+    con.raw_sql("SET enable_progress_bar = false")  # no progress bars in notebooks and reports
     con.raw_sql(f"SET temp_directory = '{spill}'")
     return con
 

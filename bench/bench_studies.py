@@ -1,0 +1,57 @@
+"""Scale check of the studies' computations on the 10,000-group dataset (``make bench``).
+
+Times Study 1's cohort computations (member table, both retention triangles, lifecycle
+layers) and the group-week panel of Studies 2 and 4, each against its limit of 30 s;
+opening and validating the dataset is timed apart. Exits 1 if a limit is broken or the
+process's peak memory passes 4 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+
+from helpers import open_dataset, retention
+from helpers.panel import group_week_panel
+
+LIMIT_SECONDS, LIMIT_GB = 30.0, 4.0
+
+
+def main() -> int:
+    """Open the dataset, time each cohort computation, print the figures, check the limits."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("data_dir")
+    args = parser.parse_args()
+    began = time.perf_counter()
+    ds = open_dataset(args.data_dir)
+    print(f"open + validate: {time.perf_counter() - began:.1f} s")
+    cohorts = {
+        "data end": lambda: retention.data_end(ds.tables),
+        "member table": lambda: retention.member_table(ds.tables),
+        "membership triangle": lambda: retention.retention_triangle(ds.tables, "week", "membership"),
+        "activity triangle": lambda: retention.retention_triangle(ds.tables, "week", "activity"),
+        "lifecycle layers": lambda: retention.lifecycle_layers(ds.tables),
+    }
+    broken = False
+    for label, steps in (("cohort computations", cohorts), ("group-week panel", {"panel": lambda: group_week_panel(ds.tables)})):
+        total = sum(_timed(name, step) for name, step in steps.items())
+        print(f"{label}: {total:.1f} s" + ("  LIMIT BROKEN" if total > LIMIT_SECONDS else ""))
+        broken |= total > LIMIT_SECONDS
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(f"peak memory {peak_gb:.2f} GB" + ("  LIMIT BROKEN" if peak_gb > LIMIT_GB else ""))
+    return 1 if broken or peak_gb > LIMIT_GB else 0
+
+
+def _timed(name: str, step) -> float:
+    """Run one step, print its time and size, return the seconds."""
+    start = time.perf_counter()
+    out = step()
+    seconds = time.perf_counter() - start
+    print(f"  {name:<20} {seconds:6.1f} s  {f'{len(out):,} rows' if hasattr(out, '__len__') else ''}")
+    return seconds
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The group-week panel: one row per group and week, the unit of the size, monitor and content studies.
+
+Weeks start on Monday 00:00 UTC. A group's rows run from the week it was created to
+the week the data ends, including weeks without messages. Built as one Ibis
+expression where the data lives; only the panel (groups x weeks rows) comes back.
+"""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+
+from helpers.engine import Tables, epoch_seconds, week_start
+from helpers.retention import data_end
+
+OPERATOR_POSTS = ("dry", "wet", "promo", "activity")
+WEEK_SECONDS = 604_800
+
+
+def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """One row per group and week: members, joins, exits, messages, speakers, KOCs, monitor and promo shares.
+
+    - ``members``: members of any role at the week's start; ``joins`` / ``exits``: stays begun / ended in it.
+    - ``member_messages`` / ``speakers``: messages and distinct senders of role member.
+    - ``members_in_week`` = members + joins: everyone who was a member at some time in the week.
+    - ``interaction_rate`` = speakers / members_in_week; ``messages_per_member`` = member_messages /
+      members_in_week (both empty when the group had nobody that week).
+    - ``kocs``: members of role member with at least ``koc_threshold`` messages that week.
+    - ``monitor_share``: the monitor's messages / (member + monitor messages): her share of the talk.
+    - ``promo_share``: promo posts / operator posts (dry, wet, promo, activity); empty without posts.
+    - ``age_weeks``: whole weeks since the group's creation week.
+    """
+    end = end if end is not None else data_end(tables)
+    end_week = pd.Timestamp(end).tz_convert("UTC").tz_localize(None).to_period("W-SUN").start_time
+    last = ibis.literal(end_week.tz_localize("UTC").to_pydatetime(), type="timestamp('UTC')")
+    g = tables.groups
+    grid = g.select("group_id", first_week=week_start(g.created_at))
+    grid = grid.mutate(n_weeks=((epoch_seconds(last) - epoch_seconds(grid.first_week)) / WEEK_SECONDS)
+                       .round().cast("int64") + 1)
+    grid = grid.mutate(age_weeks=ibis.range(0, grid.n_weeks).unnest())
+    grid = grid.select("group_id", "age_weeks",
+                       week=(epoch_seconds(grid.first_week) + grid.age_weeks * WEEK_SECONDS)
+                       .cast("int64").as_timestamp("s").cast("timestamp('UTC')"))
+
+    m = tables.memberships
+    joins = m.group_by(["group_id", week_start(m.joined_at).name("week")]).aggregate(joins=m.count())
+    left = m.filter(m.left_at.notnull())
+    exits = left.group_by(["group_id", week_start(left.left_at).name("week")]).aggregate(exits=left.count())
+
+    # operators are few: a small lookup; every other sender counts as a member
+    operators = m.filter(m.role != "member").group_by(["group_id", "member_id"]).aggregate(op_role=m.role.max())
+    msg = tables.messages.filter(tables.messages.member_id.notnull())
+    msg = msg.left_join(operators, ["group_id", "member_id"]).drop("group_id_right", "member_id_right")
+    msg = msg.mutate(week=week_start(msg.sent_at), role=msg.op_role.fill_null("member"))
+    member_msg = msg.filter(msg.role == "member")
+    per_sender = member_msg.group_by(["group_id", "week", "member_id"]).aggregate(n=member_msg.count())
+    talk = per_sender.group_by(["group_id", "week"]).aggregate(
+        member_messages=per_sender.n.sum(), speakers=per_sender.count(),
+        kocs=(per_sender.n >= koc_threshold).cast("int64").sum())
+    ops = msg.group_by(["group_id", "week"]).aggregate(
+        monitor_messages=(msg.role == "monitor").cast("int64").sum(),
+        operator_posts=msg.kind.isin(list(OPERATOR_POSTS)).cast("int64").sum(),
+        promo_posts=(msg.kind == "promo").cast("int64").sum())
+
+    panel = grid
+    for part in (joins, exits, talk, ops):
+        panel = panel.left_join(part, ["group_id", "week"]).drop("group_id_right", "week_right")
+    frame = panel.to_pyarrow().to_pandas()
+    counts = ["joins", "exits", "member_messages", "speakers", "kocs", "monitor_messages", "operator_posts",
+              "promo_posts"]
+    frame[counts] = frame[counts].fillna(0).astype("int64")
+    frame = frame.sort_values(["group_id", "week"]).reset_index(drop=True)
+    net = (frame["joins"] - frame["exits"]).groupby(frame["group_id"]).cumsum()
+    frame["members"] = (net - (frame["joins"] - frame["exits"])).astype("int64")  # at the week's start
+    frame["members_in_week"] = frame["members"] + frame["joins"]
+    has_members = frame["members_in_week"].where(frame["members_in_week"] > 0)
+    frame["interaction_rate"] = frame["speakers"] / has_members
+    frame["messages_per_member"] = frame["member_messages"] / has_members
+    talk_total = frame["member_messages"] + frame["monitor_messages"]
+    frame["monitor_share"] = frame["monitor_messages"] / talk_total.where(talk_total > 0)
+    frame["promo_share"] = frame["promo_posts"] / frame["operator_posts"].where(frame["operator_posts"] > 0)
+    columns = ["group_id", "week", "age_weeks", "members", "members_in_week", "joins", "exits", "member_messages", "speakers",
+               "interaction_rate", "messages_per_member", "kocs", "monitor_messages", "monitor_share",
+               "operator_posts", "promo_posts", "promo_share"]
+    return frame[columns]

@@ -1,0 +1,42 @@
+"""The group-week panel: hand-computed weeks, and shares that come out as planted."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import pytest
+
+from helpers import open_dataset
+from helpers.panel import group_week_panel
+
+
+def test_panel_matches_hand_computation(hand_built):
+    panel = group_week_panel(hand_built, koc_threshold=1).set_index("week")
+    assert len(panel) == 14 and panel["age_weeks"].tolist() == list(range(14))  # 30 Dec .. 31 Mar, empty weeks kept
+    first = panel.loc[pd.Timestamp("2024-12-30", tz="UTC")]
+    assert (first.members, first.joins, first.exits, first.member_messages, first.speakers, first.kocs) == (0, 4, 1, 2, 2, 2)
+    assert first.monitor_share == 0 and pd.isna(first.promo_share)
+    second = panel.loc[pd.Timestamp("2025-01-06", tz="UTC")]  # the owner's chat is not member talk
+    assert (second.members, second.members_in_week, second.exits, second.member_messages) == (3, 4, 1, 1)
+    assert second.interaction_rate == pytest.approx(0.25)
+    quiet = panel.loc[pd.Timestamp("2025-01-13", tz="UTC")]
+    assert (quiet.members, quiet.member_messages, quiet.interaction_rate) == (3, 0, 0)
+    assert panel.loc[pd.Timestamp("2025-03-31", tz="UTC")].member_messages == 1
+
+
+def test_panel_on_planted_data_is_consistent_and_fast(planted_world):
+    tables = open_dataset(planted_world.path).tables
+    began = time.perf_counter()
+    panel = group_week_panel(tables)
+    seconds = time.perf_counter() - began
+    assert seconds < 30
+    assert (panel["members"] >= 0).all()
+    stays = tables.memberships.count().to_pandas()
+    assert panel["joins"].sum() == stays
+    assert panel.groupby("group_id").size().min() >= 8  # groups open at least two months before the end
+    # the monitor's share of the talk centres on her planned share, U(0, 12%) per group
+    busy = panel[(panel["member_messages"] + panel["monitor_messages"]) >= 100]
+    assert busy["monitor_share"].mean() == pytest.approx(0.06, abs=0.01)
+    # operators' promo share follows the arms' 5/15/35% mix (average about 18%)
+    assert panel["promo_share"].mean() == pytest.approx(0.18, abs=0.03)
