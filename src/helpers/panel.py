@@ -11,7 +11,7 @@ import ibis
 import pandas as pd
 
 from helpers.engine import Tables, epoch_seconds, week_start
-from helpers.retention import data_end
+from helpers.retention import data_end, monday_of
 
 OPERATOR_POSTS = ("dry", "wet", "promo", "activity")
 WEEK_SECONDS = 604_800
@@ -31,8 +31,7 @@ def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp 
     - ``age_weeks``: whole weeks since the group's creation week.
     """
     end = end if end is not None else data_end(tables)
-    end_week = pd.Timestamp(end).tz_convert("UTC").tz_localize(None).to_period("W-SUN").start_time
-    last = ibis.literal(end_week.tz_localize("UTC").to_pydatetime(), type="timestamp('UTC')")
+    last = ibis.literal(monday_of(end).tz_localize("UTC").to_pydatetime(), type="timestamp('UTC')")
     g = tables.groups
     grid = g.select("group_id", first_week=week_start(g.created_at))
     grid = grid.mutate(n_weeks=((epoch_seconds(last) - epoch_seconds(grid.first_week)) / WEEK_SECONDS)

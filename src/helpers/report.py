@@ -10,7 +10,6 @@ report untouched.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -26,6 +25,8 @@ from pathlib import Path
 import nbformat
 import papermill
 from nbconvert import HTMLExporter
+
+from helpers.jsonio import write_json
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -92,24 +93,7 @@ def write_results(results: dict, results_dir: str | Path | None, provenance_info
     """
     if results_dir is None:
         return None
-    target = Path(results_dir) / "results.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    document = {"results": results, "provenance": provenance_info}
-    with tempfile.NamedTemporaryFile("w", dir=target.parent, suffix=".tmp", delete=False) as tmp:
-        json.dump(document, tmp, indent=2, default=_plain)
-    os.replace(tmp.name, target)
-    return target
-
-
-def _plain(value: object) -> object:
-    """JSON for numpy numbers, timestamps and dataclasses."""
-    if hasattr(value, "as_dict"):
-        return value.as_dict()
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+    return write_json(Path(results_dir) / "results.json", {"results": results, "provenance": provenance_info})
 
 
 def to_html(executed: Path) -> str:

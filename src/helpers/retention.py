@@ -193,6 +193,11 @@ def pooled_retention(triangle: Triangle) -> pd.DataFrame:
     return frame
 
 
+def monday_of(instant: pd.Timestamp) -> pd.Timestamp:
+    """Monday 00:00 (naive UTC) of the week an instant falls in."""
+    return _naive_utc(pd.DatetimeIndex([instant]))[0].to_period("W-SUN").start_time
+
+
 def _naive_utc(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """Times as naive UTC (DuckDB returns some truncated timestamps with a zone, some without)."""
     return index.tz_convert(None) if index.tz is not None else index
@@ -241,7 +246,7 @@ def lifecycle_layers(tables: Tables, end: pd.Timestamp | None = None, silent_wee
     """
     end = end if end is not None else data_end(tables)
     members = first_stays(tables)
-    end_week = _naive_utc(pd.DatetimeIndex([end]))[0].to_period("W-SUN").start_time
+    end_week = monday_of(end)
     weeks = members.select(
         "group_id", "member_id",
         join_week=week_start(members.joined_at),

@@ -8,7 +8,6 @@ the number of groups grows. The dataset is written to a temporary folder beside
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 import time
@@ -21,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
+from helpers.jsonio import write_json
 from helpers.schema import MESSAGE_KINDS
 from helpers.synth import groups as grp
 from helpers.synth import messages as msg
@@ -120,7 +120,7 @@ def generate(out: str | Path, n_groups: int = 800, seed: int = 1, months: int = 
             realised["groups_reaching_target"] += int((joins >= batch["target_size"].to_numpy()).sum())
 
         truth = build_truth(world, seed, n_groups, months, acc, realised)
-        (tmp / "truth.json").write_text(json.dumps(truth, indent=2, default=_plain) + "\n")
+        write_json(tmp / "truth.json", truth)
         _replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -176,13 +176,3 @@ def _replace(tmp: Path, out: Path) -> None:
     tmp.rename(out)
     if old is not None:
         shutil.rmtree(old)
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON: {type(value)}")

@@ -1,0 +1,29 @@
+"""JSON for the workbench's own documents (truth.json, results.json): numpy, timestamps, dataclasses."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def json_default(value: object) -> object:
+    """The JSON form of values ``json`` does not know: result dataclasses, numpy scalars and arrays, timestamps."""
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return value.tolist()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def write_json(path: Path, document: dict) -> Path:
+    """Write ``document`` to ``path`` atomically (a temporary file beside it, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as tmp:
+        json.dump(document, tmp, indent=2, default=json_default)
+        tmp.write("\n")
+    os.replace(tmp.name, path)
+    return path
