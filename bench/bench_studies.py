@@ -1,8 +1,10 @@
 """Scale check of the studies' computations on the 10,000-group dataset (``make bench``).
 
 Times Study 1's cohort computations (member table, both retention triangles, lifecycle
-layers) and the group-week panel of Studies 2 and 4, each against its limit of 30 s;
-opening and validating the dataset is timed apart. Exits 1 if a limit is broken or the
+layers) and Study 2's tables (the group-week panel, also Study 4's, and the hour x
+weekday counts), each against its limit of 30 s; Study 2's models (pandas/statsmodels on
+the panel, 200 bootstrap resamples each) and opening and validating the dataset are
+timed apart. Exits 1 if a limit is broken or the
 process's peak memory passes 4 GB.
 """
 
@@ -13,7 +15,7 @@ import resource
 import sys
 import time
 
-from helpers import open_dataset, retention
+from helpers import activity_models, open_dataset, retention, timing
 from helpers.panel import group_week_panel
 
 LIMIT_SECONDS, LIMIT_GB = 30.0, 4.0
@@ -34,11 +36,24 @@ def main() -> int:
         "activity triangle": lambda: retention.retention_triangle(ds.tables, "week", "activity"),
         "lifecycle layers": lambda: retention.lifecycle_layers(ds.tables),
     }
+    made = {}
+    size_tables = {
+        "group-week panel": lambda: made.setdefault("panel", group_week_panel(ds.tables)),
+        "hour x weekday": lambda: timing.hour_weekday_counts(ds.tables),
+    }
     broken = False
-    for label, steps in (("cohort computations", cohorts), ("group-week panel", {"panel": lambda: group_week_panel(ds.tables)})):
+    for label, steps in (("cohort computations", cohorts), ("size study tables", size_tables)):
         total = sum(_timed(name, step) for name, step in steps.items())
         print(f"{label}: {total:.1f} s" + ("  LIMIT BROKEN" if total > LIMIT_SECONDS else ""))
         broken |= total > LIMIT_SECONDS
+    rows = activity_models.model_rows(made["panel"], ds.tables.groups.to_pandas(), retention.data_end(ds.tables))
+    models = {
+        "size model": lambda: activity_models.activity_model(rows, "size").curve.curve,
+        "monitor model": lambda: activity_models.activity_model(rows, "monitor_share").curve.curve,
+        "within-group model": lambda: activity_models.within_group_size_curve(rows).curve,
+    }
+    print(f"size study models ({len(rows):,} group-weeks): "
+          f"{sum(_timed(name, step) for name, step in models.items()):.1f} s")
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"peak memory {peak_gb:.2f} GB" + ("  LIMIT BROKEN" if peak_gb > LIMIT_GB else ""))
     return 1 if broken or peak_gb > LIMIT_GB else 0

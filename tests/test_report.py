@@ -83,3 +83,18 @@ def test_cohort_retention_report_on_planted_data(planted_world, tmp_path: Path):
     assert hazard["ci_low"] <= 1.5 <= hazard["ci_high"]
     assert len(results["results"]["retention_30d_by_segment"]) == 7
     assert results["provenance"]["data_fingerprint"]
+
+
+def test_size_activity_report_on_planted_data(planted_world, tmp_path: Path):
+    """Study 2 end to end: findings and verdicts, six figures, and results.json with the planted optima covered."""
+    result = run_notebook(ROOT / "notebooks" / "02_group_size_activity.ipynb", tmp_path,
+                          {"data_dir": str(planted_world.path), "bootstrap_reps": 60}, KERNEL)
+    assert result.ok, result.error
+    html = result.html.read_text()
+    assert html.index("Findings") < html.index("Activity by group size") < html.index("Methods and caveats")
+    assert html.count("<img") >= 6 and "import" not in html.split("Findings", 1)[1].split("Provenance")[0]
+    results = json.loads((result.html.parent / "results.json").read_text())["results"]
+    assert results["size"]["peak"]["ci_low"] <= 229 <= results["size"]["peak"]["ci_high"]
+    assert results["monitor_share"]["peak"]["ci_low"] <= 0.05 <= results["monitor_share"]["peak"]["ci_high"]
+    assert results["koc"]["above_150"]["value"] > results["koc"]["below_150"]["value"]
+    assert {v["verdict"] for v in results["verdicts"].values()} <= {"supported", "contradicted", "inconclusive"}

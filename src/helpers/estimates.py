@@ -29,24 +29,30 @@ class Estimate:
         return self.ci_low <= value <= self.ci_high
 
 
-def clustered_proportion(successes: pd.Series, trials: pd.Series, level: float = 0.95) -> tuple[float, float, float]:
-    """Share of successes over clusters, with a CI that treats clusters (groups) as the independent units.
+def clustered_ratio(numerators: pd.Series, denominators: pd.Series, level: float = 0.95) -> tuple[float, float, float]:
+    """Ratio sum(numerators) / sum(denominators) over clusters, with a CI that treats clusters as independent.
 
-    ``successes`` and ``trials`` are per cluster. The share is sum(successes) / sum(trials)
-    (every member weighs the same); its variance is the linearised ratio-estimator
-    variance over clusters with the G / (G - 1) correction, so members of one group are
-    not taken as independent draws.
+    ``numerators`` and ``denominators`` are per cluster (e.g. a group's messages and
+    member-weeks). The variance is the linearised ratio-estimator variance over clusters
+    with the G / (G - 1) correction, so rows of one group are not taken as independent draws.
     """
-    y, n = np.asarray(successes, float), np.asarray(trials, float)
+    y, n = np.asarray(numerators, float), np.asarray(denominators, float)
     keep = n > 0
     y, n = y[keep], n[keep]
     clusters = len(n)
     if clusters == 0:
         return float("nan"), float("nan"), float("nan")
-    p = y.sum() / n.sum()
+    ratio = y.sum() / n.sum()
     if clusters < 2:
-        return float(p), float("nan"), float("nan")
-    var = clusters / (clusters - 1) * np.sum((y - p * n) ** 2) / n.sum() ** 2
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    half = z * np.sqrt(var)
-    return float(p), float(max(0.0, p - half)), float(min(1.0, p + half))
+        return float(ratio), float("nan"), float("nan")
+    var = clusters / (clusters - 1) * np.sum((y - ratio * n) ** 2) / n.sum() ** 2
+    half = NormalDist().inv_cdf(0.5 + level / 2) * np.sqrt(var)
+    return float(ratio), float(ratio - half), float(ratio + half)
+
+
+def clustered_proportion(successes: pd.Series, trials: pd.Series, level: float = 0.95) -> tuple[float, float, float]:
+    """Share of successes over clusters (every trial weighs the same), with a cluster-robust CI clipped to [0, 1]."""
+    share, low, high = clustered_ratio(successes, trials, level)
+    if np.isnan(low):
+        return share, low, high
+    return share, max(0.0, low), min(1.0, high)

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from helpers.claims import PEAK_HOURS  # the practitioners' peak hours are planted as stated
+
 START = "2025-01-01T00:00:00Z"
 """First instant of every synthetic dataset (UTC)."""
 
@@ -32,11 +34,6 @@ STAGES = ("launch", "growth", "mature")
 """Lifecycle stage of a group by its age: launch < 28 days <= growth < 84 days <= mature."""
 STAGE_EDGES_DAYS = (28.0, 84.0)
 
-PEAK_HOURS = {
-    "prenatal": ((11, 12), (16, 17), (20, 21)),
-    "postnatal": ((11, 12), (13, 15), (16, 17), (21, 23)),
-}
-"""Practitioners' peak hours (domain brief, claim 6), local time, as [start, end) hour ranges."""
 
 
 def hour_profile(kind: str) -> np.ndarray:
