@@ -1,8 +1,9 @@
 """Scale check of the studies' computations on the 10,000-group dataset (``make bench``).
 
 Times Study 1's cohort computations (member table, both retention triangles, lifecycle
-layers) and Study 2's tables (the group-week panel, also Study 4's, and the hour x
-weekday counts), each against its limit of 30 s; Study 2's models (pandas/statsmodels on
+layers), Study 2's tables (the group-week panel, also Study 4's, and the hour x
+weekday counts) and Study 3's (windows, early members, recruitment curves), each
+against its limit of 30 s; Study 2's models (pandas/statsmodels on
 the panel, 200 bootstrap resamples each) and opening and validating the dataset are
 timed apart. Exits 1 if a limit is broken or the
 process's peak memory passes 4 GB.
@@ -15,7 +16,7 @@ import resource
 import sys
 import time
 
-from helpers import activity_models, open_dataset, retention, timing
+from helpers import activity_models, open_dataset, recruitment, retention, timing
 from helpers.panel import group_week_panel
 
 LIMIT_SECONDS, LIMIT_GB = 30.0, 4.0
@@ -42,7 +43,13 @@ def main() -> int:
         "hour x weekday": lambda: timing.hour_weekday_counts(ds.tables),
     }
     broken = False
-    for label, steps in (("cohort computations", cohorts), ("size study tables", size_tables)):
+    recruitment_tables = {
+        "windows": lambda: made.setdefault("windows", recruitment.recruitment_windows(ds.tables)),
+        "early members": lambda: recruitment.early_members(ds.tables, made["windows"]),
+        "recruitment curves": lambda: recruitment.recruitment_curves(ds.tables, days=74),
+    }
+    for label, steps in (("cohort computations", cohorts), ("size study tables", size_tables),
+                         ("recruitment tables", recruitment_tables)):
         total = sum(_timed(name, step) for name, step in steps.items())
         print(f"{label}: {total:.1f} s" + ("  LIMIT BROKEN" if total > LIMIT_SECONDS else ""))
         broken |= total > LIMIT_SECONDS

@@ -98,3 +98,19 @@ def test_size_activity_report_on_planted_data(planted_world, tmp_path: Path):
     assert results["monitor_share"]["peak"]["ci_low"] <= 0.05 <= results["monitor_share"]["peak"]["ci_high"]
     assert results["koc"]["above_150"]["value"] > results["koc"]["below_150"]["value"]
     assert {v["verdict"] for v in results["verdicts"].values()} <= {"supported", "contradicted", "inconclusive"}
+
+
+def test_recruitment_report_on_planted_data(planted_world, tmp_path: Path):
+    """Study 3 end to end: findings, six figures, and results.json with the planted threshold and risk ratio covered."""
+    result = run_notebook(ROOT / "notebooks" / "03_recruitment_window_churn.ipynb", tmp_path,
+                          {"data_dir": str(planted_world.path), "bootstrap_reps": 60}, KERNEL)
+    assert result.ok, result.error
+    html = result.html.read_text()
+    assert html.index("Findings") < html.index("Early churn by window") < html.index("Methods and caveats")
+    assert html.count("<img") >= 6
+    results = json.loads((result.html.parent / "results.json").read_text())["results"]
+    truth = planted_world.truth["planted_effects"]["recruitment_window"]
+    assert results["threshold"]["ci_low"] <= truth["threshold_days"] <= results["threshold"]["ci_high"]
+    ratio = results["risk_ratio_slow_vs_fast"]
+    assert ratio["ci_low"] <= truth["emergent"]["slow_vs_fast"]["60d"]["risk_ratio_slow_filled"] <= ratio["ci_high"]
+    assert len(results["churn_by_bin"]) == 6 and results["verdict"]["verdict"] in {"supported", "inconclusive"}

@@ -148,7 +148,8 @@ class Accumulator:
     def recruitment(self, world: World) -> dict:
         """Early members' churn by recruitment window, with and without the planted mechanism."""
         early = pd.concat(self.early, ignore_index=True)
-        bins = pd.cut(early["window_days"], WINDOW_BINS_DAYS, labels=WINDOW_BIN_LABELS[:-1], right=True)
+        filled_window = early["window_days"].where(np.isfinite(early["window_days"]))  # inf: never filled
+        bins = pd.cut(filled_window, WINDOW_BINS_DAYS, labels=WINDOW_BIN_LABELS[:-1], right=True)
         early["bin"] = bins.cat.add_categories("never").fillna("never")
         slow = early["window_days"] > world.window_threshold_days
         filled = np.isfinite(early["window_days"])

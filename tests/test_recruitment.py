@@ -1,0 +1,93 @@
+"""Study 3: recruitment windows and early members by hand; the planted threshold and slow-vs-fast effect recovered."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+from helpers import open_dataset, recruitment
+from helpers import recruitment_models as rm
+
+
+def test_window_is_days_to_the_nth_joiner_of_any_role(hand_built):
+    windows = recruitment.recruitment_windows(hand_built, target_size=3).iloc[0]
+    # created 1 Jan 09:00; joiners o (09:00), a (10:00), b (2 Jan 10:00): the third is b, 25 hours in
+    assert windows["fill_size"] == 3 and windows["window_days"] == pytest.approx(25 / 24)
+    assert windows["window_bin"] == "<=1w" and windows["joiners"] == 5
+    unfilled = recruitment.recruitment_windows(hand_built, target_size=10).iloc[0]
+    assert not unfilled["filled"] and np.isnan(unfilled["window_days"]) and unfilled["window_bin"] == "never"
+
+
+def test_early_members_and_their_outcome(hand_built):
+    windows = recruitment.recruitment_windows(hand_built, target_size=3)
+    early = recruitment.early_members(hand_built, windows, early_days=1.5, horizon_days=10).set_index("member_id")
+    assert sorted(early.index) == ["a", "b"]  # c joined 49 h in; the owner is not a member
+    assert early.loc["b", "exited"] and not early.loc["a", "exited"]  # b left exactly 10 days after joining
+    assert early["counted"].all()
+    by_rank = recruitment.early_members(hand_built, windows, early_days=None, early_k=3, horizon_days=10)
+    assert sorted(by_rank["member_id"]) == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="exactly one"):
+        recruitment.early_members(hand_built, windows, early_days=14, early_k=3)
+
+
+def test_recruitment_curves_count_joiners_and_members(hand_built):
+    curves = recruitment.recruitment_curves(hand_built, days=20).set_index("day")
+    assert curves.loc[2, "joiners"] == 3 and curves.loc[4, "members"] == 2  # c left on day 4
+    assert curves.loc[6, "joiners"] == 4 and curves.loc[19, "joiners"] == 5  # d on day 6, c's rejoin is no new joiner
+    assert recruitment.mean_members(curves.reset_index(), 1).iloc[0] == pytest.approx(1.5)
+
+
+def test_wilson_without_clustering_is_the_usual_wilson():
+    successes, trials = pd.Series([1] * 30 + [0] * 70), pd.Series([1] * 100)
+    share, low, high, deff = rm.wilson_clustered(successes, trials)
+    expected = proportion_confint(30, 100, method="wilson")
+    assert deff == pytest.approx(1.0, abs=0.02) and (low, high) == pytest.approx(expected, abs=2e-3)
+
+
+def _study(world) -> tuple[pd.DataFrame, pd.DataFrame]:
+    tables = open_dataset(world.path).tables
+    windows = recruitment.recruitment_windows(tables)
+    early = recruitment.early_members(tables, windows, horizon_days=60)
+    curves = recruitment.recruitment_curves(tables, days=74)
+    return early, rm.group_outcomes(early, recruitment.mean_members(curves, 74))
+
+
+@pytest.fixture(scope="module")
+def planted(planted_world):
+    return _study(planted_world)
+
+
+@pytest.fixture(scope="module")
+def null(null_world):
+    return _study(null_world)
+
+
+def test_churn_by_bin_matches_truth(planted_world, planted):
+    truth = planted_world.truth["planted_effects"]["recruitment_window"]["emergent"]["by_window_bin"]["60d"]
+    table = rm.churn_by_bin(planted[0]).set_index("window_bin")
+    for label in ("<=1w", "1-2w", "2-4w", "4-6w"):
+        assert table.loc[label, "exit_share"] == pytest.approx(truth[label]["exit_share"], abs=0.005)
+        assert table.loc[label, "ci_low"] <= truth[label]["exit_share"] <= table.loc[label, "ci_high"]
+
+
+def test_slow_vs_fast_risk_ratio_covers_truth(planted_world, planted):
+    truth = planted_world.truth["planted_effects"]["recruitment_window"]["emergent"]["slow_vs_fast"]["60d"]
+    contrast = rm.slow_vs_fast(planted[0], 28)
+    assert contrast["risk_ratio"].covers(truth["risk_ratio_slow_filled"]) and contrast["risk_ratio"].ci_low > 1.2
+    assert rm.slow_vs_fast(planted[0], 28, include_never=True)["risk_ratio"].covers(truth["risk_ratio_slow_or_never"])
+
+
+def test_threshold_recovers_the_planted_four_weeks(planted_world, planted):
+    planted_days = planted_world.truth["planted_effects"]["recruitment_window"]["threshold_days"]
+    result = rm.threshold_estimate(*planted, horizon_days=60, bootstrap_reps=100)
+    assert result.detected and result.threshold.covers(planted_days)
+    assert abs(result.threshold.value - planted_days) <= 7
+
+
+def test_null_world_has_no_threshold_and_no_slow_vs_fast_effect(null):
+    result = rm.threshold_estimate(*null, horizon_days=60, bootstrap_reps=100)
+    assert not result.detected and result.slope.ci_low <= 0
+    assert rm.slow_vs_fast(null[0], 28)["risk_ratio"].covers(1.0)
+    assert rm.window_curve(null[1]).odds_ratio.covers(1.0)
