@@ -85,15 +85,21 @@ def test_cohort_retention_report_on_planted_data(planted_world, tmp_path: Path):
     assert results["provenance"]["data_fingerprint"]
 
 
-def test_size_activity_report_on_planted_data(planted_world, tmp_path: Path):
-    """Study 2 end to end: findings and verdicts, six figures, and results.json with the planted optima covered."""
-    result = run_notebook(ROOT / "notebooks" / "02_group_size_activity.ipynb", tmp_path,
-                          {"data_dir": str(planted_world.path), "bootstrap_reps": 60}, KERNEL)
+def _study_report(stem: str, world, out: Path, section: str) -> tuple[str, dict]:
+    """Run a study notebook on a dataset (60 bootstrap resamples); its HTML and results, checked for shape."""
+    result = run_notebook(ROOT / "notebooks" / f"{stem}.ipynb", out, {"data_dir": str(world.path),
+                                                                       "bootstrap_reps": 60}, KERNEL)
     assert result.ok, result.error
     html = result.html.read_text()
-    assert html.index("Findings") < html.index("Activity by group size") < html.index("Methods and caveats")
-    assert html.count("<img") >= 6 and "import" not in html.split("Findings", 1)[1].split("Provenance")[0]
-    results = json.loads((result.html.parent / "results.json").read_text())["results"]
+    assert html.index("Findings") < html.index(section) < html.index("Methods and caveats")
+    assert html.count("<img") >= 6
+    return html, json.loads((result.html.parent / "results.json").read_text())["results"]
+
+
+def test_size_activity_report_on_planted_data(planted_world, tmp_path: Path):
+    """Study 2 end to end: findings and verdicts, six figures, and results.json with the planted optima covered."""
+    html, results = _study_report("02_group_size_activity", planted_world, tmp_path, "Activity by group size")
+    assert "import" not in html.split("Findings", 1)[1].split("Provenance")[0]
     assert results["size"]["peak"]["ci_low"] <= 229 <= results["size"]["peak"]["ci_high"]
     assert results["monitor_share"]["peak"]["ci_low"] <= 0.05 <= results["monitor_share"]["peak"]["ci_high"]
     assert results["koc"]["above_150"]["value"] > results["koc"]["below_150"]["value"]
@@ -102,13 +108,7 @@ def test_size_activity_report_on_planted_data(planted_world, tmp_path: Path):
 
 def test_recruitment_report_on_planted_data(planted_world, tmp_path: Path):
     """Study 3 end to end: findings, six figures, and results.json with the planted threshold and risk ratio covered."""
-    result = run_notebook(ROOT / "notebooks" / "03_recruitment_window_churn.ipynb", tmp_path,
-                          {"data_dir": str(planted_world.path), "bootstrap_reps": 60}, KERNEL)
-    assert result.ok, result.error
-    html = result.html.read_text()
-    assert html.index("Findings") < html.index("Early churn by window") < html.index("Methods and caveats")
-    assert html.count("<img") >= 6
-    results = json.loads((result.html.parent / "results.json").read_text())["results"]
+    _, results = _study_report("03_recruitment_window_churn", planted_world, tmp_path, "Early churn by window")
     truth = planted_world.truth["planted_effects"]["recruitment_window"]
     assert results["threshold"]["ci_low"] <= truth["threshold_days"] <= results["threshold"]["ci_high"]
     ratio = results["risk_ratio_slow_vs_fast"]

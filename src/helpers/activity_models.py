@@ -22,6 +22,7 @@ over time inform the curve.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -178,19 +179,6 @@ def _clip(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-CLIPPED = ("log_size", "monitor_share", "log_age", "log_tenure")
-"""Regressors held to their 1st-99th percentile range: curves are read only where data is dense."""
-
-
-def _clip(rows: pd.DataFrame) -> pd.DataFrame:
-    """The rows with each spline variable clipped to its 1st and 99th percentiles."""
-    out = rows.copy()
-    for variable in CLIPPED:
-        low, high = out[variable].quantile([0.01, 0.99])
-        out[variable] = out[variable].clip(low, high)
-    return out
-
-
 def _grid(values: pd.Series) -> np.ndarray:
     """Evenly spaced grid over the (clipped) range of a spline variable."""
     return np.linspace(values.min(), values.max(), GRID_POINTS)
@@ -307,6 +295,21 @@ def activity_model(rows: pd.DataFrame, term: str = "size", metric: str = "messag
                        len(boot), f"{family} GLM, natural cubic splines, errors clustered by group")
 
 
+def group_resamples(group_codes: np.ndarray, reps: int, seed: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Cluster bootstrap: ``reps`` times, the row indexes of groups drawn with replacement, and new group codes.
+
+    A group drawn twice appears as two groups (its rows get two codes).
+    """
+    rng = np.random.default_rng(seed)
+    n_groups = group_codes.max() + 1
+    order = np.argsort(group_codes, kind="stable")
+    bounds = np.searchsorted(group_codes[order], np.arange(n_groups + 1))
+    for _ in range(reps):
+        drawn = rng.integers(0, n_groups, n_groups)
+        index = np.concatenate([order[bounds[g]:bounds[g + 1]] for g in drawn])
+        yield index, np.repeat(np.arange(n_groups), bounds[drawn + 1] - bounds[drawn])
+
+
 def _irls(metric: str, y: np.ndarray, X: np.ndarray, offset: np.ndarray, weights: np.ndarray, start: np.ndarray,
           max_iter: int = 25, tol: float = 1e-8) -> np.ndarray:
     """The GLM's coefficients by iteratively reweighted least squares (the lean loop the bootstrap needs)."""
@@ -330,14 +333,8 @@ def _irls(metric: str, y: np.ndarray, X: np.ndarray, offset: np.ndarray, weights
 def _bootstrap_fits(metric: str, y: np.ndarray, X: np.ndarray, offset: np.ndarray, weights: np.ndarray,
                     group_codes: np.ndarray, start: np.ndarray, reps: int, seed: int) -> list[np.ndarray]:
     """Coefficients refitted on ``reps`` resamples of whole groups (with replacement)."""
-    rng = np.random.default_rng(seed)
-    n_groups = group_codes.max() + 1
-    order = np.argsort(group_codes, kind="stable")
-    bounds = np.searchsorted(group_codes[order], np.arange(n_groups + 1))
     out = []
-    for _ in range(reps):
-        drawn = rng.integers(0, n_groups, n_groups)
-        index = np.concatenate([order[bounds[g]:bounds[g + 1]] for g in drawn])
+    for index, _ in group_resamples(group_codes, reps, seed):
         try:
             beta = _irls(metric, y[index], X[index], offset[index], weights[index], start)
         except np.linalg.LinAlgError:
@@ -435,15 +432,9 @@ def within_group_size_curve(rows: pd.DataFrame, spline_df: int = 8, bootstrap_re
     chi2 = float(b @ np.linalg.solve(cov[np.ix_(cols, cols)], b))
     p_value = float(chi2_dist.sf(chi2, len(cols)))
 
-    rng = np.random.default_rng(seed)
     n_groups = groups.max() + 1
-    order = np.argsort(groups, kind="stable")
-    bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
     peaks = []
-    for _ in range(bootstrap_reps):
-        drawn = rng.integers(0, n_groups, n_groups)
-        index = np.concatenate([order[bounds[g]:bounds[g + 1]] for g in drawn])
-        relabel = np.repeat(np.arange(n_groups), bounds[drawn + 1] - bounds[drawn])
+    for index, relabel in group_resamples(groups, bootstrap_reps, seed):
         try:
             draw, _ = poisson_fixed_effects(y[index], X[index], offset[index], relabel)
         except np.linalg.LinAlgError:
