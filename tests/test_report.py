@@ -12,6 +12,7 @@ import pytest
 
 from helpers.report import run_notebook
 from conftest import GOOD
+from test_experiment import TRUTH_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL = "community-workbench"
@@ -85,20 +86,21 @@ def test_cohort_retention_report_on_planted_data(planted_world, tmp_path: Path):
     assert results["provenance"]["data_fingerprint"]
 
 
-def _study_report(stem: str, world, out: Path, section: str) -> tuple[str, dict]:
-    """Run a study notebook on a dataset (60 bootstrap resamples); its HTML and results, checked for shape."""
-    result = run_notebook(ROOT / "notebooks" / f"{stem}.ipynb", out, {"data_dir": str(world.path),
-                                                                       "bootstrap_reps": 60}, KERNEL)
+def _study_report(stem: str, world, out: Path, section: str, images: int = 6, **parameters) -> tuple[str, dict]:
+    """Run a study notebook on a dataset; its HTML and results, checked for order of sections and figures."""
+    result = run_notebook(ROOT / "notebooks" / f"{stem}.ipynb", out, {"data_dir": str(world.path), **parameters},
+                          KERNEL)
     assert result.ok, result.error
     html = result.html.read_text()
     assert html.index("Findings") < html.index(section) < html.index("Methods and caveats")
-    assert html.count("<img") >= 6
+    assert html.count("<img") >= images
     return html, json.loads((result.html.parent / "results.json").read_text())["results"]
 
 
 def test_size_activity_report_on_planted_data(planted_world, tmp_path: Path):
     """Study 2 end to end: findings and verdicts, six figures, and results.json with the planted optima covered."""
-    html, results = _study_report("02_group_size_activity", planted_world, tmp_path, "Activity by group size")
+    html, results = _study_report("02_group_size_activity", planted_world, tmp_path, "Activity by group size",
+                                  bootstrap_reps=60)
     assert "import" not in html.split("Findings", 1)[1].split("Provenance")[0]
     assert results["size"]["peak"]["ci_low"] <= 229 <= results["size"]["peak"]["ci_high"]
     assert results["monitor_share"]["peak"]["ci_low"] <= 0.05 <= results["monitor_share"]["peak"]["ci_high"]
@@ -108,9 +110,22 @@ def test_size_activity_report_on_planted_data(planted_world, tmp_path: Path):
 
 def test_recruitment_report_on_planted_data(planted_world, tmp_path: Path):
     """Study 3 end to end: findings, six figures, and results.json with the planted threshold and risk ratio covered."""
-    _, results = _study_report("03_recruitment_window_churn", planted_world, tmp_path, "Early churn by window")
+    _, results = _study_report("03_recruitment_window_churn", planted_world, tmp_path, "Early churn by window",
+                               bootstrap_reps=60)
     truth = planted_world.truth["planted_effects"]["recruitment_window"]
     assert results["threshold"]["ci_low"] <= truth["threshold_days"] <= results["threshold"]["ci_high"]
     ratio = results["risk_ratio_slow_vs_fast"]
     assert ratio["ci_low"] <= truth["emergent"]["slow_vs_fast"]["60d"]["risk_ratio_slow_filled"] <= ratio["ci_high"]
     assert len(results["churn_by_bin"]) == 6 and results["verdict"]["verdict"] in {"supported", "inconclusive"}
+
+
+def test_experiment_report_on_planted_data(planted_world, tmp_path: Path):
+    """Study 4 end to end: decisions first, figures, and results.json with every arm's planted effect covered."""
+    html, results = _study_report("04_content_ratio_experiment", planted_world, tmp_path, "By lifecycle stage", 3)
+    assert "raises 30-day exit rate" in html
+    truth = planted_world.truth["planted_effects"]["content_ratio_experiment"]["true_values"]["effects"]
+    for row in results["effects"]:
+        key = TRUTH_KEYS.get(row["outcome"])
+        if key:
+            assert row["ci_low"] <= truth[f"{row['arm']}_vs_control"][key] <= row["ci_high"]
+    assert all(not (0 <= r["adjusted_p"] < r["p_value"]) for r in results["effects"])

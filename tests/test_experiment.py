@@ -1,0 +1,124 @@
+"""Study 4: randomisation, SRM and balance, arm effects that cover the planted truth, A/A calibration, power."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import experiment, open_dataset
+from helpers import experiment_models as em
+from helpers.panel import group_week_panel
+
+ARMS = ("promo_low", "promo_high")
+TRUTH_KEYS = {"exit_30d": "exit_30d_members", "messages_per_member_week": "messages_per_member_week"}
+"""Our outcomes and their names in truth.json (the interaction rate has no planted value)."""
+
+
+def _outcomes(world) -> pd.DataFrame:
+    tables = open_dataset(world.path).tables
+    return experiment.add_interaction(experiment.group_outcomes(tables, "content_ratio"), group_week_panel(tables))
+
+
+@pytest.fixture(scope="module")
+def planted(planted_world) -> pd.DataFrame:
+    return _outcomes(planted_world)
+
+
+@pytest.fixture(scope="module")
+def null(null_world) -> pd.DataFrame:
+    return _outcomes(null_world)
+
+
+def test_randomise_is_stratified_balanced_and_reproducible():
+    units = pd.DataFrame({"group_id": [f"g{i}" for i in range(120)], "channel": ["a", "b", "c"] * 40,
+                          "band": ["small"] * 60 + ["big"] * 60})
+    first = experiment.randomise(units, ["control", "x", "y"], ["channel", "band"], 7, "e", pd.Timestamp("2025-01-01"))
+    again = experiment.randomise(units, ["control", "x", "y"], ["channel", "band"], 7, "e", pd.Timestamp("2025-01-01"))
+    assert first.equals(again)
+    counts = first.groupby(["stratum", "arm"]).size().unstack()
+    assert (counts.max(axis=1) - counts.min(axis=1)).max() <= 1  # every stratum balanced up to one block
+    other = experiment.randomise(units, ["control", "x", "y"], ["channel", "band"], 8, "e", pd.Timestamp("2025-01-01"))
+    assert not first["arm"].equals(other["arm"])
+    assert list(first.columns) == ["experiment", "group_id", "arm", "assigned_at", "stratum"]
+
+
+def test_each_arm_effect_covers_its_true_value(planted_world, planted):
+    truth = planted_world.truth["planted_effects"]["content_ratio_experiment"]["true_values"]["effects"]
+    for arm in ARMS:
+        for outcome, key in TRUTH_KEYS.items():
+            for cuped in (False, True):
+                effect = em.arm_effect(planted, outcome, arm, "control", cuped=cuped).effect
+                assert effect.covers(truth[f"{arm}_vs_control"][key]), (arm, outcome, cuped, effect)
+    high = em.arm_effect(planted, "exit_30d", "promo_high", "control", stage="launch").effect
+    assert high.covers(truth["promo_high_vs_control"]["exit_30d_members_launch"]) and high.ci_low > 0
+
+
+def test_cuped_narrows_the_interval(planted):
+    for outcome in ("exit_30d", "messages_per_member_week"):
+        plain = em.arm_effect(planted, outcome, "promo_high", "control", cuped=False)
+        adjusted = em.arm_effect(planted, outcome, "promo_high", "control", cuped=True)
+        width = lambda e: e.effect.ci_high - e.effect.ci_low  # noqa: E731
+        assert width(adjusted) < width(plain) and adjusted.variance_reduction > 0
+
+
+def test_aa_experiments_reject_at_about_alpha(null):
+    """1,000 stratified re-randomisations of the null world's groups: about 5% significant at alpha 5%."""
+    groups = null[["group_id", "stratum"]].reset_index(drop=True)
+    hits = {False: 0, True: 0}
+    runs = 1000
+    for seed in range(runs):
+        arms = experiment.randomise(groups, ["control", "treated"], ["stratum"], seed, "aa", pd.Timestamp(0))
+        shuffled = null.assign(arm=arms["arm"].to_numpy())
+        for cuped in hits:
+            hits[cuped] += em.arm_effect(shuffled, "exit_30d", "treated", "control", cuped=cuped).p_value < 0.05
+    for cuped, count in hits.items():
+        assert abs(count / runs - 0.05) <= 0.02, (cuped, count / runs)
+
+
+def test_null_world_experiment_finds_no_effects(null):
+    effects = [em.arm_effect(null, outcome, arm, "control") for outcome in em.OUTCOMES for arm in ARMS]
+    corrected = em.correct(effects, "holm")
+    assert all(e.adjusted_p >= e.p_value for e in corrected)
+    assert sum(e.adjusted_p < 0.05 for e in corrected) == 0
+
+
+def test_srm_flags_a_broken_split(planted):
+    assert em.srm_test(planted)["p_value"] > 0.01
+    broken = planted[~((planted["arm"] == "control") & (planted.index % 3 == 0))]  # a third of control lost
+    assert em.srm_test(broken)["p_value"] < 0.001
+
+
+def test_balance_of_pre_period_covariates(planted):
+    table = em.balance_table(planted, ["age_at_assignment_days", "pre_members"], "control")
+    assert (table[[c for c in table.columns if c.startswith("std diff")]].abs() < 0.2).all().all()
+
+
+def test_mde_gives_the_planned_power_in_simulation():
+    """Clustered binary data with a known ICC: at the computed MDE, about 80% of simulated trials are significant."""
+    rng = np.random.default_rng(11)
+    k, icc, p0, cv = 60, 0.03, 0.25, 0.6
+    sizes_for = lambda: np.maximum(5, rng.gamma(1 / cv ** 2, 80 * cv ** 2, 2 * k)).round()  # noqa: E731
+    mde = em.minimum_detectable_effect(k, 80, cv, icc, np.sqrt(p0 * (1 - p0)))
+    concentration = 1 / icc - 1  # beta-binomial: ICC = 1 / (a + b + 1)
+    significant, runs = 0, 400
+    for _ in range(runs):
+        sizes = sizes_for()
+        means = np.r_[np.full(k, p0), np.full(k, p0 + mde)]
+        rates = rng.beta(means * concentration, (1 - means) * concentration)
+        frame = pd.DataFrame({"arm": ["control"] * k + ["treated"] * k, "members": sizes,
+                              "exits": rng.binomial(sizes.astype(int), rates), "pre_exits": 0, "pre_members": 0})
+        significant += em.arm_effect(frame, "exit_30d", "treated", "control", cuped=False).p_value < 0.05
+    assert abs(significant / runs - 0.8) <= 0.07
+    sizes = sizes_for()
+    totals = rng.binomial(sizes.astype(int), rng.beta(p0 * concentration, (1 - p0) * concentration, len(sizes)))
+    assert em.icc_anova(pd.Series(totals), pd.Series(sizes)) == pytest.approx(icc, abs=0.02)
+
+
+def test_corrections_differ_as_they_should():
+    effects = [em.ArmEffect("o", f"a{i}", 0, 0, None, p, False, 0.0) for i, p in enumerate([0.01, 0.02, 0.03, 0.5])]
+    holm = [e.adjusted_p for e in em.correct(effects, "holm")]
+    bh = [e.adjusted_p for e in em.correct(effects, "bh")]
+    assert holm == pytest.approx([0.04, 0.06, 0.06, 0.5]) and bh == pytest.approx([0.04, 0.04, 0.04, 0.5])
+    with pytest.raises(ValueError, match="correction"):
+        em.correct(effects, "bonferonni")
