@@ -35,8 +35,8 @@ $(DEFAULT)/.complete: $(STAMP) $(wildcard src/helpers/synth/*.py)
 
 data: $(DEFAULT)/.complete ## Generate the default synthetic dataset (+ truth.json) under data/processed/default
 
-reports: $(STAMP) $(if $(filter $(DEFAULT),$(DATA)),$(DEFAULT)/.complete) ## Run every notebook on DATA (default dataset); HTML under reports/
-	$(BIN)/python -m helpers.report --data $(DATA) --kernel $(KERNEL)
+reports: $(STAMP) $(if $(filter $(DEFAULT),$(DATA)),$(DEFAULT)/.complete) ## Run the batch in reports.yml on DATA (default dataset); reports/index.html
+	$(BIN)/python -m helpers.batch --config reports.yml --data $(DATA)
 
 validate: $(STAMP) ## Validate a dataset directory: make validate DATA=path
 	$(BIN)/python -m helpers validate $(DATA)

@@ -68,7 +68,10 @@ def test_failed_run_keeps_previous_report(tmp_path: Path):
 
     assert not result.ok and "broken on purpose" in result.error
     assert (out / "study" / "study.html").read_text() == before
-    assert sorted(p.name for p in out.iterdir()) == ["study"]  # no half-written folders left
+    assert sorted(p.name for p in out.iterdir()) == ["_failed", "study"]  # no half-written folders left
+    failed = (out / "_failed" / "study" / "study.html").read_text()
+    assert failed.index("This run failed") < failed.index("broken on purpose")  # the error comes first
+    assert (out / "_failed" / "study" / "study.ipynb").exists()
 
 
 def test_cohort_retention_report_on_planted_data(planted_world, tmp_path: Path):

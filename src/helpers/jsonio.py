@@ -1,4 +1,4 @@
-"""JSON for the workbench's own documents (truth.json, results.json): numpy, timestamps, dataclasses."""
+"""JSON for the workbench's own documents (truth.json, results.json), and atomic writes of text files."""
 
 from __future__ import annotations
 
@@ -21,9 +21,13 @@ def json_default(value: object) -> object:
 
 def write_json(path: Path, document: dict) -> Path:
     """Write ``document`` to ``path`` atomically (a temporary file beside it, then a rename)."""
+    return write_text_atomic(path, json.dumps(document, indent=2, default=json_default) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically: a temporary file beside it, then a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as tmp:
-        json.dump(document, tmp, indent=2, default=json_default)
-        tmp.write("\n")
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as tmp:
+        tmp.write(text)
     os.replace(tmp.name, path)
     return path

@@ -1,24 +1,24 @@
-"""Batch runs of the notebooks into HTML reports, and the provenance each report carries.
+"""One notebook run into a report, and the provenance each report carries.
 
-``python -m helpers.report --data DIR`` runs every notebook in ``notebooks/`` with
-papermill, then writes ``reports/<notebook>/<notebook>.ipynb`` (executed) and
-``<notebook>.html`` (code hidden). A report is built in a temporary folder and moved
-into place only when complete, so a failed or interrupted run leaves the previous
-report untouched.
+``run_notebook`` executes a notebook with papermill and writes ``reports/<name>/``: the
+executed ``<name>.ipynb``, ``<name>.html`` (code hidden, opens offline), ``figures/`` and
+the notebook's ``results.json``. A report is built in a temporary folder and moved into
+place only when complete, so a failed or interrupted run leaves the previous report
+untouched. ``helpers.batch`` runs many of them from a config.
 """
 
 from __future__ import annotations
 
-import argparse
+import base64
 import os
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from html import escape as html_escape
 from importlib import metadata
 from pathlib import Path
 
@@ -104,29 +104,74 @@ def to_html(executed: Path) -> str:
     return body
 
 
-def run_notebook(notebook: Path, reports_dir: Path, parameters: dict, kernel: str) -> RunResult:
-    """Execute one notebook and publish its report atomically under ``reports_dir/<stem>/``."""
+def run_notebook(notebook: Path, reports_dir: Path, parameters: dict, kernel: str,
+                 name: str | None = None) -> RunResult:
+    """Execute one notebook and publish its report atomically under ``reports_dir/<name>/``.
+
+    ``name`` defaults to the notebook's stem. A failed run leaves the last good report
+    as it was; its executed notebook and an HTML page with the error at the top go to
+    ``reports_dir/_failed/<name>/`` (also replaced atomically).
+    """
     start = time.perf_counter()
+    name = name or notebook.stem
     reports_dir.mkdir(parents=True, exist_ok=True)
-    final = reports_dir / notebook.stem
-    with tempfile.TemporaryDirectory(dir=reports_dir, prefix=f".{notebook.stem}-") as tmp:
-        work = Path(tmp) / notebook.stem
+    with tempfile.TemporaryDirectory(dir=reports_dir, prefix=f".{name}-") as tmp:
+        work = Path(tmp) / name
         work.mkdir()
-        executed = work / notebook.name
+        executed = work / f"{name}.ipynb"
+        html = work / f"{name}.html"
         try:
             parameters = {**parameters, "results_dir": os.path.relpath(work, notebook.parent.resolve())}
             papermill.execute_notebook(str(notebook), str(executed), parameters=parameters, kernel_name=kernel,
                                        language="python", cwd=str(notebook.parent), progress_bar=False)
         except Exception as err:  # noqa: BLE001  (any failure of the notebook is reported, not raised)
-            return RunResult(notebook.name, False, time.perf_counter() - start, None, _first_line(err))
-        html = work / f"{notebook.stem}.html"
+            error = _first_line(err)
+            if executed.exists():
+                html.write_text(_error_banner(to_html(executed), name, error), encoding="utf-8")
+                (work / "results.json").unlink(missing_ok=True)  # numbers of a failed run are not published
+                _publish(work, reports_dir / "_failed" / name)
+                return RunResult(name, False, time.perf_counter() - start, reports_dir / "_failed" / name / html.name,
+                                 error)
+            return RunResult(name, False, time.perf_counter() - start, None, error)
         html.write_text(to_html(executed), encoding="utf-8")
-        old = reports_dir / f".{notebook.stem}-previous"
-        if final.exists():
-            final.rename(old)
-        work.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
-    return RunResult(notebook.name, True, time.perf_counter() - start, final / html.name)
+        save_figures(executed, work / "figures")
+        _publish(work, reports_dir / name)
+        shutil.rmtree(reports_dir / "_failed" / name, ignore_errors=True)  # the failure is superseded
+    return RunResult(name, True, time.perf_counter() - start, reports_dir / name / html.name)
+
+
+def _publish(work: Path, final: Path) -> None:
+    """Move a finished folder into place; the previous one is removed only after the move."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = final.parent / f".{final.name}-previous"
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    work.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _error_banner(page: str, name: str, error: str) -> str:
+    """The report page with a red box at the top of its body saying the run failed and why."""
+    box = (f'<div style="background:#fde8e8;border:2px solid #c0392b;padding:1em;margin:1em;font-family:sans-serif">'
+           f"<strong>This run failed</strong> ({html_escape(name)}): <code>{html_escape(error)}</code>. "
+           "Its figures and numbers below are incomplete; the last good report, if any, is unchanged.</div>")
+    at = page.find(">", page.find("<body")) + 1
+    return page[:at] + box + page[at:]
+
+
+def save_figures(executed: Path, folder: Path) -> list[Path]:
+    """Write every PNG figure of an executed notebook to ``folder`` as figure_1.png, figure_2.png, ..."""
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for cell in nbformat.read(executed, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/png" in data:
+                path = folder / f"figure_{len(saved) + 1}.png"
+                path.write_bytes(base64.b64decode(data["image/png"]))
+                saved.append(path)
+    return saved
 
 
 def _first_line(err: Exception) -> str:
@@ -135,34 +180,3 @@ def _first_line(err: Exception) -> str:
         return f"{err.ename}: {err.evalue} (cell {err.exec_count})"
     lines = [line for line in str(err).splitlines() if line.strip()]
     return next((line for line in lines if "Error" in line), lines[0] if lines else type(err).__name__)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run every notebook against a dataset; exit 1 if any failed."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.report", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="dataset directory passed to each notebook as data_dir")
-    parser.add_argument("--notebooks", default=str(ROOT / "notebooks"))
-    parser.add_argument("--out", default=str(ROOT / "reports"))
-    parser.add_argument("--kernel", default="community-workbench")
-    args = parser.parse_args(argv)
-    data_dir = Path(args.data).resolve()
-    if not data_dir.is_dir():
-        print(f"error: dataset directory {args.data} does not exist (run `make data`)", file=sys.stderr)
-        return 2
-    notebooks = sorted(p for p in Path(args.notebooks).glob("[0-9]*.ipynb"))
-    results = []
-    for notebook in notebooks:
-        print(f"running {notebook.name} ...", flush=True)
-        relative = os.path.relpath(data_dir, notebook.parent.resolve())  # no home paths in reports
-        result = run_notebook(notebook, Path(args.out), {"data_dir": relative}, args.kernel)
-        status = f"ok  {result.html}" if result.ok else \
-            f"FAILED  {result.error}"
-        print(f"  {result.seconds:5.1f}s  {status}", flush=True)
-        results.append(result)
-    failed = [r for r in results if not r.ok]
-    print(f"{len(results) - len(failed)} of {len(results)} reports built")
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
