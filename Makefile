@@ -41,7 +41,13 @@ reports: $(STAMP) $(if $(filter $(DEFAULT),$(DATA)),$(DEFAULT)/.complete) ## Run
 validate: $(STAMP) ## Validate a dataset directory: make validate DATA=path
 	$(BIN)/python -m helpers validate $(DATA)
 
-test: $(STAMP) ## Run the test suite
+CHROMIUM := /usr/bin/chromium
+SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM): # Debian's Chromium for the browser tests (Playwright drives it; browser downloads are impossible here)
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: $(STAMP) $(CHROMIUM) ## Run the test suite (installs Debian's chromium for the browser test if missing)
 	$(BIN)/python -m pytest -q
 
 BENCH := data/processed/bench_10000

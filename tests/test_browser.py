@@ -1,0 +1,67 @@
+"""The reports in a real browser: headless Chromium (Debian's) driven by Playwright opens the index and each
+report, with no console errors and no network requests at all, and saves screenshots."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from helpers import batch
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def built_reports(planted_world, tmp_path_factory) -> Path:
+    """A batch of three reports (overview, size study, experiment) on the planted dataset, with its index."""
+    base = tmp_path_factory.mktemp("browser")
+    config = base / "reports.yml"
+    config.write_text(f"""workers: 2
+out: out
+parameters:
+  data_dir: {planted_world.path}
+runs:
+  - notebook: {ROOT / 'notebooks' / '00_data_overview.ipynb'}
+  - notebook: {ROOT / 'notebooks' / '02_group_size_activity.ipynb'}
+    parameters: {{bootstrap_reps: 30}}
+  - notebook: {ROOT / 'notebooks' / '04_content_ratio_experiment.ipynb'}
+""")
+    assert batch.main(["--config", str(config)]) == 0
+    return base / "out"
+
+
+def test_index_and_reports_open_offline_without_errors(built_reports: Path, tmp_path: Path):
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+    pages = [built_reports / "index.html"] + sorted(built_reports.glob("[0-9]*/*.html"))
+    assert len(pages) == 4
+    requests, errors = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("console", lambda msg: errors.append(f"{msg.type}: {msg.text}") if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+        page.on("request", lambda req: requests.append(req.url) if not req.url.startswith(("file:", "data:")) else None)
+        for html in pages:
+            page.goto(html.as_uri(), wait_until="load")
+            assert page.locator("h1, h2").count() > 0, html.name
+            if html.name != "index.html":
+                images = page.locator("img")
+                assert images.count() >= 2
+                assert all(images.nth(i).evaluate("i => i.complete && i.naturalWidth > 0")
+                           for i in range(images.count())), f"{html.name}: an image did not render"
+            page.screenshot(path=str(tmp_path / f"{html.stem}.png"), full_page=False)
+        index = built_reports / "index.html"
+        page.goto(index.as_uri())
+        page.get_by_role("link", name="02_group_size_activity").click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith("02_group_size_activity.html") and "Findings" in page.content()
+        browser.close()
+    assert requests == [], f"network requests: {requests[:5]}"
+    assert errors == [], errors
+    assert len(list(tmp_path.glob("*.png"))) == 4
