@@ -8,7 +8,7 @@ DATA    ?= $(DEFAULT)
 STAMP   := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data reports test bench lab validate clean
+.PHONY: help venv data reports slides test bench lab validate clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ data: $(DEFAULT)/.complete ## Generate the default synthetic dataset (+ truth.js
 reports: $(STAMP) $(if $(filter $(DEFAULT),$(DATA)),$(DEFAULT)/.complete) ## Run the batch in reports.yml on DATA (default dataset); reports/index.html
 	$(BIN)/python -m helpers.batch --config reports.yml --data $(DATA)
 
+slides: $(STAMP) ## Review slides (reveal.js, offline) from the last `make reports`: reports/slides/
+	$(BIN)/python -m helpers.slides --reports reports
+
 validate: $(STAMP) ## Validate a dataset directory: make validate DATA=path
 	$(BIN)/python -m helpers validate $(DATA)
 
@@ -63,4 +66,4 @@ lab: $(STAMP) ## Start JupyterLab on localhost (token auth on)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean: ## Remove the venv, generated data and reports
-	rm -rf $(VENV) data/processed/* reports/*/ reports/index.html
+	rm -rf $(VENV) build data/processed/* reports/*/ reports/index.html

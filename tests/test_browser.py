@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from helpers import batch
+from helpers import batch, slides
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -33,6 +33,7 @@ runs:
   - notebook: {ROOT / 'notebooks' / '04_content_ratio_experiment.ipynb'}
 """)
     assert batch.main(["--config", str(config)]) == 0
+    assert len(slides.build_slides(base / "out")) == 3
     return base / "out"
 
 
@@ -65,3 +66,24 @@ def test_index_and_reports_open_offline_without_errors(built_reports: Path, tmp_
     assert requests == [], f"network requests: {requests[:5]}"
     assert errors == [], errors
     assert len(list(tmp_path.glob("*.png"))) == 4
+
+
+def test_slides_open_offline_and_advance(built_reports: Path, tmp_path: Path):
+    decks = sorted((built_reports / "slides").glob("*.slides.html"))
+    assert len(decks) == 3
+    requests, errors = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.on("console", lambda msg: errors.append(f"{msg.type}: {msg.text}") if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+        page.on("request", lambda req: requests.append(req.url) if not req.url.startswith(("file:", "data:")) else None)
+        for deck in decks:
+            page.goto(deck.as_uri(), wait_until="load")
+            page.wait_for_function("typeof Reveal !== 'undefined' && Reveal.isReady()")
+            assert page.evaluate("Reveal.getTotalSlides()") >= 3, deck.name  # title, findings, a figure
+            page.keyboard.press("ArrowRight")
+            page.wait_for_function("Reveal.getIndices().h === 1")
+            page.screenshot(path=str(tmp_path / f"{deck.stem}.png"))
+        browser.close()
+    assert requests == [] and errors == [], (requests[:5], errors)
