@@ -236,13 +236,15 @@ LAYERS = ("new", "active", "resurrected", "silent", "churned")
 """Lifecycle layers, in order of precedence when a member fits several in one week."""
 
 
-def lifecycle_layers(tables: Tables, end: pd.Timestamp | None = None, silent_weeks: int = 4) -> pd.DataFrame:
+def lifecycle_layers(tables: Tables, end: pd.Timestamp | None = None, silent_weeks: int = 4,
+                     by_group: bool = False) -> pd.DataFrame:
     """Members per week in each lifecycle layer (Monday weeks, UTC; ordinary members only).
 
     new: first joined this week. churned: left this week for good (and did not join in it).
     Of the rest who were members during the week: resurrected: spoke after ``silent_weeks``
     or more whole weeks without speaking (counted from the join); active: spoke otherwise;
     silent: did not speak. The five layers partition the members present each week.
+    With ``by_group`` one row per group and week (sum over any set of groups for theirs).
     """
     end = end if end is not None else data_end(tables)
     members = first_stays(tables)
@@ -260,24 +262,32 @@ def lifecycle_layers(tables: Tables, end: pd.Timestamp | None = None, silent_wee
     spoke = spoke.mutate(resurrected=gap_days >= 7 * (silent_weeks + 1))
     middle = spoke.filter((spoke.week > spoke.join_week)
                           & (spoke.leave_week.isnull() | (spoke.week < spoke.leave_week)))
-    talk = middle.group_by("week").aggregate(
+    keys = ["group_id"] if by_group else []
+    talk = middle.group_by([*keys, "week"]).aggregate(
         resurrected=middle.resurrected.cast("int64").sum(),
         active=(~middle.resurrected).cast("int64").sum()).to_pandas()
-    new = weeks.group_by(week=weeks.join_week).aggregate(new=weeks.count()).to_pandas()
+    new = weeks.group_by([*keys, weeks.join_week.name("week")]).aggregate(new=weeks.count()).to_pandas()
     gone = weeks.filter(weeks.leave_week.notnull())
-    left = gone.group_by(week=gone.leave_week).aggregate(
+    left = gone.group_by([*keys, gone.leave_week.name("week")]).aggregate(
         churned=(gone.leave_week != gone.join_week).cast("int64").sum(),
         gone_after=gone.count()).to_pandas()
 
     for part in (new, talk, left):
         part["week"] = _naive_utc(pd.DatetimeIndex(part["week"]))
-    frame = pd.DataFrame({"week": pd.date_range(new["week"].min(), end_week, freq="W-MON")})
+    all_weeks = pd.date_range(new["week"].min(), end_week, freq="W-MON")
+    if by_group:
+        grid = pd.MultiIndex.from_product([sorted(new["group_id"].unique()), all_weeks], names=["group_id", "week"])
+        frame = grid.to_frame(index=False)
+    else:
+        frame = pd.DataFrame({"week": all_weeks})
     for part in (new, talk, left):
-        frame = frame.merge(part, on="week", how="left")
+        frame = frame.merge(part, on=[*keys, "week"], how="left")
     frame = frame.fillna(0)
     # members during week w: joined in or before w, and not gone before w
-    frame["members"] = frame["new"].cumsum() - frame["gone_after"].cumsum().shift(fill_value=0)
+    cum_new = frame.groupby(keys)["new"].cumsum() if keys else frame["new"].cumsum()
+    cum_gone = frame.groupby(keys)["gone_after"].cumsum() if keys else frame["gone_after"].cumsum()
+    frame["members"] = cum_new - (cum_gone - frame["gone_after"])
     frame["silent"] = frame["members"] - frame["new"] - frame["churned"] - frame["active"] - frame["resurrected"]
     frame["week"] = frame["week"].dt.tz_localize("UTC")
-    cols = ["week", "members", *LAYERS]
-    return frame[cols].astype({c: "int64" for c in cols[1:]})
+    cols = [*keys, "week", "members", *LAYERS]
+    return frame[cols].astype({c: "int64" for c in ["members", *LAYERS]})
