@@ -17,6 +17,16 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+def _open(p, requests: list, errors: list):
+    """Debian's Chromium, headless, with a page that records console errors and every non-file request."""
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("console", lambda msg: errors.append(f"{msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+    page.on("request", lambda req: requests.append(req.url) if not req.url.startswith(("file:", "data:")) else None)
+    return browser, page
+
+
 @pytest.fixture(scope="module")
 def built_reports(planted_world, tmp_path_factory) -> Path:
     """A batch of three reports (overview, size study, experiment) on the planted dataset, with its index."""
@@ -43,11 +53,7 @@ def test_index_and_reports_open_offline_without_errors(built_reports: Path, tmp_
     assert len(pages) == 4
     requests, errors = [], []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("console", lambda msg: errors.append(f"{msg.type}: {msg.text}") if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-        page.on("request", lambda req: requests.append(req.url) if not req.url.startswith(("file:", "data:")) else None)
+        browser, page = _open(p, requests, errors)
         for html in pages:
             page.goto(html.as_uri(), wait_until="load")
             assert page.locator("h1, h2").count() > 0, html.name
@@ -73,11 +79,7 @@ def test_slides_open_offline_and_advance(built_reports: Path, tmp_path: Path):
     assert len(decks) == 3
     requests, errors = [], []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.on("console", lambda msg: errors.append(f"{msg.type}: {msg.text}") if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-        page.on("request", lambda req: requests.append(req.url) if not req.url.startswith(("file:", "data:")) else None)
+        browser, page = _open(p, requests, errors)
         for deck in decks:
             page.goto(deck.as_uri(), wait_until="load")
             page.wait_for_function("typeof Reveal !== 'undefined' && Reveal.isReady()")
