@@ -65,3 +65,17 @@ def test_explore_notebook_runs_statically_in_batch(planted_world, tmp_path: Path
                           {"data_dir": str(planted_world.path), "interactive": False}, "community-workbench")
     assert result.ok, result.error
     assert result.html.read_text().count("<img") == len(explore.VIEWS)
+
+
+def test_dashboard_redraws_on_every_control(data):
+    """The widgets wire up and each control change redraws without error (the browser test is the real one)."""
+    import ipywidgets
+
+    board = explore.dashboard(data, view="layers")
+    controls = [w for w in board.children if not isinstance(w, ipywidgets.HBox)][:-1]
+    controls += list(board.children[1].children)
+    view, segment = controls[0], controls[2]
+    for value in explore.VIEWS:
+        view.value = value
+    segment.value = segment.options[1]
+    assert view.value == explore.VIEWS[-1] and segment.value == segment.options[1]

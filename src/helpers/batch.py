@@ -14,7 +14,6 @@ findings and provenance, and the practitioners' rules-of-thumb scorecard.
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import sys
 import time
@@ -22,11 +21,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 import yaml
 
 from helpers.index_page import write_index
-from helpers.report import ROOT, RunResult, run_notebook
+from helpers.report import ROOT, RunResult, notebook_parameters, run_notebook
 
 KERNEL = "community-workbench"
 
@@ -42,20 +40,6 @@ class Run:
     name: str
     notebook: Path
     parameters: dict = field(default_factory=dict)
-
-
-def notebook_parameters(notebook: Path) -> dict[str, object]:
-    """The names and default values assigned in a notebook's ``parameters`` cell."""
-    cells = nbformat.read(notebook, as_version=4).cells
-    cell = next((c for c in cells if "parameters" in c.metadata.get("tags", [])), None)
-    if cell is None:
-        raise ConfigError(f"{notebook.name}: no cell tagged 'parameters'")
-    defaults = {}
-    for node in ast.parse(cell.source).body:
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                defaults[target.id] = ast.literal_eval(node.value)
-    return defaults
 
 
 def load_config(path: Path) -> tuple[list[Run], dict]:
@@ -107,10 +91,9 @@ def check_runs(runs: list[Run], base: Path) -> list[str]:
         if not run.notebook.exists():
             problems.append(f"run '{run.name}': notebook {run.notebook} does not exist")
             continue
-        try:
-            defaults = notebook_parameters(run.notebook)
-        except ConfigError as err:
-            problems.append(f"run '{run.name}': {err}")
+        defaults = notebook_parameters(run.notebook)
+        if not defaults:
+            problems.append(f"run '{run.name}': {run.notebook.name} has no cell tagged 'parameters'")
             continue
         for key, value in run.parameters.items():
             if key not in defaults:

@@ -9,6 +9,7 @@ untouched. ``helpers.batch`` runs many of them from a config.
 
 from __future__ import annotations
 
+import ast
 import base64
 import os
 import platform
@@ -104,6 +105,16 @@ def to_html(executed: Path) -> str:
     return body
 
 
+def notebook_parameters(notebook: Path) -> dict[str, object]:
+    """The names and default values assigned in a notebook's ``parameters`` cell ({} without one)."""
+    cells = nbformat.read(notebook, as_version=4).cells
+    cell = next((c for c in cells if "parameters" in c.metadata.get("tags", [])), None)
+    if cell is None:
+        return {}
+    return {target.id: ast.literal_eval(node.value) for node in ast.parse(cell.source).body
+            if isinstance(node, ast.Assign) for target in node.targets}
+
+
 def run_notebook(notebook: Path, reports_dir: Path, parameters: dict, kernel: str,
                  name: str | None = None) -> RunResult:
     """Execute one notebook and publish its report atomically under ``reports_dir/<name>/``.
@@ -122,6 +133,8 @@ def run_notebook(notebook: Path, reports_dir: Path, parameters: dict, kernel: st
         html = work / f"{name}.html"
         try:
             parameters = {**parameters, "results_dir": os.path.relpath(work, notebook.parent.resolve())}
+            if "interactive" in notebook_parameters(notebook):  # a report never waits on a widget
+                parameters.setdefault("interactive", False)
             papermill.execute_notebook(str(notebook), str(executed), parameters=parameters, kernel_name=kernel,
                                        language="python", cwd=str(notebook.parent), progress_bar=False)
         except Exception as err:  # noqa: BLE001  (any failure of the notebook is reported, not raised)
