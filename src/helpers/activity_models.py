@@ -152,7 +152,7 @@ class ActivityFit:
     method: str
 
 
-def _spline(rows: pd.DataFrame, variable: str, df: int) -> str:
+def spline_term(rows: pd.DataFrame, variable: str, df: int) -> str:
     """A natural cubic spline term with ``df`` columns and knots evenly spaced over the variable's range.
 
     Even spacing (not quantiles) keeps knots where groups are few, e.g. among large
@@ -195,6 +195,18 @@ def _grid_design(design: patsy.DesignInfo, reference: pd.DataFrame, variable: st
     frame[variable] = values
     (matrix,) = patsy.build_design_matrices([design], frame, return_type="matrix")
     return np.asarray(matrix)
+
+
+def profile_grid(design: patsy.DesignInfo, X: np.ndarray, reference: pd.DataFrame, variable: str,
+                 values: np.ndarray) -> np.ndarray:
+    """Design rows along ``values`` of one spline variable, every other column at its mean over ``X``.
+
+    ``reference`` is any one fitted row (patsy needs every variable to build the rows).
+    """
+    cols = _term_columns(design, variable)
+    grid = np.tile(X.mean(axis=0), (len(values), 1))
+    grid[:, cols] = _grid_design(design, reference, variable, values)[:, cols]
+    return grid
 
 
 def _peak_and_band(x: np.ndarray, linear: np.ndarray, margin: float, to_level) -> tuple[float, float, float, bool]:
@@ -245,9 +257,10 @@ def activity_model(rows: pd.DataFrame, term: str = "size", metric: str = "messag
     if term == "monitor_share":
         used = rows[(rows["member_messages"] + rows["monitor_messages"]) >= min_talk]
     used = _clip(used.reset_index(drop=True))
-    splines = [_spline(used, "log_size", spline_df), _spline(used, "log_age", 3), _spline(used, "log_tenure", 3)]
+    splines = [spline_term(used, "log_size", spline_df), spline_term(used, "log_age", 3),
+               spline_term(used, "log_tenure", 3)]
     if term == "monitor_share":
-        splines.insert(0, _spline(used, "monitor_share", spline_df))
+        splines.insert(0, spline_term(used, "monitor_share", spline_df))
     design = patsy.dmatrix(" + ".join(splines + ["join_share", "C(channel)", "C(segment)", "C(month)"]), used,
                            return_type="dataframe")
     X = design.to_numpy()
@@ -265,8 +278,7 @@ def activity_model(rows: pd.DataFrame, term: str = "size", metric: str = "messag
     variable = TERMS[term]
     values = _grid(used[variable])
     cols = _term_columns(design.design_info, variable)
-    grid = np.tile(X.mean(axis=0), (len(values), 1))  # other terms at their mean over the fitted rows
-    grid[:, cols] = _grid_design(design.design_info, used.iloc[[0]], variable, values)[:, cols]
+    grid = profile_grid(design.design_info, X, used.iloc[[0]], variable, values)
     x = np.exp(values) if term == "size" else values
     linear = grid @ beta
     se = np.sqrt(np.einsum("ij,jk,ik->i", grid, cov, grid))
@@ -409,8 +421,8 @@ def within_group_size_curve(rows: pd.DataFrame, spline_df: int = 8, bootstrap_re
     The peak's CI is from a cluster bootstrap as in ``activity_model``.
     """
     used = _clip(rows[rows.groupby("group_id")["member_messages"].transform("sum") > 0].reset_index(drop=True))
-    formula = " + ".join(["0", _spline(used, "log_size", spline_df), _spline(used, "log_age", 3),
-                          _spline(used, "log_tenure", 3)])
+    formula = " + ".join(["0", spline_term(used, "log_size", spline_df), spline_term(used, "log_age", 3),
+                          spline_term(used, "log_tenure", 3)])
     design = patsy.dmatrix(formula, used, return_type="dataframe")
     X, y = design.to_numpy(), used["member_messages"].to_numpy(float)
     offset = np.log(used["size"].to_numpy())

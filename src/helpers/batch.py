@@ -117,7 +117,8 @@ def execute(runs: list[Run], out: Path, workers: int, kernel: str, base: Path) -
         for run in runs:
             parameters = dict(run.parameters)
             if "data_dir" in parameters:  # relative to the notebook, so no home paths reach the report
-                parameters["data_dir"] = str(Path(_relative(base / parameters["data_dir"], run.notebook.parent)))
+                parameters["data_dir"] = os.path.relpath((base / parameters["data_dir"]).resolve(),
+                                                         run.notebook.parent.resolve())
             futures[pool.submit(run_notebook, run.notebook, out, parameters, kernel, run.name)] = run
         for done, future in enumerate(as_completed(futures), start=1):
             result = future.result()
@@ -125,11 +126,6 @@ def execute(runs: list[Run], out: Path, workers: int, kernel: str, base: Path) -
             status = "ok" if result.ok else f"FAILED  {result.error}"
             print(f"[{done}/{len(runs)}] {result.notebook:<32} {result.seconds:6.1f}s  {status}", flush=True)
     return [results[run.name] for run in runs]
-
-
-def _relative(target: Path, start: Path) -> str:
-    """``target`` relative to ``start`` (a plain relative path, even across parents)."""
-    return os.path.relpath(target.resolve(), start.resolve())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,22 +19,6 @@ from helpers.retention import DAY, data_end
 STAGES = ("launch", "growth", "mature")
 STAGE_EDGES_DAYS = (28.0, 84.0)
 """Lifecycle stage by group age: launch < 28 days <= growth < 84 days <= mature."""
-SIZE_STRATA = (0, 50, 100, 200, 350)
-"""Lower edges of the size bands used as randomisation strata (the last is open)."""
-
-
-def stage_of(age_days: pd.Series | np.ndarray) -> np.ndarray:
-    """Lifecycle stage name for each group age in days."""
-    return np.asarray(STAGES, dtype=object)[np.searchsorted(STAGE_EDGES_DAYS, np.asarray(age_days, float),
-                                                             side="right")]
-
-
-def size_stratum(members: pd.Series, edges: tuple[int, ...] = SIZE_STRATA) -> pd.Series:
-    """Size band labels ('0-50', ..., '350+') for stratification."""
-    labels = [f"{a}-{b}" for a, b in zip(edges[:-1], edges[1:])] + [f"{edges[-1]}+"]
-    return pd.cut(members, [*edges, np.inf], right=False, labels=labels).astype(str)
-
-
 def randomise(units: pd.DataFrame, arms: list[str], strata: list[str], seed: int, experiment: str,
               assigned_at: pd.Timestamp, weights: list[float] | None = None) -> pd.DataFrame:
     """Stratified randomisation of groups into arms, reproducible by seed, as the contract's assignments table.
@@ -71,7 +55,7 @@ def group_outcomes(tables: Tables, experiment: str, horizon_days: int = 30, end:
     if tables.assignments is None:
         raise ValueError("this dataset has no assignments table")
     end = end if end is not None else data_end(tables)
-    end_s = ibis.literal((pd.Timestamp(end) - pd.Timestamp("1970-01-01", tz="UTC")).total_seconds())
+    end_s = ibis.literal(pd.Timestamp(end).timestamp())
     a = tables.assignments.filter(tables.assignments.experiment == experiment)
     g = tables.groups.select("group_id", created_s=epoch_seconds(tables.groups.created_at))
     a = a.join(g, "group_id").select("group_id", "arm", "stratum", "created_s",

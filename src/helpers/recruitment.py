@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.engine import Tables, epoch_seconds
-from helpers.retention import DAY, data_end, first_stays
-from helpers.schema import MIXED
+from helpers.retention import DAY, data_end, first_stays, homogeneous
 
 WINDOW_BINS = (7, 14, 28, 42)
 """Upper edges in days of the window bins <=1w, 1-2w, 2-4w, 4-6w; beyond is >6w; 'never' if unfilled."""
@@ -56,12 +55,12 @@ def recruitment_windows(tables: Tables, target_size: int = 150, cap_at_group_tar
     out = out.select("group_id", "channel", "city", "segment", "target_size", "fill_size", "joiners",
                      created_s=epoch_seconds(out.created_at), filled_s=epoch_seconds(out.filled_at))
     frame = out.to_pyarrow().to_pandas()
-    end_s = (pd.Timestamp(end) - pd.Timestamp("1970-01-01", tz="UTC")).total_seconds()
+    end_s = pd.Timestamp(end).timestamp()
     frame["window_days"] = (frame.pop("filled_s") - frame["created_s"]) / DAY
     frame["observed_days"] = (end_s - frame.pop("created_s")) / DAY
     frame["joiners"] = frame["joiners"].fillna(0).astype("int64")
     frame["filled"] = frame["window_days"].notna()
-    frame["homogeneous"] = ~(frame[["channel", "city", "segment"]] == MIXED).any(axis=1)
+    frame["homogeneous"] = homogeneous(frame)
     labels = window_bin_labels(window_bins)
     edges = [-np.inf, *window_bins, np.inf]
     frame["window_bin"] = pd.Categorical(

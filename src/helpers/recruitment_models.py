@@ -18,6 +18,7 @@ import statsmodels.api as sm
 from lifelines import CoxPHFitter
 from lifelines.statistics import proportional_hazard_test
 
+from helpers.activity_models import profile_grid, spline_term
 from helpers.estimates import Estimate, clustered_ratio
 
 Z95 = NormalDist().inv_cdf(0.975)
@@ -141,18 +142,10 @@ def window_curve(groups: pd.DataFrame, spline_df: int = 4, threshold_days: float
     filled["log_window"] = np.log(filled["window_days"].clip(lower=0.5))
     low, high = filled["log_window"].quantile([0.01, 0.99])
     filled["log_window"] = filled["log_window"].clip(low, high)
-    inner = np.linspace(low, high, spline_df + 1)[1:-1]
-    spline = (f"cr(log_window, knots=({', '.join(f'{k:.10g}' for k in inner)},), lower_bound={low:.10g}, "
-              f"upper_bound={high:.10g}, constraints='center')")
-    model, design = _binomial(filled, f"{spline} + {CONTROLS}")
+    model, design = _binomial(filled, f"{spline_term(filled, 'log_window', spline_df)} + {CONTROLS}")
     fit = model.fit(cov_type="HC1")
-    X = np.asarray(model.exog)
     values = np.linspace(low, high, 200)
-    frame = pd.concat([filled.iloc[[0]]] * len(values), ignore_index=True).assign(log_window=values)
-    (rows,) = patsy.build_design_matrices([design], frame, return_type="matrix")
-    cols = [i for i, name in enumerate(design.column_names) if name.startswith("cr(")]
-    grid = np.tile(X.mean(axis=0), (len(values), 1))
-    grid[:, cols] = np.asarray(rows)[:, cols]
+    grid = profile_grid(design, np.asarray(model.exog), filled.iloc[[0]], "log_window", values)
     eta = grid @ np.asarray(fit.params)
     se = np.sqrt(np.einsum("ij,jk,ik->i", grid, np.asarray(fit.cov_params()), grid))
     expit = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
@@ -178,13 +171,13 @@ class Threshold:
     boot_thresholds: np.ndarray = field(repr=False)
 
 
-def _hinge_design(groups: pd.DataFrame) -> np.ndarray:
+def _threshold_design(groups: pd.DataFrame) -> np.ndarray:
     """Controls, early size and ln window (the smooth baseline); the waiting column is added per candidate."""
     return np.asarray(patsy.dmatrix(f"np.log(window_days) + {SIZE_CONTROLS} + {CONTROLS}", groups,
                                     return_type="matrix"))
 
 
-def _fit_hinge(exits: np.ndarray, members: np.ndarray, base: np.ndarray, column: np.ndarray,
+def _fit_with_column(exits: np.ndarray, members: np.ndarray, base: np.ndarray, column: np.ndarray,
                start: np.ndarray | None = None, max_iter: int = 30) -> tuple[np.ndarray, float]:
     """Binomial IRLS with one column appended to ``base``; coefficients and deviance."""
     X = np.column_stack([base, column])
@@ -224,7 +217,7 @@ def _profile(exits: np.ndarray, members: np.ndarray, base: np.ndarray, exposure:
     """Deviance and coefficients of the threshold model at each candidate (one exposure column each)."""
     deviances, betas, start = [], [], None
     for k in range(len(candidates)):
-        beta, dev = _fit_hinge(exits, members, base, exposure[:, k], start)
+        beta, dev = _fit_with_column(exits, members, base, exposure[:, k], start)
         start = beta
         deviances.append(dev)
         betas.append(beta)
@@ -247,7 +240,7 @@ def threshold_estimate(early: pd.DataFrame, groups: pd.DataFrame, horizon_days: 
     candidates = np.arange(7, 85) if candidates is None else np.asarray(candidates, float)
     exposure = waiting_exposure(early, candidates.astype(float), horizon_days).loc[filled["group_id"]].to_numpy()
     exits, members = filled["exits"].to_numpy(float), filled["members"].to_numpy(float)
-    base = _hinge_design(filled)
+    base = _threshold_design(filled)
     deviance, betas = _profile(exits, members, base, exposure, candidates)
     best = int(np.argmin(deviance))
     rng = np.random.default_rng(seed)

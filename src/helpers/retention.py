@@ -81,6 +81,11 @@ def member_expr(tables: Tables, end: pd.Timestamp, roles: tuple[str, ...] = ("me
     )
 
 
+def homogeneous(groups: pd.DataFrame) -> pd.Series:
+    """True for groups with one channel, one city and one segment (none of them 'mixed')."""
+    return ~(groups[["channel", "city", "segment"]] == MIXED).any(axis=1)
+
+
 def group_profile(tables: Tables) -> pd.DataFrame:
     """One row per group: its attributes, homogeneity, peak member count and size band."""
     m = tables.memberships
@@ -93,7 +98,7 @@ def group_profile(tables: Tables) -> pd.DataFrame:
     out = g.left_join(peak, "group_id").select(
         "group_id", "created_at", "channel", "city", "segment", "target_size",
         peak_members=peak.peak_members.fill_null(0)).to_pandas()
-    out["homogeneous"] = ~(out[["channel", "city", "segment"]] == MIXED).any(axis=1)
+    out["homogeneous"] = homogeneous(out)
     out["size_band"] = pd.cut(out["peak_members"], SIZE_BANDS, labels=SIZE_BAND_LABELS, right=False)
     return out
 
