@@ -72,9 +72,11 @@ def test_dashboard_redraws_on_every_control(data):
     import ipywidgets
 
     board = explore.dashboard(data, view="layers")
-    controls = [w for w in board.children if not isinstance(w, ipywidgets.HBox)][:-1]
-    controls += list(board.children[1].children)
-    view, segment = controls[0], controls[2]
+    rows, plot = board.children[:-1], board.children[-1]
+    assert isinstance(plot, ipywidgets.Output) and all(isinstance(r, ipywidgets.HBox) for r in rows)
+    controls = [w for row in rows for w in row.children]
+    view, segment = controls[0], controls[1]
+    assert segment.description == "segment"
     for value in explore.VIEWS:
         view.value = value
     segment.value = segment.options[1]

@@ -155,6 +155,14 @@ def effects_table(effects: list[ArmEffect]) -> pd.DataFrame:
         "adjusted_p": e.adjusted_p, "cuped": e.cuped, "variance_reduction": e.variance_reduction} for e in effects])
 
 
+def stage_effects(outcomes: pd.DataFrame, arms: list[str], control: str, stages: tuple[str, ...],
+                  cuped: bool = True) -> pd.DataFrame:
+    """Each arm's effect on 30-day exits of members whose exposure began in each stage, with groups per stage."""
+    return pd.concat([effects_table([arm_effect(outcomes, "exit_30d", a, control, cuped=cuped, stage=s)])
+                      .assign(stage=s, groups=int((outcomes[f"members_{s}"] > 0).sum()))
+                      for s in stages for a in arms], ignore_index=True)
+
+
 # --- power -----------------------------------------------------------------------------------------
 
 def icc_anova(successes: pd.Series, trials: pd.Series) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -146,10 +147,29 @@ def _activity_figure(part: pd.DataFrame, label: str) -> plt.Figure:
     return fig
 
 
+def controls_panel(controls: dict, draw: Callable[..., plt.Figure], rows: list[list[str]]):
+    """Widgets laid out in ``rows`` above an Output redrawn with ``draw(**values)`` whenever one changes."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    out = widgets.Output()
+
+    def redraw(_=None) -> None:
+        fig = draw(**{name: control.value for name, control in controls.items()})
+        with out:
+            out.clear_output(wait=True)
+            display(fig)
+        plt.close(fig)
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox([controls[name] for name in row]) for row in rows] + [out])
+
+
 def dashboard(data: ExploreData, view: str = "retention"):
     """Controls (view, segment, channel, size band, date range) above a plot redrawn on every change."""
     import ipywidgets as widgets
-    from IPython.display import display
 
     choices = options(data)
     weeks = sorted(data.panel["week"].unique())
@@ -162,19 +182,8 @@ def dashboard(data: ExploreData, view: str = "retention"):
                                               index=(0, len(weeks) - 1), description="weeks",
                                               layout=widgets.Layout(width="90%")),
     }
-    out = widgets.Output()
 
-    def redraw(_=None) -> None:
-        start, stop = controls["dates"].value
-        fig = draw(data, controls["view"].value, controls["segment"].value, controls["channel"].value,
-                   controls["size_band"].value, start, stop + pd.Timedelta(days=7))
-        with out:
-            out.clear_output(wait=True)
-            display(fig)
-        plt.close(fig)
+    def draw_weeks(dates: tuple[pd.Timestamp, pd.Timestamp], **values) -> plt.Figure:
+        return draw(data, start=dates[0], stop=dates[1] + pd.Timedelta(days=7), **values)
 
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    redraw()
-    return widgets.VBox([controls["view"], widgets.HBox([controls["segment"], controls["channel"],
-                                                         controls["size_band"]]), controls["dates"], out])
+    return controls_panel(controls, draw_weeks, [["view"], ["segment", "channel", "size_band"], ["dates"]])
