@@ -1,12 +1,14 @@
-"""Command line: ``python -m helpers validate DIR`` and ``python -m helpers contract``."""
+"""Command line: ``python -m helpers validate DIR``, ``contract``, ``ingest KIND PATH --out DIR``, ``keygen PATH``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from helpers import metrics
+from helpers import ingest, metrics
 from helpers.engine import Tables, connect, validate_dataset
+from helpers.privacy import KeyProblem, write_key
 from helpers.schema import markdown_table_docs
 
 
@@ -38,7 +40,20 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("validate", help="check a dataset directory against the data contract")
     check.add_argument("data_dir")
     commands.add_parser("contract", help="print the data contract's tables as Markdown (for data/README.md)")
+    ingest.add_parser(commands)
+    keygen = commands.add_parser("keygen", help="write a new pseudonymisation key to a file outside the repository")
+    keygen.add_argument("path", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "ingest":
+        return ingest.run(args)
+    if args.command == "keygen":
+        try:
+            print(f"wrote a new key to {write_key(args.path)}; point WORKBENCH_HASH_KEY_FILE at it and keep it safe: "
+                  "the same key gives the same pseudonyms")
+        except KeyProblem as err:
+            print(f"ERROR: {err}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "contract":
         print(markdown_table_docs(), end="")
         return 0

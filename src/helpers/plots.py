@@ -54,6 +54,12 @@ def groups_heatmap(frame: pd.DataFrame, rows: str, columns: str, value: str = "g
 
 def retention_heatmap(rates: pd.DataFrame, cohort_sizes: pd.Series, title: str) -> plt.Figure:
     """Cohort retention triangle as a heatmap (percent), cohort sizes in the row labels; blank = too young."""
+    if rates.empty:
+        fig, ax = plt.subplots(figsize=(8, 1.6))
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"{title}: no cohort is large enough to show (lower min_cohort_size)", ha="center",
+                va="center")
+        return fig
     labels = [f"{pd.Timestamp(c):%Y-%m-%d}  (n={int(n):,})" for c, n in zip(rates.index, cohort_sizes.loc[rates.index])]
     fig, ax = plt.subplots(figsize=(1.6 + 0.62 * len(rates.columns), 1.2 + 0.26 * len(rates.index)))
     sns.heatmap(rates * 100, annot=len(rates.index) <= 60, fmt=".0f", cmap="viridis", vmin=0, vmax=100,

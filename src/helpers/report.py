@@ -27,6 +27,7 @@ import nbformat
 import papermill
 from nbconvert import HTMLExporter
 
+from helpers.folders import publish_folder
 from helpers.jsonio import write_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,26 +143,15 @@ def run_notebook(notebook: Path, reports_dir: Path, parameters: dict, kernel: st
             if executed.exists():
                 html.write_text(_error_banner(to_html(executed), name, error), encoding="utf-8")
                 (work / "results.json").unlink(missing_ok=True)  # numbers of a failed run are not published
-                _publish(work, reports_dir / "_failed" / name)
+                publish_folder(work, reports_dir / "_failed" / name)
                 return RunResult(name, False, time.perf_counter() - start, reports_dir / "_failed" / name / html.name,
                                  error)
             return RunResult(name, False, time.perf_counter() - start, None, error)
         html.write_text(to_html(executed), encoding="utf-8")
         save_figures(executed, work / "figures")
-        _publish(work, reports_dir / name)
+        publish_folder(work, reports_dir / name)
         shutil.rmtree(reports_dir / "_failed" / name, ignore_errors=True)  # the failure is superseded
     return RunResult(name, True, time.perf_counter() - start, reports_dir / name / html.name)
-
-
-def _publish(work: Path, final: Path) -> None:
-    """Move a finished folder into place; the previous one is removed only after the move."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    old = final.parent / f".{final.name}-previous"
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.rename(old)
-    work.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _error_banner(page: str, name: str, error: str) -> str:

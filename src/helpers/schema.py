@@ -38,6 +38,11 @@ CHANNELS = ("offline", "parcel_card", "kol", "ads", "shop", "referral", "other",
 
 LEAVE_REASONS = ("quit", "removed")
 
+MESSAGE_FORMS = ("text", "media", "link", "service")
+"""What a message is made of, as chat exports record it: text, media (photo, file, voice,
+sticker; any caption counts in text_length), link (text with a URL), service (a platform
+line such as 'joined'). Independent of ``kind``, which says what the content is for."""
+
 MIXED = "mixed"
 """Value of ``channel``, ``city`` or ``segment`` for a group recruited across several."""
 
@@ -55,6 +60,7 @@ class Column:
     nullable: bool = False
     vocabulary: tuple[str, ...] | None = None
     min_value: int | None = None
+    optional: bool = False  # may be absent from a file; then read as all empty
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,8 @@ MESSAGES = Table(
                vocabulary=MESSAGE_KINDS),
         Column("text_length", "integer", "Characters of text (0 for media); empty if unknown.", 42,
                nullable=True, min_value=0),
+        Column("form", "string", "Optional column: text, media, link or service (from chat exports); "
+               "empty if unknown.", "text", nullable=True, vocabulary=MESSAGE_FORMS, optional=True),
     ),
     row_rules=(RowRule("member_id is set unless kind is 'system'", ("member_id", "kind"), _sender_unless_system),),
 )

@@ -124,8 +124,11 @@ def typed_sql(source: Source, columns: dict[str, str]) -> str:
     select = []
     for col in source.table.columns:
         target = DUCKDB_TYPES[col.dtype]
-        have = columns[col.name]
         quoted = f'"{col.name}"'
+        if col.name not in columns:  # an optional column the file leaves out
+            select.append(f"CAST(NULL AS {target}) AS {quoted}")
+            continue
+        have = columns[col.name]
         if have == target or (target == "TIMESTAMPTZ" and have.startswith("TIMESTAMP WITH TIME ZONE")):
             select.append(quoted)
         elif target == "TIMESTAMPTZ" and have.startswith("TIMESTAMP"):

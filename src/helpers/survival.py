@@ -75,10 +75,14 @@ def logrank(members: pd.DataFrame, by: str) -> dict:
 
     It treats members as independent; members of one group are not, so the p-value is
     too small when groups differ for reasons of their own. Read it beside the curves.
+    With a single level there is no test (statistic and p-value NaN).
     """
+    levels = int(members[by].nunique())
+    if levels < 2:
+        return {"by": by, "statistic": float("nan"), "df": 0, "p_value": float("nan"), "levels": levels}
     result = multivariate_logrank_test(members["duration_days"], members[by].astype(str), members["left"])
     return {"by": by, "statistic": float(result.test_statistic), "df": int(result.degrees_of_freedom),
-            "p_value": float(result.p_value), "levels": int(members[by].nunique())}
+            "p_value": float(result.p_value), "levels": levels}
 
 
 def size_terms(members: pd.DataFrame, reference: float = 229.0) -> pd.DataFrame:
@@ -92,8 +96,15 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
 
     Homogeneous = one channel, one city and one segment. With ``adjust_for_size`` the model
     also holds the group's peak size fixed (ln size and its square), since size moves the
-    exit rate too. Returns the estimate and lifelines' coefficient table.
+    exit rate too. Returns the estimate and lifelines' coefficient table. With fewer than two
+    groups of each kind there is nothing to compare: the estimate is NaN and says why.
     """
+    name = "hazard ratio of leaving, mixed vs homogeneous groups"
+    groups = members.groupby("homogeneous")["group_id"].nunique()
+    if len(groups) < 2 or groups.min() < 2:
+        reason = ("not estimable: every group is " + ("homogeneous" if groups.index[0] else "mixed")
+                  if len(groups) < 2 else f"not estimable: only {groups.min()} group(s) of one kind")
+        return Estimate(name, float("nan"), float("nan"), float("nan"), reason, n=len(members)), pd.DataFrame()
     frame = pd.DataFrame({
         "duration_days": np.maximum(members["duration_days"].to_numpy(float), 1e-6),
         "left": members["left"].astype(int).to_numpy(),
@@ -105,7 +116,7 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
     fit = CoxPHFitter().fit(frame, "duration_days", "left", cluster_col="cluster")
     row = fit.summary.loc["mixed"]
     estimate = Estimate(
-        name="hazard ratio of leaving, mixed vs homogeneous groups",
+        name=name,
         value=float(row["exp(coef)"]), ci_low=float(row["exp(coef) lower 95%"]),
         ci_high=float(row["exp(coef) upper 95%"]),
         method="Cox proportional hazards (lifelines), cluster-robust errors by group"

@@ -130,7 +130,7 @@ def check_files(con: duckdb.DuckDBPyConnection, sources: dict[str, Source], prob
         except SourceError as err:
             report.findings.append(Finding("error", err.file, None, err.problem))
             continue
-        missing = [c for c in source.table.column_names if c not in columns]
+        missing = [c.name for c in source.table.columns if c.name not in columns and not c.optional]
         for col in missing:
             found = ", ".join(columns) or "none"
             report.findings.append(Finding("error", source.label, col, f"missing (columns found: {found})"))

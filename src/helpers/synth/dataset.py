@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
+from helpers.folders import publish_folder
 from helpers.jsonio import write_json
 from helpers.schema import MESSAGE_KINDS
 from helpers.synth import groups as grp
@@ -121,7 +121,7 @@ def generate(out: str | Path, n_groups: int = 800, seed: int = 1, months: int = 
 
         truth = build_truth(world, seed, n_groups, months, acc, realised)
         write_json(tmp / "truth.json", truth)
-        _replace(tmp, out)
+        publish_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -165,14 +165,3 @@ def _messages(batch: pd.DataFrame, world, cohort, run: Run, weeks, code: np.ndar
         "kind": pa.array(np.array(MESSAGE_KINDS)[kind]),
         "text_length": pa.array(msg.text_lengths(kind, rng)),
     })
-
-
-def _replace(tmp: Path, out: Path) -> None:
-    """Move the finished dataset into place; an older one at ``out`` is removed only after."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{time.time_ns()}")
-        out.rename(old)
-    tmp.rename(out)
-    if old is not None:
-        shutil.rmtree(old)

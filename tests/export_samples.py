@@ -1,0 +1,214 @@
+"""Sample chat exports built to the published formats, with made-up names and phone numbers.
+
+``chat_history`` plans one group's life (creation, joins by link and by invitation, leaves,
+removals, a rejoin, messages of every form); ``write_telegram`` and ``write_whatsapp``
+write it as Telegram Desktop's ``result.json`` and as WhatsApp's exported ``.txt`` in
+several phone locales. Every person has a distinctive name and phone number, and some
+messages quote them, so a test can search outputs for any trace of them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+LOCAL = pd.Timedelta(hours=8)  # the exporting phone / computer is on UTC+8
+TITLE = "Maple Bay Mums Club 2025"
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    phone: str
+    user_id: int
+    saved: bool = True          # WhatsApp shows unsaved contacts by phone number
+
+    @property
+    def whatsapp(self) -> str:
+        return self.name if self.saved else self.phone
+
+
+@dataclass
+class History:
+    """One group's planted life, in UTC."""
+
+    owner: Person
+    monitors: list[Person]
+    members: list[Person]
+    created: pd.Timestamp
+    events: list[tuple] = field(default_factory=list)   # (time, action, actor, person) action: link|invite|leave|remove
+    messages: list[tuple] = field(default_factory=list)  # (time, person, form, text)
+
+    @property
+    def people(self) -> list[Person]:
+        return [self.owner, *self.monitors, *self.members]
+
+    def count(self, action: str) -> int:
+        return sum(e[1] == action for e in self.events)
+
+
+def people(n: int) -> list[Person]:
+    """Distinctive made-up people: 'Qiuyue Lindqvist03', +86 139 5550 0103, user 7000103."""
+    first = ["Qiuyue", "Marisol", "Henrike", "Oyelaran", "Tsvetana", "Wenjing", "Ilse", "Sunniva", "Chiamaka",
+             "Yevgenia"]
+    last = ["Lindqvist", "Abernathy", "Okonkwo", "Vasquez", "Thornbury", "Haraldsen", "Pemberton"]
+    return [Person(f"{first[k % len(first)]} {last[k % len(last)]}{k:02d}", f"+86 139 5550 {100 + k:04d}",
+                   7_000_100 + k, saved=k % 5 != 3) for k in range(n)]
+
+
+def chat_history(seed: int = 7, n_members: int = 60, weeks: int = 16) -> History:
+    """A group created on 3 Mar 2025: members join over six weeks, some leave or are removed, one rejoins."""
+    rng = np.random.default_rng(seed)
+    everyone = people(n_members + 3)
+    h = History(everyone[0], everyone[1:3], everyone[3:], pd.Timestamp("2025-03-03 01:00", tz="UTC"))
+    end = h.created + pd.Timedelta(weeks=weeks)
+    stays = {p: [(h.created, None)] for p in [h.owner, *h.monitors]}
+    for k, p in enumerate(h.members):
+        joined = h.created + pd.Timedelta(hours=2 + float(rng.uniform(0, 42 * 24)))
+        how = "link" if k % 3 else "invite"
+        h.events.append((joined, how, h.monitors[k % 2] if how == "invite" else p, p))
+        left = None
+        if k % 5 == 1 or k % 11 == 4:
+            left = joined + pd.Timedelta(days=float(rng.uniform(3, 60)))
+            if left < end - pd.Timedelta(days=1):
+                action = "remove" if k % 11 == 4 else "leave"
+                h.events.append((left, action, h.owner if action == "remove" else p, p))
+            else:
+                left = None
+        stays[p] = [(joined, left)]
+        if k == 1 and left is not None:  # comes back a week later
+            back = left + pd.Timedelta(days=7)
+            h.events.append((back, "link", p, p))
+            stays[p].append((back, None))
+    forms = ["text"] * 15 + ["link", "media", "media", "sticker", "multiline"]
+    for p, spans in stays.items():
+        rate = 1.5 if p in (h.owner, *h.monitors) else float(rng.uniform(0.05, 0.6))
+        for joined, left in spans:
+            stop = left or end
+            n = rng.poisson(rate * (stop - joined).total_seconds() / 86_400)
+            for offset in np.sort(rng.uniform(60, (stop - joined).total_seconds() - 60, n)):
+                at = (joined + pd.Timedelta(seconds=float(offset))).floor("s")
+                form = forms[int(rng.integers(len(forms)))]
+                other = h.people[int(rng.integers(len(h.people)))]
+                text = {"text": f"Thanks {other.name}, my number is {p.phone}" if rng.random() < 0.1
+                        else "Morning everyone, how did the night go?",
+                        "link": "Look at https://example.com/tips/sleep please",
+                        "media": "", "sticker": "",
+                        "multiline": "First line of a long one\nsecond line\nthird line with coupon code SAVE10"}[form]
+                if p in (h.owner, *h.monitors) and form == "text" and rng.random() < 0.3:
+                    text = "Coupon today only: 20% off diapers"
+                h.messages.append((at, p, form, text))
+    h.events.sort(key=lambda e: e[0])
+    h.messages.sort(key=lambda m: m[0])
+    return h
+
+
+# ------------------------------------------------------------------------------------------- Telegram
+
+def _telegram_messages(h: History) -> list[dict]:
+    """The chat's messages list in Telegram Desktop's format, in time order."""
+    rows = [(h.created, {"type": "service", "actor": h.owner.name, "actor_id": f"user{h.owner.user_id}",
+                         "action": "create_group", "title": TITLE, "members": [m.name for m in h.monitors]})]
+    for at, action, actor, person in h.events:
+        entry = {"type": "service", "actor": actor.name, "actor_id": f"user{actor.user_id}"}
+        if action == "link":
+            entry["action"] = "join_group_by_link"
+            entry["inviter"] = "Group"
+        elif action == "invite":
+            entry.update(action="invite_members", members=[person.name])
+        else:
+            entry.update(action="remove_members", members=[person.name])
+        rows.append((at, entry))
+    for at, p, form, text in h.messages:
+        entry = {"type": "message", "from": p.name, "from_id": f"user{p.user_id}"}
+        if form == "link":
+            entry["text"] = ["Look at ", {"type": "link", "text": "https://example.com/tips/sleep"}, " please"]
+        elif form == "media":
+            entry.update(photo="(File not included. Change data exporting settings to download.)", width=1280,
+                         height=960, text="")
+        elif form == "sticker":
+            entry.update(file="(File not included. Change data exporting settings to download.)",
+                         media_type="sticker", sticker_emoji="\U0001F44D", text="")
+        else:
+            entry["text"] = text
+        rows.append((at, entry))
+    rows.sort(key=lambda r: r[0])
+    out = []
+    for k, (at, entry) in enumerate(rows, 1):
+        stamp = {"id": k, "type": entry.pop("type"), "date": (at + LOCAL).strftime("%Y-%m-%dT%H:%M:%S"),
+                 "date_unixtime": str(int(at.timestamp()))}
+        entry.setdefault("text", "")
+        out.append({**stamp, **entry, "text_entities": []})
+    return out
+
+
+def write_telegram(h: History, path: Path, full_account: bool = False) -> Path:
+    """``result.json`` of the group alone, or of a whole account (with a personal chat and contacts)."""
+    chat = {"name": TITLE, "type": "private_supergroup", "id": 1987654321, "messages": _telegram_messages(h)}
+    if full_account:
+        friend = h.members[0]
+        personal = {"name": friend.name, "type": "personal_chat", "id": friend.user_id, "messages": [
+            {"id": 1, "type": "message", "date": "2025-03-04T10:00:00", "date_unixtime": "1741053600",
+             "from": friend.name, "from_id": f"user{friend.user_id}", "text": f"call me on {friend.phone}",
+             "text_entities": [{"type": "phone", "text": friend.phone}]}]}
+        document = {
+            "about": "Here is the data you requested.",
+            "personal_information": {"user_id": h.owner.user_id, "first_name": h.owner.name.split()[0],
+                                     "last_name": h.owner.name.split()[1], "phone_number": h.owner.phone,
+                                     "username": "@maplebayowner", "bio": ""},
+            "contacts": {"about": "contacts", "list": [{"user_id": p.user_id, "first_name": p.name.split()[0],
+                                                        "last_name": p.name.split()[1], "phone_number": p.phone,
+                                                        "date": "2025-01-01T00:00:00"} for p in h.people[:10]]},
+            "chats": {"about": "chats", "list": [personal, chat]},
+            "left_chats": {"about": "left chats", "list": []},
+        }
+    else:
+        document = chat
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------------------------------- WhatsApp
+
+LOCALES = {
+    # name: (header format for a time, media placeholder)
+    "android_us": (lambda t: f"{t.month}/{t.day}/{t:%y}, {t.hour % 12 or 12}:{t:%M}\u202f{'AM' if t.hour < 12 else 'PM'} - ",
+                   "<Media omitted>"),
+    "android_gb": (lambda t: f"{t:%d/%m/%Y}, {t:%H:%M} - ", "<Media omitted>"),
+    "iphone": (lambda t: f"[{t:%d/%m/%Y}, {t:%H:%M:%S}] ", "\u200eimage omitted"),
+    "german": (lambda t: f"{t:%d.%m.%y}, {t:%H:%M} - ", "<Medien ausgeschlossen>"),
+    "chinese": (lambda t: f"{t:%Y/%m/%d} {'上午' if t.hour < 12 else '下午'}{t.hour % 12 or 12}:{t:%M} - ",
+                "<Media omitted>"),
+}
+
+
+def write_whatsapp(h: History, path: Path, locale: str = "android_gb") -> Path:
+    """The chat as WhatsApp's 'Export chat' (without media) writes it in ``locale``; the owner exported it."""
+    stamp, media = LOCALES[locale]
+    iphone = locale == "iphone"
+    mark = "\u200e" if iphone else ""
+    lines = [(h.created, f"{mark}Messages and calls are end-to-end encrypted. No one outside of this chat, not even "
+                         "WhatsApp, can read or listen to them.")]
+    lines.append((h.created, f'{mark}You created group "{TITLE}"'))
+    lines += [(h.created, f"{mark}You added {m.whatsapp}") for m in h.monitors]
+
+    def name(p: Person) -> str:
+        return "You" if p is h.owner else p.whatsapp
+
+    for at, action, actor, person in h.events:
+        text = {"link": f"{name(person)} joined using this group's invite link",
+                "invite": f"{name(actor)} added {name(person)}",
+                "leave": f"{name(person)} left",
+                "remove": f"{name(actor)} removed {name(person)}"}[action]
+        lines.append((at, mark + text))
+    for at, p, form, text in h.messages:
+        body = media if form in ("media", "sticker") else text
+        lines.append((at, f"{p.whatsapp}: {body}"))
+    lines.sort(key=lambda item: item[0])
+    text = "\n".join((mark if iphone else "") + stamp(at + LOCAL) + line for at, line in lines) + "\n"
+    path.write_text(text, encoding="utf-8")
+    return path
