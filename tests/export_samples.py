@@ -176,8 +176,8 @@ def write_telegram(h: History, path: Path, full_account: bool = False) -> Path:
 
 LOCALES = {
     # name: (header format for a time, media placeholder)
-    "android_us": (lambda t: f"{t.month}/{t.day}/{t:%y}, {t.hour % 12 or 12}:{t:%M}\u202f{'AM' if t.hour < 12 else 'PM'} - ",
-                   "<Media omitted>"),
+    "android_us": (lambda t: f"{t.month}/{t.day}/{t:%y}, {t.hour % 12 or 12}:{t:%M}\u202f"
+                             f"{'AM' if t.hour < 12 else 'PM'} - ", "<Media omitted>"),
     "android_gb": (lambda t: f"{t:%d/%m/%Y}, {t:%H:%M} - ", "<Media omitted>"),
     "iphone": (lambda t: f"[{t:%d/%m/%Y}, {t:%H:%M:%S}] ", "\u200eimage omitted"),
     "german": (lambda t: f"{t:%d.%m.%y}, {t:%H:%M} - ", "<Medien ausgeschlossen>"),
@@ -212,3 +212,68 @@ def write_whatsapp(h: History, path: Path, locale: str = "android_gb") -> Path:
     text = "\n".join((mark if iphone else "") + stamp(at + LOCAL) + line for at, line in lines) + "\n"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# ------------------------------------------------------------------------------------------- company tables
+
+def write_company_tables(h: History, folder: Path) -> Path:
+    """Messages, members and groups as a company's warehouse might dump them, and their mapping.yml."""
+    folder.mkdir(parents=True, exist_ok=True)
+    local = "%Y-%m-%d %H:%M:%S"
+    pd.DataFrame([{"msg_id": f"wx{k:06d}", "chat": "grp-maple", "sender": p.phone, "ts": (at + LOCAL).strftime(local),
+                   "msg_type": {"media": "image", "sticker": "emoji"}.get(form, "text"), "body": text}
+                  for k, (at, p, form, text) in enumerate(h.messages)]).to_csv(folder / "messages.tsv", sep="\t",
+                                                                              index=False)
+    stays = []
+    for p in [h.owner, *h.monitors]:
+        stays.append({"chat": "grp-maple", "user": p.phone, "join_time": (h.created + LOCAL).strftime(local),
+                      "leave_time": "", "role": "owner" if p is h.owner else "admin", "how": ""})
+    open_stays = {}
+    for at, action, actor, person in h.events:
+        if action in ("link", "invite"):
+            open_stays[person] = at
+        else:
+            stays.append({"chat": "grp-maple", "user": person.phone, "join_time": (open_stays.pop(person) + LOCAL)
+                          .strftime(local), "leave_time": (at + LOCAL).strftime(local), "role": "normal",
+                          "how": "kicked" if action == "remove" else "quit"})
+    stays += [{"chat": "grp-maple", "user": p.phone, "join_time": (at + LOCAL).strftime(local), "leave_time": "",
+               "role": "normal", "how": ""} for p, at in open_stays.items()]
+    pd.DataFrame(stays).to_csv(folder / "members.csv", index=False)
+    pd.DataFrame([{"chat": "grp-maple", "created": (h.created + LOCAL).strftime(local), "source": "parcel_card",
+                   "city": "Wuhan", "stage": "baby_0_3m", "plan": 200}]).to_csv(folder / "groups.csv", index=False)
+    (folder / "mapping.yml").write_text("""\
+time_format: "%Y-%m-%d %H:%M:%S"
+time_zone: Asia/Shanghai
+platform: wechat
+tables:
+  messages:
+    file: messages.tsv
+    columns: {message_id: msg_id, group_id: chat, member_id: sender, sent_at: ts, text: body}
+    defaults: {kind: chat}
+  memberships:
+    file: members.csv
+    columns: {group_id: chat, member_id: user, joined_at: join_time, left_at: leave_time, role: role,
+               leave_reason: how}
+    values: {role: {admin: monitor, normal: member}, leave_reason: {kicked: removed}}
+  groups:
+    file: groups.csv
+    columns: {group_id: chat, created_at: created, channel: source, city: city, segment: stage, target_size: plan}
+""")
+    return folder / "mapping.yml"
+
+
+def write_message_log(h: History, folder: Path) -> Path:
+    """One row per message, no joins or leaves (the shape of public WhatsApp-groups research data), and its mapping."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([{"group": "G017", "sender": p.phone, "timestamp": int(at.timestamp()), "length": len(text),
+                   "language": "en"} for at, p, form, text in h.messages]).to_csv(folder / "messages.tsv", sep="\t",
+                                                                                  index=False)
+    (folder / "mapping.yml").write_text("""\
+time_format: unix
+platform: whatsapp
+tables:
+  messages:
+    file: messages.tsv
+    columns: {group_id: group, member_id: sender, sent_at: timestamp, text_length: length}
+""")
+    return folder / "mapping.yml"

@@ -17,7 +17,8 @@ def validate(data_dir: str) -> int:
     con = connect()
     report, tables = validate_dataset(data_dir, con)
     if not report.ok:
-        print(f"INVALID: {data_dir} breaks the data contract ({len(report.errors)} error{'s' if len(report.errors) > 1 else ''})\n", file=sys.stderr)
+        n = len(report.errors)
+        print(f"INVALID: {data_dir} breaks the data contract ({n} error{'s' if n > 1 else ''})\n", file=sys.stderr)
         print(report.format(), file=sys.stderr)
         return 1
     summary = metrics.dataset_summary(Tables(**tables))

@@ -201,19 +201,22 @@ def read_tables(mapping_path: Path, pseudonyms: Pseudonyms, tally: Tally,
             groups[column] = value
     groups["target_size"] = pd.to_numeric(groups["target_size"]).astype("Int64")
 
-    group_ids = {g: pseudonyms.group(str(g)) for g in pd.unique(pd.concat([groups["group_id"].astype(str),
-                                                                             raw_group, stays["group_id"].astype(str)]))}
-    members = {m: pseudonyms.member(str(m)) for m in pd.unique(pd.concat([raw_member.dropna().astype(str),
-                                                                          stays["member_id"].astype(str)]))}
+    all_groups = pd.concat([groups["group_id"].astype(str), raw_group, stays["group_id"].astype(str)])
+    all_members = pd.concat([raw_member.dropna().astype(str), stays["member_id"].astype(str)])
+    group_ids = {g: pseudonyms.group(g) for g in pd.unique(all_groups)}
+    members = {m: pseudonyms.member(m) for m in pd.unique(all_members)}
     msgs["group_id"] = raw_group.map(group_ids)
     msgs["member_id"] = raw_member.astype(object).map(lambda m: members.get(str(m)) if pd.notna(m) else None)
     msgs["message_id"] = [pseudonyms.message(g, i) for g, i in zip(msgs["group_id"], raw_id)]
     stays["group_id"] = stays["group_id"].astype(str).map(group_ids)
     stays["member_id"] = stays["member_id"].astype(str).map(members)
     groups["group_id"] = groups["group_id"].astype(str).map(group_ids)
-    tables = {name: frame[TABLES[name].column_names if name != "messages" else
-                          [c for c in TABLES[name].column_names if c in frame]]
+    tables = {name: frame[[c for c in TABLES[name].column_names if c in frame]].copy()
               for name, frame in (("groups", groups), ("memberships", stays), ("messages", msgs))}
+    for name, frame in tables.items():
+        for col in TABLES[name].columns:
+            if col.dtype == "timestamp" and col.name in frame:
+                frame[col.name] = pd.to_datetime(frame[col.name], utc=True)
     if keep_text and text is not None:
         tables["private_text"] = pd.DataFrame({"message_id": msgs["message_id"], "text": text})
     tally.read["groups"] = len(groups)

@@ -17,7 +17,8 @@ def members_over_time(frame: pd.DataFrame) -> plt.Figure:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True, height_ratios=[2, 1])
     sns.lineplot(data=frame, x="period_start", y="members_at_end", ax=top, color="C0")
     top.set(ylabel="members", xlabel="", title="Members over time (all groups)")
-    width = (frame["period_start"].diff().median() or pd.Timedelta(days=7)) * 0.4
+    step = frame["period_start"].diff().median()  # NaT when all joins and exits fall in one period
+    width = (pd.Timedelta(days=7) if pd.isna(step) else step) * 0.4
     bottom.bar(frame["period_start"] - width / 2, frame["joins"], width=width, label="joins", color="C2")
     bottom.bar(frame["period_start"] + width / 2, -frame["exits"], width=width, label="exits", color="C3")
     bottom.axhline(0, color="grey", lw=0.8)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -39,7 +40,7 @@ def _load(path: Path) -> object:
     except UnicodeDecodeError as err:
         raise ExportError(path.name, f"byte {err.start}", "not UTF-8 text; not a Telegram export") from None
     except json.JSONDecodeError as err:
-        truncated = err.pos >= len(data.rstrip()) - 1
+        truncated = not data.rstrip().endswith(b"}")  # an export ends with the closing brace of its object
         why = "the file ends early (truncated export?)" if truncated else "malformed JSON"
         raise ExportError(path.name, f"line {err.lineno}, column {err.colno}", f"{err.msg}: {why}") from None
 
@@ -69,7 +70,7 @@ def _time(message: dict, timezone: str | None, file: str, where: str) -> pd.Time
     if "date" not in message:
         raise ExportError(file, where, "has no date")
     try:
-        local = pd.Timestamp(message["date"])
+        local = pd.Timestamp(datetime.fromisoformat(str(message["date"])))  # strict ISO 8601, as exports write
     except (TypeError, ValueError):
         raise ExportError(file, where, f"unknown date format {message['date']!r} (expected e.g. "
                                        "2025-01-15T10:30:00)") from None

@@ -1,0 +1,236 @@
+"""Real data in: each adapter recovers a planted chat history, keeps personal data out, and refuses bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from export_samples import (LOCALES, chat_history, write_company_tables, write_message_log, write_telegram,
+                            write_whatsapp)
+from helpers import open_dataset
+from helpers.chatlog import ExportError, Settings
+from helpers.ingest import IngestError, ingest
+from helpers.privacy import KeyProblem, PROJECT_ROOT, Pseudonyms, load_key
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = "test-key-0123456789abcdef-not-secret"
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch):
+    monkeypatch.delenv("WORKBENCH_HASH_KEY_FILE", raising=False)
+    monkeypatch.setenv("WORKBENCH_HASH_KEY", KEY)
+
+
+@pytest.fixture(scope="module")
+def history():
+    return chat_history()
+
+
+def _tables(out: Path) -> dict[str, pd.DataFrame]:
+    ds = open_dataset(out)
+    return {name: getattr(ds.tables, name).to_pandas() for name in ("groups", "memberships", "messages")}
+
+
+def _planted_forms(h) -> dict[str, int]:
+    forms = {"text": 0, "link": 0, "media": 0}
+    for _, _, form, _ in h.messages:
+        forms[{"sticker": "media", "multiline": "text"}.get(form, form)] += 1
+    return forms
+
+
+def _check_recovers(tables: dict[str, pd.DataFrame], h, *, service_lines: int) -> None:
+    """Stays, exits, owner and message forms as planted."""
+    m, msgs = tables["memberships"], tables["messages"]
+    assert m["member_id"].nunique() == len(h.people)
+    assert len(m) == len(h.people) + h.count("link") + h.count("invite") - len(h.members)  # one rejoin
+    reasons = m["leave_reason"].value_counts().to_dict()
+    assert reasons == {"quit": h.count("leave"), "removed": h.count("remove")}
+    assert (m["role"] == "owner").sum() == 1
+    forms = msgs["form"].value_counts().to_dict()
+    assert forms == {**_planted_forms(h), "service": service_lines}
+    assert msgs.loc[msgs["form"] == "service", "member_id"].isna().all()
+    assert (msgs["kind"] == "system").sum() == service_lines
+
+
+def test_telegram_single_chat_recovers_the_planted_history(tmp_path, history):
+    done = ingest("telegram", write_telegram(history, tmp_path / "result.json"), tmp_path / "out")
+    tables = _tables(done.out)
+    _check_recovers(tables, history, service_lines=1 + len(history.events))
+    sent = tables["messages"].loc[tables["messages"]["form"] != "service", "sent_at"].sort_values()
+    assert list(sent.dt.tz_convert("UTC")) == [at for at, *_ in history.messages]  # date_unixtime is UTC
+    group = tables["groups"].iloc[0]
+    assert group["created_at"] == history.created and group["platform"] == "telegram"
+    assert done.tally.read["removals"] == history.count("remove")
+
+
+def test_telegram_full_account_export_keeps_groups_only(tmp_path, history):
+    done = ingest("telegram", write_telegram(history, tmp_path / "result.json", full_account=True), tmp_path / "out")
+    assert done.tally.skipped["chats of type personal_chat (not a group)"] == 1
+    single = ingest("telegram", write_telegram(history, tmp_path / "single.json"), tmp_path / "single")
+    full, alone = _tables(done.out), _tables(single.out)
+    for name in full:
+        assert full[name].sort_values(full[name].columns[0]).reset_index(drop=True).equals(
+            alone[name].sort_values(alone[name].columns[0]).reset_index(drop=True)), name
+
+
+@pytest.mark.parametrize("locale", list(LOCALES))
+def test_whatsapp_locales_recover_the_planted_history(tmp_path, history, locale):
+    path = write_whatsapp(history, tmp_path / f"WhatsApp Chat with {locale}.txt", locale)
+    done = ingest("whatsapp", path, tmp_path / "out", time_zone="Asia/Shanghai", you=history.owner.name)
+    tables = _tables(done.out)
+    # encryption notice, creation, two adds of monitors, then one line per event
+    _check_recovers(tables, history, service_lines=4 + len(history.events))
+    seconds = locale == "iphone"
+    planted = [at if seconds else at.floor("min") for at, *_ in history.messages]
+    sent = tables["messages"].loc[tables["messages"]["form"] != "service", "sent_at"].sort_values()
+    assert list(sent.dt.tz_convert("UTC")) == planted  # phone-local times moved to UTC
+    multi = [t for *_, f, t in history.messages if f == "multiline"][0]
+    assert len(multi) in set(tables["messages"]["text_length"])  # continuation lines joined to their message
+    assert done.tally.read["continuation lines (multi-line messages)"] == 2 * sum(
+        f == "multiline" for *_, f, _ in history.messages)
+
+
+def test_whatsapp_ambiguous_dates_need_a_date_order(tmp_path):
+    path = tmp_path / "chat.txt"
+    path.write_text("01/02/2025, 10:00 - Ana: hello\n02/03/2025, 11:00 - Ben: hi\n", encoding="utf-8")
+    with pytest.raises(ExportError, match=r"chat.txt: line 1: dates are ambiguous .*--date-order"):
+        ingest("whatsapp", path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    done = ingest("whatsapp", path, tmp_path / "out", date_order="mdy")
+    assert _tables(done.out)["messages"]["sent_at"].min() == pd.Timestamp("2025-01-02 10:00", tz="UTC")
+
+
+def test_settings_give_operators_and_message_kinds(tmp_path, history):
+    settings = Settings.from_dict({
+        "channel": "parcel_card", "segment": "baby_0_3m", "city": "Wuhan", "target_size": 200,
+        "operators": {"monitor": [m.name for m in history.monitors]},
+        "kinds": [{"kind": "promo", "pattern": "coupon|% off", "roles": ["owner", "monitor"]}]})
+    done = ingest("telegram", write_telegram(history, tmp_path / "result.json"), tmp_path / "out", settings=settings)
+    tables = _tables(done.out)
+    assert tables["memberships"]["role"].value_counts()["monitor"] == 2
+    operators = {history.owner, *history.monitors}
+    planted = sum(p in operators and ("Coupon" in t or "coupon" in t) for _, p, _, t in history.messages)
+    assert (tables["messages"]["kind"] == "promo").sum() == planted > 0
+    assert tables["groups"].iloc[0][["channel", "segment", "city", "target_size"]].tolist() == [
+        "parcel_card", "baby_0_3m", "Wuhan", 200]
+    with pytest.raises(ValueError, match="operators: role 'boss'"):
+        Settings.from_dict({"operators": {"boss": ["x"]}})
+
+
+def test_company_tables_through_a_mapping(tmp_path, history):
+    done = ingest("tables", write_company_tables(history, tmp_path / "company"), tmp_path / "out")
+    tables = _tables(done.out)
+    m = tables["memberships"]
+    assert m["member_id"].nunique() == len(history.people)
+    assert m["leave_reason"].value_counts().to_dict() == {"quit": history.count("leave"),
+                                                          "removed": history.count("remove")}
+    assert (m["role"] == "monitor").sum() == 2
+    assert tables["groups"].iloc[0]["target_size"] == 200
+    first = tables["messages"]["sent_at"].min()
+    assert first == history.messages[0][0]  # Asia/Shanghai local times moved to UTC
+
+
+def test_message_log_without_joins_is_flagged(tmp_path, history):
+    done = ingest("tables", write_message_log(history, tmp_path / "log"), tmp_path / "out")
+    tables = _tables(done.out)
+    assert len(tables["memberships"]) == len({p for _, p, *_ in history.messages})
+    assert tables["memberships"]["left_at"].isna().all()
+    assert any("retention and churn cannot be measured" in note for note in done.tally.notes)
+
+
+def test_mapping_errors_name_file_column_row_and_value(tmp_path, history):
+    mapping = write_company_tables(history, tmp_path / "company")
+    members = pd.read_csv(tmp_path / "company" / "members.csv", dtype=str)
+    members.loc[2, "join_time"] = "yesterday at noon"
+    members.to_csv(tmp_path / "company" / "members.csv", index=False)
+    with pytest.raises(ExportError, match=r"members.csv: column 'join_time': 1 row do not match the time format "
+                                          r".*row 3: 'yesterday at noon'"):
+        ingest("tables", mapping, tmp_path / "out")
+    members.loc[2, "join_time"] = members.loc[1, "join_time"]
+    members.loc[4, "role"] = "superadmin"
+    members.to_csv(tmp_path / "company" / "members.csv", index=False)
+    with pytest.raises(ExportError, match=r"column 'role': 1 row are not one of owner, monitor.*row 5: 'superadmin'"):
+        ingest("tables", mapping, tmp_path / "out")
+    mapping.write_text(mapping.read_text().replace("sent_at: ts", "sent_at: timestamp"))
+    with pytest.raises(ExportError, match=r"messages.tsv: header: column\(s\) not found: timestamp \(for sent_at\)"):
+        ingest("tables", mapping, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_exports_give_clear_errors_and_write_nothing(tmp_path, history):
+    good = write_telegram(history, tmp_path / "result.json")
+    out = tmp_path / "out"
+    ingest("telegram", good, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    truncated = tmp_path / "truncated.json"
+    truncated.write_bytes(good.read_bytes()[:40_000])
+    with pytest.raises(ExportError, match=r"truncated.json: line \d+, column \d+: .*truncated export"):
+        ingest("telegram", truncated, out, replace=True)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"name": "x", "type": "private_group", "messages": [{"id": 1,, }]}')
+    with pytest.raises(ExportError, match=r"broken.json: line 1, column 62: Expecting property name.*malformed JSON"):
+        ingest("telegram", broken, out, replace=True)
+    other = tmp_path / "package.json"
+    other.write_text('{"name": "left-pad", "version": "1.3.0"}')
+    with pytest.raises(ExportError, match="not a Telegram Desktop export.*found name, version"):
+        ingest("telegram", other, out, replace=True)
+    dated = json.loads(good.read_text())
+    del dated["messages"][5]["date_unixtime"]
+    dated["messages"][5]["date"] = "5 March 2025, 10h"
+    (tmp_path / "dated.json").write_text(json.dumps(dated))
+    with pytest.raises(ExportError, match=r"message id 6 \(entry 6 .*unknown date format '5 March 2025, 10h'"):
+        ingest("telegram", tmp_path / "dated.json", out, replace=True)
+    table = tmp_path / "export.txt"
+    table.write_text("group,sender,time\nG1,+86 139,2025-01-01\n")
+    with pytest.raises(ExportError, match=r"export.txt: line 1: not a WhatsApp chat export: 'group,sender,time'"):
+        ingest("whatsapp", table, out, replace=True)
+    with pytest.raises(IngestError, match="exists; pass --replace"):
+        ingest("telegram", good, out)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no half-built folders
+
+
+def test_pseudonyms_need_a_key_kept_outside_the_repository(tmp_path, monkeypatch):
+    assert Pseudonyms(load_key()).member("user1") == Pseudonyms(KEY.encode()).member("user1")
+    assert Pseudonyms(b"another-key-0123456789").member("user1") != Pseudonyms(KEY.encode()).member("user1")
+    monkeypatch.delenv("WORKBENCH_HASH_KEY")
+    with pytest.raises(KeyProblem, match="no pseudonymisation key"):
+        load_key()
+    with pytest.raises(KeyProblem, match="inside the project folder"):
+        load_key(PROJECT_ROOT / "hash.key")
+    key_file = tmp_path / "keys" / "hash.key"
+    result = subprocess.run([sys.executable, "-m", "helpers", "keygen", str(key_file)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600" and len(load_key(key_file)) == 64
+    again = subprocess.run([sys.executable, "-m", "helpers", "keygen", str(key_file)], capture_output=True, text=True)
+    assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_cli_reports_counts_and_exits_2_on_bad_input(tmp_path, history):
+    path = write_whatsapp(history, tmp_path / "chat.txt", "android_gb")
+    command = [sys.executable, "-m", "helpers", "ingest", "whatsapp", str(path), "--out", str(tmp_path / "out"),
+               "--timezone", "Asia/Shanghai"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "removals" in result.stdout and f"{history.count('remove')}" in result.stdout
+    assert "meets the data contract" in result.stdout
+    bad = subprocess.run(command[:7] + [str(tmp_path / "bad"), "--timezone", "Mars/Olympus"], capture_output=True,
+                         text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "unknown time zone 'Mars/Olympus'" in bad.stderr
+    assert "Nothing was written" in bad.stderr and not (tmp_path / "bad").exists()
+
+
+def test_keep_text_is_opt_in_and_private(tmp_path, history):
+    path = write_telegram(history, tmp_path / "result.json")
+    plain = ingest("telegram", path, tmp_path / "plain")
+    assert not (plain.out / "private").exists()
+    kept = ingest("telegram", path, tmp_path / "kept", keep_text=True)
+    text = pd.read_parquet(kept.out / "private" / "message_text.parquet")
+    assert "Morning everyone, how did the night go?" in set(text["text"])
+    assert json.loads((kept.out / "ingest.json").read_text())["text_kept"] is True
