@@ -50,7 +50,12 @@ $(CHROMIUM): # Debian's Chromium for the browser tests (Playwright drives it; br
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-test: $(STAMP) $(CHROMIUM) ## Run the test suite (installs Debian's chromium for the browser test if missing)
+JAVA := /usr/bin/java
+$(JAVA): # A Java runtime for the Spark parity test (pyspark runs Spark in a local JVM)
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless
+
+test: $(STAMP) $(CHROMIUM) $(JAVA) ## Run the test suite (installs Debian's chromium and a Java runtime if missing)
 	$(BIN)/python -m pytest -q
 
 BENCH := data/processed/bench_10000

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,7 @@ from helpers import open_dataset
 from helpers.synth import generate
 
 DATA = Path(__file__).parent / "data"
+os.environ["WORKBENCH_CACHE"] = tempfile.mkdtemp(prefix="workbench-cache-")  # no validation remembered from before
 TINY = DATA / "tiny"
 GOOD = DATA / "good"
 BAD = DATA / "bad"

@@ -41,7 +41,9 @@ def test_contract_types(good_copy: Path):
     assert schema["joined_at"].is_timestamp() and schema["joined_at"].timezone == "UTC"
     assert schema["role"].is_string()
     assert ds.tables.groups.schema()["target_size"].is_integer()
-    assert ds.tables.messages.columns == ("message_id", "group_id", "member_id", "sent_at", "kind", "text_length")
+    assert ds.tables.messages.columns == ("message_id", "group_id", "member_id", "sent_at", "kind", "text_length",
+                                          "form")
+    assert ds.tables.messages.form.isnull().all().execute()  # optional column, absent from the file: all empty
 
 
 def test_parquet_file_and_parts_match_csv(tmp_path: Path):
@@ -108,3 +110,21 @@ def test_metrics_are_ibis_expressions_on_duckdb(good_copy: Path):
     ds = open_dataset(good_copy)
     assert isinstance(ds.tables.messages, ibis.Table)
     assert ds.con.name == "duckdb"
+
+
+def test_a_validated_dataset_is_not_checked_row_by_row_again(good_copy: Path, monkeypatch):
+    """Same files (same fingerprint): the earlier findings come back without the row and relation passes."""
+    import helpers.engine as engine
+
+    first = open_dataset(good_copy)
+    calls = []
+    monkeypatch.setattr(engine, "check_rows", lambda *a: calls.append("rows"))
+    again = open_dataset(good_copy)
+    assert calls == [] and again.report.format() == first.report.format()
+    assert again.tables.messages.count().execute() == first.tables.messages.count().execute()
+    (good_copy / "messages.csv").write_text((good_copy / "messages.csv").read_text() + "\n")  # files changed
+    monkeypatch.undo()
+    original = engine.check_rows
+    monkeypatch.setattr(engine, "check_rows", lambda *a: calls.append("rows") or original(*a))
+    changed = open_dataset(good_copy)
+    assert changed.fingerprint != first.fingerprint and calls == ["rows"]

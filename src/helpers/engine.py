@@ -9,17 +9,22 @@ tables are registered there.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import ibis
 import ibis.expr.datatypes as dt
+import ibis.expr.operations as ops
+import pandas as pd
 
 from helpers.schema import TABLES
 from helpers.sources import find_sources
-from helpers.validation import ContractError, ValidationReport, check_files, check_relations, check_rows
+from helpers.jsonio import write_json
+from helpers.validation import (ContractError, Finding, ValidationReport, check_files, check_relations,
+                                check_rows)
 
 
 @dataclass(frozen=True)
@@ -43,8 +48,18 @@ class Dataset:
     fingerprint: str
 
 
+SPARK_PREFIXES = ("pyspark", "spark")
+
+
+def _validated_dir() -> Path:
+    """Where passed validations are remembered: $WORKBENCH_CACHE/validated (default ~/.cache/community-workbench)."""
+    return Path(os.environ.get("WORKBENCH_CACHE", Path.home() / ".cache" / "community-workbench")) / "validated"
+
+
 def connect(url: str | None = None) -> ibis.BaseBackend:
-    """An Ibis connection: embedded in-memory DuckDB by default, else any Ibis backend URL."""
+    """An Ibis connection: embedded DuckDB by default; ``pyspark://MASTER`` for Spark; else any Ibis backend URL."""
+    if url and url.startswith(SPARK_PREFIXES):
+        return _spark(url)
     if url and not url.startswith("duckdb"):
         return ibis.connect(url)
     con = ibis.connect(url) if url else ibis.duckdb.connect()
@@ -57,9 +72,27 @@ def connect(url: str | None = None) -> ibis.BaseBackend:
     return con
 
 
-def validate_dataset(data_dir: str | Path,
-                     con: ibis.BaseBackend | None = None) -> tuple[ValidationReport, dict[str, ibis.Table]]:
-    """Validate every table of ``data_dir``; returns the report and the checked Ibis tables by name."""
+def _spark(url: str) -> ibis.BaseBackend:
+    """A Spark session through Ibis: ``pyspark://local[2]`` (the default master), or a cluster's master URL."""
+    from pyspark.sql import SparkSession
+
+    master = url.split("://", 1)[1] if "://" in url else "local[2]"
+    session = (SparkSession.builder.master(master or "local[2]").appName("community-workbench")
+               .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", os.environ.get("WORKBENCH_SPARK_PARTITIONS", "8"))
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    return ibis.pyspark.connect(session)
+
+
+def validate_dataset(data_dir: str | Path, con: ibis.BaseBackend | None = None,
+                     fingerprint: str | None = None) -> tuple[ValidationReport, dict[str, ibis.Table]]:
+    """Validate every table of ``data_dir``; returns the report and the checked Ibis tables by name.
+
+    With ``fingerprint``, a dataset whose files were validated before (same fingerprint,
+    no errors) skips the row and relation passes and gets its earlier findings back;
+    ``WORKBENCH_REVALIDATE=1`` forces the full check.
+    """
     con = con or connect()
     data_dir = Path(data_dir)
     report = ValidationReport(str(data_dir))
@@ -67,34 +100,78 @@ def validate_dataset(data_dir: str | Path,
     typed = check_files(con.con, sources, problems, report)
     if not report.ok:
         return report, {}
-    check_rows(con.con, sources, typed, report)
-    if not report.ok:
-        return report, {}
+    cached = _cached_report(fingerprint, data_dir)
+    if cached is None:
+        check_rows(con.con, sources, typed, report)
+        if not report.ok:
+            return report, {}
     tables = {}
     for name, sql in typed.items():
         kind = "TABLE" if sources[name].format == "csv" else "VIEW"
         con.raw_sql(f'CREATE OR REPLACE TEMP {kind} "_checked_{name}" AS {sql}')
         tables[name] = con.table(f"_checked_{name}")
+    if cached is not None:
+        return cached, tables
     check_relations(tables, sources, report)
+    if report.ok and fingerprint:
+        _remember(fingerprint, report)
     return report, tables
 
 
+def _cached_report(fingerprint: str | None, data_dir: Path) -> ValidationReport | None:
+    """The report of an earlier full validation of exactly these files, if there was one."""
+    path = _validated_dir() / f"{fingerprint}.json"
+    if not fingerprint or os.environ.get("WORKBENCH_REVALIDATE") or not path.is_file():
+        return None
+    saved = json.loads(path.read_text())
+    return ValidationReport(str(data_dir), [Finding(**f) for f in saved["findings"]], saved["rows"])
+
+
+def _remember(fingerprint: str, report: ValidationReport) -> None:
+    """Keep a passed validation's findings (counts and examples of warnings) under the files' fingerprint."""
+    write_json(_validated_dir() / f"{fingerprint}.json", {"findings": [asdict(f) for f in report.findings],
+                                                   "rows": report.rows})
+
+
 def open_dataset(data_dir: str | Path, engine_url: str | None = None) -> Dataset:
-    """Validate ``data_dir`` and open its tables; raises ContractError if any rule is broken."""
-    con = connect(engine_url)
-    if con.name != "duckdb":
-        raise NotImplementedError(f"engine_url {engine_url!r}: dataset files are read by DuckDB for now; "
-                                  "running the metrics on another Ibis backend is planned (see README)")
-    report, checked = validate_dataset(data_dir, con)
+    """Validate ``data_dir`` and open its tables; raises ContractError if any rule is broken.
+
+    The files are read and validated by embedded DuckDB. With a Spark (or other Ibis)
+    ``engine_url`` the validated Parquet tables are then registered on that backend, and
+    every metric runs there.
+    """
+    local = connect()
+    fingerprint = dataset_fingerprint(data_dir)
+    report, checked = validate_dataset(data_dir, local, fingerprint)
     if not report.ok:
         raise ContractError(report)
+    con = local if not engine_url or engine_url.startswith("duckdb") else connect(engine_url)
     tables = {}
     for name, t in checked.items():
-        con.raw_sql(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * EXCLUDE (_file, _row) FROM '
-                    f'"_checked_{name}"')
-        tables[name] = con.table(name).select(*TABLES[name].column_names)
+        if con is local:
+            con.raw_sql(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * EXCLUDE (_file, _row) FROM '
+                        f'"_checked_{name}"')
+            tables[name] = con.table(name).select(*TABLES[name].column_names)
+        else:
+            tables[name] = _remote_table(con, Path(data_dir), name)
+    if con is local and engine_url:
+        con = connect(engine_url)
     return Dataset(con=con, tables=Tables(**tables), report=report, data_dir=Path(data_dir),
-                   fingerprint=dataset_fingerprint(data_dir))
+                   fingerprint=fingerprint)
+
+
+def _remote_table(con: ibis.BaseBackend, data_dir: Path, name: str) -> ibis.Table:
+    """A contract table read from its Parquet file(s) by another backend, in the contract's types."""
+    sources, _ = find_sources(data_dir)
+    source = sources[name]
+    if source.format != "parquet":
+        raise NotImplementedError(f"{source.label}: only Parquet tables can be read by {con.name}; convert the CSV "
+                                  "(e.g. duckdb -c \"COPY (FROM 'x.csv') TO 'x.parquet'\")")
+    raw = con.read_parquet(str(source.path.resolve()), table_name=f"workbench_{name}")
+    types = {"string": "string", "timestamp": "timestamp('UTC')", "integer": "int64", "boolean": "boolean"}
+    columns = {c.name: (raw[c.name] if c.name in raw.columns else ibis.null()).cast(types[c.dtype])
+               for c in TABLES[name].columns}
+    return raw.select(**columns)
 
 
 def dataset_fingerprint(data_dir: str | Path) -> str:
@@ -121,9 +198,13 @@ def epoch_seconds(value: ibis.Value) -> ibis.Value:
     time-zone conversion costs about 4x the query time over 60M messages; DuckDB's own
     epoch() reads the instant directly. Other backends get Ibis' portable expression.
     """
+    if isinstance(value.op(), ops.Literal):  # a constant instant (e.g. the data's end): exact, on any backend
+        return ibis.literal(pd.Timestamp(value.op().value).timestamp())
     backend = value._find_backend(use_default=True)  # the backend the table lives on
     if backend.name == "duckdb":
         return _duckdb_epoch(value)
+    if backend.name == "pyspark":  # CAST(ts AS DOUBLE) keeps the microseconds that unix_timestamp() drops
+        return value.cast("float64")
     return value.epoch_seconds()
 
 

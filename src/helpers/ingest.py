@@ -103,7 +103,7 @@ def _write(tables: dict[str, pd.DataFrame], work: Path, kind: str, tally: Tally,
     """Write the tables into ``work`` and validate them; IngestError (with the findings) if they break the contract."""
     private = tables.pop("private_text", None)
     for name, frame in tables.items():
-        frame.to_parquet(work / f"{name}.parquet", index=False)
+        frame.to_parquet(work / f"{name}.parquet", index=False, coerce_timestamps="us")  # readable by Spark too
     report, _ = validate_dataset(work)
     if not report.ok:
         raise IngestError("the data read does not meet the contract; nothing was written:\n" + report.format())

@@ -83,9 +83,9 @@ def generate(out: str | Path, n_groups: int = 800, seed: int = 1, months: int = 
         (tmp / "memberships").mkdir()
         (tmp / "messages").mkdir()
         pq.write_table(pa.Table.from_pandas(grp.groups_table(plan, start), preserve_index=False),
-                       tmp / "groups.parquet")
+                       tmp / "groups.parquet", coerce_timestamps="us")  # microseconds: every engine reads them
         pq.write_table(pa.Table.from_pandas(grp.assignments_table(plan, start), preserve_index=False),
-                       tmp / "assignments.parquet")
+                       tmp / "assignments.parquet", coerce_timestamps="us")
         first_member = first_message = 0
         batches = range(0, n_groups, BATCH_GROUPS)
         for number, first in enumerate(tqdm(batches, desc="groups", unit="batch", disable=not progress)):
