@@ -69,18 +69,19 @@ def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp 
 
     msg = messages_with_role(tables)
     msg = msg.mutate(week=week_start(msg.sent_at))
-    member_msg = msg.filter(msg.role == "member")
-    per_sender = member_msg.group_by(["group_id", "week", "member_id"]).aggregate(n=member_msg.count())
-    talk = per_sender.group_by(["group_id", "week"]).aggregate(
-        member_messages=per_sender.n.sum(), speakers=per_sender.count(),
-        kocs=(per_sender.n >= koc_threshold).cast("int64").sum())
-    ops = msg.group_by(["group_id", "week"]).aggregate(
-        monitor_messages=(msg.role == "monitor").cast("int64").sum(),
-        operator_posts=msg.kind.isin(list(OPERATOR_POSTS)).cast("int64").sum(),
+    # one pass over the messages: counts per sender and week, then per week (members and operators apart)
+    per_sender = msg.group_by(["group_id", "week", "member_id", "role"]).aggregate(
+        n=msg.count(), operator_posts=msg.kind.isin(list(OPERATOR_POSTS)).cast("int64").sum(),
         promo_posts=(msg.kind == "promo").cast("int64").sum())
+    is_member = per_sender.role == "member"
+    talk = per_sender.group_by(["group_id", "week"]).aggregate(
+        member_messages=is_member.ifelse(per_sender.n, 0).sum(), speakers=is_member.cast("int64").sum(),
+        kocs=(is_member & (per_sender.n >= koc_threshold)).cast("int64").sum(),
+        monitor_messages=(per_sender.role == "monitor").ifelse(per_sender.n, 0).sum(),
+        operator_posts=per_sender.operator_posts.sum(), promo_posts=per_sender.promo_posts.sum())
 
     panel = grid
-    for part in (joins, exits, talk, ops):
+    for part in (joins, exits, talk):
         panel = panel.left_join(part, ["group_id", "week"]).drop("group_id_right", "week_right")
     frame = panel.to_pyarrow().to_pandas()
     counts = ["joins", "exits", "member_messages", "speakers", "kocs", "monitor_messages", "operator_posts",

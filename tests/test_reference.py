@@ -1,0 +1,80 @@
+"""The engine's metrics equal the straightforward pandas reference (benchmarks/pandas_reference.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import experiment, open_dataset, recruitment, retention
+from helpers.panel import group_week_panel
+from helpers.synth import generate
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import pandas_reference as ref  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    path = tmp_path_factory.mktemp("reference") / "data"
+    generate(path, n_groups=60, seed=5, months=8, progress=False)
+    ds = open_dataset(path)
+    frames = ref.load(path)
+    end = retention.data_end(ds.tables)
+    assert ref.data_end(frames) == end
+    return ds.tables, frames, end
+
+
+def _same(ours: pd.DataFrame, theirs: pd.DataFrame, keys: list[str], columns: list[str]) -> None:
+    ours = ours.sort_values(keys).reset_index(drop=True)[keys + columns]
+    theirs = theirs.sort_values(keys).reset_index(drop=True)[keys + columns]
+    for frame in (ours, theirs):
+        for column in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[column]):
+                frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]").dt.round("us")
+    assert len(ours) > 10
+    pd.testing.assert_frame_equal(ours, theirs, check_dtype=False, rtol=1e-9)
+
+
+def test_member_table(both):
+    tables, frames, end = both
+    _same(retention.member_table(tables, end), ref.member_table(frames, end), ["group_id", "member_id"],
+          ["joined_at", "left_at", "stays", "final_left_at", "left", "duration_days", "messages",
+           "messages_per_week", "first_message_at", "last_message_at", "peak_members"])
+
+
+@pytest.mark.parametrize("kind", ["membership", "activity"])
+def test_retention_triangle(both, kind):
+    tables, frames, end = both
+    ours = retention.retention_triangle(tables, "week", kind, end=end).counts
+    theirs = ref.retention_counts(frames, kind, end)
+    ours.index = pd.DatetimeIndex(ours.index).tz_localize(None) if pd.DatetimeIndex(ours.index).tz else ours.index
+    theirs.index = pd.DatetimeIndex(theirs.index).tz_convert(None)
+    assert np.nansum(ours.to_numpy()) > 100
+    pd.testing.assert_frame_equal(ours, theirs, check_names=False, check_index_type=False, check_column_type=False,
+                                  check_freq=False)
+
+
+def test_group_week_panel(both):
+    tables, frames, end = both
+    columns = ["age_weeks", "members", "members_in_week", "joins", "exits", "mean_tenure_days", "member_messages",
+               "speakers", "interaction_rate", "messages_per_member", "kocs", "monitor_messages", "monitor_share",
+               "operator_posts", "promo_posts", "promo_share"]
+    _same(group_week_panel(tables, end=end), ref.group_week_panel(frames, end), ["group_id", "week"], columns)
+
+
+def test_recruitment_windows(both):
+    tables, frames, end = both
+    _same(recruitment.recruitment_windows(tables, end=end), ref.recruitment_windows(frames, end), ["group_id"],
+          ["fill_size", "joiners", "window_days", "observed_days", "filled"])
+
+
+def test_experiment_outcomes(both):
+    tables, frames, end = both
+    columns = ["arm", "members", "exits", "pre_members", "pre_exits", "post_member_days", "pre_member_days",
+               "post_messages", "pre_messages"] + [f"{v}_{s}" for v in ("members", "exits") for s in experiment.STAGES]
+    _same(experiment.group_outcomes(tables, "content_ratio", end=end),
+          ref.experiment_outcomes(frames, "content_ratio", end), ["group_id"], columns)
