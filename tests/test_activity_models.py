@@ -133,3 +133,7 @@ def test_verdict_rules():
     assert claims.interval_verdict("c", Estimate("x", 0.2, 0.15, 0.25, "m"), (0.025, 0.075)).verdict == "contradicted"
     assert claims.interval_verdict("c", Estimate("x", 0.07, 0.06, 0.09, "m"), (0.025, 0.075)).verdict == "inconclusive"
     assert claims.interval_verdict("c", inside, (0.025, 0.075), detected=False).verdict == "inconclusive"
+    nan = float("nan")
+    missing = claims.interval_verdict("c", Estimate("x", nan, nan, nan, "not estimable: every group is mixed"),
+                                      (0.025, 0.075))
+    assert missing.verdict == "inconclusive" and "every group is mixed" in missing.reason

@@ -60,6 +60,8 @@ def interval_verdict(claim: str, estimate: Estimate, allowed: tuple[float, float
     ``detected=False`` (e.g. no peak: a flat curve is inside the CI) makes it inconclusive.
     """
     low, high = allowed
+    if estimate.value != estimate.value:  # NaN: the data cannot answer (e.g. one group, nothing to compare)
+        return Verdict(claim, "inconclusive", f"not estimable on this data: {estimate.method}", estimate)
     if not detected:
         return Verdict(claim, "inconclusive", "no effect detected on this data: a flat curve lies inside the CI",
                        estimate)
