@@ -1,6 +1,6 @@
 """The scale benchmark (``make bench``): the metric suite on DuckDB at 10,000 groups, and pandas beside it.
 
-1. Engine suite on the 10,000-group dataset (about 65M messages, 2M stays): opening
+1. Engine suite on the 10,000-group dataset (about 63M messages, 1.9M stays): opening
    (validation, then fingerprint only), member table, both weekly retention triangles,
    lifecycle layers, group-week panel, recruitment windows and early members, experiment
    outcomes; wall time and peak memory (RSS, sampled every 20 ms) per step. Targets: the
