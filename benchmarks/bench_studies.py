@@ -30,31 +30,32 @@ def main() -> int:
     began = time.perf_counter()
     ds = open_dataset(args.data_dir)
     print(f"open + validate: {time.perf_counter() - began:.1f} s")
-    cohorts = {
-        "data end": lambda: retention.data_end(ds.tables),
-        "member table": lambda: retention.member_table(ds.tables),
-        "membership triangle": lambda: retention.retention_triangle(ds.tables, "week", "membership"),
-        "activity triangle": lambda: retention.retention_triangle(ds.tables, "week", "activity"),
-        "lifecycle layers": lambda: retention.lifecycle_layers(ds.tables),
-    }
     made = {}
+    cohorts = {  # the data's end is found once and passed on, as the notebooks do
+        "data end": lambda: [made.setdefault("end", retention.data_end(ds.tables))],
+        "member table": lambda: retention.member_table(ds.tables, made["end"]),
+        "membership triangle": lambda: retention.retention_triangle(ds.tables, "week", "membership", end=made["end"]),
+        "activity triangle": lambda: retention.retention_triangle(ds.tables, "week", "activity", end=made["end"]),
+        "lifecycle layers": lambda: retention.lifecycle_layers(ds.tables, made["end"]),
+    }
     size_tables = {
-        "group-week panel": lambda: made.setdefault("panel", group_week_panel(ds.tables)),
+        "group-week panel": lambda: made.setdefault("panel", group_week_panel(ds.tables, end=made["end"])),
         "hour x weekday": lambda: timing.hour_weekday_counts(ds.tables),
     }
     broken = False
     recruitment_tables = {
-        "windows": lambda: made.setdefault("windows", recruitment.recruitment_windows(ds.tables)),
-        "early members": lambda: recruitment.early_members(ds.tables, made["windows"]),
+        "windows": lambda: made.setdefault("windows", recruitment.recruitment_windows(ds.tables, end=made["end"])),
+        "early members": lambda: recruitment.early_members(ds.tables, made["windows"], end=made["end"]),
         "recruitment curves": lambda: recruitment.recruitment_curves(ds.tables, days=74),
     }
-    experiment_tables = {"experiment outcomes": lambda: experiment.group_outcomes(ds.tables, "content_ratio")}
+    experiment_tables = {"experiment outcomes": lambda: experiment.group_outcomes(ds.tables, "content_ratio",
+                                                                                  end=made["end"])}
     for label, steps in (("cohort computations", cohorts), ("size study tables", size_tables),
                          ("recruitment tables", recruitment_tables), ("experiment tables", experiment_tables)):
         total = sum(_timed(name, step) for name, step in steps.items())
         print(f"{label}: {total:.1f} s" + ("  LIMIT BROKEN" if total > LIMIT_SECONDS else ""))
         broken |= total > LIMIT_SECONDS
-    rows = activity_models.model_rows(made["panel"], ds.tables.groups.to_pandas(), retention.data_end(ds.tables))
+    rows = activity_models.model_rows(made["panel"], ds.tables.groups.to_pandas(), made["end"])
     models = {
         "size model": lambda: activity_models.activity_model(rows, "size").curve.curve,
         "monitor model": lambda: activity_models.activity_model(rows, "monitor_share").curve.curve,
