@@ -128,3 +128,9 @@ def test_a_validated_dataset_is_not_checked_row_by_row_again(good_copy: Path, mo
     monkeypatch.setattr(engine, "check_rows", lambda *a: calls.append("rows") or original(*a))
     changed = open_dataset(good_copy)
     assert changed.fingerprint != first.fingerprint and calls == ["rows"]
+
+
+def test_a_duckdb_engine_url_is_the_connection_the_tables_live_on(good_copy: Path):
+    ds = open_dataset(good_copy, "duckdb://")
+    assert ds.tables.messages._find_backend() is ds.con
+    assert ds.con.sql("SELECT count(*) AS n FROM messages").execute()["n"][0] == ds.tables.messages.count().execute()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from helpers.privacy import Pseudonyms
-from helpers.schema import CHANNELS, MESSAGE_KINDS, OPERATOR_ROLES
+from helpers.schema import CHANNELS, MESSAGE_KINDS, OPERATOR_ROLES, ROLES
 
 URL = re.compile(r"https?://|www\.", re.IGNORECASE)
 UNKNOWN = "unknown"
@@ -129,7 +129,7 @@ class Settings:
                 pattern = re.compile(str(rule["pattern"]), re.IGNORECASE)
             except (KeyError, re.error) as err:
                 raise ValueError(f"{source}: kinds rule {k}: pattern missing or not a regular expression ({err})")
-            roles = tuple(rule.get("roles") or ("owner", "monitor", "assistant", "member"))
+            roles = tuple(rule.get("roles") or ROLES)
             rules.append(KindRule(rule["kind"], pattern, roles))
         settings = cls(channel=config.get("channel", "other"), city=config.get("city", UNKNOWN),
                        segment=config.get("segment", UNKNOWN), target_size=config.get("target_size"),

@@ -21,7 +21,7 @@ import ibis.expr.operations as ops
 import pandas as pd
 
 from helpers.schema import TABLES
-from helpers.sources import find_sources
+from helpers.sources import Source, find_sources
 from helpers.jsonio import write_json
 from helpers.validation import (ContractError, Finding, ValidationReport, check_files, check_relations,
                                 check_rows)
@@ -140,30 +140,29 @@ def open_dataset(data_dir: str | Path, engine_url: str | None = None) -> Dataset
     ``engine_url`` the validated Parquet tables are then registered on that backend, and
     every metric runs there.
     """
-    local = connect()
+    on_duckdb = not engine_url or engine_url.startswith("duckdb")
+    local = connect(engine_url if on_duckdb else None)
     fingerprint = dataset_fingerprint(data_dir)
     report, checked = validate_dataset(data_dir, local, fingerprint)
     if not report.ok:
         raise ContractError(report)
-    con = local if not engine_url or engine_url.startswith("duckdb") else connect(engine_url)
-    tables = {}
-    for name, t in checked.items():
-        if con is local:
+    if on_duckdb:
+        con, tables = local, {}
+        for name in checked:
             con.raw_sql(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * EXCLUDE (_file, _row) FROM '
                         f'"_checked_{name}"')
             tables[name] = con.table(name).select(*TABLES[name].column_names)
-        else:
-            tables[name] = _remote_table(con, Path(data_dir), name)
-    if con is local and engine_url:
+    else:
         con = connect(engine_url)
+        sources, _ = find_sources(Path(data_dir))
+        tables = {name: _remote_table(con, sources[name]) for name in checked}
     return Dataset(con=con, tables=Tables(**tables), report=report, data_dir=Path(data_dir),
                    fingerprint=fingerprint)
 
 
-def _remote_table(con: ibis.BaseBackend, data_dir: Path, name: str) -> ibis.Table:
+def _remote_table(con: ibis.BaseBackend, source: Source) -> ibis.Table:
     """A contract table read from its Parquet file(s) by another backend, in the contract's types."""
-    sources, _ = find_sources(data_dir)
-    source = sources[name]
+    name = source.table.name
     if source.format != "parquet":
         raise NotImplementedError(f"{source.label}: only Parquet tables can be read by {con.name}; convert the CSV "
                                   "(e.g. duckdb -c \"COPY (FROM 'x.csv') TO 'x.parquet'\")")

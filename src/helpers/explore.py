@@ -54,26 +54,32 @@ def load(data_dir: str | Path) -> ExploreData:
     return _load(str(Path(data_dir).resolve()), dataset_fingerprint(data_dir))
 
 
+def matching(frame: pd.DataFrame, **chosen: str) -> pd.Series:
+    """Rows whose columns hold the chosen values ('all' matches any)."""
+    keep = pd.Series(True, index=frame.index)
+    for column, value in chosen.items():
+        if value != ALL:
+            keep &= frame[column].astype(str) == value
+    return keep
+
+
+def choices(values: pd.Series) -> list[str]:
+    """'all' and the values present, in category order for categories, else sorted."""
+    values = values.dropna()
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return [ALL] + [str(c) for c in values.cat.categories if (values == c).any()]
+    return [ALL] + sorted(values.astype(str).unique())
+
+
 def selected_groups(data: ExploreData, segment: str = ALL, channel: str = ALL, size_band: str = ALL) -> np.ndarray:
     """Ids of the groups matching the chosen segment, channel and size band ('all' matches any)."""
     g = data.groups
-    keep = np.ones(len(g), bool)
-    for column, value in (("segment", segment), ("channel", channel), ("size_band", size_band)):
-        if value != ALL:
-            keep &= (g[column].astype(str) == value).to_numpy()
-    return g.loc[keep, "group_id"].to_numpy()
+    return g.loc[matching(g, segment=segment, channel=channel, size_band=size_band), "group_id"].to_numpy()
 
 
 def options(data: ExploreData) -> dict[str, list[str]]:
     """The values each control offers."""
-    g = data.groups
-    out = {}
-    for column in ("segment", "channel", "size_band"):
-        values = g[column].dropna()
-        ordered = ([str(c) for c in values.cat.categories if (values == c).any()]
-                   if isinstance(values.dtype, pd.CategoricalDtype) else sorted(values.astype(str).unique()))
-        out[column] = [ALL] + ordered
-    return out
+    return {column: choices(data.groups[column]) for column in ("segment", "channel", "size_band")}
 
 
 def _in_range(weeks: pd.Series, start: pd.Timestamp | None, stop: pd.Timestamp | None) -> pd.Series:

@@ -92,14 +92,14 @@ def ingest(kind: str, path: Path, out: Path, *, settings: Settings | None = None
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        warnings = _write(tables, work, kind, tally, keep_text)
+        warnings = _write(tables, work, kind, tally)
         publish_folder(work, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return Ingested(out, tally, warnings)
 
 
-def _write(tables: dict[str, pd.DataFrame], work: Path, kind: str, tally: Tally, keep_text: bool) -> list[str]:
+def _write(tables: dict[str, pd.DataFrame], work: Path, kind: str, tally: Tally) -> list[str]:
     """Write the tables into ``work`` and validate them; IngestError (with the findings) if they break the contract."""
     private = tables.pop("private_text", None)
     for name, frame in tables.items():
@@ -107,7 +107,7 @@ def _write(tables: dict[str, pd.DataFrame], work: Path, kind: str, tally: Tally,
     report, _ = validate_dataset(work)
     if not report.ok:
         raise IngestError("the data read does not meet the contract; nothing was written:\n" + report.format())
-    if private is not None and keep_text:
+    if private is not None:  # only there with --keep-text
         (work / PRIVATE).mkdir()
         private.to_parquet(work / PRIVATE / "message_text.parquet", index=False)
         (work / PRIVATE / "README.txt").write_text("Message text kept by --keep-text for local analysis only. "
@@ -115,7 +115,7 @@ def _write(tables: dict[str, pd.DataFrame], work: Path, kind: str, tally: Tally,
     write_json(work / "ingest.json", {
         "kind": kind, "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "read": dict(tally.read), "skipped": dict(tally.skipped), "notes": tally.notes,
-        "text_kept": bool(keep_text and private is not None)})
+        "text_kept": private is not None})
     return [finding.format() for finding in report.warnings]
 
 

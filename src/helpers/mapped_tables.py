@@ -178,11 +178,10 @@ def read_tables(mapping_path: Path, pseudonyms: Pseudonyms, tally: Tally,
             if column not in stays:
                 stays[column] = pd.NaT if column == "left_at" else None
     else:
-        firsts = msgs.assign(g=raw_group, m=raw_member).dropna(subset=["m"])
-        start = msgs.assign(g=raw_group).groupby("g")["sent_at"].min()
-        stays = firsts.groupby(["g", "m"], as_index=False).size()[["g", "m"]]
-        stays = pd.DataFrame({"group_id": stays["g"], "member_id": stays["m"], "joined_at": stays["g"].map(start),
-                              "left_at": pd.NaT, "role": stays["m"].map(operators).fillna("member"),
+        senders = pd.DataFrame({"g": raw_group, "m": raw_member}).dropna().drop_duplicates()
+        start = msgs["sent_at"].groupby(raw_group).min()
+        stays = pd.DataFrame({"group_id": senders["g"], "member_id": senders["m"], "joined_at": senders["g"].map(start),
+                              "left_at": pd.NaT, "role": senders["m"].map(operators).fillna("member"),
                               "leave_reason": None})
         tally.notes.append("no memberships table: every sender is a member from the group's first record and no "
                            "one leaves, so retention and churn cannot be measured on this dataset")

@@ -19,7 +19,7 @@ from helpers import activity_plots, experiment, experiment_models, experiment_pl
 from helpers import recruitment_models as rm
 from helpers.claims import RECRUITMENT_WEEKS
 from helpers.engine import Tables
-from helpers.explore import ALL, controls_panel
+from helpers.explore import ALL, choices, controls_panel, matching
 
 SIZE_VIEWS = ("size bands", "KOC emergence")
 EXPERIMENT_VIEWS = ("all outcomes", "exits by stage")
@@ -27,16 +27,7 @@ EXPERIMENT_VIEWS = ("all outcomes", "exits by stage")
 
 def _select(frame: pd.DataFrame, segment: str = ALL, channel: str = ALL) -> pd.DataFrame:
     """Rows of the chosen segment and channel ('all' matches any)."""
-    keep = pd.Series(True, index=frame.index)
-    for column, value in (("segment", segment), ("channel", channel)):
-        if value != ALL:
-            keep &= frame[column].astype(str) == value
-    return frame[keep]
-
-
-def _choices(frame: pd.DataFrame, column: str) -> list[str]:
-    """'all' and the values present in ``column``."""
-    return [ALL] + sorted(frame[column].dropna().astype(str).unique())
+    return frame[matching(frame, segment=segment, channel=channel)]
 
 
 def _subtitle(fig: plt.Figure, text: str) -> plt.Figure:
@@ -78,8 +69,8 @@ def size_explorer(rows: pd.DataFrame, metric: str = "messages_per_member"):
     controls = {
         "view": widgets.ToggleButtons(options=SIZE_VIEWS, description="view"),
         "metric": widgets.Dropdown(options=list(am.METRIC_WORDS), value=metric, description="metric"),
-        "segment": widgets.Dropdown(options=_choices(rows, "segment"), description="segment"),
-        "channel": widgets.Dropdown(options=_choices(rows, "channel"), description="channel"),
+        "segment": widgets.Dropdown(options=choices(rows["segment"]), description="segment"),
+        "channel": widgets.Dropdown(options=choices(rows["channel"]), description="channel"),
     }
     return controls_panel(controls, lambda **values: draw_size(rows, **values),
                           [["view"], ["metric", "segment", "channel"]])
@@ -133,8 +124,8 @@ class RecruitmentExplorer:
             "horizon_days": widgets.Dropdown(options=sorted({30, 60, 90, int(horizon_days)}), value=int(horizon_days),
                                              description="horizon"),
             "threshold_weeks": widgets.IntSlider(value=RECRUITMENT_WEEKS, min=2, max=8, description="slow after (w)"),
-            "segment": widgets.Dropdown(options=_choices(members, "segment"), description="segment"),
-            "channel": widgets.Dropdown(options=_choices(members, "channel"), description="channel"),
+            "segment": widgets.Dropdown(options=choices(members["segment"]), description="segment"),
+            "channel": widgets.Dropdown(options=choices(members["channel"]), description="channel"),
         }
         return controls_panel(controls, self.draw, [["target_size", "early_days", "horizon_days"],
                                                     ["threshold_weeks", "segment", "channel"]])
@@ -169,8 +160,8 @@ def experiment_explorer(outcomes: pd.DataFrame, groups: pd.DataFrame, control: s
     controls = {
         "view": widgets.ToggleButtons(options=EXPERIMENT_VIEWS, description="view"),
         "cuped": widgets.Checkbox(value=cuped, description="CUPED"),
-        "segment": widgets.Dropdown(options=_choices(outcomes, "segment"), description="segment"),
-        "channel": widgets.Dropdown(options=_choices(outcomes, "channel"), description="channel"),
+        "segment": widgets.Dropdown(options=choices(outcomes["segment"]), description="segment"),
+        "channel": widgets.Dropdown(options=choices(outcomes["channel"]), description="channel"),
     }
     return controls_panel(controls, lambda **values: draw_experiment(outcomes, control, **values),
                           [["view", "cuped"], ["segment", "channel"]])
