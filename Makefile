@@ -6,9 +6,10 @@ KERNEL  := community-workbench
 DEFAULT := data/processed/default
 DATA    ?= $(DEFAULT)
 STAMP   := $(VENV)/.installed
+TESTED  := $(VENV)/.test-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data reports slides test bench lab validate clean
+.PHONY: help venv data reports slides test test-fast lint bench lab validate clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,6 +24,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP) ## Build .venv from pyproject.toml + constraints.txt and register its Jupyter kernel
 
+$(TESTED): $(STAMP) # the test extra: pytest, playwright, ruff, import-linter
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $(TESTED)
+
 # The default dataset: 800 synthetic groups over 12 months with planted effects (truth.json).
 # The generator writes beside the target and moves it in when complete; then it is validated.
 GROUPS ?= 800
@@ -36,10 +41,10 @@ $(DEFAULT)/.complete: $(STAMP) $(wildcard src/helpers/synth/*.py)
 data: $(DEFAULT)/.complete ## Generate the default synthetic dataset (+ truth.json) under data/processed/default
 
 reports: $(STAMP) $(if $(filter $(DEFAULT),$(DATA)),$(DEFAULT)/.complete) ## Run the batch in reports.yml on DATA (default dataset); reports/index.html
-	$(BIN)/python -m helpers.batch --config reports.yml --data $(DATA)
+	$(BIN)/python -m helpers.reporting.batch --config reports.yml --data $(DATA)
 
 slides: $(STAMP) ## Review slides (reveal.js, offline) from the last `make reports`: reports/slides/
-	$(BIN)/python -m helpers.slides --reports reports
+	$(BIN)/python -m helpers.reporting.slides --reports reports
 
 validate: $(STAMP) ## Validate a dataset directory: make validate DATA=path
 	$(BIN)/python -m helpers validate $(DATA)
@@ -55,8 +60,16 @@ $(JAVA): # A Java runtime for the Spark parity test (pyspark runs Spark in a loc
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless
 
-test: $(STAMP) $(CHROMIUM) $(JAVA) ## Run the test suite (installs Debian's chromium and a Java runtime if missing)
+lint: $(TESTED) ## ruff (lint and format check) and the package's layer contract (import-linter)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports
+
+test: lint $(CHROMIUM) $(JAVA) ## Lint, then every test: unit, slow, browser, spark, lab (installs chromium and Java if missing)
 	$(BIN)/python -m pytest -q
+
+test-fast: $(TESTED) ## The unit tests only (no notebooks, full-size worlds, browser, Spark or JupyterLab)
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not spark and not lab"
 
 BENCH := data/processed/bench_10000
 $(BENCH)/.complete: $(STAMP) $(wildcard src/helpers/synth/*.py)
@@ -67,6 +80,8 @@ bench: $(STAMP) $(BENCH)/.complete ## Scale runs (about half an hour): the metri
 	$(BIN)/python benchmarks/bench_synth.py
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/bench_studies.py $(BENCH)
+	$(MAKE) data
+	$(BIN)/python benchmarks/bench_redraw.py --data $(DEFAULT)
 
 lab: $(STAMP) ## Start JupyterLab on localhost (token auth on)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)

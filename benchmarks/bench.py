@@ -54,13 +54,18 @@ class PeakMemory:
 
     @property
     def gb(self) -> float:
-        return self.peak / 1024 ** 3
+        return self.peak / 1024**3
 
 
 def engine_steps(data_dir: str, reference_only: bool = False) -> list[dict]:
     """Run the engine's metric suite, timing each step; the steps the reference also has if ``reference_only``."""
-    from helpers import experiment, open_dataset, recruitment, retention
-    from helpers.panel import group_week_panel
+    from helpers import open_dataset
+    from helpers.data import event_time
+    from helpers.measures import members as member_measures
+    from helpers.measures.group_week import group_week_panel
+    from helpers.studies.experiment import measures as experiment
+    from helpers.studies.recruitment import measures as recruitment
+    from helpers.studies.retention import measures as retention
 
     results, made = [], {}
 
@@ -71,16 +76,15 @@ def engine_steps(data_dir: str, reference_only: bool = False) -> list[dict]:
             seconds = time.perf_counter() - began
         rows = len(out) if hasattr(out, "__len__") else None
         results.append({"step": name, "seconds": round(seconds, 2), "peak_gb": round(memory.gb, 2), "rows": rows})
-        print(f"  {name:<22} {seconds:7.1f} s  {memory.gb:5.2f} GB" + (f"  {rows:,} rows" if rows else ""),
-              flush=True)
+        print(f"  {name:<22} {seconds:7.1f} s  {memory.gb:5.2f} GB" + (f"  {rows:,} rows" if rows else ""), flush=True)
 
     os.environ["WORKBENCH_REVALIDATE"] = "1"  # the first open checks every row, as for a dataset never seen
     step("open (validate)", lambda: made.setdefault("ds", open_dataset(data_dir)))
     os.environ["WORKBENCH_REVALIDATE"] = ""
     step("open (validated before)", lambda: made.__setitem__("ds", open_dataset(data_dir)))
     tables = made["ds"].tables
-    end = retention.data_end(tables)
-    step("member table", lambda: retention.member_table(tables, end))
+    end = event_time.data_end(tables)
+    step("member table", lambda: member_measures.member_table(tables, end))
     step("membership triangle", lambda: retention.retention_triangle(tables, "week", "membership", end=end).counts)
     step("activity triangle", lambda: retention.retention_triangle(tables, "week", "activity", end=end).counts)
     if not reference_only:
@@ -107,17 +111,25 @@ def reference_run(data_dir: str) -> dict:
 
 def _child(kind: str, data_dir: str, memory_gb: float, timeout: float) -> dict:
     """Run one side (engine or pandas) in a fresh process under a memory cap and a time limit."""
-    code = ("import json, sys; sys.path.insert(0, 'benchmarks'); import bench; "
-            f"print('RESULT', json.dumps(bench._side({kind!r}, {data_dir!r})))")
+    code = (
+        "import json, sys; sys.path.insert(0, 'benchmarks'); import bench; "
+        f"print('RESULT', json.dumps(bench._side({kind!r}, {data_dir!r})))"
+    )
 
     def cap() -> None:
-        limit = int(memory_gb * 1024 ** 3)
+        limit = int(memory_gb * 1024**3)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     try:
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
-                              cwd=ROOT, preexec_fn=cap if kind == "pandas" else None,
-                              env={**os.environ, "WORKBENCH_REVALIDATE": ""})  # engine_steps sets it per step
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+            preexec_fn=cap if kind == "pandas" else None,
+            env={**os.environ, "WORKBENCH_REVALIDATE": ""},
+        )  # engine_steps sets it per step
     except subprocess.TimeoutExpired:
         return {"status": f"did not finish within {timeout / 60:.0f} min"}
     line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
@@ -125,7 +137,7 @@ def _child(kind: str, data_dir: str, memory_gb: float, timeout: float) -> dict:
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         memory = "MemoryError" in done.stderr or "Cannot allocate" in done.stderr or done.returncode in (-9, 137)
         return {"status": f"out of memory (cap {memory_gb:g} GB)" if memory else f"failed: {tail[:200]}"}
-    return {"status": "ok", **json.loads(line[len("RESULT "):])}
+    return {"status": "ok", **json.loads(line[len("RESULT ") :])}
 
 
 def _side(kind: str, data_dir: str) -> dict:
@@ -134,17 +146,34 @@ def _side(kind: str, data_dir: str) -> dict:
         return reference_run(data_dir)
     steps = engine_steps(data_dir, reference_only=True)
     work = [s for s in steps if s["step"] != "open (validate)"]  # opening counted as for a dataset seen before
-    return {"seconds": round(sum(s["seconds"] for s in work), 1),
-            "validation_seconds": next(s["seconds"] for s in steps if s["step"] == "open (validate)"),
-            "peak_gb": max(s["peak_gb"] for s in steps)}
+    return {
+        "seconds": round(sum(s["seconds"] for s in work), 1),
+        "validation_seconds": next(s["seconds"] for s in steps if s["step"] == "open (validate)"),
+        "peak_gb": max(s["peak_gb"] for s in steps),
+    }
 
 
 def dataset(groups: int) -> Path:
     """The synthetic dataset with ``groups`` groups (seed 1, 12 months), generated once."""
     path = ROOT / "data" / "processed" / f"bench_{groups}"
     if not (path / ".complete").exists():
-        subprocess.run([sys.executable, "-m", "helpers.synth", "--out", str(path), "--groups", str(groups), "--seed",
-                        "1", "--months", "12"], check=True, cwd=ROOT)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "helpers.synth",
+                "--out",
+                str(path),
+                "--groups",
+                str(groups),
+                "--seed",
+                "1",
+                "--months",
+                "12",
+            ],
+            check=True,
+            cwd=ROOT,
+        )
         (path / ".complete").touch()
     return path
 
@@ -154,8 +183,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--groups", type=int, default=10_000)
     parser.add_argument("--scales", type=int, nargs="*", default=[500, 1000, 2500, 5000, 10_000])
-    parser.add_argument("--pandas-memory-gb", type=float,  # address-space cap: 90% of this machine's memory
-                        default=round(0.9 * psutil.virtual_memory().total / 1024 ** 3, 1))
+    parser.add_argument(
+        "--pandas-memory-gb",
+        type=float,  # address-space cap: 90% of this machine's memory
+        default=round(0.9 * psutil.virtual_memory().total / 1024**3, 1),
+    )
     parser.add_argument("--pandas-timeout-min", type=float, default=20.0)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json")
     args = parser.parse_args()
@@ -172,25 +204,40 @@ def main() -> int:
     comparison, pandas_failed = [], False
     for groups in args.scales:
         path = dataset(groups)
-        row = {"groups": groups, "messages_parquet_mb": round(sum(p.stat().st_size for p in
-                                                                  (path / "messages").rglob("*.parquet")) / 2**20)}
+        row = {
+            "groups": groups,
+            "messages_parquet_mb": round(sum(p.stat().st_size for p in (path / "messages").rglob("*.parquet")) / 2**20),
+        }
         row["engine"] = _child("engine", str(path), 64, 3600)
-        row["pandas"] = (_child("pandas", str(path), args.pandas_memory_gb, 60 * args.pandas_timeout_min)
-                         if not pandas_failed else {"status": "not run (failed at a smaller scale)"})
+        row["pandas"] = (
+            _child("pandas", str(path), args.pandas_memory_gb, 60 * args.pandas_timeout_min)
+            if not pandas_failed
+            else {"status": "not run (failed at a smaller scale)"}
+        )
         pandas_failed = row["pandas"]["status"] != "ok"
         if row["engine"]["status"] == "ok" and row["pandas"]["status"] == "ok":
             row["speedup"] = round(row["pandas"]["seconds"] / row["engine"]["seconds"], 1)
         comparison.append(row)
-        print(f"  {groups:>6,} groups: engine {row['engine'].get('seconds', '-')} s, pandas "
-              f"{row['pandas'].get('seconds', row['pandas']['status'])}"
-              + (f" s, {row['speedup']}x" if "speedup" in row else ""), flush=True)
+        print(
+            f"  {groups:>6,} groups: engine {row['engine'].get('seconds', '-')} s, pandas "
+            f"{row['pandas'].get('seconds', row['pandas']['status'])}"
+            + (f" s, {row['speedup']}x" if "speedup" in row else ""),
+            flush=True,
+        )
 
     speedups = [r["speedup"] for r in comparison if "speedup" in r]
-    checks = {"suite_within_60s": total <= SUITE_SECONDS, "peak_within_4gb": peak <= SUITE_GB,
-              "at_least_5x_faster_than_pandas": bool(speedups) and min(speedups) >= SPEEDUP}
+    checks = {
+        "suite_within_60s": total <= SUITE_SECONDS,
+        "peak_within_4gb": peak <= SUITE_GB,
+        "at_least_5x_faster_than_pandas": bool(speedups) and min(speedups) >= SPEEDUP,
+    }
     document = {
-        "machine": {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 1024 ** 3, 1),
-                    "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 1024**3, 1),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "dataset": {"groups": args.groups, "path": str(big.relative_to(ROOT))},
         "engine_suite": {"steps": steps, "seconds_without_opening": round(total, 1), "peak_gb": round(peak, 2)},
         "engine_vs_pandas": comparison,
@@ -202,8 +249,9 @@ def main() -> int:
     tmp = args.out.with_suffix(".tmp")
     tmp.write_text(json.dumps(document, indent=2) + "\n")
     tmp.replace(args.out)
-    print(f"wrote {args.out.relative_to(ROOT)}; " + ", ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in
-                                                            checks.items()))
+    print(
+        f"wrote {args.out.relative_to(ROOT)}; " + ", ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in checks.items())
+    )
     return 0 if all(checks.values()) else 1
 
 

@@ -16,8 +16,15 @@ import resource
 import sys
 import time
 
-from helpers import activity_models, experiment, open_dataset, recruitment, retention, timing
-from helpers.panel import group_week_panel
+from helpers import open_dataset
+from helpers.data import event_time
+from helpers.measures import members as member_measures
+from helpers.measures.group_week import group_week_panel
+from helpers.studies.experiment import measures as experiment
+from helpers.studies.recruitment import measures as recruitment
+from helpers.studies.retention import measures as retention
+from helpers.studies.size_activity import models as activity_models
+from helpers.studies.size_activity import timing
 
 LIMIT_SECONDS, LIMIT_GB = 30.0, 4.0
 
@@ -32,8 +39,8 @@ def main() -> int:
     print(f"open + validate: {time.perf_counter() - began:.1f} s")
     made = {}
     cohorts = {  # the data's end is found once and passed on, as the notebooks do
-        "data end": lambda: [made.setdefault("end", retention.data_end(ds.tables))],
-        "member table": lambda: retention.member_table(ds.tables, made["end"]),
+        "data end": lambda: [made.setdefault("end", event_time.data_end(ds.tables))],
+        "member table": lambda: member_measures.member_table(ds.tables, made["end"]),
         "membership triangle": lambda: retention.retention_triangle(ds.tables, "week", "membership", end=made["end"]),
         "activity triangle": lambda: retention.retention_triangle(ds.tables, "week", "activity", end=made["end"]),
         "lifecycle layers": lambda: retention.lifecycle_layers(ds.tables, made["end"]),
@@ -48,10 +55,15 @@ def main() -> int:
         "early members": lambda: recruitment.early_members(ds.tables, made["windows"], end=made["end"]),
         "recruitment curves": lambda: recruitment.recruitment_curves(ds.tables, days=74),
     }
-    experiment_tables = {"experiment outcomes": lambda: experiment.group_outcomes(ds.tables, "content_ratio",
-                                                                                  end=made["end"])}
-    for label, steps in (("cohort computations", cohorts), ("size study tables", size_tables),
-                         ("recruitment tables", recruitment_tables), ("experiment tables", experiment_tables)):
+    experiment_tables = {
+        "experiment outcomes": lambda: experiment.group_outcomes(ds.tables, "content_ratio", end=made["end"])
+    }
+    for label, steps in (
+        ("cohort computations", cohorts),
+        ("size study tables", size_tables),
+        ("recruitment tables", recruitment_tables),
+        ("experiment tables", experiment_tables),
+    ):
         total = sum(_timed(name, step) for name, step in steps.items())
         print(f"{label}: {total:.1f} s" + ("  LIMIT BROKEN" if total > LIMIT_SECONDS else ""))
         broken |= total > LIMIT_SECONDS
@@ -61,8 +73,10 @@ def main() -> int:
         "monitor model": lambda: activity_models.activity_model(rows, "monitor_share").curve.curve,
         "within-group model": lambda: activity_models.within_group_size_curve(rows).curve,
     }
-    print(f"size study models ({len(rows):,} group-weeks): "
-          f"{sum(_timed(name, step) for name, step in models.items()):.1f} s")
+    print(
+        f"size study models ({len(rows):,} group-weeks): "
+        f"{sum(_timed(name, step) for name, step in models.items()):.1f} s"
+    )
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"peak memory {peak_gb:.2f} GB" + ("  LIMIT BROKEN" if peak_gb > LIMIT_GB else ""))
     return 1 if broken or peak_gb > LIMIT_GB else 0

@@ -27,8 +27,13 @@ def measure(groups: int, out: Path) -> dict:
     seconds = time.perf_counter() - began
     peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2  # KiB -> GiB (Linux)
     realised = json.loads((out / "truth.json").read_text())["marginals"]["realised"]
-    return {"groups": groups, "seconds": round(seconds, 1), "peak_gb": round(peak_gb, 2),
-            "memberships": realised["memberships"], "messages": realised["messages"]}
+    return {
+        "groups": groups,
+        "seconds": round(seconds, 1),
+        "peak_gb": round(peak_gb, 2),
+        "memberships": realised["memberships"],
+        "messages": realised["messages"],
+    }
 
 
 def main() -> int:
@@ -44,9 +49,11 @@ def main() -> int:
             row = measure(groups, root / f"synth_{groups}")
             broken = [f"{k} {row[k]} > {v}" for k, v in LIMITS.get(groups, {}).items() if row[k] > v]
             failed |= bool(broken)
-            print(f"synth {groups:>6,} groups: {row['seconds']:>6.1f} s, peak {row['peak_gb']:.2f} GB, "
-                  f"{row['memberships']:,} memberships, {row['messages']:,} messages"
-                  + (f"  LIMIT BROKEN: {'; '.join(broken)}" if broken else ""))
+            print(
+                f"synth {groups:>6,} groups: {row['seconds']:>6.1f} s, peak {row['peak_gb']:.2f} GB, "
+                f"{row['memberships']:,} memberships, {row['messages']:,} messages"
+                + (f"  LIMIT BROKEN: {'; '.join(broken)}" if broken else "")
+            )
     return 1 if failed else 0
 
 

@@ -62,6 +62,7 @@ def _monday(times: pd.Series) -> pd.Series:
 
 # --- member table -----------------------------------------------------------------------------
 
+
 def member_table(f: Frames, end: pd.Timestamp) -> pd.DataFrame:
     """Per member (role member) in a group: first stay, stays, final leave, duration, messages; group peak size."""
     m = f.memberships[f.memberships["role"] == "member"].sort_values(["group_id", "member_id", "joined_at"])
@@ -72,9 +73,11 @@ def member_table(f: Frames, end: pd.Timestamp) -> pd.DataFrame:
     first["final_left_at"] = per["left_at"].max().where(~still_in).to_numpy()
     first["left"] = first["left_at"].notna()
     first["duration_days"] = _days(first["left_at"].fillna(end), first["joined_at"])
-    talk = f.messages.groupby(["group_id", "member_id"]).agg(messages=("sent_at", "size"),
-                                                               first_message_at=("sent_at", "min"),
-                                                               last_message_at=("sent_at", "max")).reset_index()
+    talk = (
+        f.messages.groupby(["group_id", "member_id"])
+        .agg(messages=("sent_at", "size"), first_message_at=("sent_at", "min"), last_message_at=("sent_at", "max"))
+        .reset_index()
+    )
     out = first.merge(talk, on=["group_id", "member_id"], how="left")
     out["messages"] = out["messages"].fillna(0).astype("int64")
     span = _days(out["final_left_at"].fillna(end), out["joined_at"]).clip(lower=7.0)
@@ -85,8 +88,12 @@ def member_table(f: Frames, end: pd.Timestamp) -> pd.DataFrame:
 def peak_members(f: Frames) -> pd.DataFrame:
     """Each group's largest headcount (all roles), joins before leaves at the same instant."""
     m = f.memberships
-    moves = pd.concat([pd.DataFrame({"group_id": m["group_id"], "at": m["joined_at"], "step": 1}),
-                       pd.DataFrame({"group_id": m["group_id"], "at": m["left_at"], "step": -1}).dropna()])
+    moves = pd.concat(
+        [
+            pd.DataFrame({"group_id": m["group_id"], "at": m["joined_at"], "step": 1}),
+            pd.DataFrame({"group_id": m["group_id"], "at": m["left_at"], "step": -1}).dropna(),
+        ]
+    )
     moves = moves.sort_values(["group_id", "at", "step"])
     moves["members"] = moves.groupby("group_id")["step"].cumsum()
     return moves.groupby("group_id", as_index=False)["members"].max().rename(columns={"members": "peak_members"})
@@ -94,11 +101,15 @@ def peak_members(f: Frames) -> pd.DataFrame:
 
 # --- retention triangles -------------------------------------------------------------------------
 
+
 def retention_counts(f: Frames, kind: str, end: pd.Timestamp, max_periods: int = 12, length: int = 7) -> pd.DataFrame:
     """Members of each weekly join cohort retained in period k (a stay covers part of it / a message in it)."""
     m = f.memberships[f.memberships["role"] == "member"]
-    first = m.groupby(["group_id", "member_id"], as_index=False)["joined_at"].min().rename(
-        columns={"joined_at": "first_joined"})
+    first = (
+        m.groupby(["group_id", "member_id"], as_index=False)["joined_at"]
+        .min()
+        .rename(columns={"joined_at": "first_joined"})
+    )
     first["cohort"] = _monday(first["first_joined"])
     if kind == "membership":
         s = m.merge(first, on=["group_id", "member_id"])
@@ -121,6 +132,7 @@ def retention_counts(f: Frames, kind: str, end: pd.Timestamp, max_periods: int =
 
 # --- group-week panel ----------------------------------------------------------------------------
 
+
 def group_week_panel(f: Frames, end: pd.Timestamp, koc_threshold: int = 10) -> pd.DataFrame:
     """Per group and week from creation to the data's end: members, joins, exits, talk, KOCs, operator posts."""
     last = _monday(pd.Series([end]))[0]
@@ -140,16 +152,31 @@ def group_week_panel(f: Frames, end: pd.Timestamp, koc_threshold: int = 10) -> p
     msg["role"] = msg["op_role"].fillna("member")
     msg["week"] = _monday(msg["sent_at"])
     per_sender = msg[msg["role"] == "member"].groupby(["group_id", "week", "member_id"]).size()
-    talk = per_sender.groupby(["group_id", "week"]).agg(member_messages="sum", speakers="size",
-                                                         kocs=lambda n: int((n >= koc_threshold).sum()))
-    ops = msg.assign(monitor=msg["role"] == "monitor",
-                     operator=msg["kind"].isin(["dry", "wet", "promo", "activity"]),
-                     promo=msg["kind"] == "promo").groupby(["group_id", "week"])[["monitor", "operator", "promo"]].sum()
+    talk = per_sender.groupby(["group_id", "week"]).agg(
+        member_messages="sum", speakers="size", kocs=lambda n: int((n >= koc_threshold).sum())
+    )
+    ops = (
+        msg.assign(
+            monitor=msg["role"] == "monitor",
+            operator=msg["kind"].isin(["dry", "wet", "promo", "activity"]),
+            promo=msg["kind"] == "promo",
+        )
+        .groupby(["group_id", "week"])[["monitor", "operator", "promo"]]
+        .sum()
+    )
     ops.columns = ["monitor_messages", "operator_posts", "promo_posts"]
     panel = panel.join(joins, on=["group_id", "week"]).join(exits, on=["group_id", "week"])
     panel = panel.join(talk, on=["group_id", "week"]).join(ops, on=["group_id", "week"])
-    counts = ["joins", "exits", "member_messages", "speakers", "kocs", "monitor_messages", "operator_posts",
-              "promo_posts"]
+    counts = [
+        "joins",
+        "exits",
+        "member_messages",
+        "speakers",
+        "kocs",
+        "monitor_messages",
+        "operator_posts",
+        "promo_posts",
+    ]
     panel[counts] = panel[counts].fillna(0).astype("int64")
     panel = panel.sort_values(["group_id", "week"]).reset_index(drop=True)
     net = panel["joins"] - panel["exits"]
@@ -158,8 +185,9 @@ def group_week_panel(f: Frames, end: pd.Timestamp, koc_threshold: int = 10) -> p
     seconds = (m["joined_at"] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
     joined_in = seconds.groupby([m["group_id"], _monday(m["joined_at"])]).sum().rename("joined_s_in")
     joined_out = seconds[m["left_at"].notna()].groupby([left["group_id"], _monday(left["left_at"])]).sum()
-    panel = panel.join(joined_in, on=["group_id", "week"]).join(joined_out.rename("joined_s_out"),
-                                                                 on=["group_id", "week"])
+    panel = panel.join(joined_in, on=["group_id", "week"]).join(
+        joined_out.rename("joined_s_out"), on=["group_id", "week"]
+    )
     flow = panel["joined_s_in"].fillna(0) - panel["joined_s_out"].fillna(0)
     present_s = flow.groupby(panel["group_id"]).cumsum() - flow
     week_s = (panel["week"] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
@@ -175,6 +203,7 @@ def group_week_panel(f: Frames, end: pd.Timestamp, koc_threshold: int = 10) -> p
 
 
 # --- recruitment windows -----------------------------------------------------------------------
+
 
 def recruitment_windows(f: Frames, end: pd.Timestamp, target_size: int = 150) -> pd.DataFrame:
     """Per group: days from creation to its n-th distinct joiner (n = min(target, own target)), joiners so far."""
@@ -196,11 +225,14 @@ def recruitment_windows(f: Frames, end: pd.Timestamp, target_size: int = 150) ->
 
 # --- experiment outcomes -------------------------------------------------------------------------
 
-def experiment_outcomes(f: Frames, experiment: str, end: pd.Timestamp, horizon_days: int = 30,
-                        pre_days: int = 90) -> pd.DataFrame:
+
+def experiment_outcomes(
+    f: Frames, experiment: str, end: pd.Timestamp, horizon_days: int = 30, pre_days: int = 90
+) -> pd.DataFrame:
     """Per randomised group: post exits by stage, pre exits, member-days and member messages after / before."""
-    a = f.assignments[f.assignments["experiment"] == experiment].merge(f.groups[["group_id", "created_at"]],
-                                                                         on="group_id")
+    a = f.assignments[f.assignments["experiment"] == experiment].merge(
+        f.groups[["group_id", "created_at"]], on="group_id"
+    )
     horizon = pd.Timedelta(days=horizon_days)
     m = f.memberships[f.memberships["role"] == "member"].merge(a, on="group_id")
     stop = m["left_at"].fillna(end)
@@ -209,19 +241,22 @@ def experiment_outcomes(f: Frames, experiment: str, end: pd.Timestamp, horizon_d
     post["start"] = start
     post["exited"] = (post["left_at"].notna() & (post["left_at"] < post["start"] + horizon)).astype(int)
     age = _days(post["start"], post["created_at"])
-    post["stage"] = np.where(age < STAGE_EDGES_DAYS[0], "launch", np.where(age < STAGE_EDGES_DAYS[1], "growth",
-                                                                            "mature"))
-    stages = post.pivot_table(index="group_id", columns="stage", values="exited", aggfunc=["size", "sum"],
-                              fill_value=0)
+    post["stage"] = np.where(
+        age < STAGE_EDGES_DAYS[0], "launch", np.where(age < STAGE_EDGES_DAYS[1], "growth", "mature")
+    )
+    stages = post.pivot_table(index="group_id", columns="stage", values="exited", aggfunc=["size", "sum"], fill_value=0)
     out = a[["group_id", "arm", "assigned_at"]].set_index("group_id")
     for stage in ("launch", "growth", "mature"):
         out[f"members_{stage}"] = stages.get(("size", stage), pd.Series(dtype=float))
         out[f"exits_{stage}"] = stages.get(("sum", stage), pd.Series(dtype=float))
-    pre = m[(m["joined_at"] < m["assigned_at"] - horizon) & (m["joined_at"] >= m["assigned_at"] - pd.Timedelta(
-        days=pre_days))]
+    pre = m[
+        (m["joined_at"] < m["assigned_at"] - horizon)
+        & (m["joined_at"] >= m["assigned_at"] - pd.Timedelta(days=pre_days))
+    ]
     out["pre_members"] = pre.groupby("group_id").size()
-    out["pre_exits"] = (pre["left_at"].notna() & (pre["left_at"] < pre["joined_at"] + horizon)).groupby(
-        pre["group_id"]).sum()
+    out["pre_exits"] = (
+        (pre["left_at"].notna() & (pre["left_at"] < pre["joined_at"] + horizon)).groupby(pre["group_id"]).sum()
+    )
     window_start = m["assigned_at"] - pd.Timedelta(days=pre_days)
     m["post_days"] = _days(stop, start).clip(lower=0)
     m["pre_days"] = _days(np.minimum(stop, m["assigned_at"]), np.maximum(m["joined_at"], window_start)).clip(lower=0)
@@ -231,9 +266,11 @@ def experiment_outcomes(f: Frames, experiment: str, end: pd.Timestamp, horizon_d
     msg = f.messages.dropna(subset=["member_id"])
     msg = msg[~msg.set_index(["group_id", "member_id"]).index.isin(roles.index)].merge(a, on="group_id")
     out["post_messages"] = (msg["sent_at"] >= msg["assigned_at"]).groupby(msg["group_id"]).sum()
-    out["pre_messages"] = ((msg["sent_at"] < msg["assigned_at"])
-                           & (msg["sent_at"] >= msg["assigned_at"] - pd.Timedelta(days=pre_days))).groupby(
-        msg["group_id"]).sum()
+    out["pre_messages"] = (
+        ((msg["sent_at"] < msg["assigned_at"]) & (msg["sent_at"] >= msg["assigned_at"] - pd.Timedelta(days=pre_days)))
+        .groupby(msg["group_id"])
+        .sum()
+    )
     out = out.fillna(0)
     out["members"] = out[[f"members_{s}" for s in ("launch", "growth", "mature")]].sum(axis=1)
     out["exits"] = out[[f"exits_{s}" for s in ("launch", "growth", "mature")]].sum(axis=1)
@@ -244,9 +281,11 @@ def suite(data_dir: str | Path) -> dict[str, pd.DataFrame]:
     """Every metric of the suite, from reading the files on (what the benchmark times)."""
     f = load(data_dir)
     end = data_end(f)
-    return {"member table": member_table(f, end),
-            "membership triangle": retention_counts(f, "membership", end),
-            "activity triangle": retention_counts(f, "activity", end),
-            "group-week panel": group_week_panel(f, end),
-            "recruitment windows": recruitment_windows(f, end),
-            "experiment outcomes": experiment_outcomes(f, "content_ratio", end)}
+    return {
+        "member table": member_table(f, end),
+        "membership triangle": retention_counts(f, "membership", end),
+        "activity triangle": retention_counts(f, "activity", end),
+        "group-week panel": group_week_panel(f, end),
+        "recruitment windows": recruitment_windows(f, end),
+        "experiment outcomes": experiment_outcomes(f, "content_ratio", end),
+    }

@@ -23,6 +23,13 @@ GOOD = DATA / "good"
 BAD = DATA / "bad"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on the full-size generated worlds are slow (about a minute to generate each): mark them so."""
+    for item in items:
+        if {"planted_world", "null_world"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def overlay_case(case: Path, into: Path) -> dict:
     """Build the dataset of a bad-input case in ``into``: tiny/ with the case's files laid over it."""
     expect = yaml.safe_load((case / "expect.yml").read_text())
@@ -80,9 +87,10 @@ def hand_built(tmp_path_factory):
     """
     root = tmp_path_factory.mktemp("hand") / "data"
     root.mkdir()
-    pd.DataFrame([["g1", "2025-01-01T09:00:00Z", "shop", "Wuhan", "baby_0_3m", 50, "wechat"]],
-                 columns=["group_id", "created_at", "channel", "city", "segment", "target_size", "platform"]
-                 ).to_csv(root / "groups.csv", index=False)
+    pd.DataFrame(
+        [["g1", "2025-01-01T09:00:00Z", "shop", "Wuhan", "baby_0_3m", 50, "wechat"]],
+        columns=["group_id", "created_at", "channel", "city", "segment", "target_size", "platform"],
+    ).to_csv(root / "groups.csv", index=False)
     stays = [
         ("o", "2025-01-01T09:00:00Z", "", "owner", ""),
         ("a", "2025-01-01T10:00:00Z", "", "member", ""),
@@ -91,13 +99,20 @@ def hand_built(tmp_path_factory):
         ("c", "2025-01-20T10:00:00Z", "", "member", ""),
         ("d", "2025-01-07T10:00:00Z", "2025-01-21T10:00:00Z", "member", "removed"),
     ]
-    pd.DataFrame([("g1", *s) for s in stays],
-                 columns=["group_id", "member_id", "joined_at", "left_at", "role", "leave_reason"]
-                 ).to_csv(root / "memberships.csv", index=False)
-    sent = [("a", "2025-01-01T22:00:00Z"), ("b", "2025-01-03T10:00:00Z"), ("a", "2025-01-09T10:00:00Z"),
-            ("d", "2025-01-20T10:00:00Z"), ("a", "2025-01-31T10:00:00Z"), ("a", "2025-03-31T10:00:00Z"),
-            ("o", "2025-01-08T10:00:00Z")]
-    pd.DataFrame([(f"x{i}", "g1", who, when, "chat", 5) for i, (who, when) in enumerate(sent)],
-                 columns=["message_id", "group_id", "member_id", "sent_at", "kind", "text_length"]
-                 ).to_csv(root / "messages.csv", index=False)
+    pd.DataFrame(
+        [("g1", *s) for s in stays], columns=["group_id", "member_id", "joined_at", "left_at", "role", "leave_reason"]
+    ).to_csv(root / "memberships.csv", index=False)
+    sent = [
+        ("a", "2025-01-01T22:00:00Z"),
+        ("b", "2025-01-03T10:00:00Z"),
+        ("a", "2025-01-09T10:00:00Z"),
+        ("d", "2025-01-20T10:00:00Z"),
+        ("a", "2025-01-31T10:00:00Z"),
+        ("a", "2025-03-31T10:00:00Z"),
+        ("o", "2025-01-08T10:00:00Z"),
+    ]
+    pd.DataFrame(
+        [(f"x{i}", "g1", who, when, "chat", 5) for i, (who, when) in enumerate(sent)],
+        columns=["message_id", "group_id", "member_id", "sent_at", "kind", "text_length"],
+    ).to_csv(root / "messages.csv", index=False)
     return open_dataset(root).tables

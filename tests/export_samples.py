@@ -25,7 +25,7 @@ class Person:
     name: str
     phone: str
     user_id: int
-    saved: bool = True          # WhatsApp shows unsaved contacts by phone number
+    saved: bool = True  # WhatsApp shows unsaved contacts by phone number
 
     @property
     def whatsapp(self) -> str:
@@ -40,7 +40,7 @@ class History:
     monitors: list[Person]
     members: list[Person]
     created: pd.Timestamp
-    events: list[tuple] = field(default_factory=list)   # (time, action, actor, person) action: link|invite|leave|remove
+    events: list[tuple] = field(default_factory=list)  # (time, action, actor, person) action: link|invite|leave|remove
     messages: list[tuple] = field(default_factory=list)  # (time, person, form, text)
 
     @property
@@ -53,11 +53,28 @@ class History:
 
 def people(n: int) -> list[Person]:
     """Distinctive made-up people: 'Qiuyue Lindqvist03', +86 139 5550 0103, user 7000103."""
-    first = ["Qiuyue", "Marisol", "Henrike", "Oyelaran", "Tsvetana", "Wenjing", "Ilse", "Sunniva", "Chiamaka",
-             "Yevgenia"]
+    first = [
+        "Qiuyue",
+        "Marisol",
+        "Henrike",
+        "Oyelaran",
+        "Tsvetana",
+        "Wenjing",
+        "Ilse",
+        "Sunniva",
+        "Chiamaka",
+        "Yevgenia",
+    ]
     last = ["Lindqvist", "Abernathy", "Okonkwo", "Vasquez", "Thornbury", "Haraldsen", "Pemberton"]
-    return [Person(f"{first[k % len(first)]} {last[k % len(last)]}{k:02d}", f"+86 139 5550 {100 + k:04d}",
-                   7_000_100 + k, saved=k % 5 != 3) for k in range(n)]
+    return [
+        Person(
+            f"{first[k % len(first)]} {last[k % len(last)]}{k:02d}",
+            f"+86 139 5550 {100 + k:04d}",
+            7_000_100 + k,
+            saved=k % 5 != 3,
+        )
+        for k in range(n)
+    ]
 
 
 def chat_history(seed: int = 7, n_members: int = 60, weeks: int = 16) -> History:
@@ -94,11 +111,15 @@ def chat_history(seed: int = 7, n_members: int = 60, weeks: int = 16) -> History
                 at = (joined + pd.Timedelta(seconds=float(offset))).floor("s")
                 form = forms[int(rng.integers(len(forms)))]
                 other = h.people[int(rng.integers(len(h.people)))]
-                text = {"text": f"Thanks {other.name}, my number is {p.phone}" if rng.random() < 0.1
-                        else "Morning everyone, how did the night go?",
-                        "link": "Look at https://example.com/tips/sleep please",
-                        "media": "", "sticker": "",
-                        "multiline": "First line of a long one\nsecond line\nthird line with coupon code SAVE10"}[form]
+                text = {
+                    "text": f"Thanks {other.name}, my number is {p.phone}"
+                    if rng.random() < 0.1
+                    else "Morning everyone, how did the night go?",
+                    "link": "Look at https://example.com/tips/sleep please",
+                    "media": "",
+                    "sticker": "",
+                    "multiline": "First line of a long one\nsecond line\nthird line with coupon code SAVE10",
+                }[form]
                 if p in (h.owner, *h.monitors) and form == "text" and rng.random() < 0.3:
                     text = "Coupon today only: 20% off diapers"
                 h.messages.append((at, p, form, text))
@@ -109,10 +130,22 @@ def chat_history(seed: int = 7, n_members: int = 60, weeks: int = 16) -> History
 
 # ------------------------------------------------------------------------------------------- Telegram
 
+
 def _telegram_messages(h: History) -> list[dict]:
     """The chat's messages list in Telegram Desktop's format, in time order."""
-    rows = [(h.created, {"type": "service", "actor": h.owner.name, "actor_id": f"user{h.owner.user_id}",
-                         "action": "create_group", "title": TITLE, "members": [m.name for m in h.monitors]})]
+    rows = [
+        (
+            h.created,
+            {
+                "type": "service",
+                "actor": h.owner.name,
+                "actor_id": f"user{h.owner.user_id}",
+                "action": "create_group",
+                "title": TITLE,
+                "members": [m.name for m in h.monitors],
+            },
+        )
+    ]
     for at, action, actor, person in h.events:
         entry = {"type": "service", "actor": actor.name, "actor_id": f"user{actor.user_id}"}
         if action == "link":
@@ -128,19 +161,31 @@ def _telegram_messages(h: History) -> list[dict]:
         if form == "link":
             entry["text"] = ["Look at ", {"type": "link", "text": "https://example.com/tips/sleep"}, " please"]
         elif form == "media":
-            entry.update(photo="(File not included. Change data exporting settings to download.)", width=1280,
-                         height=960, text="")
+            entry.update(
+                photo="(File not included. Change data exporting settings to download.)",
+                width=1280,
+                height=960,
+                text="",
+            )
         elif form == "sticker":
-            entry.update(file="(File not included. Change data exporting settings to download.)",
-                         media_type="sticker", sticker_emoji="\U0001F44D", text="")
+            entry.update(
+                file="(File not included. Change data exporting settings to download.)",
+                media_type="sticker",
+                sticker_emoji="\U0001f44d",
+                text="",
+            )
         else:
             entry["text"] = text
         rows.append((at, entry))
     rows.sort(key=lambda r: r[0])
     out = []
     for k, (at, entry) in enumerate(rows, 1):
-        stamp = {"id": k, "type": entry.pop("type"), "date": (at + LOCAL).strftime("%Y-%m-%dT%H:%M:%S"),
-                 "date_unixtime": str(int(at.timestamp()))}
+        stamp = {
+            "id": k,
+            "type": entry.pop("type"),
+            "date": (at + LOCAL).strftime("%Y-%m-%dT%H:%M:%S"),
+            "date_unixtime": str(int(at.timestamp())),
+        }
         entry.setdefault("text", "")
         out.append({**stamp, **entry, "text_entities": []})
     return out
@@ -151,18 +196,46 @@ def write_telegram(h: History, path: Path, full_account: bool = False) -> Path:
     chat = {"name": TITLE, "type": "private_supergroup", "id": 1987654321, "messages": _telegram_messages(h)}
     if full_account:
         friend = h.members[0]
-        personal = {"name": friend.name, "type": "personal_chat", "id": friend.user_id, "messages": [
-            {"id": 1, "type": "message", "date": "2025-03-04T10:00:00", "date_unixtime": "1741053600",
-             "from": friend.name, "from_id": f"user{friend.user_id}", "text": f"call me on {friend.phone}",
-             "text_entities": [{"type": "phone", "text": friend.phone}]}]}
+        personal = {
+            "name": friend.name,
+            "type": "personal_chat",
+            "id": friend.user_id,
+            "messages": [
+                {
+                    "id": 1,
+                    "type": "message",
+                    "date": "2025-03-04T10:00:00",
+                    "date_unixtime": "1741053600",
+                    "from": friend.name,
+                    "from_id": f"user{friend.user_id}",
+                    "text": f"call me on {friend.phone}",
+                    "text_entities": [{"type": "phone", "text": friend.phone}],
+                }
+            ],
+        }
         document = {
             "about": "Here is the data you requested.",
-            "personal_information": {"user_id": h.owner.user_id, "first_name": h.owner.name.split()[0],
-                                     "last_name": h.owner.name.split()[1], "phone_number": h.owner.phone,
-                                     "username": "@maplebayowner", "bio": ""},
-            "contacts": {"about": "contacts", "list": [{"user_id": p.user_id, "first_name": p.name.split()[0],
-                                                        "last_name": p.name.split()[1], "phone_number": p.phone,
-                                                        "date": "2025-01-01T00:00:00"} for p in h.people[:10]]},
+            "personal_information": {
+                "user_id": h.owner.user_id,
+                "first_name": h.owner.name.split()[0],
+                "last_name": h.owner.name.split()[1],
+                "phone_number": h.owner.phone,
+                "username": "@maplebayowner",
+                "bio": "",
+            },
+            "contacts": {
+                "about": "contacts",
+                "list": [
+                    {
+                        "user_id": p.user_id,
+                        "first_name": p.name.split()[0],
+                        "last_name": p.name.split()[1],
+                        "phone_number": p.phone,
+                        "date": "2025-01-01T00:00:00",
+                    }
+                    for p in h.people[:10]
+                ],
+            },
             "chats": {"about": "chats", "list": [personal, chat]},
             "left_chats": {"about": "left chats", "list": []},
         }
@@ -176,13 +249,17 @@ def write_telegram(h: History, path: Path, full_account: bool = False) -> Path:
 
 LOCALES = {
     # name: (header format for a time, media placeholder)
-    "android_us": (lambda t: f"{t.month}/{t.day}/{t:%y}, {t.hour % 12 or 12}:{t:%M}\u202f"
-                             f"{'AM' if t.hour < 12 else 'PM'} - ", "<Media omitted>"),
+    "android_us": (
+        lambda t: f"{t.month}/{t.day}/{t:%y}, {t.hour % 12 or 12}:{t:%M}\u202f{'AM' if t.hour < 12 else 'PM'} - ",
+        "<Media omitted>",
+    ),
     "android_gb": (lambda t: f"{t:%d/%m/%Y}, {t:%H:%M} - ", "<Media omitted>"),
     "iphone": (lambda t: f"[{t:%d/%m/%Y}, {t:%H:%M:%S}] ", "\u200eimage omitted"),
     "german": (lambda t: f"{t:%d.%m.%y}, {t:%H:%M} - ", "<Medien ausgeschlossen>"),
-    "chinese": (lambda t: f"{t:%Y/%m/%d} {'上午' if t.hour < 12 else '下午'}{t.hour % 12 or 12}:{t:%M} - ",
-                "<Media omitted>"),
+    "chinese": (
+        lambda t: f"{t:%Y/%m/%d} {'上午' if t.hour < 12 else '下午'}{t.hour % 12 or 12}:{t:%M} - ",
+        "<Media omitted>",
+    ),
 }
 
 
@@ -191,8 +268,13 @@ def write_whatsapp(h: History, path: Path, locale: str = "android_gb") -> Path:
     stamp, media = LOCALES[locale]
     iphone = locale == "iphone"
     mark = "\u200e" if iphone else ""
-    lines = [(h.created, f"{mark}Messages and calls are end-to-end encrypted. No one outside of this chat, not even "
-                         "WhatsApp, can read or listen to them.")]
+    lines = [
+        (
+            h.created,
+            f"{mark}Messages and calls are end-to-end encrypted. No one outside of this chat, not even "
+            "WhatsApp, can read or listen to them.",
+        )
+    ]
     lines.append((h.created, f'{mark}You created group "{TITLE}"'))
     lines += [(h.created, f"{mark}You added {m.whatsapp}") for m in h.monitors]
 
@@ -200,10 +282,12 @@ def write_whatsapp(h: History, path: Path, locale: str = "android_gb") -> Path:
         return "You" if p is h.owner else p.whatsapp
 
     for at, action, actor, person in h.events:
-        text = {"link": f"{name(person)} joined using this group's invite link",
-                "invite": f"{name(actor)} added {name(person)}",
-                "leave": f"{name(person)} left",
-                "remove": f"{name(actor)} removed {name(person)}"}[action]
+        text = {
+            "link": f"{name(person)} joined using this group's invite link",
+            "invite": f"{name(actor)} added {name(person)}",
+            "leave": f"{name(person)} left",
+            "remove": f"{name(actor)} removed {name(person)}",
+        }[action]
         lines.append((at, mark + text))
     for at, p, form, text in h.messages:
         body = media if form in ("media", "sticker") else text
@@ -216,31 +300,75 @@ def write_whatsapp(h: History, path: Path, locale: str = "android_gb") -> Path:
 
 # ------------------------------------------------------------------------------------------- company tables
 
+
 def write_company_tables(h: History, folder: Path) -> Path:
     """Messages, members and groups as a company's warehouse might dump them, and their mapping.yml."""
     folder.mkdir(parents=True, exist_ok=True)
     local = "%Y-%m-%d %H:%M:%S"
-    pd.DataFrame([{"msg_id": f"wx{k:06d}", "chat": "grp-maple", "sender": p.phone, "ts": (at + LOCAL).strftime(local),
-                   "msg_type": {"media": "image", "sticker": "emoji"}.get(form, "text"), "body": text}
-                  for k, (at, p, form, text) in enumerate(h.messages)]).to_csv(folder / "messages.tsv", sep="\t",
-                                                                              index=False)
+    pd.DataFrame(
+        [
+            {
+                "msg_id": f"wx{k:06d}",
+                "chat": "grp-maple",
+                "sender": p.phone,
+                "ts": (at + LOCAL).strftime(local),
+                "msg_type": {"media": "image", "sticker": "emoji"}.get(form, "text"),
+                "body": text,
+            }
+            for k, (at, p, form, text) in enumerate(h.messages)
+        ]
+    ).to_csv(folder / "messages.tsv", sep="\t", index=False)
     stays = []
     for p in [h.owner, *h.monitors]:
-        stays.append({"chat": "grp-maple", "user": p.phone, "join_time": (h.created + LOCAL).strftime(local),
-                      "leave_time": "", "role": "owner" if p is h.owner else "admin", "how": ""})
+        stays.append(
+            {
+                "chat": "grp-maple",
+                "user": p.phone,
+                "join_time": (h.created + LOCAL).strftime(local),
+                "leave_time": "",
+                "role": "owner" if p is h.owner else "admin",
+                "how": "",
+            }
+        )
     open_stays = {}
-    for at, action, actor, person in h.events:
+    for at, action, _actor, person in h.events:
         if action in ("link", "invite"):
             open_stays[person] = at
         else:
-            stays.append({"chat": "grp-maple", "user": person.phone, "join_time": (open_stays.pop(person) + LOCAL)
-                          .strftime(local), "leave_time": (at + LOCAL).strftime(local), "role": "normal",
-                          "how": "kicked" if action == "remove" else "quit"})
-    stays += [{"chat": "grp-maple", "user": p.phone, "join_time": (at + LOCAL).strftime(local), "leave_time": "",
-               "role": "normal", "how": ""} for p, at in open_stays.items()]
+            stays.append(
+                {
+                    "chat": "grp-maple",
+                    "user": person.phone,
+                    "join_time": (open_stays.pop(person) + LOCAL).strftime(local),
+                    "leave_time": (at + LOCAL).strftime(local),
+                    "role": "normal",
+                    "how": "kicked" if action == "remove" else "quit",
+                }
+            )
+    stays += [
+        {
+            "chat": "grp-maple",
+            "user": p.phone,
+            "join_time": (at + LOCAL).strftime(local),
+            "leave_time": "",
+            "role": "normal",
+            "how": "",
+        }
+        for p, at in open_stays.items()
+    ]
     pd.DataFrame(stays).to_csv(folder / "members.csv", index=False)
-    pd.DataFrame([{"chat": "grp-maple", "created": (h.created + LOCAL).strftime(local), "source": "parcel_card",
-                   "city": "Wuhan", "stage": "baby_0_3m", "plan": 200}]).to_csv(folder / "groups.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "chat": "grp-maple",
+                "created": (h.created + LOCAL).strftime(local),
+                "source": "parcel_card",
+                "city": "Wuhan",
+                "stage": "baby_0_3m",
+                "plan": 200,
+            }
+        ]
+    ).to_csv(folder / "groups.csv", index=False)
     (folder / "mapping.yml").write_text("""\
 time_format: "%Y-%m-%d %H:%M:%S"
 time_zone: Asia/Shanghai
@@ -265,9 +393,18 @@ tables:
 def write_message_log(h: History, folder: Path) -> Path:
     """One row per message, no joins or leaves (the shape of public WhatsApp-groups research data), and its mapping."""
     folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame([{"group": "G017", "sender": p.phone, "timestamp": int(at.timestamp()), "length": len(text),
-                   "language": "en"} for at, p, form, text in h.messages]).to_csv(folder / "messages.tsv", sep="\t",
-                                                                                  index=False)
+    pd.DataFrame(
+        [
+            {
+                "group": "G017",
+                "sender": p.phone,
+                "timestamp": int(at.timestamp()),
+                "length": len(text),
+                "language": "en",
+            }
+            for at, p, form, text in h.messages
+        ]
+    ).to_csv(folder / "messages.tsv", sep="\t", index=False)
     (folder / "mapping.yml").write_text("""\
 time_format: unix
 platform: whatsapp

@@ -7,10 +7,14 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from helpers import activity_models as am
-from helpers import claims, open_dataset, timing
-from helpers.panel import group_week_panel
-from helpers.retention import data_end
+from helpers import open_dataset
+from helpers.claims import registry as claims
+from helpers.data.event_time import data_end
+from helpers.measures.group_week import group_week_panel
+from helpers.measures.size_bands import size_band_labels
+from helpers.stats import glm
+from helpers.studies.size_activity import models as am
+from helpers.studies.size_activity import timing
 
 REPS = 100
 
@@ -76,10 +80,10 @@ def test_poisson_fixed_effects_equals_glm_with_group_dummies():
     x = rng.normal(size=(len(groups), 2))
     offset = np.log(rng.integers(5, 50, len(groups)))
     y = rng.poisson(np.exp(0.3 * x[:, 0] - 0.2 * x[:, 1] + rng.normal(size=40)[groups] + offset - 2))
-    beta, cov = am.poisson_fixed_effects(y.astype(float), x, offset, groups)
+    beta, cov = glm.poisson_fixed_effects(y.astype(float), x, offset, groups)
     dummies = pd.get_dummies(groups).to_numpy(float)
-    glm = sm.GLM(y, np.column_stack([x, dummies]), family=sm.families.Poisson(), offset=offset).fit()
-    assert beta == pytest.approx(glm.params[:2], abs=1e-6)
+    reference = sm.GLM(y, np.column_stack([x, dummies]), family=sm.families.Poisson(), offset=offset).fit()
+    assert beta == pytest.approx(reference.params[:2], abs=1e-6)
     assert np.all(np.diag(cov) > 0)
 
 
@@ -98,11 +102,19 @@ def test_bootstrap_refit_equals_statsmodels(metric):
 
 
 def test_binned_activity_and_kocs_by_hand():
-    rows = pd.DataFrame({
-        "group_id": ["a", "a", "b", "c"], "size": [40.0, 60.0, 200.0, 300.0], "member_messages": [20, 30, 400, 900],
-        "speakers": [10, 12, 100, 120], "members_in_week": [40, 60, 200, 300], "kocs": [0, 2, 3, 1]})
-    rows["size_band"] = pd.cut(rows["size"], [0, 50, 100, 150, 200, 250, 300, 350, np.inf], right=False,
-                               labels=am.size_band_labels())
+    rows = pd.DataFrame(
+        {
+            "group_id": ["a", "a", "b", "c"],
+            "size": [40.0, 60.0, 200.0, 300.0],
+            "member_messages": [20, 30, 400, 900],
+            "speakers": [10, 12, 100, 120],
+            "members_in_week": [40, 60, 200, 300],
+            "kocs": [0, 2, 3, 1],
+        }
+    )
+    rows["size_band"] = pd.cut(
+        rows["size"], [0, 50, 100, 150, 200, 250, 300, 350, np.inf], right=False, labels=size_band_labels()
+    )
     binned = am.binned_activity(rows).set_index("size_band")
     assert binned.loc["0-50", "messages_per_member"] == 0.5 and binned.loc["300-350", "interaction_rate"] == 0.4
     bands, below, above = am.koc_emergence(rows)
@@ -127,13 +139,15 @@ def test_claimed_peak_hours_are_found_in_planted_data(planted_world):
 
 
 def test_verdict_rules():
-    from helpers.estimates import Estimate
+    from helpers.stats.estimate import Estimate
+
     inside = Estimate("x", 0.05, 0.045, 0.055, "m")
     assert claims.interval_verdict("c", inside, (0.025, 0.075)).verdict == "supported"
     assert claims.interval_verdict("c", Estimate("x", 0.2, 0.15, 0.25, "m"), (0.025, 0.075)).verdict == "contradicted"
     assert claims.interval_verdict("c", Estimate("x", 0.07, 0.06, 0.09, "m"), (0.025, 0.075)).verdict == "inconclusive"
     assert claims.interval_verdict("c", inside, (0.025, 0.075), detected=False).verdict == "inconclusive"
     nan = float("nan")
-    missing = claims.interval_verdict("c", Estimate("x", nan, nan, nan, "not estimable: every group is mixed"),
-                                      (0.025, 0.075))
+    missing = claims.interval_verdict(
+        "c", Estimate("x", nan, nan, nan, "not estimable: every group is mixed"), (0.025, 0.075)
+    )
     assert missing.verdict == "inconclusive" and "every group is mixed" in missing.reason

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from helpers.__main__ import main
-from helpers.engine import validate_dataset
+from helpers.data.engine import validate_dataset
+
 from conftest import BAD, overlay_case
 
 CASES = sorted(p.name for p in BAD.iterdir() if p.is_dir())
@@ -15,8 +16,9 @@ CASES = sorted(p.name for p in BAD.iterdir() if p.is_dir())
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     """Size and modification time of every file below ``folder``."""
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in folder.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()
+    }
 
 
 def test_corpus_is_large_enough():
@@ -29,10 +31,14 @@ def test_bad_input_gives_the_documented_finding(case: str, tmp_path: Path):
     expect = overlay_case(BAD / case, data_dir)
     report, _ = validate_dataset(data_dir)
 
-    matches = [f for f in report.findings
-               if f.level == expect["level"] and f.file == expect["file"]
-               and ("column" not in expect or f.column == expect["column"])
-               and all(s in f.format() for s in expect["says"])]
+    matches = [
+        f
+        for f in report.findings
+        if f.level == expect["level"]
+        and f.file == expect["file"]
+        and ("column" not in expect or f.column == expect["column"])
+        and all(s in f.format() for s in expect["says"])
+    ]
     assert matches, f"expected {expect} but found:\n{report.format()}"
     finding = matches[0]
     if "rows" in expect:

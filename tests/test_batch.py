@@ -7,15 +7,18 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import batch
-from helpers.scorecard import scorecard
+from helpers.reporting import batch
+from helpers.reporting.scorecard import scorecard
 
 
 def _notebook(path: Path, body: str, parameters: str = "data_dir = ''\nreps = 10\nalpha = 0.05") -> Path:
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell(parameters)
     cell.metadata["tags"] = ["parameters"]
-    findings = "from IPython.display import Markdown, display\ndisplay(Markdown('## Findings\\n\\n- **all** fine'))"
+    findings = (  # the index reads findings from results.json, never from the page
+        "from helpers.reporting.runner import write_results\n"
+        "write_results({'findings': [{'text': '**all** fine', 'cites': []}]}, results_dir, {'parameters': {}})"
+    )
     nb.cells = [cell, nbformat.v4.new_code_cell(findings), nbformat.v4.new_code_cell(body)]
     nbformat.write(nb, path)
     return path
@@ -30,8 +33,11 @@ def _config(tmp_path: Path, runs: str) -> Path:
 
 def test_bad_parameters_are_named_before_anything_runs(tmp_path: Path, capsys):
     _notebook(tmp_path / "study.ipynb", "print('ran')")
-    config = _config(tmp_path, "  - notebook: study.ipynb\n    parameters: {rep: 3, alpha: high}\n"
-                               "  - name: other\n    notebook: study.ipynb\n    parameters: {data_dir: nowhere}\n")
+    config = _config(
+        tmp_path,
+        "  - notebook: study.ipynb\n    parameters: {rep: 3, alpha: high}\n"
+        "  - name: other\n    notebook: study.ipynb\n    parameters: {data_dir: nowhere}\n",
+    )
     assert batch.main(["--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert "run 'study': unknown parameter 'rep'" in err and "takes: alpha, data_dir, reps" in err
@@ -42,8 +48,9 @@ def test_bad_parameters_are_named_before_anything_runs(tmp_path: Path, capsys):
 
 def test_sweep_makes_one_run_per_value(tmp_path: Path):
     _notebook(tmp_path / "study.ipynb", "print('ran')")
-    runs, settings = batch.load_config(_config(tmp_path, "  - name: by\n    notebook: study.ipynb\n"
-                                                         "    sweep: {reps: [1, 2, 3]}\n"))
+    runs, settings = batch.load_config(
+        _config(tmp_path, "  - name: by\n    notebook: study.ipynb\n    sweep: {reps: [1, 2, 3]}\n")
+    )
     assert [r.name for r in runs] == ["by-1", "by-2", "by-3"] and runs[2].parameters["reps"] == 3
     assert settings["workers"] == 2 and batch.check_runs(runs, settings["base"]) == []
 
@@ -72,22 +79,37 @@ def _estimate(value, low, high):
     return {"name": "x", "value": value, "ci_low": low, "ci_high": high, "method": "m", "n": 1}
 
 
-def test_scorecard_reads_each_study():
-    verdict = {"claim": "c", "verdict": "supported", "reason": "r", "estimate": _estimate(225, 209, 239)}
+def _verdict(claim_id: str, verdict: str, value: float = 225.0) -> dict:
+    return {
+        "claim": claim_id,
+        "claim_id": claim_id,
+        "verdict": verdict,
+        "reason": "r",
+        "estimate": _estimate(value, value - 1, value + 1),
+    }
+
+
+def test_scorecard_reads_the_verdicts_field_in_registry_order():
     documents = {
-        "size": {"results": {"verdicts": {"size_band": verdict}}},
-        "cohorts": {"results": {"homogeneity_hazard_ratio": _estimate(0.8, 0.7, 0.9)}},
-        "experiment": {"results": {
-            "effects": [{"outcome": "exit_30d", "arm": "b", "effect": 0.07, "ci_low": 0.06, "ci_high": 0.08},
-                        {"outcome": "exit_30d", "arm": "a", "effect": -0.02, "ci_low": -0.03, "ci_high": -0.01}],
-            "stage_effects_exit_30d": [{"arm": "b", "stage": "launch", "effect": 0.08, "ci_low": 0.06, "ci_high": 0.1},
-                                       {"arm": "b", "stage": "mature", "effect": 0.01, "ci_low": -0.02,
-                                        "ci_high": 0.04}]}}}
-    card = {v.claim.split(" (")[0]: v.verdict for _, v in scorecard(documents)}
-    assert card["c"] == "supported"
-    assert card["homogeneous groups keep members better than mixed ones"] == "contradicted"  # HR CI below 1
-    assert card["too much promotional content drives exits"] == "supported"
-    assert card["the right content mix depends on the group's stage"] == "supported"  # 0.06 - 0.04 > 0
+        "size": {"results": {"verdicts": [_verdict("peak_hours", "supported"), _verdict("size_band", "supported")]}},
+        "size-again": {"results": {"verdicts": [_verdict("size_band", "contradicted")]}},  # the first run wins
+        "cohorts": {"results": {"verdicts": [_verdict("homophily", "contradicted", 0.8)]}},
+        "other": {
+            "results": {
+                "verdicts": [_verdict("not_a_registered_claim", "supported")],
+                "homogeneity_hazard_ratio": _estimate(2.0, 1.5, 2.5),
+            }
+        },  # no key-guessing
+        "overview": {"results": {}},
+    }
+    card = scorecard(documents)
+    assert [v.claim_id for _, v in card] == ["size_band", "homophily", "peak_hours"]
+    assert [(run, v.verdict) for run, v in card] == [
+        ("size", "supported"),
+        ("cohorts", "contradicted"),
+        ("size", "supported"),
+    ]
+    assert card[1][1].estimate.value == 0.8
 
 
 def test_config_errors_are_clear(tmp_path: Path):

@@ -9,12 +9,22 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from helpers import batch, slides
+from helpers.reporting import batch, slides
+
+pytestmark = pytest.mark.browser  # the built reports opened in headless Chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _open(p, requests: list, errors: list):
@@ -37,10 +47,10 @@ out: out
 parameters:
   data_dir: {planted_world.path}
 runs:
-  - notebook: {ROOT / 'notebooks' / '00_data_overview.ipynb'}
-  - notebook: {ROOT / 'notebooks' / '02_group_size_activity.ipynb'}
+  - notebook: {ROOT / "notebooks" / "00_data_overview.ipynb"}
+  - notebook: {ROOT / "notebooks" / "02_group_size_activity.ipynb"}
     parameters: {{bootstrap_reps: 30}}
-  - notebook: {ROOT / 'notebooks' / '04_content_ratio_experiment.ipynb'}
+  - notebook: {ROOT / "notebooks" / "04_content_ratio_experiment.ipynb"}
 """)
     assert batch.main(["--config", str(config)]) == 0
     assert len(slides.build_slides(base / "out")) == 3
@@ -60,8 +70,9 @@ def test_index_and_reports_open_offline_without_errors(built_reports: Path, tmp_
             if html.name != "index.html":
                 images = page.locator("img")
                 assert images.count() >= 2
-                assert all(images.nth(i).evaluate("i => i.complete && i.naturalWidth > 0")
-                           for i in range(images.count())), f"{html.name}: an image did not render"
+                assert all(
+                    images.nth(i).evaluate("i => i.complete && i.naturalWidth > 0") for i in range(images.count())
+                ), f"{html.name}: an image did not render"
             page.screenshot(path=str(tmp_path / f"{html.stem}.png"), full_page=False)
         index = built_reports / "index.html"
         page.goto(index.as_uri())

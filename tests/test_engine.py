@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from helpers import ContractError, open_dataset
-from helpers.engine import dataset_fingerprint, validate_dataset
+from helpers.data.engine import dataset_fingerprint, validate_dataset
+
 from conftest import BAD, GOOD, overlay_case
 
 
@@ -41,8 +42,15 @@ def test_contract_types(good_copy: Path):
     assert schema["joined_at"].is_timestamp() and schema["joined_at"].timezone == "UTC"
     assert schema["role"].is_string()
     assert ds.tables.groups.schema()["target_size"].is_integer()
-    assert ds.tables.messages.columns == ("message_id", "group_id", "member_id", "sent_at", "kind", "text_length",
-                                          "form")
+    assert ds.tables.messages.columns == (
+        "message_id",
+        "group_id",
+        "member_id",
+        "sent_at",
+        "kind",
+        "text_length",
+        "form",
+    )
     assert ds.tables.messages.form.isnull().all().execute()  # optional column, absent from the file: all empty
 
 
@@ -54,8 +62,9 @@ def test_parquet_file_and_parts_match_csv(tmp_path: Path):
             a = getattr(csv.tables, name).to_pandas()
             b = getattr(pq_ds.tables, name).to_pandas()
             key = list(a.columns[:3])
-            pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
-                                          b.sort_values(key).reset_index(drop=True), check_dtype=False)
+            pd.testing.assert_frame_equal(
+                a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True), check_dtype=False
+            )
 
 
 def test_parquet_is_read_in_place_not_copied(tmp_path: Path):
@@ -114,7 +123,7 @@ def test_metrics_are_ibis_expressions_on_duckdb(good_copy: Path):
 
 def test_a_validated_dataset_is_not_checked_row_by_row_again(good_copy: Path, monkeypatch):
     """Same files (same fingerprint): the earlier findings come back without the row and relation passes."""
-    import helpers.engine as engine
+    import helpers.data.engine as engine
 
     first = open_dataset(good_copy)
     calls = []

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import experiment, open_dataset
-from helpers import experiment_models as em
-from helpers.panel import group_week_panel
+from helpers import open_dataset
+from helpers.measures.group_week import group_week_panel
+from helpers.studies.experiment import measures as experiment
+from helpers.studies.experiment import models as em
 
 ARMS = ("promo_low", "promo_high")
 TRUTH_KEYS = {"exit_30d": "exit_30d_members", "messages_per_member_week": "messages_per_member_week"}
@@ -31,8 +32,13 @@ def null(null_world) -> pd.DataFrame:
 
 
 def test_randomise_is_stratified_balanced_and_reproducible():
-    units = pd.DataFrame({"group_id": [f"g{i}" for i in range(120)], "channel": ["a", "b", "c"] * 40,
-                          "band": ["small"] * 60 + ["big"] * 60})
+    units = pd.DataFrame(
+        {
+            "group_id": [f"g{i}" for i in range(120)],
+            "channel": ["a", "b", "c"] * 40,
+            "band": ["small"] * 60 + ["big"] * 60,
+        }
+    )
     first = experiment.randomise(units, ["control", "x", "y"], ["channel", "band"], 7, "e", pd.Timestamp("2025-01-01"))
     again = experiment.randomise(units, ["control", "x", "y"], ["channel", "band"], 7, "e", pd.Timestamp("2025-01-01"))
     assert first.equals(again)
@@ -98,7 +104,7 @@ def test_mde_gives_the_planned_power_in_simulation():
     """Clustered binary data with a known ICC: at the computed MDE, about 80% of simulated trials are significant."""
     rng = np.random.default_rng(11)
     k, icc, p0, cv = 60, 0.03, 0.25, 0.6
-    sizes_for = lambda: np.maximum(5, rng.gamma(1 / cv ** 2, 80 * cv ** 2, 2 * k)).round()  # noqa: E731
+    sizes_for = lambda: np.maximum(5, rng.gamma(1 / cv**2, 80 * cv**2, 2 * k)).round()  # noqa: E731
     mde = em.minimum_detectable_effect(k, 80, cv, icc, np.sqrt(p0 * (1 - p0)))
     concentration = 1 / icc - 1  # beta-binomial: ICC = 1 / (a + b + 1)
     significant, runs = 0, 400
@@ -106,8 +112,15 @@ def test_mde_gives_the_planned_power_in_simulation():
         sizes = sizes_for()
         means = np.r_[np.full(k, p0), np.full(k, p0 + mde)]
         rates = rng.beta(means * concentration, (1 - means) * concentration)
-        frame = pd.DataFrame({"arm": ["control"] * k + ["treated"] * k, "members": sizes,
-                              "exits": rng.binomial(sizes.astype(int), rates), "pre_exits": 0, "pre_members": 0})
+        frame = pd.DataFrame(
+            {
+                "arm": ["control"] * k + ["treated"] * k,
+                "members": sizes,
+                "exits": rng.binomial(sizes.astype(int), rates),
+                "pre_exits": 0,
+                "pre_members": 0,
+            }
+        )
         significant += em.arm_effect(frame, "exit_30d", "treated", "control", cuped=False).p_value < 0.05
     assert abs(significant / runs - 0.8) <= 0.07
     sizes = sizes_for()

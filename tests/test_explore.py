@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import io
-import statistics
-import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
 
-from helpers import explore, open_dataset, retention
-from helpers.report import run_notebook
+from helpers import open_dataset
+from helpers.explore import dashboard as explore
+from helpers.reporting.runner import run_notebook
+from helpers.studies.retention import measures as retention
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,25 +22,20 @@ def data(planted_world):
 
 
 def test_aggregates_are_cached(planted_world, data):
-    began = time.perf_counter()
     assert explore.load(planted_world.path) is data
-    assert time.perf_counter() - began < 1.0
 
 
-def test_redraw_after_a_control_change_is_fast(data):
-    """Every view for a few selections, drawn and rendered to PNG: the median within 300 ms."""
+def test_every_view_draws_for_any_selection(data):
+    """Every view for a few selections draws a figure that renders to PNG (speed is measured in make bench)."""
     choices = explore.options(data)
     selections = [{}, {"segment": choices["segment"][2]}, {"channel": choices["channel"][1], "size_band": "150-200"}]
-    seconds = []
     for view in explore.VIEWS:
         for selection in selections:
-            began = time.perf_counter()
             fig = explore.draw(data, view, **selection)
-            fig.savefig(io.BytesIO(), format="png")
+            png = io.BytesIO()
+            fig.savefig(png, format="png")
             plt.close(fig)
-            seconds.append(time.perf_counter() - began)
-    assert statistics.median(seconds) < 0.3, seconds
-    assert max(seconds) < 1.0, seconds
+            assert png.tell() > 1000, (view, selection)
 
 
 def test_per_group_layers_add_up_to_the_overall_layers(planted_world, data):
@@ -61,8 +56,12 @@ def test_selection_filters_groups(data):
 
 
 def test_explore_notebook_runs_statically_in_batch(planted_world, tmp_path: Path):
-    result = run_notebook(ROOT / "notebooks" / "explore.ipynb", tmp_path,
-                          {"data_dir": str(planted_world.path), "interactive": False}, "community-workbench")
+    result = run_notebook(
+        ROOT / "notebooks" / "explore.ipynb",
+        tmp_path,
+        {"data_dir": str(planted_world.path), "interactive": False},
+        "community-workbench",
+    )
     assert result.ok, result.error
     assert result.html.read_text().count("<img") == len(explore.VIEWS)
 

@@ -10,12 +10,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from export_samples import (LOCALES, chat_history, write_company_tables, write_message_log, write_telegram,
-                            write_whatsapp)
 from helpers import open_dataset
-from helpers.chatlog import ExportError, Settings
-from helpers.ingest import IngestError, ingest
-from helpers.privacy import KeyProblem, PROJECT_ROOT, Pseudonyms, load_key
+from helpers.ingest.chatlog import ExportError, Settings
+from helpers.ingest.privacy import PROJECT_ROOT, KeyProblem, Pseudonyms, load_key
+from helpers.ingest.run import IngestError, ingest
+
+from export_samples import (
+    LOCALES,
+    chat_history,
+    write_company_tables,
+    write_message_log,
+    write_telegram,
+    write_whatsapp,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "test-key-0123456789abcdef-not-secret"
@@ -75,8 +82,12 @@ def test_telegram_full_account_export_keeps_groups_only(tmp_path, history):
     single = ingest("telegram", write_telegram(history, tmp_path / "single.json"), tmp_path / "single")
     full, alone = _tables(done.out), _tables(single.out)
     for name in full:
-        assert full[name].sort_values(full[name].columns[0]).reset_index(drop=True).equals(
-            alone[name].sort_values(alone[name].columns[0]).reset_index(drop=True)), name
+        assert (
+            full[name]
+            .sort_values(full[name].columns[0])
+            .reset_index(drop=True)
+            .equals(alone[name].sort_values(alone[name].columns[0]).reset_index(drop=True))
+        ), name
 
 
 @pytest.mark.parametrize("locale", list(LOCALES))
@@ -93,7 +104,8 @@ def test_whatsapp_locales_recover_the_planted_history(tmp_path, history, locale)
     multi = [t for *_, f, t in history.messages if f == "multiline"][0]
     assert len(multi) in set(tables["messages"]["text_length"])  # continuation lines joined to their message
     assert done.tally.read["continuation lines (multi-line messages)"] == 2 * sum(
-        f == "multiline" for *_, f, _ in history.messages)
+        f == "multiline" for *_, f, _ in history.messages
+    )
 
 
 def test_whatsapp_ambiguous_dates_need_a_date_order(tmp_path):
@@ -107,10 +119,16 @@ def test_whatsapp_ambiguous_dates_need_a_date_order(tmp_path):
 
 
 def test_settings_give_operators_and_message_kinds(tmp_path, history):
-    settings = Settings.from_dict({
-        "channel": "parcel_card", "segment": "baby_0_3m", "city": "Wuhan", "target_size": 200,
-        "operators": {"monitor": [m.name for m in history.monitors]},
-        "kinds": [{"kind": "promo", "pattern": "coupon|% off", "roles": ["owner", "monitor"]}]})
+    settings = Settings.from_dict(
+        {
+            "channel": "parcel_card",
+            "segment": "baby_0_3m",
+            "city": "Wuhan",
+            "target_size": 200,
+            "operators": {"monitor": [m.name for m in history.monitors]},
+            "kinds": [{"kind": "promo", "pattern": "coupon|% off", "roles": ["owner", "monitor"]}],
+        }
+    )
     done = ingest("telegram", write_telegram(history, tmp_path / "result.json"), tmp_path / "out", settings=settings)
     tables = _tables(done.out)
     assert tables["memberships"]["role"].value_counts()["monitor"] == 2
@@ -118,7 +136,11 @@ def test_settings_give_operators_and_message_kinds(tmp_path, history):
     planted = sum(p in operators and ("Coupon" in t or "coupon" in t) for _, p, _, t in history.messages)
     assert (tables["messages"]["kind"] == "promo").sum() == planted > 0
     assert tables["groups"].iloc[0][["channel", "segment", "city", "target_size"]].tolist() == [
-        "parcel_card", "baby_0_3m", "Wuhan", 200]
+        "parcel_card",
+        "baby_0_3m",
+        "Wuhan",
+        200,
+    ]
     with pytest.raises(ValueError, match="operators: role 'boss'"):
         Settings.from_dict({"operators": {"boss": ["x"]}})
 
@@ -128,8 +150,10 @@ def test_company_tables_through_a_mapping(tmp_path, history):
     tables = _tables(done.out)
     m = tables["memberships"]
     assert m["member_id"].nunique() == len(history.people)
-    assert m["leave_reason"].value_counts().to_dict() == {"quit": history.count("leave"),
-                                                          "removed": history.count("remove")}
+    assert m["leave_reason"].value_counts().to_dict() == {
+        "quit": history.count("leave"),
+        "removed": history.count("remove"),
+    }
     assert (m["role"] == "monitor").sum() == 2
     assert tables["groups"].iloc[0]["target_size"] == 200
     first = tables["messages"]["sent_at"].min()
@@ -149,8 +173,11 @@ def test_mapping_errors_name_file_column_row_and_value(tmp_path, history):
     members = pd.read_csv(tmp_path / "company" / "members.csv", dtype=str)
     members.loc[2, "join_time"] = "yesterday at noon"
     members.to_csv(tmp_path / "company" / "members.csv", index=False)
-    with pytest.raises(ExportError, match=r"members.csv: column 'join_time': 1 row do not match the time format "
-                                          r".*row 3: 'yesterday at noon'"):
+    with pytest.raises(
+        ExportError,
+        match=r"members.csv: column 'join_time': 1 row do not match the time format "
+        r".*row 3: 'yesterday at noon'",
+    ):
         ingest("tables", mapping, tmp_path / "out")
     members.loc[2, "join_time"] = members.loc[1, "join_time"]
     members.loc[4, "role"] = "superadmin"
@@ -214,14 +241,25 @@ def test_pseudonyms_need_a_key_kept_outside_the_repository(tmp_path, monkeypatch
 
 def test_cli_reports_counts_and_exits_2_on_bad_input(tmp_path, history):
     path = write_whatsapp(history, tmp_path / "chat.txt", "android_gb")
-    command = [sys.executable, "-m", "helpers", "ingest", "whatsapp", str(path), "--out", str(tmp_path / "out"),
-               "--timezone", "Asia/Shanghai"]
+    command = [
+        sys.executable,
+        "-m",
+        "helpers",
+        "ingest",
+        "whatsapp",
+        str(path),
+        "--out",
+        str(tmp_path / "out"),
+        "--timezone",
+        "Asia/Shanghai",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert "removals" in result.stdout and f"{history.count('remove')}" in result.stdout
     assert "meets the data contract" in result.stdout
-    bad = subprocess.run(command[:7] + [str(tmp_path / "bad"), "--timezone", "Mars/Olympus"], capture_output=True,
-                         text=True, cwd=ROOT)
+    bad = subprocess.run(
+        command[:7] + [str(tmp_path / "bad"), "--timezone", "Mars/Olympus"], capture_output=True, text=True, cwd=ROOT
+    )
     assert bad.returncode == 2 and "unknown time zone 'Mars/Olympus'" in bad.stderr
     assert "Nothing was written" in bad.stderr and not (tmp_path / "bad").exists()
 

@@ -17,8 +17,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from playwright.sync_api import sync_playwright
-
 from test_browser import CHROMIUM, FLAGS
+
+pytestmark = pytest.mark.lab  # a JupyterLab server driven in Chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE = ".jp-OutputArea-output img"
@@ -38,9 +39,19 @@ def lab(planted_world, tmp_path: Path):
     params.source = f'data_dir = "{planted_world.path}"\ninteractive = True'
     nbformat.write(nb, tmp_path / "explore.ipynb")
     port, token = _free_port(), secrets.token_hex(16)
-    args = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-            f"--ServerApp.token={token}", f"--ServerApp.root_dir={tmp_path}", "--LabApp.news_url=None",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    args = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={tmp_path}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
     if os.geteuid() == 0:
         args.append("--allow-root")
     log = (tmp_path / "lab.log").open("w")
@@ -54,7 +65,9 @@ def lab(planted_world, tmp_path: Path):
                 break
             except OSError:
                 if time.time() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"JupyterLab did not start: {(tmp_path / 'lab.log').read_text()[-2000:]}")
+                    raise RuntimeError(
+                        f"JupyterLab did not start: {(tmp_path / 'lab.log').read_text()[-2000:]}"
+                    ) from None
                 time.sleep(0.5)
         yield f"http://127.0.0.1:{port}/lab/tree/explore.ipynb?token={token}", server
     finally:
@@ -72,8 +85,14 @@ def test_explore_notebook_in_jupyterlab(lab, tmp_path: Path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
-            ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)
+        page.on(
+            "request",
+            lambda r: (
+                outside.append(r.url)
+                if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))
+                else None
+            ),
+        )
         page.goto(url)
         page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
         page.get_by_text("Community workbench | Idle").wait_for(timeout=90_000)  # the project's kernel is up
@@ -88,15 +107,17 @@ def test_explore_notebook_in_jupyterlab(lab, tmp_path: Path):
         page.screenshot(path=str(tmp_path / "lab-before.png"))
         began = time.perf_counter()
         page.locator(".widget-dropdown select").first.select_option(index=2)  # another segment
-        page.wait_for_function(f"(old) => document.querySelector('{IMAGE}') && "
-                               f"document.querySelector('{IMAGE}').src !== old", arg=before, timeout=30_000,
-                               polling=20)
+        page.wait_for_function(
+            f"(old) => document.querySelector('{IMAGE}') && document.querySelector('{IMAGE}').src !== old",
+            arg=before,
+            timeout=30_000,
+            polling=20,
+        )
         redraw_seconds = time.perf_counter() - began  # click -> kernel -> draw -> new image shown
-        print(f"browser redraw after a control change: {1000 * redraw_seconds:.0f} ms")
+        print(f"browser redraw after a control change: {1000 * redraw_seconds:.0f} ms (not asserted: make bench)")
         page.screenshot(path=str(tmp_path / "lab-after.png"))
         text = page.locator(".jp-Notebook").first.inner_text()
         browser.close()
     assert "Traceback" not in text
     assert outside == [], outside[:5]
     assert server.poll() is None  # still up until the fixture stops it
-    assert redraw_seconds < 2.0, redraw_seconds

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import metrics, open_dataset
+from helpers import open_dataset
+from helpers.studies.overview import measures as metrics
+
 from conftest import GOOD
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import pytest
 
 from helpers import open_dataset
-from helpers.panel import group_week_panel
+from helpers.measures.group_week import group_week_panel
 
 
 def test_panel_matches_hand_computation(hand_built):
@@ -16,8 +14,14 @@ def test_panel_matches_hand_computation(hand_built):
     assert len(panel) == 14 and panel["age_weeks"].tolist() == list(range(14))  # 30 Dec .. 31 Mar, empty weeks kept
     first = panel.loc[pd.Timestamp("2024-12-30", tz="UTC")]
     # members are people of role member: the owner's join does not count
-    assert (first.members, first.joins, first.exits, first.member_messages, first.speakers, first.kocs) == \
-        (0, 3, 1, 2, 2, 2)
+    assert (first.members, first.joins, first.exits, first.member_messages, first.speakers, first.kocs) == (
+        0,
+        3,
+        1,
+        2,
+        2,
+        2,
+    )
     assert first.monitor_share == 0 and pd.isna(first.promo_share)
     second = panel.loc[pd.Timestamp("2025-01-06", tz="UTC")]  # the owner's chat is not member talk
     assert (second.members, second.members_in_week, second.exits, second.member_messages) == (2, 3, 1, 1)
@@ -29,12 +33,9 @@ def test_panel_matches_hand_computation(hand_built):
     assert panel.loc[pd.Timestamp("2025-03-31", tz="UTC")].member_messages == 1
 
 
-def test_panel_on_planted_data_is_consistent_and_fast(planted_world):
+def test_panel_on_planted_data_is_consistent(planted_world):
     tables = open_dataset(planted_world.path).tables
-    began = time.perf_counter()
     panel = group_week_panel(tables)
-    seconds = time.perf_counter() - began
-    assert seconds < 30
     assert (panel["members"] >= 0).all()
     m = tables.memberships
     assert panel["joins"].sum() == m.filter(m.role == "member").count().to_pandas()

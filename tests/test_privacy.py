@@ -14,10 +14,19 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from export_samples import (TITLE, chat_history, write_company_tables, write_message_log, write_telegram,
-                            write_whatsapp)
-from helpers.ingest import ingest
-from helpers.report import run_notebook
+from helpers.ingest.run import ingest
+from helpers.reporting.runner import run_notebook
+
+from export_samples import (
+    TITLE,
+    chat_history,
+    write_company_tables,
+    write_message_log,
+    write_telegram,
+    write_whatsapp,
+)
+
+pytestmark = pytest.mark.slow  # every adapter's output run through two notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL = "community-workbench"
@@ -25,8 +34,18 @@ KERNEL = "community-workbench"
 
 def _secrets(h, variants: bool = True) -> set[str]:
     """Every string that identifies a person or carries message content in the samples (and respellings)."""
-    found = {TITLE, "1987654321", "grp-maple", "G017", "wx000001", "Morning everyone", "Coupon today only", "SAVE10",
-             "example.com/tips", "maplebayowner"}
+    found = {
+        TITLE,
+        "1987654321",
+        "grp-maple",
+        "G017",
+        "wx000001",
+        "Morning everyone",
+        "Coupon today only",
+        "SAVE10",
+        "example.com/tips",
+        "maplebayowner",
+    }
     for p in h.people:
         found |= {p.name, *p.name.split(), p.phone, f"user{p.user_id}", str(p.user_id)}
         if variants:
@@ -52,13 +71,17 @@ def outputs(tmp_path_factory):
     h = chat_history(seed=11)
     sources = {
         "telegram": ("telegram", write_telegram(h, root / "result.json", full_account=True), {}),
-        "whatsapp": ("whatsapp", write_whatsapp(h, root / "WhatsApp Chat with Maple Bay.txt", "iphone"),
-                     {"time_zone": "Asia/Shanghai", "you": h.owner.name}),
+        "whatsapp": (
+            "whatsapp",
+            write_whatsapp(h, root / "WhatsApp Chat with Maple Bay.txt", "iphone"),
+            {"time_zone": "Asia/Shanghai", "you": h.owner.name},
+        ),
         "company": ("tables", write_company_tables(h, root / "company"), {}),
         "log": ("tables", write_message_log(h, root / "log"), {}),
     }
-    datasets = {name: ingest(kind, path, root / "data" / name, **options).out
-                for name, (kind, path, options) in sources.items()}
+    datasets = {
+        name: ingest(kind, path, root / "data" / name, **options).out for name, (kind, path, options) in sources.items()
+    }
     runs = [(notebook, name) for name in datasets for notebook in ("00_data_overview", "01_cohort_retention")]
 
     def run(job):
@@ -66,8 +89,9 @@ def outputs(tmp_path_factory):
         parameters = {"data_dir": str(datasets[name])}
         if notebook.startswith("01"):
             parameters["min_cohort_size"] = 5
-        return run_notebook(ROOT / "notebooks" / f"{notebook}.ipynb", root / "reports", parameters, KERNEL,
-                            name=f"{notebook}-{name}")
+        return run_notebook(
+            ROOT / "notebooks" / f"{notebook}.ipynb", root / "reports", parameters, KERNEL, name=f"{notebook}-{name}"
+        )
 
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(run, runs))
@@ -94,8 +118,9 @@ def test_no_personal_data_in_any_output_file(outputs):
 
 def test_the_samples_do_hold_the_personal_data_searched_for(outputs):
     """The search would find them: each secret occurs in some input file."""
-    inputs = [p for p in outputs["root"].rglob("*") if p.is_file() and "data" not in p.parts
-              and "reports" not in p.parts]
+    inputs = [
+        p for p in outputs["root"].rglob("*") if p.is_file() and "data" not in p.parts and "reports" not in p.parts
+    ]
     text = " ".join(t for p in inputs for t in _texts(p))
     missing = [s for s in _secrets(outputs["history"], variants=False) if s not in text]
     assert missing == []

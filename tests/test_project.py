@@ -9,7 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from helpers.schema import markdown_table_docs
+from helpers.data.schema import markdown_table_docs
+
 from conftest import BAD
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,8 +44,7 @@ def test_environment_yml_matches_pyproject():
 
 def test_constraints_pin_every_dependency():
     project = _names(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
-    pins = {line.split("==")[0].lower() for line in (ROOT / "constraints.txt").read_text().splitlines()
-            if "==" in line}
+    pins = {line.split("==")[0].lower() for line in (ROOT / "constraints.txt").read_text().splitlines() if "==" in line}
     assert set(project) <= pins
 
 

@@ -7,8 +7,10 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from helpers import open_dataset, recruitment
-from helpers import recruitment_models as rm
+from helpers import open_dataset
+from helpers.stats import clustered
+from helpers.studies.recruitment import measures as recruitment
+from helpers.studies.recruitment import models as rm
 
 
 def test_window_is_days_to_the_nth_joiner_of_any_role(hand_built):
@@ -41,7 +43,7 @@ def test_recruitment_curves_count_joiners_and_members(hand_built):
 
 def test_wilson_without_clustering_is_the_usual_wilson():
     successes, trials = pd.Series([1] * 30 + [0] * 70), pd.Series([1] * 100)
-    share, low, high, deff = rm.wilson_clustered(successes, trials)
+    share, low, high, deff = clustered.wilson_clustered(successes, trials)
     expected = proportion_confint(30, 100, method="wilson")
     assert deff == pytest.approx(1.0, abs=0.02) and (low, high) == pytest.approx(expected, abs=2e-3)
 

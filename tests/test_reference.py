@@ -9,8 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import experiment, open_dataset, recruitment, retention
-from helpers.panel import group_week_panel
+from helpers import open_dataset
+from helpers.data import event_time
+from helpers.measures import members as member_measures
+from helpers.measures.group_week import group_week_panel
+from helpers.studies.experiment import measures as experiment
+from helpers.studies.recruitment import measures as recruitment
+from helpers.studies.retention import measures as retention
 from helpers.synth import generate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -23,7 +28,7 @@ def both(tmp_path_factory):
     generate(path, n_groups=60, seed=5, months=8, progress=False)
     ds = open_dataset(path)
     frames = ref.load(path)
-    end = retention.data_end(ds.tables)
+    end = event_time.data_end(ds.tables)
     assert ref.data_end(frames) == end
     return ds.tables, frames, end
 
@@ -41,9 +46,24 @@ def _same(ours: pd.DataFrame, theirs: pd.DataFrame, keys: list[str], columns: li
 
 def test_member_table(both):
     tables, frames, end = both
-    _same(retention.member_table(tables, end), ref.member_table(frames, end), ["group_id", "member_id"],
-          ["joined_at", "left_at", "stays", "final_left_at", "left", "duration_days", "messages",
-           "messages_per_week", "first_message_at", "last_message_at", "peak_members"])
+    _same(
+        member_measures.member_table(tables, end),
+        ref.member_table(frames, end),
+        ["group_id", "member_id"],
+        [
+            "joined_at",
+            "left_at",
+            "stays",
+            "final_left_at",
+            "left",
+            "duration_days",
+            "messages",
+            "messages_per_week",
+            "first_message_at",
+            "last_message_at",
+            "peak_members",
+        ],
+    )
 
 
 @pytest.mark.parametrize("kind", ["membership", "activity"])
@@ -54,27 +74,60 @@ def test_retention_triangle(both, kind):
     ours.index = pd.DatetimeIndex(ours.index).tz_localize(None) if pd.DatetimeIndex(ours.index).tz else ours.index
     theirs.index = pd.DatetimeIndex(theirs.index).tz_convert(None)
     assert np.nansum(ours.to_numpy()) > 100
-    pd.testing.assert_frame_equal(ours, theirs, check_names=False, check_index_type=False, check_column_type=False,
-                                  check_freq=False)
+    pd.testing.assert_frame_equal(
+        ours, theirs, check_names=False, check_index_type=False, check_column_type=False, check_freq=False
+    )
 
 
 def test_group_week_panel(both):
     tables, frames, end = both
-    columns = ["age_weeks", "members", "members_in_week", "joins", "exits", "mean_tenure_days", "member_messages",
-               "speakers", "interaction_rate", "messages_per_member", "kocs", "monitor_messages", "monitor_share",
-               "operator_posts", "promo_posts", "promo_share"]
+    columns = [
+        "age_weeks",
+        "members",
+        "members_in_week",
+        "joins",
+        "exits",
+        "mean_tenure_days",
+        "member_messages",
+        "speakers",
+        "interaction_rate",
+        "messages_per_member",
+        "kocs",
+        "monitor_messages",
+        "monitor_share",
+        "operator_posts",
+        "promo_posts",
+        "promo_share",
+    ]
     _same(group_week_panel(tables, end=end), ref.group_week_panel(frames, end), ["group_id", "week"], columns)
 
 
 def test_recruitment_windows(both):
     tables, frames, end = both
-    _same(recruitment.recruitment_windows(tables, end=end), ref.recruitment_windows(frames, end), ["group_id"],
-          ["fill_size", "joiners", "window_days", "observed_days", "filled"])
+    _same(
+        recruitment.recruitment_windows(tables, end=end),
+        ref.recruitment_windows(frames, end),
+        ["group_id"],
+        ["fill_size", "joiners", "window_days", "observed_days", "filled"],
+    )
 
 
 def test_experiment_outcomes(both):
     tables, frames, end = both
-    columns = ["arm", "members", "exits", "pre_members", "pre_exits", "post_member_days", "pre_member_days",
-               "post_messages", "pre_messages"] + [f"{v}_{s}" for v in ("members", "exits") for s in experiment.STAGES]
-    _same(experiment.group_outcomes(tables, "content_ratio", end=end),
-          ref.experiment_outcomes(frames, "content_ratio", end), ["group_id"], columns)
+    columns = [
+        "arm",
+        "members",
+        "exits",
+        "pre_members",
+        "pre_exits",
+        "post_member_days",
+        "pre_member_days",
+        "post_messages",
+        "pre_messages",
+    ] + [f"{v}_{s}" for v in ("members", "exits") for s in experiment.STAGES]
+    _same(
+        experiment.group_outcomes(tables, "content_ratio", end=end),
+        ref.experiment_outcomes(frames, "content_ratio", end),
+        ["group_id"],
+        columns,
+    )

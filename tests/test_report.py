@@ -9,10 +9,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from helpers.report import notebook_parameters, run_notebook
-from conftest import GOOD
 from test_experiment import TRUTH_KEYS
+
+from helpers.reporting.runner import notebook_parameters, run_notebook
+
+from conftest import GOOD
+
+pytestmark = pytest.mark.slow  # notebooks run end to end
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL = "community-workbench"
@@ -76,23 +79,26 @@ def test_failed_run_keeps_previous_report(tmp_path: Path):
 
 def test_cohort_retention_report_on_planted_data(planted_world, tmp_path: Path):
     """Study 1 end to end: findings first, figures, no code, and results.json with the planted hazard ratio."""
-    result = run_notebook(ROOT / "notebooks" / "01_cohort_retention.ipynb", tmp_path,
-                          {"data_dir": str(planted_world.path)}, KERNEL)
+    result = run_notebook(
+        ROOT / "notebooks" / "01_cohort_retention.ipynb", tmp_path, {"data_dir": str(planted_world.path)}, KERNEL
+    )
     assert result.ok, result.error
     html = result.html.read_text()
     assert html.index("Findings") < html.index("Cohort retention triangle") < html.index("Methods and caveats")
     assert html.count("<img") >= 5 and "results_dir" not in html and "def pct" not in html
     results = json.loads((result.html.parent / "results.json").read_text())
-    hazard = results["results"]["homogeneity_hazard_ratio"]
+    hazard = results["results"]["headline"]["homogeneity_hazard_ratio"]
     assert hazard["ci_low"] <= 1.5 <= hazard["ci_high"]
-    assert len(results["results"]["retention_30d_by_segment"]) == 7
+    assert len(results["results"]["details"]["retention_30d_by_segment"]) == 7
+    assert [v["claim_id"] for v in results["results"]["verdicts"]] == ["homophily"]
     assert results["provenance"]["data_fingerprint"]
 
 
 def _study_report(stem: str, world, out: Path, section: str, images: int = 6, **parameters) -> tuple[str, dict]:
     """Run a study notebook on a dataset; its HTML and results, checked for order of sections and figures."""
-    result = run_notebook(ROOT / "notebooks" / f"{stem}.ipynb", out, {"data_dir": str(world.path), **parameters},
-                          KERNEL)
+    result = run_notebook(
+        ROOT / "notebooks" / f"{stem}.ipynb", out, {"data_dir": str(world.path), **parameters}, KERNEL
+    )
     assert result.ok, result.error
     html = result.html.read_text()
     assert html.index("Findings") < html.index(section) < html.index("Methods and caveats")
@@ -102,24 +108,30 @@ def _study_report(stem: str, world, out: Path, section: str, images: int = 6, **
 
 def test_size_activity_report_on_planted_data(planted_world, tmp_path: Path):
     """Study 2 end to end: findings and verdicts, six figures, and results.json with the planted optima covered."""
-    html, results = _study_report("02_group_size_activity", planted_world, tmp_path, "Activity by group size",
-                                  bootstrap_reps=60)
+    html, results = _study_report(
+        "02_group_size_activity", planted_world, tmp_path, "Activity by group size", bootstrap_reps=60
+    )
     assert "import" not in html.split("Findings", 1)[1].split("Provenance")[0]
-    assert results["size"]["peak"]["ci_low"] <= 229 <= results["size"]["peak"]["ci_high"]
-    assert results["monitor_share"]["peak"]["ci_low"] <= 0.05 <= results["monitor_share"]["peak"]["ci_high"]
-    assert results["koc"]["above_150"]["value"] > results["koc"]["below_150"]["value"]
-    assert {v["verdict"] for v in results["verdicts"].values()} <= {"supported", "contradicted", "inconclusive"}
+    details = results["details"]
+    assert details["size"]["peak"]["ci_low"] <= 229 <= details["size"]["peak"]["ci_high"]
+    assert details["monitor_share"]["peak"]["ci_low"] <= 0.05 <= details["monitor_share"]["peak"]["ci_high"]
+    assert results["headline"]["koc_above_150"]["value"] > results["headline"]["koc_below_150"]["value"]
+    assert {v["verdict"] for v in results["verdicts"]} <= {"supported", "contradicted", "inconclusive"}
+    assert [v["claim_id"] for v in results["verdicts"]] == ["size_band", "koc_above_150", "monitor_share", "peak_hours"]
 
 
 def test_recruitment_report_on_planted_data(planted_world, tmp_path: Path):
     """Study 3 end to end: findings, six figures, and results.json with the planted threshold and risk ratio covered."""
-    _, results = _study_report("03_recruitment_window_churn", planted_world, tmp_path, "Early churn by window",
-                               bootstrap_reps=60)
+    _, results = _study_report(
+        "03_recruitment_window_churn", planted_world, tmp_path, "Early churn by window", bootstrap_reps=60
+    )
     truth = planted_world.truth["planted_effects"]["recruitment_window"]
-    assert results["threshold"]["ci_low"] <= truth["threshold_days"] <= results["threshold"]["ci_high"]
-    ratio = results["risk_ratio_slow_vs_fast"]
+    threshold = results["headline"]["threshold"]
+    assert threshold["ci_low"] <= truth["threshold_days"] <= threshold["ci_high"]
+    ratio = results["headline"]["risk_ratio_slow_vs_fast"]
     assert ratio["ci_low"] <= truth["emergent"]["slow_vs_fast"]["60d"]["risk_ratio_slow_filled"] <= ratio["ci_high"]
-    assert len(results["churn_by_bin"]) == 6 and results["verdict"]["verdict"] in {"supported", "inconclusive"}
+    assert len(results["details"]["churn_by_bin"]) == 6
+    assert results["verdicts"][0]["verdict"] in {"supported", "inconclusive"}
 
 
 def test_experiment_report_on_planted_data(planted_world, tmp_path: Path):
@@ -127,11 +139,13 @@ def test_experiment_report_on_planted_data(planted_world, tmp_path: Path):
     html, results = _study_report("04_content_ratio_experiment", planted_world, tmp_path, "By lifecycle stage", 3)
     assert "raises 30-day exit rate" in html
     truth = planted_world.truth["planted_effects"]["content_ratio_experiment"]["true_values"]["effects"]
-    for row in results["effects"]:
+    effects = results["details"]["effects"]
+    for row in effects:
         key = TRUTH_KEYS.get(row["outcome"])
         if key:
             assert row["ci_low"] <= truth[f"{row['arm']}_vs_control"][key] <= row["ci_high"]
-    assert all(not (0 <= r["adjusted_p"] < r["p_value"]) for r in results["effects"])
+    assert all(not (0 <= r["adjusted_p"] < r["p_value"]) for r in effects)
+    assert [v["claim_id"] for v in results["verdicts"]] == ["content_exits", "content_stage"]
 
 
 @pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)

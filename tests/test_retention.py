@@ -7,8 +7,13 @@ import pandas as pd
 import pytest
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from helpers import open_dataset, retention, survival
-from helpers.estimates import clustered_proportion
+from helpers import open_dataset
+from helpers.data import event_time
+from helpers.measures import members as member_measures
+from helpers.stats import survival
+from helpers.stats.clustered import clustered_proportion
+from helpers.studies.retention import measures as retention
+from helpers.studies.retention import models as retention_models
 
 NAN = np.nan
 
@@ -22,9 +27,24 @@ def test_membership_triangle_matches_hand_computation(hand_built):
     assert bounded.cohort_sizes.tolist() == [3, 1]
     third = 1 / 3
     # cohort of Mon 30 Dec: a, b, c. b covers weeks 0-1; c week 0, then from week 2 (day 17) on.
-    assert _row(bounded, "2024-12-30") == pytest.approx([1, 2 * third * 1, 2 * third, 2 * third, 2 * third,
-                                                          2 * third, 2 * third, 2 * third, 2 * third, 2 * third,
-                                                          2 * third, 2 * third, NAN], nan_ok=True)
+    assert _row(bounded, "2024-12-30") == pytest.approx(
+        [
+            1,
+            2 * third * 1,
+            2 * third,
+            2 * third,
+            2 * third,
+            2 * third,
+            2 * third,
+            2 * third,
+            2 * third,
+            2 * third,
+            2 * third,
+            2 * third,
+            NAN,
+        ],
+        nan_ok=True,
+    )
     # cohort of Mon 6 Jan: d leaves exactly at day 14, so weeks 0 and 1 only; too young from week 11.
     assert _row(bounded, "2025-01-06") == pytest.approx([1, 1] + [0] * 9 + [NAN, NAN], nan_ok=True)
     unbounded = retention.retention_triangle(hand_built, "week", "membership", bounded=False, max_periods=12)
@@ -35,7 +55,8 @@ def test_activity_triangle_matches_hand_computation(hand_built):
     bounded = retention.retention_triangle(hand_built, "week", "activity", bounded=True, max_periods=12)
     third = 1 / 3
     assert _row(bounded, "2024-12-30") == pytest.approx(
-        [2 * third, third, 0, 0, third, 0, 0, 0, 0, 0, 0, 0, NAN], nan_ok=True)
+        [2 * third, third, 0, 0, third, 0, 0, 0, 0, 0, 0, 0, NAN], nan_ok=True
+    )
     assert _row(bounded, "2025-01-06")[:3] == pytest.approx([0, 1, 0])
     unbounded = retention.retention_triangle(hand_built, "week", "activity", bounded=False, max_periods=12)
     assert _row(unbounded, "2024-12-30") == pytest.approx([2 * third] + [third] * 11 + [NAN], nan_ok=True)
@@ -72,7 +93,7 @@ def test_lifecycle_layers_partition_members_every_week(planted_world):
 
 
 def test_kaplan_meier_equals_statsmodels(planted_world):
-    members = retention.member_table(open_dataset(planted_world.path).tables)
+    members = member_measures.member_table(open_dataset(planted_world.path).tables)
     part = members[members["segment"] == "baby_3_6m"]
     km = survival.kaplan_meier(part)
     ours = km.curves.set_index("days")["survival"]
@@ -88,13 +109,13 @@ def test_clustered_proportion_is_wider_than_binomial_when_groups_differ():
     assert share == pytest.approx(0.5)
     binomial_half = 1.96 * np.sqrt(0.25 / 60)
     assert (high - low) / 2 > 2 * binomial_half
-    manual = np.sqrt(6 / 5 * np.sum((successes - 0.5 * trials) ** 2) / 60 ** 2)
+    manual = np.sqrt(6 / 5 * np.sum((successes - 0.5 * trials) ** 2) / 60**2)
     assert (high - low) / 2 == pytest.approx(1.959964 * manual, rel=1e-5)
 
 
 def test_n_day_retention_counts_only_members_old_enough(hand_built):
-    members = retention.member_table(hand_built)
-    end = retention.data_end(hand_built)
+    members = member_measures.member_table(hand_built)
+    end = event_time.data_end(hand_built)
     seven = survival.n_day_retention(members, 7, end).iloc[0]
     assert seven["members"] == 4 and seven["retention"] == pytest.approx(3 / 4)  # c left on day 2
 
@@ -102,9 +123,12 @@ def test_n_day_retention_counts_only_members_old_enough(hand_built):
 @pytest.mark.parametrize("world, expected", [("planted_world", "planted"), ("null_world", 1.0)])
 def test_homogeneity_hazard_ratio_covers_the_truth(world, expected, request):
     synthetic = request.getfixturevalue(world)
-    truth = (synthetic.truth["planted_effects"]["homophily"]["mixed_exit_hazard_ratio"]
-             if expected == "planted" else expected)
-    members = retention.member_table(open_dataset(synthetic.path).tables)
-    estimate, _ = survival.homogeneity_hazard_ratio(members)
+    truth = (
+        synthetic.truth["planted_effects"]["homophily"]["mixed_exit_hazard_ratio"]
+        if expected == "planted"
+        else expected
+    )
+    members = member_measures.member_table(open_dataset(synthetic.path).tables)
+    estimate, _ = retention_models.homogeneity_hazard_ratio(members)
     assert estimate.covers(truth), estimate
     assert estimate.ci_high - estimate.ci_low < 0.3

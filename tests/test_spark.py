@@ -5,20 +5,26 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import experiment, open_dataset, recruitment, retention, timing
-from helpers.panel import group_week_panel
+from helpers import open_dataset
+from helpers.data import event_time
+from helpers.measures import members as member_measures
+from helpers.measures.group_week import group_week_panel
+from helpers.studies.experiment import measures as experiment
+from helpers.studies.recruitment import measures as recruitment
+from helpers.studies.retention import measures as retention
+from helpers.studies.size_activity import timing
 from helpers.synth import generate
 
+pytestmark = pytest.mark.spark  # the metrics on a local Spark
 
 METRICS = {
-    "member table": lambda t, end: retention.member_table(t, end),
+    "member table": lambda t, end: member_measures.member_table(t, end),
     "membership triangle": lambda t, end: retention.retention_triangle(t, "week", "membership", end=end).rates,
     "activity triangle": lambda t, end: retention.retention_triangle(t, "week", "activity", end=end).rates,
     "lifecycle layers": lambda t, end: retention.lifecycle_layers(t, end),
     "group-week panel": lambda t, end: group_week_panel(t, end=end),
     "recruitment windows": lambda t, end: recruitment.recruitment_windows(t, end=end),
-    "early members": lambda t, end: recruitment.early_members(t, recruitment.recruitment_windows(t, end=end),
-                                                              end=end),
+    "early members": lambda t, end: recruitment.early_members(t, recruitment.recruitment_windows(t, end=end), end=end),
     "hour x weekday": lambda t, end: timing.hour_weekday_counts(t),
     "experiment outcomes": lambda t, end: experiment.group_outcomes(t, "content_ratio", end=end),
 }
@@ -57,9 +63,10 @@ def test_spark_backend_is_really_used(engines):
 @pytest.mark.parametrize("metric", list(METRICS))
 def test_metric_on_spark_equals_duckdb(engines, metric):
     duck, spark = engines
-    end = retention.data_end(duck.tables)
-    assert retention.data_end(spark.tables) == end
+    end = event_time.data_end(duck.tables)
+    assert event_time.data_end(spark.tables) == end
     ours, theirs = _comparable(METRICS[metric](duck.tables, end)), _comparable(METRICS[metric](spark.tables, end))
     assert len(ours) > 0
-    pd.testing.assert_frame_equal(ours, theirs[ours.columns], check_dtype=False, check_categorical=False,
-                                  check_index_type=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(
+        ours, theirs[ours.columns], check_dtype=False, check_categorical=False, check_index_type=False, rtol=1e-9
+    )

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from helpers.engine import validate_dataset
+from helpers.data.engine import validate_dataset
 from helpers.synth import dataset, generate
 from helpers.synth.truth import koc_certain_size
 from helpers.synth.world import ARMS, PEAK_HOURS, hour_profile, planted
@@ -54,11 +54,11 @@ def test_both_worlds_meet_the_contract_without_warnings(world, request):
     assert set(tables) == {"groups", "memberships", "messages", "assignments"}
 
 
-def test_default_dataset_has_the_promised_size_and_speed(planted_world):
+def test_default_dataset_has_the_promised_size(planted_world):
+    """Size only: generation time is measured by make bench (benchmarks/bench_synth.py)."""
     real = planted_world.truth["marginals"]["realised"]
     assert 130_000 <= real["memberships"] <= 190_000
     assert 4_000_000 <= real["messages"] <= 6_500_000
-    assert planted_world.seconds < 60
 
 
 def test_mean_target_size_and_filling_come_out_as_planted(planted_world):
@@ -66,9 +66,12 @@ def test_mean_target_size_and_filling_come_out_as_planted(planted_world):
     planted_mean = planted_world.truth["marginals"]["mean_target_size"]
     se = groups["target_size"].std() / np.sqrt(len(groups))
     assert abs(groups["target_size"].mean() - planted_mean) < 3 * se
-    joins = _sql(planted_world.path, """
+    joins = _sql(
+        planted_world.path,
+        """
         SELECT g.group_id, any_value(g.target_size) AS target, count(*) FILTER (WHERE role = 'member') AS joins
-        FROM groups g JOIN memberships m USING (group_id) GROUP BY 1""")
+        FROM groups g JOIN memberships m USING (group_id) GROUP BY 1""",
+    )
     reached = (joins["joins"] >= joins["target"]).mean()
     assert reached == pytest.approx(planted_world.truth["marginals"]["realised"]["groups_reaching_target"] / 800)
     assert 0.75 < reached < 0.97  # most groups fill, some operators give up
@@ -77,35 +80,44 @@ def test_mean_target_size_and_filling_come_out_as_planted(planted_world):
 @pytest.mark.parametrize("segment_kind", ["prenatal", "postnatal"])
 def test_member_talk_follows_the_planted_local_hour_profile(planted_world, segment_kind):
     prefix = "pregnant" if segment_kind == "prenatal" else "baby"
-    hours = _sql(planted_world.path, f"""
+    hours = _sql(
+        planted_world.path,
+        f"""
         SELECT hour(m.sent_at + INTERVAL 8 HOUR) AS hour, count(*) AS n
         FROM messages m JOIN groups g USING (group_id) JOIN memberships s USING (group_id, member_id)
         WHERE m.kind = 'chat' AND s.role = 'member' AND g.segment LIKE '{prefix}%'
-        GROUP BY 1 ORDER BY 1""")
+        GROUP BY 1 ORDER BY 1""",
+    )
     observed = hours["n"].to_numpy() / hours["n"].sum()
     expected = hour_profile(segment_kind)
     assert np.abs(observed - expected).sum() / 2 < 0.02  # total variation distance
-    top = set(np.argsort(observed)[-sum(e - s for s, e in PEAK_HOURS[segment_kind]):])
+    top = set(np.argsort(observed)[-sum(e - s for s, e in PEAK_HOURS[segment_kind]) :])
     assert top == {h for s, e in PEAK_HOURS[segment_kind] for h in range(s, e)}
 
 
 def test_operator_promo_share_follows_the_arm(planted_world):
-    shares = _sql(planted_world.path, """
+    shares = _sql(
+        planted_world.path,
+        """
         SELECT a.arm, avg((m.kind = 'promo')::INT) AS promo_share, count(*) AS posts
         FROM messages m JOIN assignments a USING (group_id)
         WHERE m.kind IN ('dry', 'wet', 'promo', 'activity') AND m.sent_at >= a.assigned_at
-        GROUP BY 1""").set_index("arm")
+        GROUP BY 1""",
+    ).set_index("arm")
     for arm, share in planted().arm_promo_share.items():
         assert shares.loc[arm, "promo_share"] == pytest.approx(share, abs=0.01)
 
 
 def test_monitor_writes_about_her_planned_share(planted_world):
-    weekly = _sql(planted_world.path, """
+    weekly = _sql(
+        planted_world.path,
+        """
         SELECT avg(monitor / total) AS share FROM (
           SELECT m.group_id, date_trunc('week', m.sent_at) AS week,
                  count(*) FILTER (WHERE s.role = 'monitor') AS monitor, count(*) AS total
           FROM messages m JOIN memberships s USING (group_id, member_id)
-          WHERE m.kind = 'chat' GROUP BY 1, 2 HAVING count(*) >= 100)""")
+          WHERE m.kind = 'chat' GROUP BY 1, 2 HAVING count(*) >= 100)""",
+    )
     # planned share ~ U(0, 0.12) per group, so about 0.06 on average
     assert weekly["share"].iloc[0] == pytest.approx(planted().monitor_share_max / 2, abs=0.01)
 
@@ -145,7 +157,7 @@ def test_slow_filling_raises_early_churn_only_where_planted(planted_world, null_
 
 def test_koc_certain_size_is_the_binomial_answer():
     size = koc_certain_size(0.03)
-    p_two = lambda n: 1 - (0.97 ** n + n * 0.03 * 0.97 ** (n - 1))  # noqa: E731
+    p_two = lambda n: 1 - (0.97**n + n * 0.03 * 0.97 ** (n - 1))  # noqa: E731
     assert p_two(size) >= 0.95 > p_two(size - 1)
     assert koc_certain_size(0.0) is None
 
@@ -153,8 +165,15 @@ def test_koc_certain_size_is_the_binomial_answer():
 def test_truth_json_is_written_and_names_every_planted_effect(planted_world):
     truth = json.loads((planted_world.path / "truth.json").read_text())
     effects = truth["planted_effects"]
-    assert set(effects) == {"size_activity", "size_exit", "recruitment_window", "homophily", "monitor_share",
-                            "content_ratio_experiment", "koc"}
+    assert set(effects) == {
+        "size_activity",
+        "size_exit",
+        "recruitment_window",
+        "homophily",
+        "monitor_share",
+        "content_ratio_experiment",
+        "koc",
+    }
     assert effects["size_activity"]["peak_size"] == 229.0
     low, high = effects["size_activity"]["band_90pct_of_peak"]
     assert low == pytest.approx(150, abs=1) and high == pytest.approx(350, abs=1)
@@ -165,8 +184,24 @@ def test_truth_json_is_written_and_names_every_planted_effect(planted_world):
 
 def test_cli_writes_a_dataset_and_a_failed_run_keeps_the_old_one(tmp_path, monkeypatch):
     out = tmp_path / "data"
-    done = subprocess.run([sys.executable, "-m", "helpers.synth", "--out", str(out), "--groups", "12",
-                           "--months", "3", "--seed", "3", "--quiet"], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "helpers.synth",
+            "--out",
+            str(out),
+            "--groups",
+            "12",
+            "--months",
+            "3",
+            "--seed",
+            "3",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "12 groups" in done.stderr and (out / "truth.json").exists()
     before = sorted(p.relative_to(out) for p in out.rglob("*"))
@@ -185,9 +220,12 @@ def test_cli_writes_a_dataset_and_a_failed_run_keeps_the_old_one(tmp_path, monke
 @pytest.mark.parametrize("segment_kind", ["prenatal", "postnatal"])
 def test_weekend_lift_per_segment_comes_out_as_planted(planted_world, segment_kind):
     prefix = "pregnant" if segment_kind == "prenatal" else "baby"
-    days = _sql(planted_world.path, f"""
+    days = _sql(
+        planted_world.path,
+        f"""
         SELECT isodow(m.sent_at) >= 6 AS weekend, count(*) / count(DISTINCT m.sent_at::DATE) AS per_day
         FROM messages m JOIN groups g USING (group_id)
         WHERE m.kind = 'chat' AND g.segment LIKE '{prefix}%' AND m.sent_at >= TIMESTAMPTZ '2025-03-01'
-        GROUP BY 1""").set_index("weekend")["per_day"]
+        GROUP BY 1""",
+    ).set_index("weekend")["per_day"]
     assert days[True] / days[False] == pytest.approx(planted().weekend_activity[segment_kind], abs=0.06)

@@ -7,8 +7,8 @@ intervals), ``plots`` (figures), ``report`` (batch runs of notebooks). ``synth``
 the default dataset with planted truth.
 """
 
-from helpers.engine import Dataset, connect, open_dataset, validate_dataset
-from helpers.validation import ContractError, ValidationReport
+from helpers.data.engine import Dataset, connect, open_dataset, validate_dataset
+from helpers.data.validation import ContractError, ValidationReport
 
 __all__ = ["ContractError", "Dataset", "ValidationReport", "connect", "open_dataset", "validate_dataset"]
 __version__ = "0.1.0"

@@ -6,10 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from helpers import ingest, metrics
-from helpers.engine import Tables, connect, validate_dataset
-from helpers.privacy import KeyProblem, write_key
-from helpers.schema import markdown_table_docs
+from helpers.data.engine import Tables, connect, validate_dataset
+from helpers.data.schema import markdown_table_docs
+from helpers.ingest import run as ingest
+from helpers.ingest.privacy import KeyProblem, write_key
+from helpers.studies.overview import measures as metrics
 
 
 def validate(data_dir: str) -> int:
@@ -49,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         return ingest.run(args)
     if args.command == "keygen":
         try:
-            print(f"wrote a new key to {write_key(args.path)}; point WORKBENCH_HASH_KEY_FILE at it and keep it safe: "
-                  "the same key gives the same pseudonyms")
+            print(
+                f"wrote a new key to {write_key(args.path)}; point WORKBENCH_HASH_KEY_FILE at it and keep it safe: "
+                "the same key gives the same pseudonyms"
+            )
         except KeyProblem as err:
             print(f"ERROR: {err}", file=sys.stderr)
             return 2

@@ -19,12 +19,18 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from helpers.folders import publish_folder
-from helpers.jsonio import write_json
-from helpers.schema import MESSAGE_KINDS
+from helpers.data.atomic import publish_folder, write_json
+from helpers.data.schema import MESSAGE_KINDS
 from helpers.synth import groups as grp
 from helpers.synth import messages as msg
-from helpers.synth.simulate import ROLE_CODES, Run, arm_codes, draw_cohort, draw_weeks, simulate
+from helpers.synth.simulate import (
+    ROLE_CODES,
+    Run,
+    arm_codes,
+    draw_cohort,
+    draw_weeks,
+    simulate,
+)
 from helpers.synth.truth import Accumulator, build_truth
 from helpers.synth.world import ARMS, WORLDS
 
@@ -65,8 +71,14 @@ def _combine(runs: dict[str, Run], arm_code: np.ndarray, group: np.ndarray) -> R
     )
 
 
-def generate(out: str | Path, n_groups: int = 800, seed: int = 1, months: int = 12, world_name: str = "planted",
-             progress: bool = True) -> dict:
+def generate(
+    out: str | Path,
+    n_groups: int = 800,
+    seed: int = 1,
+    months: int = 12,
+    world_name: str = "planted",
+    progress: bool = True,
+) -> dict:
     """Write a contract-valid dataset with ``truth.json`` to ``out``; returns the truth document."""
     world = WORLDS[world_name]()
     out = Path(out)
@@ -82,14 +94,20 @@ def generate(out: str | Path, n_groups: int = 800, seed: int = 1, months: int = 
     try:
         (tmp / "memberships").mkdir()
         (tmp / "messages").mkdir()
-        pq.write_table(pa.Table.from_pandas(grp.groups_table(plan, start), preserve_index=False),
-                       tmp / "groups.parquet", coerce_timestamps="us")  # microseconds: every engine reads them
-        pq.write_table(pa.Table.from_pandas(grp.assignments_table(plan, start), preserve_index=False),
-                       tmp / "assignments.parquet", coerce_timestamps="us")
+        pq.write_table(
+            pa.Table.from_pandas(grp.groups_table(plan, start), preserve_index=False),
+            tmp / "groups.parquet",
+            coerce_timestamps="us",
+        )  # microseconds: every engine reads them
+        pq.write_table(
+            pa.Table.from_pandas(grp.assignments_table(plan, start), preserve_index=False),
+            tmp / "assignments.parquet",
+            coerce_timestamps="us",
+        )
         first_member = first_message = 0
         batches = range(0, n_groups, BATCH_GROUPS)
         for number, first in enumerate(tqdm(batches, desc="groups", unit="batch", disable=not progress)):
-            batch = plan.iloc[first:first + BATCH_GROUPS].reset_index(drop=True)
+            batch = plan.iloc[first : first + BATCH_GROUPS].reset_index(drop=True)
             dynamics = _stream(seed, 2, number)
             cohort = draw_cohort(batch, world, total_days, dynamics)
             weeks = draw_weeks(batch, world, n_weeks, dynamics)
@@ -97,19 +115,51 @@ def generate(out: str | Path, n_groups: int = 800, seed: int = 1, months: int = 
             code = arm_codes(arms)
             runs = {}
             for a, arm in enumerate(ARMS):
-                runs[arm] = simulate(batch, cohort, weeks, world, total_days, np.full(len(batch), arm),
-                                     emit=code == a, rng=_stream(seed, 3, number, a))
+                runs[arm] = simulate(
+                    batch,
+                    cohort,
+                    weeks,
+                    world,
+                    total_days,
+                    np.full(len(batch), arm),
+                    emit=code == a,
+                    rng=_stream(seed, 3, number, a),
+                )
                 acc.add_arm_run(arm, first, batch, cohort, runs[arm], world, total_days)
             actual = _combine(runs, code, cohort.group)
-            without = (simulate(batch, cohort, weeks, world, total_days, arms, emit=np.zeros(len(batch), bool),
-                                rng=_stream(seed, 4, number), early_effect=False)
-                       if world.early_exit_hr != 1 else actual)
+            without = (
+                simulate(
+                    batch,
+                    cohort,
+                    weeks,
+                    world,
+                    total_days,
+                    arms,
+                    emit=np.zeros(len(batch), bool),
+                    rng=_stream(seed, 4, number),
+                    early_effect=False,
+                )
+                if world.early_exit_hr != 1
+                else actual
+            )
             acc.add_actual(batch, cohort, actual, without, world, total_days)
 
             members = _memberships(batch, cohort, actual, start, total_days, first_member, seed)
             pq.write_table(members, tmp / "memberships" / f"part-{number:05d}.parquet")
-            texts = _messages(batch, world, cohort, actual, weeks, code, total_days, start,
-                              first_member, first_message, seed, _stream(seed, 5, number))
+            texts = _messages(
+                batch,
+                world,
+                cohort,
+                actual,
+                weeks,
+                code,
+                total_days,
+                start,
+                first_member,
+                first_message,
+                seed,
+                _stream(seed, 5, number),
+            )
             pq.write_table(texts, tmp / "messages" / f"part-{number:05d}.parquet", row_group_size=1_000_000)
             first_member += len(cohort.group)
             first_message += texts.num_rows
@@ -128,40 +178,58 @@ def generate(out: str | Path, n_groups: int = 800, seed: int = 1, months: int = 
     return truth
 
 
-def _memberships(batch: pd.DataFrame, cohort, run: Run, start: pd.Timestamp, total_days: float,
-                 first_member: int, seed: int) -> pa.Table:
+def _memberships(
+    batch: pd.DataFrame, cohort, run: Run, start: pd.Timestamp, total_days: float, first_member: int, seed: int
+) -> pa.Table:
     left = run.exit_day < total_days
     reason = np.where(cohort.removed, "removed", "quit")
-    return pa.table({
-        "group_id": pa.array(batch["group_id"].to_numpy(dtype=str)).take(pa.array(cohort.group)),
-        "member_id": member_ids(first_member, len(cohort.group), seed),
-        "joined_at": _times(start, cohort.joined),
-        "left_at": pa.array(grp.day_to_time(start, np.where(left, run.exit_day, 0)), mask=~left).cast(UTC),
-        "role": pa.array(np.array(ROLE_CODES)[cohort.role]),
-        "leave_reason": pa.array(reason, mask=~left),
-    })
+    return pa.table(
+        {
+            "group_id": pa.array(batch["group_id"].to_numpy(dtype=str)).take(pa.array(cohort.group)),
+            "member_id": member_ids(first_member, len(cohort.group), seed),
+            "joined_at": _times(start, cohort.joined),
+            "left_at": pa.array(grp.day_to_time(start, np.where(left, run.exit_day, 0)), mask=~left).cast(UTC),
+            "role": pa.array(np.array(ROLE_CODES)[cohort.role]),
+            "leave_reason": pa.array(reason, mask=~left),
+        }
+    )
 
 
-def _messages(batch: pd.DataFrame, world, cohort, run: Run, weeks, code: np.ndarray, total_days: float,
-              start: pd.Timestamp, first_member: int, first_message: int, seed: int,
-              rng: np.random.Generator) -> pa.Table:
+def _messages(
+    batch: pd.DataFrame,
+    world,
+    cohort,
+    run: Run,
+    weeks,
+    code: np.ndarray,
+    total_days: float,
+    start: pd.Timestamp,
+    first_member: int,
+    first_message: int,
+    seed: int,
+    rng: np.random.Generator,
+) -> pa.Table:
     emit = np.ones(len(batch), bool)
-    events = msg.Events.concat([
-        msg.member_talk(cohort, batch, run.message_member, run.message_day, run.message_count, rng),
-        msg.monitor_talk(cohort, batch, run.expected_messages, weeks, emit, rng),
-        msg.operator_posts(cohort, batch, world, code, weeks, total_days, emit, rng),
-        msg.joins_and_exits(cohort, run.exit_day, len(batch), rng),
-    ])
+    events = msg.Events.concat(
+        [
+            msg.member_talk(cohort, batch, run.message_member, run.message_day, run.message_count, rng),
+            msg.monitor_talk(cohort, batch, run.expected_messages, weeks, emit, rng),
+            msg.operator_posts(cohort, batch, world, code, weeks, total_days, emit, rng),
+            msg.joins_and_exits(cohort, run.exit_day, len(batch), rng),
+        ]
+    )
     events = msg.keep_within_stays(events, cohort, run.exit_day, total_days)
     order = np.argsort(events.day, kind="stable")
     stay, group, day, kind = events.stay[order], events.group[order], events.day[order], events.kind[order]
     ids = pc.utf8_lpad(pa.array(np.arange(first_message, first_message + len(day))).cast(pa.string()), 10, "0")
     senders = member_ids(first_member, len(cohort.group), seed)
-    return pa.table({
-        "message_id": pc.binary_join_element_wise("msg_", ids, ""),
-        "group_id": pa.array(batch["group_id"].to_numpy(dtype=str)).take(pa.array(group)),
-        "member_id": senders.take(pa.array(stay, mask=stay < 0)),
-        "sent_at": _times(start, day),
-        "kind": pa.array(np.array(MESSAGE_KINDS)[kind]),
-        "text_length": pa.array(msg.text_lengths(kind, rng)),
-    })
+    return pa.table(
+        {
+            "message_id": pc.binary_join_element_wise("msg_", ids, ""),
+            "group_id": pa.array(batch["group_id"].to_numpy(dtype=str)).take(pa.array(group)),
+            "member_id": senders.take(pa.array(stay, mask=stay < 0)),
+            "sent_at": _times(start, day),
+            "kind": pa.array(np.array(MESSAGE_KINDS)[kind]),
+            "text_length": pa.array(msg.text_lengths(kind, rng)),
+        }
+    )

@@ -5,9 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers.schema import MIXED
+from helpers.data.schema import MIXED
 from helpers.synth.world import (
-    ARMS, CHANNEL_WEIGHTS, CHANNELS, CITIES, CITY_WEIGHTS, PRENATAL_SEGMENTS, SEGMENTS, START, World,
+    ARMS,
+    CHANNEL_WEIGHTS,
+    CHANNELS,
+    CITIES,
+    CITY_WEIGHTS,
+    PRENATAL_SEGMENTS,
+    SEGMENTS,
+    START,
+    World,
 )
 
 EXPERIMENT = "content_ratio"
@@ -49,19 +57,21 @@ def plan_groups(world: World, n_groups: int, months: int, rng: np.random.Generat
 
     log_target = rng.uniform(np.log(world.target_size_min), np.log(world.target_size_max), n_groups)
     window = np.exp(np.log(world.window_median_days) + world.window_sigma * rng.standard_normal(n_groups))
-    return pd.DataFrame({
-        "group_id": [f"g_{i + 1:05d}" for i in range(n_groups)],
-        "created_day": created_day,
-        "channel": channel,
-        "city": city,
-        "segment": segment,
-        "target_size": np.round(np.exp(log_target)).astype(int),
-        "platform": "wechat",
-        "window_days": np.clip(window, *world.window_clip_days),
-        "monitor_share": rng.uniform(0, world.monitor_share_max, n_groups),
-        "mixed": ~homogeneous,
-        "prenatal": prenatal,
-    })
+    return pd.DataFrame(
+        {
+            "group_id": [f"g_{i + 1:05d}" for i in range(n_groups)],
+            "created_day": created_day,
+            "channel": channel,
+            "city": city,
+            "segment": segment,
+            "target_size": np.round(np.exp(log_target)).astype(int),
+            "platform": "wechat",
+            "window_days": np.clip(window, *world.window_clip_days),
+            "monitor_share": rng.uniform(0, world.monitor_share_max, n_groups),
+            "mixed": ~homogeneous,
+            "prenatal": prenatal,
+        }
+    )
 
 
 def assign_arms(plan: pd.DataFrame, world: World, months: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -93,23 +103,27 @@ def day_to_time(start: pd.Timestamp, days: np.ndarray) -> np.ndarray:
 
 def groups_table(plan: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     """The contract's ``groups`` table."""
-    return pd.DataFrame({
-        "group_id": plan["group_id"],
-        "created_at": pd.to_datetime(day_to_time(start, plan["created_day"]), unit="us", utc=True),
-        "channel": plan["channel"].astype(str),
-        "city": plan["city"].astype(str),
-        "segment": plan["segment"].astype(str),
-        "target_size": plan["target_size"].astype("int64"),
-        "platform": plan["platform"],
-    })
+    return pd.DataFrame(
+        {
+            "group_id": plan["group_id"],
+            "created_at": pd.to_datetime(day_to_time(start, plan["created_day"]), unit="us", utc=True),
+            "channel": plan["channel"].astype(str),
+            "city": plan["city"].astype(str),
+            "segment": plan["segment"].astype(str),
+            "target_size": plan["target_size"].astype("int64"),
+            "platform": plan["platform"],
+        }
+    )
 
 
 def assignments_table(plan: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     """The contract's ``assignments`` table."""
-    return pd.DataFrame({
-        "experiment": EXPERIMENT,
-        "group_id": plan["group_id"],
-        "arm": plan["arm"].astype(str),
-        "assigned_at": pd.to_datetime(day_to_time(start, plan["assigned_day"]), unit="us", utc=True),
-        "stratum": plan["stratum"],
-    })
+    return pd.DataFrame(
+        {
+            "experiment": EXPERIMENT,
+            "group_id": plan["group_id"],
+            "arm": plan["arm"].astype(str),
+            "assigned_at": pd.to_datetime(day_to_time(start, plan["assigned_day"]), unit="us", utc=True),
+            "stratum": plan["stratum"],
+        }
+    )

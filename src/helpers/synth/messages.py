@@ -12,14 +12,25 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.schema import MESSAGE_KINDS
+from helpers.data.schema import MESSAGE_KINDS
 from helpers.synth.simulate import WEEK_OFFSET_DAYS, Cohort, Weeks, promo_share
-from helpers.synth.world import LOCAL_UTC_OFFSET_HOURS, OPERATOR_HOURS, STAGES, World, hour_profile
+from helpers.synth.world import (
+    LOCAL_UTC_OFFSET_HOURS,
+    OPERATOR_HOURS,
+    STAGES,
+    World,
+    hour_profile,
+)
 
 KIND = {name: code for code, name in enumerate(MESSAGE_KINDS)}
 TEXT_LENGTH = {  # median characters and lognormal sigma per kind
-    "chat": (14, 0.8), "dry": (280, 0.4), "wet": (180, 0.4), "promo": (120, 0.4),
-    "activity": (150, 0.4), "welcome": (160, 0.1), "system": (14, 0.2),
+    "chat": (14, 0.8),
+    "dry": (280, 0.4),
+    "wet": (180, 0.4),
+    "promo": (120, 0.4),
+    "activity": (150, 0.4),
+    "welcome": (160, 0.1),
+    "system": (14, 0.2),
 }
 MEDIA_SHARE = 0.08
 """Chat messages that are pictures or voice (text length 0)."""
@@ -61,8 +72,9 @@ def first_stay(cohort: Cohort, n_groups: int) -> np.ndarray:
     return np.searchsorted(cohort.group, np.arange(n_groups))
 
 
-def member_talk(cohort: Cohort, plan: pd.DataFrame, stay: np.ndarray, day: np.ndarray, count: np.ndarray,
-                rng: np.random.Generator) -> Events:
+def member_talk(
+    cohort: Cohort, plan: pd.DataFrame, stay: np.ndarray, day: np.ndarray, count: np.ndarray, rng: np.random.Generator
+) -> Events:
     """Member chat messages from per member-day counts."""
     stay = np.repeat(stay, count)
     day = np.repeat(day, count).astype(np.float64)
@@ -71,8 +83,9 @@ def member_talk(cohort: Cohort, plan: pd.DataFrame, stay: np.ndarray, day: np.nd
     return Events(stay, group, when, np.full(len(stay), KIND["chat"], np.int8))
 
 
-def monitor_talk(cohort: Cohort, plan: pd.DataFrame, expected: np.ndarray, weeks: Weeks, emit: np.ndarray,
-                 rng: np.random.Generator) -> Events:
+def monitor_talk(
+    cohort: Cohort, plan: pd.DataFrame, expected: np.ndarray, weeks: Weeks, emit: np.ndarray, rng: np.random.Generator
+) -> Events:
     """The monitor's chat: her planned weekly share of all messages, on top of the members' talk."""
     n_groups, n_days = expected.shape
     week = np.minimum((np.arange(n_days) + WEEK_OFFSET_DAYS) // 7, weeks.monitor_share.shape[1] - 1)
@@ -85,29 +98,40 @@ def monitor_talk(cohort: Cohort, plan: pd.DataFrame, expected: np.ndarray, weeks
     return Events(first_stay(cohort, n_groups)[group] + 1, group, when, np.full(len(group), KIND["chat"], np.int8))
 
 
-def operator_posts(cohort: Cohort, plan: pd.DataFrame, world: World, arm_code: np.ndarray, weeks: Weeks,
-                   total_days: float, emit: np.ndarray, rng: np.random.Generator) -> Events:
+def operator_posts(
+    cohort: Cohort,
+    plan: pd.DataFrame,
+    world: World,
+    arm_code: np.ndarray,
+    weeks: Weeks,
+    total_days: float,
+    emit: np.ndarray,
+    rng: np.random.Generator,
+) -> Events:
     """Owner and assistant posts: more at weekends; dry/wet/promo/activity mix set by the arm and week."""
     n_groups, n_days = len(plan), int(np.ceil(total_days))
     days = np.arange(n_days)
     weekend = (days + WEEK_OFFSET_DAYS) % 7 >= 5
     created = plan["created_day"].to_numpy()
-    rate = np.where(weekend, world.posts_weekend, world.posts_weekday)[None, :] * (days[None, :] >= np.floor(created)[:, None])
+    rate = np.where(weekend, world.posts_weekend, world.posts_weekday)[None, :] * (
+        days[None, :] >= np.floor(created)[:, None]
+    )
     counts = rng.poisson(rate * emit[:, None])
     group, day = np.nonzero(counts)
     n = counts[group, day]
     group, day = np.repeat(group, n), np.repeat(day, n)
     week = np.minimum((day + WEEK_OFFSET_DAYS) // 7, weeks.promo_noise.shape[1] - 1)
-    promo = promo_share(world, arm_code[group], plan["assigned_day"].to_numpy()[group],
-                        weeks.promo_noise[group, week], day)
+    promo = promo_share(
+        world, arm_code[group], plan["assigned_day"].to_numpy()[group], weeks.promo_noise[group, week], day
+    )
     activity = np.where(weekend[day], world.activity_share_weekend, world.activity_share_weekday)
     stage = world.stage_of(day + 0.5 - created[group])
     wet = np.array([world.wet_share_by_stage[s] for s in STAGES])[stage]
     u = rng.random(len(group))
     rest = (u - promo) / (1 - promo)
     kind = np.select(
-        [u < promo, rest < activity, rest < activity + wet],
-        [KIND["promo"], KIND["activity"], KIND["wet"]], KIND["dry"]).astype(np.int8)
+        [u < promo, rest < activity, rest < activity + wet], [KIND["promo"], KIND["activity"], KIND["wet"]], KIND["dry"]
+    ).astype(np.int8)
     sender = first_stay(cohort, n_groups)[group] + np.where(rng.random(len(group)) < 0.7, 0, 2)
     when = day + _local_hours(rng, OPERATOR_HOURS, len(group))
     return Events(sender, group, when, kind)
@@ -124,8 +148,9 @@ def joins_and_exits(cohort: Cohort, exit_day: np.ndarray, n_groups: int, rng: np
         stay=np.concatenate([np.full(len(members) + len(left), -1), assistant]),
         group=np.concatenate([group, cohort.group[left], group]),
         day=np.concatenate([cohort.joined[members], exit_day[left], welcome_at]),
-        kind=np.concatenate([np.full(len(members) + len(left), KIND["system"]),
-                             np.full(len(members), KIND["welcome"])]).astype(np.int8),
+        kind=np.concatenate(
+            [np.full(len(members) + len(left), KIND["system"]), np.full(len(members), KIND["welcome"])]
+        ).astype(np.int8),
     )
 
 
@@ -134,8 +159,7 @@ def keep_within_stays(events: Events, cohort: Cohort, exit_day: np.ndarray, tota
     sender = events.stay >= 0
     day = events.day.copy()
     idx = events.stay[sender]
-    day[sender] = np.clip(day[sender], cohort.joined[idx] + SECOND,
-                          np.minimum(exit_day[idx], total_days) - SECOND)
+    day[sender] = np.clip(day[sender], cohort.joined[idx] + SECOND, np.minimum(exit_day[idx], total_days) - SECOND)
     keep = (day < total_days) & (day >= 0)
     keep[sender] &= day[sender] > cohort.joined[idx]
     return Events(events.stay[keep], events.group[keep], day[keep], events.kind[keep])

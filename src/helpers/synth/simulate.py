@@ -27,21 +27,21 @@ WEEK_OFFSET_DAYS = 2
 class Cohort:
     """Every stay of one batch (operators first in each group), drawn before any run."""
 
-    group: np.ndarray        # local group index
-    joined: np.ndarray       # days since the dataset start
-    role: np.ndarray         # index into ROLE_CODES
-    propensity: np.ndarray   # messages per day before multipliers
-    koc: np.ndarray          # bool
-    early: np.ndarray        # joined within world.early_days of the group's creation
-    threshold: np.ndarray    # Exp(1): leaves when cumulative hazard passes it
-    removed: np.ndarray      # bool: an exit would be a removal, not a quit
+    group: np.ndarray  # local group index
+    joined: np.ndarray  # days since the dataset start
+    role: np.ndarray  # index into ROLE_CODES
+    propensity: np.ndarray  # messages per day before multipliers
+    koc: np.ndarray  # bool
+    early: np.ndarray  # joined within world.early_days of the group's creation
+    threshold: np.ndarray  # Exp(1): leaves when cumulative hazard passes it
+    removed: np.ndarray  # bool: an exit would be a removal, not a quit
 
 
 @dataclass(frozen=True)
 class Weeks:
     """Per group and week: promo-share noise and the monitor's planned share."""
 
-    promo_noise: np.ndarray    # (groups, weeks) lognormal multiplier
+    promo_noise: np.ndarray  # (groups, weeks) lognormal multiplier
     monitor_share: np.ndarray  # (groups, weeks)
 
 
@@ -49,14 +49,14 @@ class Weeks:
 class Run:
     """What one run of a batch under given arms produced."""
 
-    exit_day: np.ndarray         # per stay; inf if still a member at the end
-    reached_day: np.ndarray      # per group: day of its min(target, critical_size)-th join; inf if never
-    message_member: np.ndarray   # member messages: stay index, day, count (only groups asked for)
+    exit_day: np.ndarray  # per stay; inf if still a member at the end
+    reached_day: np.ndarray  # per group: day of its min(target, critical_size)-th join; inf if never
+    message_member: np.ndarray  # member messages: stay index, day, count (only groups asked for)
     message_day: np.ndarray
     message_count: np.ndarray
     expected_messages: np.ndarray  # (groups, days) expected member messages
-    post_member_days: np.ndarray   # (groups, 3 stages) member-days after assignment
-    post_messages: np.ndarray      # (groups, 3 stages) expected member messages after assignment
+    post_member_days: np.ndarray  # (groups, 3 stages) member-days after assignment
+    post_messages: np.ndarray  # (groups, 3 stages) expected member messages after assignment
 
 
 def draw_cohort(plan: pd.DataFrame, world: World, total_days: float, rng: np.random.Generator) -> Cohort:
@@ -86,8 +86,16 @@ def draw_cohort(plan: pd.DataFrame, world: World, total_days: float, rng: np.ran
         np.exp(np.log(world.koc_activity_median) + world.koc_activity_sigma * rng.standard_normal(n)),
         np.exp(np.log(world.activity_median) + world.activity_sigma * rng.standard_normal(n)),
     )
-    return Cohort(group=group.astype(np.int32), joined=joined, role=role, propensity=propensity, koc=koc,
-                  early=early, threshold=rng.exponential(1.0, n), removed=rng.random(n) < world.removed_share)
+    return Cohort(
+        group=group.astype(np.int32),
+        joined=joined,
+        role=role,
+        propensity=propensity,
+        koc=koc,
+        early=early,
+        threshold=rng.exponential(1.0, n),
+        removed=rng.random(n) < world.removed_share,
+    )
 
 
 def fill_days(cohort: Cohort, fill_size: np.ndarray) -> np.ndarray:
@@ -108,7 +116,7 @@ def fill_days(cohort: Cohort, fill_size: np.ndarray) -> np.ndarray:
 def draw_weeks(plan: pd.DataFrame, world: World, n_weeks: int, rng: np.random.Generator) -> Weeks:
     """Weekly noise on each group's content mix and monitor share."""
     shape = (len(plan), n_weeks)
-    promo = np.exp(world.promo_week_sigma * rng.standard_normal(shape) - world.promo_week_sigma ** 2 / 2)
+    promo = np.exp(world.promo_week_sigma * rng.standard_normal(shape) - world.promo_week_sigma**2 / 2)
     monitor = plan["monitor_share"].to_numpy()[:, None] * np.exp(0.25 * rng.standard_normal(shape) - 0.03125)
     return Weeks(promo_noise=promo, monitor_share=np.clip(monitor, 0.0, 0.3))
 
@@ -119,43 +127,72 @@ def arm_codes(arms: np.ndarray) -> np.ndarray:
     return np.array([index[a] for a in np.asarray(arms, dtype=str)], dtype=np.int64)
 
 
-def promo_share(world: World, arm_code: np.ndarray, assigned: np.ndarray, noise: np.ndarray,
-                day: np.ndarray | int) -> np.ndarray:
+def promo_share(
+    world: World, arm_code: np.ndarray, assigned: np.ndarray, noise: np.ndarray, day: np.ndarray | int
+) -> np.ndarray:
     """Planned promo share of operator posts per group on ``day`` (the control mix before assignment)."""
     base = np.array([world.arm_promo_share[a] for a in ARMS])
     share = np.where(day + 0.5 >= assigned, base[arm_code], world.arm_promo_share["control"])
     return np.clip(share * noise, 0.0, 0.8)
 
 
-def exit_hazard(world: World, tenure: np.ndarray, size_term: np.ndarray, mixed_hr: np.ndarray,
-                early_hr: np.ndarray, promo_term: np.ndarray) -> np.ndarray:
+def exit_hazard(
+    world: World,
+    tenure: np.ndarray,
+    size_term: np.ndarray,
+    mixed_hr: np.ndarray,
+    early_hr: np.ndarray,
+    promo_term: np.ndarray,
+) -> np.ndarray:
     """Exits per member-day: base x new-member boost x size x homophily x early-member doubt x content.
 
     ``size_term`` is ln(size / peak)^2, ``promo_term`` is beta[stage] x (promo share - control share).
     """
-    return (world.exit_base
-            * (1 + world.exit_tenure_boost * np.exp(-tenure / world.exit_tenure_tau_days))
-            * np.exp(world.exit_size_curvature * size_term)
-            * mixed_hr * early_hr * np.exp(promo_term))
+    return (
+        world.exit_base
+        * (1 + world.exit_tenure_boost * np.exp(-tenure / world.exit_tenure_tau_days))
+        * np.exp(world.exit_size_curvature * size_term)
+        * mixed_hr
+        * early_hr
+        * np.exp(promo_term)
+    )
 
 
-def message_rate(world: World, propensity: np.ndarray, tenure: np.ndarray, size_term: np.ndarray,
-                 monitor_share: np.ndarray, promo_term: np.ndarray, weekday_lift: np.ndarray | float) -> np.ndarray:
+def message_rate(
+    world: World,
+    propensity: np.ndarray,
+    tenure: np.ndarray,
+    size_term: np.ndarray,
+    monitor_share: np.ndarray,
+    promo_term: np.ndarray,
+    weekday_lift: np.ndarray | float,
+) -> np.ndarray:
     """Expected messages per member-day: propensity x size x monitor share x content x tenure x weekday.
 
     ``size_term`` is ln(size / peak)^2, ``promo_term`` is alpha[stage] x (promo share - control share).
     """
     monitor_gap = (monitor_share - world.monitor_optimum) / world.monitor_optimum
-    return (propensity
-            * np.exp(-world.activity_size_curvature * size_term)
-            * np.exp(-world.monitor_curvature * monitor_gap ** 2)
-            * np.exp(-promo_term)
-            * (0.4 + 0.6 * np.exp(-tenure / world.activity_tenure_decay_days))
-            * weekday_lift)
+    return (
+        propensity
+        * np.exp(-world.activity_size_curvature * size_term)
+        * np.exp(-world.monitor_curvature * monitor_gap**2)
+        * np.exp(-promo_term)
+        * (0.4 + 0.6 * np.exp(-tenure / world.activity_tenure_decay_days))
+        * weekday_lift
+    )
 
 
-def simulate(plan: pd.DataFrame, cohort: Cohort, weeks: Weeks, world: World, total_days: float,
-             arms: np.ndarray, emit: np.ndarray, rng: np.random.Generator, early_effect: bool = True) -> Run:
+def simulate(
+    plan: pd.DataFrame,
+    cohort: Cohort,
+    weeks: Weeks,
+    world: World,
+    total_days: float,
+    arms: np.ndarray,
+    emit: np.ndarray,
+    rng: np.random.Generator,
+    early_effect: bool = True,
+) -> Run:
     """Run the batch day by day under ``arms`` (one per group); count messages for groups where ``emit``."""
     n_groups, n_days = len(plan), int(np.ceil(total_days))
     created = plan["created_day"].to_numpy()
@@ -181,7 +218,7 @@ def simulate(plan: pd.DataFrame, cohort: Cohort, weeks: Weeks, world: World, tot
     active = np.empty(0, dtype=np.int64)
 
     for day in range(n_days):
-        active = np.concatenate([active, order[start_of_day[day]:start_of_day[day + 1]]])
+        active = np.concatenate([active, order[start_of_day[day] : start_of_day[day + 1]]])
         g = cohort.group[active]
         joined = cohort.joined[active]
         size = np.bincount(g, minlength=n_groups)
@@ -197,8 +234,17 @@ def simulate(plan: pd.DataFrame, cohort: Cohort, weeks: Weeks, world: World, tot
         tenure = np.maximum(day + 0.5 - joined, 0.0)
         member = cohort.role[active] == MEMBER
         early_waiting = cohort.early[active] & waiting[g]
-        hazard = exit_hazard(world, tenure, size_term[g], mixed_hr[g], np.where(early_waiting, early_hr, 1.0),
-                             beta[stage[g]] * promo[g]) * member
+        hazard = (
+            exit_hazard(
+                world,
+                tenure,
+                size_term[g],
+                mixed_hr[g],
+                np.where(early_waiting, early_hr, 1.0),
+                beta[stage[g]] * promo[g],
+            )
+            * member
+        )
         before = cum[active]
         cum[active] = before + hazard * exposure
         leaving = cum[active] >= cohort.threshold[active]
@@ -207,8 +253,19 @@ def simulate(plan: pd.DataFrame, cohort: Cohort, weeks: Weeks, world: World, tot
         present = np.where(leaving, left_at - start, exposure)
 
         weekday_lift = weekend_lift[g] if (day + WEEK_OFFSET_DAYS) % 7 >= 5 else 1.0
-        rate = message_rate(world, cohort.propensity[active], tenure, size_term[g], weeks.monitor_share[g, week],
-                            alpha[stage[g]] * promo[g], weekday_lift) * present * member
+        rate = (
+            message_rate(
+                world,
+                cohort.propensity[active],
+                tenure,
+                size_term[g],
+                weeks.monitor_share[g, week],
+                alpha[stage[g]] * promo[g],
+                weekday_lift,
+            )
+            * present
+            * member
+        )
         expected[:, day] = np.bincount(g, weights=rate, minlength=n_groups)
         after = (day + 0.5 >= assigned[g]) & member
         cell = g[after] * 3 + stage[g[after]]
@@ -224,7 +281,13 @@ def simulate(plan: pd.DataFrame, cohort: Cohort, weeks: Weeks, world: World, tot
 
         active = active[~leaving]
 
-    return Run(exit_day=exit_day, reached_day=reached,
-               message_member=np.concatenate(out_member), message_day=np.concatenate(out_day),
-               message_count=np.concatenate(out_count), expected_messages=expected,
-               post_member_days=post_days.reshape(n_groups, 3), post_messages=post_msgs.reshape(n_groups, 3))
+    return Run(
+        exit_day=exit_day,
+        reached_day=reached,
+        message_member=np.concatenate(out_member),
+        message_day=np.concatenate(out_day),
+        message_count=np.concatenate(out_count),
+        expected_messages=expected,
+        post_member_days=post_days.reshape(n_groups, 3),
+        post_messages=post_msgs.reshape(n_groups, 3),
+    )

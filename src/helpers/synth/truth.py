@@ -29,18 +29,22 @@ DEFINITIONS = {
         "non-operator members present at or joining after the group's assigned_at; exposure starts at "
         "max(joined_at, assigned_at); counted if exposure starts >= 30 days before the data's end; "
         "outcome 1 if left_at < exposure start + 30 days. 'members' pools members; 'groups' averages "
-        "the group means (equal weight per group). Stage = group's lifecycle stage at exposure start."),
+        "the group means (equal weight per group). Stage = group's lifecycle stage at exposure start."
+    ),
     "experiment.messages_per_member_week": (
         "expected chat messages of non-operator members per member-week, over all member-days at or "
-        "after assigned_at (till leaving or the data's end); stage = group's stage on that day."),
+        "after assigned_at (till leaving or the data's end); stage = group's stage on that day."
+    ),
     "experiment.effect": "arm minus control, on these groups, every group simulated under every arm (CRN)",
     "recruitment.window_days": (
         "days from created_at to the group's n-th join, n = min(target_size, critical_size), all roles "
         "counted (joins, not headcount net of exits); 'never' if it has fewer joins. For groups with "
-        "target_size >= critical_size this is the time to reach critical_size joins"),
+        "target_size >= critical_size this is the time to reach critical_size joins"
+    ),
     "recruitment.early_member": "a non-operator member who joined within early_days of created_at",
     "recruitment.exit_within_h": (
-        "early member left within h days of joining; counted if joined_at + h <= the data's end"),
+        "early member left within h days of joining; counted if joined_at + h <= the data's end"
+    ),
     "recruitment.without_mechanism": "the same members' outcome with the early-member effect switched off (CRN)",
     "homophily.exit_30d": "non-operator member left within 30 days of joining (joined >= 30 days before the end)",
     "koc": "a member of the KOC type (propensity ~ lognormal(koc_activity_median, koc_activity_sigma) per day)",
@@ -60,7 +64,7 @@ def koc_certain_size(share: float, probability: float = 0.95, kocs: int = 2) -> 
     if share <= 0:
         return None
     for n in range(kocs, 5000):
-        below = sum(math.comb(n, k) * share ** k * (1 - share) ** (n - k) for k in range(kocs))
+        below = sum(math.comb(n, k) * share**k * (1 - share) ** (n - k) for k in range(kocs))
         if 1 - below >= probability:
             return n
     return None
@@ -71,7 +75,7 @@ class Accumulator:
     """Sums over batches from which the emergent truths are computed at the end."""
 
     n_groups: int
-    exit_eligible: dict[str, np.ndarray] = field(default_factory=dict)   # arm -> (groups, stages)
+    exit_eligible: dict[str, np.ndarray] = field(default_factory=dict)  # arm -> (groups, stages)
     exit_events: dict[str, np.ndarray] = field(default_factory=dict)
     member_days: dict[str, np.ndarray] = field(default_factory=dict)
     messages: dict[str, np.ndarray] = field(default_factory=dict)
@@ -83,8 +87,9 @@ class Accumulator:
             for arm in ARMS:
                 store[arm] = np.zeros((self.n_groups, len(STAGES)))
 
-    def add_arm_run(self, arm: str, first_group: int, plan: pd.DataFrame, cohort: Cohort, run: Run,
-                    world: World, total_days: float) -> None:
+    def add_arm_run(
+        self, arm: str, first_group: int, plan: pd.DataFrame, cohort: Cohort, run: Run, world: World, total_days: float
+    ) -> None:
         """Add one batch simulated entirely under ``arm``."""
         rows = slice(first_group, first_group + len(plan))
         assigned = plan["assigned_day"].to_numpy()[cohort.group]
@@ -99,24 +104,33 @@ class Accumulator:
         self.member_days[arm][rows] += run.post_member_days
         self.messages[arm][rows] += run.post_messages
 
-    def add_actual(self, plan: pd.DataFrame, cohort: Cohort, run: Run, without_early: Run,
-                   world: World, total_days: float) -> None:
+    def add_actual(
+        self, plan: pd.DataFrame, cohort: Cohort, run: Run, without_early: Run, world: World, total_days: float
+    ) -> None:
         """Add one batch as written (each group under its own arm), and its run without the early effect."""
         created = plan["created_day"].to_numpy()
         window = run.reached_day - created
         member = cohort.role == MEMBER
         early = member & cohort.early
-        self.early.append(pd.DataFrame({
-            "window_days": window[cohort.group[early]],
-            "tenure_left": run.exit_day[early] - cohort.joined[early],
-            "tenure_left_without": without_early.exit_day[early] - cohort.joined[early],
-            "room": total_days - cohort.joined[early],
-        }))
-        self.joins.append(pd.DataFrame({
-            "mixed": plan["mixed"].to_numpy()[cohort.group[member]],
-            "tenure_left": run.exit_day[member] - cohort.joined[member],
-            "room": total_days - cohort.joined[member],
-        }))
+        self.early.append(
+            pd.DataFrame(
+                {
+                    "window_days": window[cohort.group[early]],
+                    "tenure_left": run.exit_day[early] - cohort.joined[early],
+                    "tenure_left_without": without_early.exit_day[early] - cohort.joined[early],
+                    "room": total_days - cohort.joined[early],
+                }
+            )
+        )
+        self.joins.append(
+            pd.DataFrame(
+                {
+                    "mixed": plan["mixed"].to_numpy()[cohort.group[member]],
+                    "tenure_left": run.exit_day[member] - cohort.joined[member],
+                    "room": total_days - cohort.joined[member],
+                }
+            )
+        )
 
     def experiment(self) -> dict:
         """True arm outcomes and effects vs control, overall and by stage at exposure."""
@@ -161,8 +175,11 @@ class Accumulator:
             rows = {}
             for label in WINDOW_BIN_LABELS:
                 sel = counted & (early["bin"] == label)
-                rows[label] = {"early_members": int(sel.sum()), "exit_share": _ratio(left[sel].sum(), sel.sum()),
-                               "exit_share_without_mechanism": _ratio(left_without[sel].sum(), sel.sum())}
+                rows[label] = {
+                    "early_members": int(sel.sum()),
+                    "exit_share": _ratio(left[sel].sum(), sel.sum()),
+                    "exit_share_without_mechanism": _ratio(left_without[sel].sum(), sel.sum()),
+                }
             out["by_window_bin"][f"{h}d"] = rows
             fast, slow_filled = counted & ~slow, counted & slow & filled
             slow_any = counted & slow
@@ -170,13 +187,14 @@ class Accumulator:
                 "fast_exit_share": _ratio(left[fast].sum(), fast.sum()),
                 "slow_filled_exit_share": _ratio(left[slow_filled].sum(), slow_filled.sum()),
                 "slow_or_never_exit_share": _ratio(left[slow_any].sum(), slow_any.sum()),
-                "risk_ratio_slow_filled": _ratio(_ratio(left[slow_filled].sum(), slow_filled.sum()),
-                                                 _ratio(left[fast].sum(), fast.sum())),
-                "risk_ratio_slow_or_never": _ratio(_ratio(left[slow_any].sum(), slow_any.sum()),
-                                                   _ratio(left[fast].sum(), fast.sum())),
+                "risk_ratio_slow_filled": _ratio(
+                    _ratio(left[slow_filled].sum(), slow_filled.sum()), _ratio(left[fast].sum(), fast.sum())
+                ),
+                "risk_ratio_slow_or_never": _ratio(
+                    _ratio(left[slow_any].sum(), slow_any.sum()), _ratio(left[fast].sum(), fast.sum())
+                ),
                 "slow_or_never_exit_share_without_mechanism": _ratio(left_without[slow_any].sum(), slow_any.sum()),
-                "slow_filled_exit_share_without_mechanism": _ratio(left_without[slow_filled].sum(),
-                                                                   slow_filled.sum()),
+                "slow_filled_exit_share_without_mechanism": _ratio(left_without[slow_filled].sum(), slow_filled.sum()),
             }
         return out
 
@@ -199,12 +217,14 @@ def _minus(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else a - b
 
 
-def build_truth(world: World, seed: int, n_groups: int, months: int, acc: Accumulator,
-                realised: dict) -> dict:
+def build_truth(world: World, seed: int, n_groups: int, months: int, acc: Accumulator, realised: dict) -> dict:
     """The whole ``truth.json`` document."""
     activity_band = _band_around(world.size_peak, world.activity_size_curvature)
-    monitor_half = (math.sqrt(math.log(1 / 0.9) / world.monitor_curvature) * world.monitor_optimum
-                    if world.monitor_curvature > 0 else None)
+    monitor_half = (
+        math.sqrt(math.log(1 / 0.9) / world.monitor_curvature) * world.monitor_optimum
+        if world.monitor_curvature > 0
+        else None
+    )
     planted_effects = {
         "size_activity": {
             "peak_size": world.size_peak if world.activity_size_curvature > 0 else None,
@@ -223,8 +243,10 @@ def build_truth(world: World, seed: int, n_groups: int, months: int, acc: Accumu
             "critical_size": world.critical_size,
             "early_days": world.early_days,
             "early_exit_hazard_ratio": world.early_exit_hr,
-            "form": ("early members' exit hazard x early_exit_hazard_ratio while the group is older "
-                     "than threshold_days and has had fewer than min(target_size, critical_size) joins"),
+            "form": (
+                "early members' exit hazard x early_exit_hazard_ratio while the group is older "
+                "than threshold_days and has had fewer than min(target_size, critical_size) joins"
+            ),
             "emergent": acc.recruitment(world),
         },
         "homophily": {
@@ -234,8 +256,9 @@ def build_truth(world: World, seed: int, n_groups: int, months: int, acc: Accumu
         },
         "monitor_share": {
             "optimum": world.monitor_optimum if world.monitor_curvature > 0 else None,
-            "band_90pct_of_peak": ([world.monitor_optimum - monitor_half, world.monitor_optimum + monitor_half]
-                                   if monitor_half else None),
+            "band_90pct_of_peak": (
+                [world.monitor_optimum - monitor_half, world.monitor_optimum + monitor_half] if monitor_half else None
+            ),
             "curvature": world.monitor_curvature,
             "form": "member activity x exp(-curvature * ((share - optimum) / optimum)^2), share = monitor's weekly share",
         },
@@ -244,8 +267,10 @@ def build_truth(world: World, seed: int, n_groups: int, months: int, acc: Accumu
             "arm_promo_share": world.arm_promo_share,
             "exit_beta_by_stage": world.promo_exit_beta,
             "activity_alpha_by_stage": world.promo_activity_alpha,
-            "form": ("exit hazard x exp(beta[stage] * (promo share - control share)); member activity x "
-                     "exp(-alpha[stage] * (promo share - control share))"),
+            "form": (
+                "exit hazard x exp(beta[stage] * (promo share - control share)); member activity x "
+                "exp(-alpha[stage] * (promo share - control share))"
+            ),
             "true_values": acc.experiment(),
         },
         "koc": {

@@ -12,7 +12,9 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from helpers.claims import PEAK_HOURS  # the practitioners' peak hours are planted as stated
+from helpers.claims.registry import (
+    PEAK_HOURS,  # the practitioners' peak hours are planted as stated
+)
 
 START = "2025-01-01T00:00:00Z"
 """First instant of every synthetic dataset (UTC)."""
@@ -33,7 +35,6 @@ ARMS = ("control", "promo_low", "promo_high")
 STAGES = ("launch", "growth", "mature")
 """Lifecycle stage of a group by its age: launch < 28 days <= growth < 84 days <= mature."""
 STAGE_EDGES_DAYS = (28.0, 84.0)
-
 
 
 def hour_profile(kind: str) -> np.ndarray:
@@ -61,61 +62,64 @@ class World:
     name: str = "planted"
 
     # --- groups and recruitment -------------------------------------------------
-    homogeneous_share: float = 0.5          # groups with one channel, one city and one segment
-    target_size_min: int = 40               # target size is log-uniform on [min, max]
+    homogeneous_share: float = 0.5  # groups with one channel, one city and one segment
+    target_size_min: int = 40  # target size is log-uniform on [min, max]
     target_size_max: int = 550
-    window_median_days: float = 35.0        # days to recruit the target: lognormal
+    window_median_days: float = 35.0  # days to recruit the target: lognormal
     window_sigma: float = 0.8
     window_clip_days: tuple[float, float] = (2.0, 120.0)
     recruiting_gives_up_days: float = 84.0  # operators stop recruiting after 12 weeks
-    arrival_front_load: float = 1.2         # arrival time = window * u**front_load (front-loaded)
+    arrival_front_load: float = 1.2  # arrival time = window * u**front_load (front-loaded)
 
     # --- exits: hazard per member-day = base * tenure * size * homophily * early * content
     exit_base: float = 0.0035
-    exit_tenure_boost: float = 3.0          # x (1 + boost * exp(-tenure / tau)) for new members
+    exit_tenure_boost: float = 3.0  # x (1 + boost * exp(-tenure / tau)) for new members
     exit_tenure_tau_days: float = 7.0
-    removed_share: float = 0.12             # exits that are removals by an operator
-    size_peak: float = 229.0                # members; geometric middle of 150 and 350
-    exit_size_curvature: float = 0.15       # x exp(c * ln(n / peak)^2)
-    size_floor: int = 40                    # size factors treat smaller groups as this size
-    mixed_exit_hr: float = 1.5              # hazard ratio, any mixed attribute vs homogeneous
-    critical_size: int = 150                # joins (all roles; or its target if smaller) a group must reach ...
-    window_threshold_days: float = 28.0     # ... by this age, or its early members doubt it
-    early_days: float = 14.0                # early member: joined within this many days of creation
-    early_exit_hr: float = 3.0              # their hazard ratio while the group is past the
-                                            # threshold age and still below critical size
-    promo_exit_beta: dict[str, float] = field(
-        default_factory=lambda: {"launch": 2.0, "growth": 1.2, "mature": 0.5})
-                                            # x exp(beta[stage] * (promo share - control share))
+    removed_share: float = 0.12  # exits that are removals by an operator
+    size_peak: float = 229.0  # members; geometric middle of 150 and 350
+    exit_size_curvature: float = 0.15  # x exp(c * ln(n / peak)^2)
+    size_floor: int = 40  # size factors treat smaller groups as this size
+    mixed_exit_hr: float = 1.5  # hazard ratio, any mixed attribute vs homogeneous
+    critical_size: int = 150  # joins (all roles; or its target if smaller) a group must reach ...
+    window_threshold_days: float = 28.0  # ... by this age, or its early members doubt it
+    early_days: float = 14.0  # early member: joined within this many days of creation
+    early_exit_hr: float = 3.0  # their hazard ratio while the group is past the
+    # threshold age and still below critical size
+    promo_exit_beta: dict[str, float] = field(default_factory=lambda: {"launch": 2.0, "growth": 1.2, "mature": 0.5})
+    # x exp(beta[stage] * (promo share - control share))
 
     # --- activity: member messages per day = propensity * size * monitor * content * tenure * weekday
-    activity_median: float = 0.20           # lognormal member propensity (messages/day)
+    activity_median: float = 0.20  # lognormal member propensity (messages/day)
     activity_sigma: float = 1.2
-    koc_share: float = 0.03                 # members who are KOCs (key opinion consumers)
-    koc_activity_median: float = 2.5        # KOC propensity, lognormal
+    koc_share: float = 0.03  # members who are KOCs (key opinion consumers)
+    koc_activity_median: float = 2.5  # KOC propensity, lognormal
     koc_activity_sigma: float = 0.4
     activity_size_curvature: float = 0.5866  # x exp(-k * ln(n / peak)^2): 90% of peak at 150 and 350
-    monitor_optimum: float = 0.05           # monitor's weekly share of messages at which activity peaks
-    monitor_curvature: float = 0.4          # x exp(-c * ((share - optimum) / optimum)^2)
-    monitor_share_max: float = 0.12         # each group's planned monitor share ~ U(0, max)
+    monitor_optimum: float = 0.05  # monitor's weekly share of messages at which activity peaks
+    monitor_curvature: float = 0.4  # x exp(-c * ((share - optimum) / optimum)^2)
+    monitor_share_max: float = 0.12  # each group's planned monitor share ~ U(0, max)
     promo_activity_alpha: dict[str, float] = field(
-        default_factory=lambda: {"launch": 1.5, "growth": 1.0, "mature": 0.5})
-                                            # x exp(-alpha[stage] * (promo share - control share))
+        default_factory=lambda: {"launch": 1.5, "growth": 1.0, "mature": 0.5}
+    )
+    # x exp(-alpha[stage] * (promo share - control share))
     activity_tenure_decay_days: float = 150.0  # x (0.4 + 0.6 * exp(-tenure / d)): members quieten
     weekend_activity: dict[str, float] = field(
-        default_factory=lambda: {"prenatal": 1.1, "postnatal": 1.35})  # weekend lift by segment kind
+        default_factory=lambda: {"prenatal": 1.1, "postnatal": 1.35}
+    )  # weekend lift by segment kind
 
     # --- operators and content ----------------------------------------------------
-    posts_weekday: float = 2.5              # operator posts per group-day
+    posts_weekday: float = 2.5  # operator posts per group-day
     posts_weekend: float = 4.0
     arm_promo_share: dict[str, float] = field(
-        default_factory=lambda: {"control": 0.15, "promo_low": 0.05, "promo_high": 0.35})
-    promo_week_sigma: float = 0.3           # weekly lognormal noise on a group's promo share
+        default_factory=lambda: {"control": 0.15, "promo_low": 0.05, "promo_high": 0.35}
+    )
+    promo_week_sigma: float = 0.3  # weekly lognormal noise on a group's promo share
     wet_share_by_stage: dict[str, float] = field(
-        default_factory=lambda: {"launch": 0.15, "growth": 0.25, "mature": 0.35})  # of non-promo posts
+        default_factory=lambda: {"launch": 0.15, "growth": 0.25, "mature": 0.35}
+    )  # of non-promo posts
     activity_share_weekday: float = 0.08
     activity_share_weekend: float = 0.25
-    experiment_start_month: int = 3         # groups older than this are assigned then; later ones at creation
+    experiment_start_month: int = 3  # groups older than this are assigned then; later ones at creation
 
     def as_dict(self) -> dict:
         """The parameters as plain JSON-ready values."""

@@ -1,0 +1,217 @@
+"""The claims registry: every practitioners' rule of thumb a study tests, as one entry.
+
+Each ``Claim`` has an id, its source article (the numbered files of the practitioners'
+articles), its wording, the estimand that tests it, the direction and the region the
+claim allows, and ``judge`` turns an ``Estimate`` into a ``Verdict`` by the one rule in
+``claims.verdict``. Studies call ``judge``; the scorecard and the index read the verdicts
+the studies wrote to ``results.json``. The numbers below are the claims' own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from helpers.claims.verdict import Verdict, interval_verdict
+from helpers.stats.estimate import Estimate
+
+SIZE_BAND = (150.0, 350.0)
+
+
+"""Claim 1: groups of 150-350 members are the most active per member."""
+
+
+KOC_SIZE = 150.0
+
+
+"""Claim 1: above 150 members almost every group has several KOCs."""
+
+
+KOC_ALMOST_EVERY = 0.9
+
+
+"""What "almost every group" is taken to mean: at least 90% of group-weeks."""
+
+
+RECRUITMENT_WEEKS = 4.0
+
+
+"""Claim 2: recruitment slower than 4 weeks makes early joiners leave."""
+
+
+CRITICAL_SIZE = 150
+
+
+"""Claim 2: the critical size a group must reach."""
+
+
+MONITOR_SHARE = 0.05
+
+
+"""Claim 5: activity is best when the monitor writes about 5% of a week's messages."""
+
+
+MONITOR_SHARE_ABOUT = (0.025, 0.075)
+
+
+"""What "about 5%" is taken to mean: within half of 5% either side."""
+
+
+PEAK_HOURS = {
+    "prenatal": ((11, 12), (16, 17), (20, 21)),
+    "postnatal": ((11, 12), (13, 15), (16, 17), (21, 23)),
+}
+
+
+"""Claim 6: peak local hours as [start, end) ranges, by audience."""
+
+
+AUDIENCE_PREFIXES = {"pregnant": "prenatal", "baby": "postnatal"}
+
+
+"""Segment names starting with these words belong to that audience (others to none)."""
+
+
+def audience_of(segment: str) -> str | None:
+    """'prenatal', 'postnatal' or None for a segment name, by its first word."""
+    first = str(segment).split("_")[0].lower()
+    return AUDIENCE_PREFIXES.get(first)
+
+
+SOURCES = {
+    "000": "快节奏环境下,如何做好精细化社群运营? (fine-grained community operations at a fast pace)",
+    "001": "社群运营小白成长史,分享给大家的7点经验和2点误区 (a beginner operator's 7 lessons and 2 mistakes)",
+    "002": "社群营销管理关键是什么? (what matters in managing community marketing)",
+    "003": "社群运营每天都做什么 (what community operators do every day)",
+}
+"""The practitioners' articles the claims come from (originals, in Chinese, kept with the project brief)."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One rule of thumb as a testable statement: what is estimated, and which values the claim allows."""
+
+    id: str
+    number: int  # the claim's number in the project brief's list
+    sources: tuple[str, ...]  # article ids, keys of SOURCES
+    wording: str  # the claim as the practitioners put it
+    label: str  # short form shown on the scorecard
+    estimand: str  # what the judging estimate measures
+    direction: Literal["inside", "above", "below"]
+    allowed: tuple[float, float]  # the region of the estimand the claim allows
+
+    def judge(self, estimate: Estimate, detected: bool = True) -> Verdict:
+        """The verdict of this claim on an estimate of its estimand."""
+        return interval_verdict(self.label, estimate, self.allowed, detected=detected, claim_id=self.id)
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json and the index."""
+        return {
+            "id": self.id,
+            "number": self.number,
+            "sources": list(self.sources),
+            "wording": self.wording,
+            "label": self.label,
+            "estimand": self.estimand,
+            "direction": self.direction,
+            "allowed": list(self.allowed),
+        }
+
+
+CLAIMS: dict[str, Claim] = {
+    c.id: c
+    for c in (
+        Claim(
+            "size_band",
+            1,
+            ("001", "003"),
+            "Groups of 150-350 members show the highest activity per member.",
+            "most active at 150-350 members (claim 1)",
+            "group size at which messages per member-week peak",
+            "inside",
+            SIZE_BAND,
+        ),
+        Claim(
+            "koc_above_150",
+            1,
+            ("001",),
+            "Above 150 members almost every group has several highly active members (KOCs).",
+            "2+ KOCs in almost every group above 150 (claim 1)",
+            "share of group-weeks of groups with 150+ members that have 2+ KOCs",
+            "inside",
+            (KOC_ALMOST_EVERY, 1.0),
+        ),
+        Claim(
+            "recruitment",
+            2,
+            ("001",),
+            "If recruitment to the critical size lasts more than 4 weeks, early joiners leave in large numbers.",
+            "early joiners leave when recruitment takes more than 4 weeks (claim 2)",
+            "recruitment window (days) beyond which early members' exits rise",
+            "inside",
+            (7 * RECRUITMENT_WEEKS - 7, 7 * RECRUITMENT_WEEKS + 7),
+        ),
+        Claim(
+            "homophily",
+            3,
+            ("001", "003"),
+            "Groups from one channel, one city and one age band keep members better than mixed groups.",
+            "homogeneous groups keep members better than mixed ones (claim 3)",
+            "hazard ratio of leaving, mixed vs homogeneous groups",
+            "above",
+            (1.0, math.inf),
+        ),
+        Claim(
+            "content_exits",
+            4,
+            ("001", "002", "003"),
+            "Too much promotional content squeezes members and drives exits.",
+            "too much promotional content drives exits (claim 4)",
+            "difference in 30-day exit rate, most exit-raising arm minus control",
+            "above",
+            (0.0, math.inf),
+        ),
+        Claim(
+            "content_stage",
+            4,
+            ("001", "002", "003"),
+            "The right mix of useful and promotional content depends on the group's lifecycle stage.",
+            "the right content mix depends on the group's stage (claim 4)",
+            "launch-stage minus mature-stage effect on 30-day exits",
+            "above",
+            (0.0, math.inf),
+        ),
+        Claim(
+            "monitor_share",
+            5,
+            ("001",),
+            "Group activity is best when the monitor writes about 5% of a week's messages.",
+            "activity best at a monitor share of about 5% (claim 5)",
+            "monitor share of the week's messages at which activity peaks",
+            "inside",
+            MONITOR_SHARE_ABOUT,
+        ),
+        Claim(
+            "peak_hours",
+            6,
+            ("001",),
+            "Prenatal mothers peak at 11-12, 16-17 and 20-21 h; postnatal at 11-12, 13-15, 16-17 and 21-23 h.",
+            "peak hours (claim 6)",
+            "messages per claimed hour / per other daytime hour, least favourable audience",
+            "above",
+            (1.0, math.inf),
+        ),
+    )
+}
+"""Every claim a study tests, in scorecard order."""
+
+
+def judge(claim_id: str, estimate: Estimate, detected: bool = True) -> Verdict:
+    """The verdict of the registered claim ``claim_id`` on an estimate of its estimand."""
+    return CLAIMS[claim_id].judge(estimate, detected)
+
+
+def not_testable(claim_id: str, reason: str) -> Verdict:
+    """An inconclusive verdict for a claim the data cannot test, saying why."""
+    return Verdict(CLAIMS[claim_id].label, "inconclusive", f"not estimable on this data: {reason}", None, claim_id)

@@ -1,0 +1,50 @@
+"""Atomic writes: JSON documents (truth.json, results.json), text files, and whole folders.
+
+Readers see the old file or folder or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+
+def json_default(value: object) -> object:
+    """The JSON form of values ``json`` does not know: result dataclasses, numpy scalars and arrays, timestamps."""
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return value.tolist()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def write_json(path: Path, document: dict) -> Path:
+    """Write ``document`` to ``path`` atomically (a temporary file beside it, then a rename)."""
+    return write_text_atomic(path, json.dumps(document, indent=2, default=json_default) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically: a temporary file beside it, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as tmp:
+        tmp.write(text)
+    os.replace(tmp.name, path)
+    return path
+
+
+def publish_folder(work: Path, final: Path) -> None:
+    """Move the finished folder ``work`` to ``final``; a previous ``final`` is removed only after the move."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.previous-{time.time_ns()}")
+        final.rename(old)
+    work.rename(final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

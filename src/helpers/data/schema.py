@@ -1,0 +1,283 @@
+"""The data contract: the tables every source must produce, their columns, types and rules.
+
+One dataset is a directory holding up to four tables, each as ``NAME.parquet``,
+``NAME.csv`` or a folder ``NAME/`` of Parquet parts:
+
+- ``groups``       one row per chat group
+- ``memberships``  one row per stay of a member in a group (a member may rejoin)
+- ``messages``     one row per message
+- ``assignments``  optional: experiment arm per group
+
+Timestamps are instants in UTC. Member ids are pseudonyms (never names or phone
+numbers); message text is not part of the contract (its length is).
+
+Everything here is declarative: the column lists drive the DuckDB types used when a
+table is read (``engine``), the pandera checks that validate its rows
+(``validation``) and the table documentation in ``data/README.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pandera.pandas as pa
+
+ROLES = ("owner", "monitor", "assistant", "member")
+
+
+"""Stored member roles. KOC (key opinion consumer) is derived from activity, never stored."""
+
+
+MESSAGE_KINDS = ("chat", "dry", "wet", "promo", "activity", "welcome", "system")
+
+
+"""chat: conversation; dry: useful non-commercial content (tips, answers);
+wet: brand-serving content that is not a direct offer (product stories, reviews);
+promo: a direct offer (discount, sale link, coupon); activity: a group activity post
+(quiz, check-in, live session); welcome: automatic welcome / rules announcement;
+system: platform service line (joined, left, removed), no sender needed."""
+
+
+CHANNELS = ("offline", "parcel_card", "kol", "ads", "shop", "referral", "other", "mixed")
+
+
+"""Acquisition channel a group was recruited from; ``mixed`` when recruited from several."""
+
+
+LEAVE_REASONS = ("quit", "removed")
+
+
+MESSAGE_FORMS = ("text", "media", "link", "service")
+
+
+"""What a message is made of, as chat exports record it: text, media (photo, file, voice,
+sticker; any caption counts in text_length), link (text with a URL), service (a platform
+line such as 'joined'). Independent of ``kind``, which says what the content is for."""
+
+
+MIXED = "mixed"
+
+
+"""Value of ``channel``, ``city`` or ``segment`` for a group recruited across several."""
+
+
+OPERATOR_ROLES = ("owner", "monitor", "assistant")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a contract table."""
+
+    name: str
+    dtype: str  # "string" | "timestamp" | "integer" | "boolean"
+    description: str
+    example: object
+    nullable: bool = False
+    vocabulary: tuple[str, ...] | None = None
+    min_value: int | None = None
+    optional: bool = False  # may be absent from a file; then read as all empty
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A rule between columns of one row; ``holds`` returns True where a row obeys it."""
+
+    name: str
+    columns: tuple[str, ...]
+    holds: object  # Callable[[pd.DataFrame], pd.Series]
+    level: str = "error"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One contract table: its columns, its key and the rules between its columns."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    required: bool = True
+    row_rules: tuple[RowRule, ...] = field(default_factory=tuple)
+
+    @property
+    def column_names(self) -> list[str]:
+        """Names of the contract columns, in order."""
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        """The column called ``name``."""
+        return next(c for c in self.columns if c.name == name)
+
+
+DUCKDB_TYPES = {"string": "VARCHAR", "timestamp": "TIMESTAMPTZ", "integer": "BIGINT", "boolean": "BOOLEAN"}
+
+
+def _left_after_join(rows: pd.DataFrame) -> pd.Series:
+    return rows["left_at"].isna() | rows["joined_at"].isna() | (rows["left_at"] >= rows["joined_at"])
+
+
+def _reason_only_when_left(rows: pd.DataFrame) -> pd.Series:
+    return rows["leave_reason"].isna() | rows["left_at"].notna()
+
+
+def _sender_unless_system(rows: pd.DataFrame) -> pd.Series:
+    return rows["member_id"].notna() | (rows["kind"] == "system")
+
+
+GROUPS = Table(
+    name="groups",
+    description="One row per chat group.",
+    key=("group_id",),
+    columns=(
+        Column("group_id", "string", "Stable id of the group (pseudonymous).", "g_0001"),
+        Column("created_at", "timestamp", "When the group was created (UTC).", "2025-01-06T09:00:00Z"),
+        Column("channel", "string", "Acquisition channel its members came from.", "parcel_card", vocabulary=CHANNELS),
+        Column("city", "string", "City of its members, or 'mixed'.", "Hangzhou"),
+        Column("segment", "string", "Audience segment, e.g. baby-age band; or 'mixed'.", "baby_3_6m"),
+        Column(
+            "target_size",
+            "integer",
+            "Members the operator meant to recruit; empty if unknown.",
+            200,
+            nullable=True,
+            min_value=1,
+        ),
+        Column(
+            "platform",
+            "string",
+            "Chat platform (wechat, telegram, whatsapp, ...); empty if unknown.",
+            "wechat",
+            nullable=True,
+        ),
+    ),
+)
+
+
+MEMBERSHIPS = Table(
+    name="memberships",
+    description="One row per stay of a member in a group; a member who rejoins has several rows.",
+    key=("group_id", "member_id", "joined_at"),
+    columns=(
+        Column("group_id", "string", "Group the member is in (must exist in groups).", "g_0001"),
+        Column("member_id", "string", "Pseudonymous member id (a keyed hash for real data).", "m_9f3a2c"),
+        Column("joined_at", "timestamp", "When this stay began (UTC).", "2025-01-07T12:31:00Z"),
+        Column(
+            "left_at",
+            "timestamp",
+            "When it ended (UTC); empty while still a member.",
+            "2025-03-01T08:12:00Z",
+            nullable=True,
+        ),
+        Column("role", "string", "owner, monitor, assistant or member.", "member", vocabulary=ROLES),
+        Column(
+            "leave_reason",
+            "string",
+            "quit or removed; empty while still a member or unknown.",
+            "quit",
+            nullable=True,
+            vocabulary=LEAVE_REASONS,
+        ),
+    ),
+    row_rules=(
+        RowRule("left_at >= joined_at", ("joined_at", "left_at"), _left_after_join),
+        RowRule("leave_reason only when left_at is set", ("left_at", "leave_reason"), _reason_only_when_left),
+    ),
+)
+
+
+MESSAGES = Table(
+    name="messages",
+    description="One row per message (text itself is never stored).",
+    key=("message_id",),
+    columns=(
+        Column("message_id", "string", "Unique id of the message.", "msg_000001"),
+        Column("group_id", "string", "Group it was sent in (must exist in groups).", "g_0001"),
+        Column(
+            "member_id", "string", "Sender's pseudonymous id; empty only for kind 'system'.", "m_9f3a2c", nullable=True
+        ),
+        Column("sent_at", "timestamp", "When it was sent (UTC).", "2025-01-07T12:35:10Z"),
+        Column(
+            "kind", "string", "chat, dry, wet, promo, activity, welcome or system.", "chat", vocabulary=MESSAGE_KINDS
+        ),
+        Column(
+            "text_length",
+            "integer",
+            "Characters of text (0 for media); empty if unknown.",
+            42,
+            nullable=True,
+            min_value=0,
+        ),
+        Column(
+            "form",
+            "string",
+            "Optional column: text, media, link or service (from chat exports); empty if unknown.",
+            "text",
+            nullable=True,
+            vocabulary=MESSAGE_FORMS,
+            optional=True,
+        ),
+    ),
+    row_rules=(RowRule("member_id is set unless kind is 'system'", ("member_id", "kind"), _sender_unless_system),),
+)
+
+
+ASSIGNMENTS = Table(
+    name="assignments",
+    description="Optional. The arm each group was randomised to in an experiment.",
+    key=("experiment", "group_id"),
+    required=False,
+    columns=(
+        Column("experiment", "string", "Name of the experiment.", "content_ratio_2025q1"),
+        Column("group_id", "string", "Randomised group (must exist in groups).", "g_0001"),
+        Column("arm", "string", "Arm the group was assigned to.", "promo_low"),
+        Column("assigned_at", "timestamp", "When the assignment took effect (UTC).", "2025-02-03T00:00:00Z"),
+        Column(
+            "stratum", "string", "Randomisation stratum; empty if not stratified.", "parcel_card|100-200", nullable=True
+        ),
+    ),
+)
+
+
+TABLES: dict[str, Table] = {t.name: t for t in (GROUPS, MEMBERSHIPS, MESSAGES, ASSIGNMENTS)}
+
+
+def pandera_schema(table: Table) -> pa.DataFrameSchema:
+    """The pandera schema that checks one chunk of already-typed rows of ``table``.
+
+    Types are fixed when the table is read (DuckDB casts to the contract types and
+    unreadable values are caught before this); the schema checks required values,
+    vocabularies, ranges and the rules between columns of a row.
+    """
+    columns = {}
+    for col in table.columns:
+        checks = []
+        if col.vocabulary is not None:
+            vocab = list(col.vocabulary)
+            checks.append(pa.Check(lambda s, v=vocab: s.isin(v), name=f"is one of {', '.join(vocab)}", ignore_na=True))
+        if col.min_value is not None:
+            checks.append(pa.Check(lambda s, m=col.min_value: s >= m, name=f"is >= {col.min_value}", ignore_na=True))
+        columns[col.name] = pa.Column(None, checks=checks, nullable=col.nullable, required=True)
+    row_checks = [pa.Check(rule.holds, name=rule.name) for rule in table.row_rules]
+    return pa.DataFrameSchema(columns, checks=row_checks, strict=False, name=table.name)
+
+
+def markdown_table_docs() -> str:
+    """The contract as Markdown: one section per table with columns and an example row."""
+    parts = []
+    for table in TABLES.values():
+        optional = "" if table.required else " (optional)"
+        parts.append(
+            f"### `{table.name}`{optional}\n\n{table.description} Key: {', '.join(f'`{k}`' for k in table.key)}.\n"
+        )
+        parts.append("| column | type | empty allowed | meaning | example |\n|---|---|---|---|---|")
+        for col in table.columns:
+            vocab = f" Values: {', '.join(col.vocabulary)}." if col.vocabulary else ""
+            parts.append(
+                f"| `{col.name}` | {col.dtype} | {'yes' if col.nullable else 'no'} | "
+                f"{col.description}{vocab} | `{col.example}` |"
+            )
+        header = ",".join(table.column_names)
+        example = ",".join(str(c.example) for c in table.columns)
+        parts.append(f"\nExample row (CSV):\n\n```\n{header}\n{example}\n```\n")
+    return "\n".join(parts)

@@ -1,0 +1,399 @@
+"""Validating a dataset against the contract, with findings people can act on.
+
+Three passes, each only if the one before found no error:
+
+1. files: every required table is there, readable, non-empty, has its columns;
+2. rows: each table is read in chunks through DuckDB and checked with pandera
+   (unreadable values, missing values, vocabularies, ranges, rules within a row);
+3. relations: keys, references between tables, overlapping stays, senders who were
+   not members at the time; these run as Ibis expressions where the data lives.
+
+Each finding names the file, the column, the rule, how many rows break it and up to
+five of them with their row numbers and values. Errors stop a load; warnings do not.
+What is an error and what a warning is listed in ``data/README.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import ibis
+import pandas as pd
+import pandera.errors as pe
+
+from helpers.data.schema import TABLES, Table, pandera_schema
+from helpers.data.sources import (
+    AWARE_TIMESTAMP,
+    RAW_SUFFIX,
+    Source,
+    SourceError,
+    file_columns,
+    typed_sql,
+)
+
+MAX_EXAMPLES = 5
+
+
+CHUNK_ROWS = 1_000_000
+
+
+SINGULAR = {
+    "are": "is",
+    "break": "breaks",
+    "repeat": "repeats",
+    "overlap": "overlaps",
+    "join": "joins",
+    "were": "was",
+    "mix": "mixes",
+    "name": "names",
+}
+
+
+"""Rules are phrased for several rows; these verbs change when exactly one row breaks a rule."""
+
+
+@dataclass
+class Finding:
+    """One broken rule: where, what, how often, and a few rows that break it."""
+
+    level: str  # "error" | "warning"
+    file: str
+    column: str | None
+    rule: str
+    n_rows: int = 0
+    examples: list[dict] = field(default_factory=list)
+
+    def format(self) -> str:
+        """The finding as the lines a person reads."""
+        where = f"{self.file}: column '{self.column}'" if self.column else self.file
+        rule = self.rule
+        if self.n_rows == 1:  # "1 row breaks", not "1 row break"
+            verb, _, rest = rule.partition(" ")
+            rule = f"{SINGULAR.get(verb, verb)} {rest}"
+        count = f"{self.n_rows} row{'s' if self.n_rows != 1 else ''} " if self.n_rows else ""
+        lines = [f"{where}: {count}{rule}".rstrip()]
+        for example in self.examples:
+            row = example.get("_row")
+            place = f"row {row}" if row is not None else ""
+            if example.get("_file") and example["_file"] != self.file:
+                place = f"{example['_file']} {place}"
+            values = "  ".join(f"{k} {_show(v)}" for k, v in example.items() if k not in ("_row", "_file"))
+            lines.append(f"  {place}  {values}".rstrip())
+        if self.n_rows > len(self.examples) > 0:
+            lines.append(f"  ... and {self.n_rows - len(self.examples)} more")
+        return "\n".join(lines)
+
+
+@dataclass
+class ValidationReport:
+    """Everything validation found, plus row counts per table."""
+
+    data_dir: str
+    findings: list[Finding] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Finding]:
+        """Findings that make the dataset unusable."""
+        return [f for f in self.findings if f.level == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        """Findings worth knowing that do not stop a load."""
+        return [f for f in self.findings if f.level == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error."""
+        return not self.errors
+
+    def format(self) -> str:
+        """All findings, errors first."""
+        return "\n".join(f.format() for f in self.errors + self.warnings)
+
+    def summary_frame(self) -> pd.DataFrame:
+        """Findings as a table of counts (no example values, so safe for reports)."""
+        return pd.DataFrame(
+            [
+                {"level": f.level, "file": f.file, "column": f.column or "", "rule": f.rule, "rows": f.n_rows}
+                for f in self.findings
+            ],
+            columns=["level", "file", "column", "rule", "rows"],
+        )
+
+
+class ContractError(Exception):
+    """Raised when a dataset breaks the contract; carries the full report."""
+
+    def __init__(self, report: ValidationReport):
+        super().__init__(f"{report.data_dir} breaks the data contract:\n{report.format()}")
+        self.report = report
+
+
+def _show(value: object) -> str:
+    """A value as shown in a finding (timestamps in UTC with a Z)."""
+    if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
+        return "<empty>"
+    if isinstance(value, pd.Timestamp):
+        return value.tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%SZ") if value.tzinfo else str(value)
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def check_files(
+    con: duckdb.DuckDBPyConnection, sources: dict[str, Source], problems: list[SourceError], report: ValidationReport
+) -> dict[str, str]:
+    """Check each table file can be read and has its columns; returns the typed SQL per table."""
+    for problem in problems:
+        report.findings.append(Finding("error", problem.file, None, problem.problem))
+    typed: dict[str, str] = {}
+    for name, source in sources.items():
+        try:
+            columns = file_columns(con, source)
+        except SourceError as err:
+            report.findings.append(Finding("error", err.file, None, err.problem))
+            continue
+        missing = [c.name for c in source.table.columns if c.name not in columns and not c.optional]
+        for col in missing:
+            found = ", ".join(columns) or "none"
+            report.findings.append(Finding("error", source.label, col, f"missing (columns found: {found})"))
+        extra = [c for c in columns if c not in source.table.column_names]
+        if extra:
+            report.findings.append(Finding("warning", source.label, None, f"extra columns ignored: {', '.join(extra)}"))
+        if source.has_bom:
+            report.findings.append(
+                Finding("warning", source.label, None, "starts with a UTF-8 byte-order mark (read correctly)")
+            )
+        if source.format == "csv" and source.delimiter != ",":
+            shown = "tab" if source.delimiter == "\t" else f"'{source.delimiter}'"
+            report.findings.append(
+                Finding("warning", source.label, None, f"delimiter is {shown}, not ',' (read correctly)")
+            )
+        for col in source.table.columns:
+            have = columns.get(col.name, "")
+            if col.dtype == "timestamp" and have.startswith("TIMESTAMP") and "TIME ZONE" not in have:
+                report.findings.append(
+                    Finding("warning", source.label, col.name, "timestamps carry no time zone; read as UTC")
+                )
+        if not missing:
+            typed[name] = typed_sql(source, columns)
+    return typed
+
+
+def check_rows(
+    con: duckdb.DuckDBPyConnection, sources: dict[str, Source], typed: dict[str, str], report: ValidationReport
+) -> None:
+    """Check every row of every table: readable values, then pandera's checks, chunk by chunk."""
+    for name, sql in typed.items():
+        table, label = TABLES[name], sources[name].label
+        report.rows[name] = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+        if report.rows[name] == 0 and table.required:
+            report.findings.append(Finding("error", label, None, "has a header but no rows"))
+            continue
+        _check_time_zones(con, table, label, sql, report)
+        schema = pandera_schema(table)
+        found: dict[tuple[str | None, str], Finding] = {}
+        reader = con.execute(f"SELECT * FROM ({sql})").to_arrow_reader(CHUNK_ROWS)
+        for batch in reader:
+            chunk = batch.to_pandas()  # positional index: _row repeats across part files
+            _check_readable(table, label, chunk, found)
+            try:
+                schema.validate(chunk, lazy=True)
+            except pe.SchemaErrors as errors:
+                _collect(table, label, chunk, errors.failure_cases, found)
+        report.findings.extend(found.values())
+
+
+def _check_time_zones(
+    con: duckdb.DuckDBPyConnection, table: Table, label: str, sql: str, report: ValidationReport
+) -> None:
+    """Timestamps read from text must all carry a time zone, or all lack one (then read as UTC)."""
+    present = set(con.sql(f"SELECT * FROM ({sql}) LIMIT 0").columns)
+    for col in table.columns:
+        raw = f"{col.name}{RAW_SUFFIX}"
+        if col.dtype != "timestamp" or raw not in present:
+            continue
+        aware, naive = con.execute(
+            f"SELECT count(*) FILTER (WHERE regexp_matches({raw}, '{AWARE_TIMESTAMP}')), "
+            f"count(*) FILTER (WHERE NOT regexp_matches({raw}, '{AWARE_TIMESTAMP}')) FROM ({sql}) "
+            f"WHERE {col.name} IS NOT NULL"
+        ).fetchone()
+        if aware and naive:
+            examples = (
+                con.execute(
+                    f"SELECT _row, _file, {raw} AS {col.name} FROM ({sql}) WHERE {col.name} IS NOT NULL "
+                    f"AND NOT regexp_matches({raw}, '{AWARE_TIMESTAMP}') ORDER BY _file, _row "
+                    f"LIMIT {MAX_EXAMPLES}"
+                )
+                .df()
+                .to_dict("records")
+            )
+            report.findings.append(
+                Finding(
+                    "error",
+                    label,
+                    col.name,
+                    f"mix timestamps with a time zone ({aware} rows) and without one "
+                    "(rule: all carry a UTC offset such as Z or +08:00, or none does)",
+                    naive,
+                    examples,
+                )
+            )
+        elif naive:
+            report.findings.append(Finding("warning", label, col.name, "timestamps carry no time zone; read as UTC"))
+
+
+def _check_readable(
+    table: Table, label: str, chunk: pd.DataFrame, found: dict[tuple[str | None, str], Finding]
+) -> None:
+    """Values present in the file that could not be read as their column's type."""
+    for col in table.columns:
+        raw = f"{col.name}{RAW_SUFFIX}"
+        if raw not in chunk.columns:
+            continue
+        bad = chunk[chunk[raw].notna() & chunk[col.name].isna()]
+        if len(bad):
+            rule = f"cannot be read as {col.dtype}" + (
+                " (expected ISO 8601, e.g. 2025-01-07T12:31:00Z)" if col.dtype == "timestamp" else ""
+            )
+            keys = [k for k in table.key if k != col.name and f"{k}{RAW_SUFFIX}" not in chunk.columns]
+            rows = bad[["_row", "_file", *keys, raw]].rename(columns={raw: col.name})
+            _add(found, "error", label, col.name, rule, rows)
+
+
+def _collect(
+    table: Table, label: str, chunk: pd.DataFrame, failures: pd.DataFrame, found: dict[tuple[str | None, str], Finding]
+) -> None:
+    """Turn pandera's failure cases into findings with rows from the chunk."""
+    rules = {rule.name: rule for rule in table.row_rules}
+    is_row_rule = (failures["schema_context"] == "DataFrameSchema") & failures["check"].isin(list(rules))
+    for check, cases in failures[is_row_rule].groupby("check"):
+        shown = list(rules[check].columns)
+        _add_rows(found, table, label, None, f"break the rule: {check}", chunk, cases, shown)
+    for (column, check), cases in failures[~is_row_rule].groupby(["column", "check"]):
+        rows = cases
+        if check == "not_nullable":
+            raw = f"{column}{RAW_SUFFIX}"
+            if raw in chunk.columns:  # values present but unreadable were reported already
+                rows = cases[chunk.loc[cases["index"], raw].isna().to_numpy()]
+            rule = "are empty (rule: required)"
+        else:
+            rule = f"break the rule: {column} {check}"
+        _add_rows(found, table, label, column, rule, chunk, rows, [column])
+
+
+def _add_rows(
+    found: dict[tuple[str | None, str], Finding],
+    table: Table,
+    label: str,
+    column: str | None,
+    rule: str,
+    chunk: pd.DataFrame,
+    cases: pd.DataFrame,
+    shown: list[str],
+) -> None:
+    """Add the chunk rows named by pandera's failure cases, with key and rule columns."""
+    index = pd.Index(cases["index"].dropna().unique())
+    if len(index):
+        columns = ["_row", "_file"] + [c for c in table.key if c not in shown] + shown
+        _add(found, "error", label, column, rule, chunk.loc[index, list(dict.fromkeys(columns))])
+
+
+def _add(
+    found: dict[tuple[str | None, str], Finding],
+    level: str,
+    label: str,
+    column: str | None,
+    rule: str,
+    rows: pd.DataFrame,
+) -> None:
+    """Add offending rows to the finding for (column, rule), keeping at most a few examples."""
+    finding = found.setdefault((column, rule), Finding(level, label, column, rule))
+    finding.n_rows += len(rows)
+    room = MAX_EXAMPLES - len(finding.examples)
+    if room > 0:
+        finding.examples.extend(rows.sort_values(["_file", "_row"]).head(room).to_dict("records"))
+
+
+def check_relations(tables: dict[str, ibis.Table], sources: dict[str, Source], report: ValidationReport) -> None:
+    """Keys, references and time rules across rows and tables, computed where the data lives."""
+    for name, t in tables.items():
+        key = list(TABLES[name].key)
+        dupes = t.group_by(key).aggregate(copies=t.count()).filter(lambda d: d.copies > 1)
+        rows = t.semi_join(dupes, key).select("_row", "_file", *key)
+        _relation_finding(
+            report,
+            "error",
+            sources[name].label,
+            ", ".join(key),
+            f"repeat a key (rule: ({', '.join(key)}) is unique)",
+            rows,
+        )
+
+    groups = tables["groups"].select("group_id", "created_at")
+    for name in ("memberships", "messages", "assignments"):
+        if name not in tables:
+            continue
+        t = tables[name]
+        rows = t.anti_join(groups, "group_id").select("_row", "_file", "group_id")
+        _relation_finding(report, "error", sources[name].label, "group_id", "name a group that is not in groups", rows)
+
+    m = tables["memberships"]
+    stays = m.mutate(
+        next_joined_at=m.joined_at.lead().over(ibis.window(group_by=[m.group_id, m.member_id], order_by=m.joined_at))
+    )
+    overlap = stays.filter(
+        stays.next_joined_at.notnull() & (stays.left_at.isnull() | (stays.next_joined_at < stays.left_at))
+    )
+    _relation_finding(
+        report,
+        "error",
+        sources["memberships"].label,
+        None,
+        "overlap the member's next stay in the same group (rule: one stay ends before the next begins)",
+        overlap.select("_row", "_file", "group_id", "member_id", "joined_at", "left_at", "next_joined_at"),
+    )
+
+    early = m.join(groups, "group_id").filter(lambda j: j.joined_at < j.created_at)
+    _relation_finding(
+        report,
+        "warning",
+        sources["memberships"].label,
+        "joined_at",
+        "join before their group was created",
+        early.select("_row", "_file", "group_id", "member_id", "joined_at", "created_at"),
+    )
+
+    msgs = tables["messages"]
+    senders = msgs.filter(msgs.member_id.notnull())
+    # An open stay ends at a far-future time rather than "left_at IS NULL OR ...": an OR in the join
+    # condition forces a nested-loop join (minutes at 5M messages); this stays a hash join (seconds).
+    open_end = ibis.timestamp("9999-12-31 00:00:00").cast("timestamp('UTC')")
+    stays = m.select("group_id", "member_id", "joined_at", until=m.left_at.fill_null(open_end))
+    outside = senders.anti_join(
+        stays,
+        [
+            senders.group_id == stays.group_id,
+            senders.member_id == stays.member_id,
+            senders.sent_at >= stays.joined_at,
+            senders.sent_at <= stays.until,
+        ],
+    )
+    _relation_finding(
+        report,
+        "warning",
+        sources["messages"].label,
+        "member_id",
+        "were sent by someone who was not a member of the group at that time",
+        outside.select("_row", "_file", "message_id", "group_id", "member_id", "sent_at"),
+    )
+
+
+def _relation_finding(
+    report: ValidationReport, level: str, label: str, column: str | None, rule: str, rows: ibis.Table
+) -> None:
+    """Count rows that break a relation rule and keep a few of them as examples."""
+    n = int(rows.count().execute())
+    if n:
+        examples = rows.order_by(["_file", "_row"]).limit(MAX_EXAMPLES).to_pandas().to_dict("records")
+        report.findings.append(Finding(level, label, column, rule, n, examples))

@@ -1,0 +1,1 @@
+"""Figures shared by more than one study."""

@@ -1,0 +1,36 @@
+"""Survival figures shared by studies: Kaplan-Meier curves with numbers at risk."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+
+def km_curves(curves: pd.DataFrame, at_risk: pd.DataFrame, by: str) -> plt.Figure:
+    """Kaplan-Meier membership survival with 95% bands, and members at risk under the axis."""
+    fig, (ax, table_ax) = plt.subplots(2, 1, figsize=(9, 5.6), height_ratios=[4, 0.25 + 0.22 * len(at_risk)])
+    for i, (level, part) in enumerate(curves.groupby("level", sort=False)):
+        colour = f"C{i % 10}"
+        ax.step(part["days"], part["survival"], where="post", color=colour, label=level)
+        ax.fill_between(part["days"], part["ci_low"], part["ci_high"], step="post", color=colour, alpha=0.2)
+    ax.set(
+        xlabel="days since first join",
+        ylabel="share still a member",
+        ylim=(0, 1.02),
+        title=f"Membership survival by {by} (Kaplan-Meier, 95% bands)",
+    )
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title=by)
+    table_ax.axis("off")
+    cells = [[f"{int(v):,}" for v in row] for row in at_risk.to_numpy()]
+    table = table_ax.table(
+        cellText=cells,
+        rowLabels=list(at_risk.index),
+        colLabels=[f"day {c}" for c in at_risk.columns],
+        loc="center",
+        cellLoc="right",
+    )
+    table.auto_set_font_size(False)
+    table.set_fontsize(7)
+    table_ax.set_title("members at risk", fontsize=8, loc="left")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,48 @@
+"""One way to write numbers for people: percentages, intervals and p-values in findings, index and slides."""
+
+from __future__ import annotations
+
+import math
+
+from helpers.stats.estimate import Estimate
+
+
+def pct(x: float, digits: int = 1) -> str:
+    """A share as a percentage: 0.1234 -> '12.3%'; 'n/a' when there is no number."""
+    return f"{100 * x:.{digits}f}%" if _finite(x) else "n/a"
+
+
+def num(x: float, spec: str = ".2f") -> str:
+    """A number with a format spec ('n/a' when there is no number)."""
+    return format(x, spec) if _finite(x) else "n/a"
+
+
+def ci(estimate: Estimate, spec: str = ".2f", scale: float = 1.0, unit: str = "") -> str:
+    """'95% CI low–high' of an estimate, or why there is none."""
+    if not (_finite(estimate.ci_low) and _finite(estimate.ci_high)):
+        return "no CI: " + (estimate.why_not or "the interval cannot be estimated on this data")
+    return f"95% CI {format(scale * estimate.ci_low, spec)}–{format(scale * estimate.ci_high, spec)}{unit}"
+
+
+def pct_ci(low: float, high: float, digits: int = 1) -> str:
+    """'95% CI 12.3%–14.5%' from the ends of an interval of shares."""
+    if not (_finite(low) and _finite(high)):
+        return "no CI: members of a single group are not independent draws"
+    return f"95% CI {pct(low, digits)}–{pct(high, digits)}"
+
+
+def p_value(p: float) -> str:
+    """A p-value for people: '< 0.001', '= 0.004', '= 0.12' (never 0)."""
+    if not _finite(p):
+        return "not computed"
+    if p < 0.001:
+        return "< 0.001"
+    return f"= {p:.3f}" if p < 0.01 else f"= {p:.2f}"
+
+
+def _finite(x: object) -> bool:
+    """True for a finite real number."""
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,288 @@
+"""What a chat export says, in one shape, and how it becomes the contract's tables.
+
+The Telegram and WhatsApp adapters read their files into ``ChatLog``s: messages (time,
+sender as the export names them, form, text) and membership events (joined, left,
+removed). ``build_tables`` turns logs into groups, memberships and messages with every
+identity replaced by a keyed hash (``privacy``), text dropped (its length kept), kinds
+from the analyst's rules and operator roles from their settings.
+
+Stays come from the events, in time order per person: a join opens a stay, a leave or
+removal closes it. Someone seen (a message, a leave) without an earlier join was already
+a member when the export begins, so their stay starts at the group's start: its
+creation if the export shows it, else the export's first record (left-truncated; said in
+the tally). A message from someone whose stay has closed opens a new stay at that message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from helpers.data.schema import CHANNELS, MESSAGE_KINDS, OPERATOR_ROLES, ROLES
+from helpers.ingest.privacy import Pseudonyms
+
+URL = re.compile(r"https?://|www\.", re.IGNORECASE)
+
+
+UNKNOWN = "unknown"
+
+
+class ExportError(Exception):
+    """A file that cannot be read as the export it claims to be; says where and what."""
+
+    def __init__(self, file: str, where: str, problem: str):
+        super().__init__(f"{file}: {where}: {problem}" if where else f"{file}: {problem}")
+
+
+@dataclass
+class ChatMessage:
+    """One message of an export: when, who (as the export names them; None for service lines), what form."""
+
+    at: pd.Timestamp
+    sender: str | None
+    form: str  # text | media | link | service
+    text: str
+    ref: str  # where it stands in the file, e.g. 'message id 512' or 'line 88'
+    sender_name: str | None = None
+
+
+@dataclass
+class MemberEvent:
+    """A person joined, left or was removed at a time (from a service line)."""
+
+    at: pd.Timestamp
+    person: str
+    action: str  # join | leave | removed
+
+
+@dataclass
+class ChatLog:
+    """One group's export: its identity, creation (if shown), messages and membership events."""
+
+    platform: str
+    chat_key: str  # the platform's chat id, or the chat's name when there is none
+    title: str  # for matching settings only; never written
+    messages: list[ChatMessage] = field(default_factory=list)
+    events: list[MemberEvent] = field(default_factory=list)
+    created_at: pd.Timestamp | None = None
+    creator: str | None = None
+
+
+@dataclass
+class Tally:
+    """What was read, what was skipped and why, with counts: the adapter's account of a file."""
+
+    read: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    def format(self) -> str:
+        """The tally as lines for the terminal."""
+        lines = ["read:"] + [f"  {name:<40} {n:>10,}" for name, n in self.read.items()]
+        if self.skipped:
+            lines += ["skipped:"] + [f"  {why:<40} {n:>10,}" for why, n in self.skipped.most_common()]
+        lines += [f"note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class KindRule:
+    """Messages whose text matches ``pattern`` (from senders with one of ``roles``) are of ``kind``."""
+
+    kind: str
+    pattern: re.Pattern
+    roles: tuple[str, ...]
+
+
+@dataclass
+class Settings:
+    """The analyst's knowledge an export lacks: group attributes, operators, how to classify messages."""
+
+    channel: str = "other"
+    city: str = UNKNOWN
+    segment: str = UNKNOWN
+    target_size: int | None = None
+    operators: dict[str, str] = field(default_factory=dict)  # identity, name or phone -> role
+    kind_rules: list[KindRule] = field(default_factory=list)
+    groups: dict[str, dict] = field(default_factory=dict)  # chat title or id -> attribute overrides
+
+    @classmethod
+    def from_dict(cls, config: dict, source: str = "settings") -> Settings:
+        """Settings from a parsed YAML document; unknown keys and bad values are errors naming them."""
+        known = {"channel", "city", "segment", "target_size", "operators", "kinds", "groups"}
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise ValueError(f"{source}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        operators = {}
+        for role, people in (config.get("operators") or {}).items():
+            if role not in OPERATOR_ROLES:
+                raise ValueError(f"{source}: operators: role {role!r} is not one of {', '.join(OPERATOR_ROLES)}")
+            for person in people or []:
+                operators[str(person).strip()] = role
+        rules = []
+        for k, rule in enumerate(config.get("kinds") or [], 1):
+            if rule.get("kind") not in MESSAGE_KINDS:
+                raise ValueError(
+                    f"{source}: kinds rule {k}: kind {rule.get('kind')!r} is not one of {', '.join(MESSAGE_KINDS)}"
+                )
+            try:
+                pattern = re.compile(str(rule["pattern"]), re.IGNORECASE)
+            except (KeyError, re.error) as err:
+                raise ValueError(
+                    f"{source}: kinds rule {k}: pattern missing or not a regular expression ({err})"
+                ) from None
+            roles = tuple(rule.get("roles") or ROLES)
+            rules.append(KindRule(rule["kind"], pattern, roles))
+        settings = cls(
+            channel=config.get("channel", "other"),
+            city=config.get("city", UNKNOWN),
+            segment=config.get("segment", UNKNOWN),
+            target_size=config.get("target_size"),
+            operators=operators,
+            kind_rules=rules,
+            groups=config.get("groups") or {},
+        )
+        for attributes in [vars(settings), *settings.groups.values()]:
+            if attributes.get("channel", "other") not in CHANNELS:
+                raise ValueError(f"{source}: channel {attributes['channel']!r} is not one of {', '.join(CHANNELS)}")
+        return settings
+
+    def attributes(self, log: ChatLog) -> dict:
+        """Channel, city, segment and target size of one chat (per-group overrides by title or chat id)."""
+        base = {"channel": self.channel, "city": self.city, "segment": self.segment, "target_size": self.target_size}
+        return {**base, **self.groups.get(log.title, {}), **self.groups.get(log.chat_key, {})}
+
+    def kind_of(self, text: str, role: str, form: str) -> str:
+        """The first rule matching the text wins; service lines are 'system', everything else 'chat'."""
+        if form == "service":
+            return "system"
+        for rule in self.kind_rules:
+            if role in rule.roles and rule.pattern.search(text):
+                return rule.kind
+        return "chat"
+
+
+def form_of_text(text: str) -> str:
+    """'link' if the text holds a URL, else 'text'."""
+    return "link" if URL.search(text) else "text"
+
+
+def _stays(
+    log: ChatLog, start: pd.Timestamp, tally: Tally
+) -> list[tuple[str, pd.Timestamp, pd.Timestamp | None, str | None]]:
+    """(person, joined, left, reason) for every stay, from events and messages in time order."""
+    happenings = [(e.at, 0 if e.action == "join" else 2, e.person, e.action) for e in log.events]
+    happenings += [(m.at, 1, m.sender, "message") for m in log.messages if m.sender is not None]
+    happenings.sort(key=lambda h: (h[0], h[1]))
+    open_since: dict[str, pd.Timestamp] = {}
+    seen: set[str] = set()
+    stays = []
+    for at, _, person, action in happenings:
+        if action == "join":
+            if person not in open_since:
+                open_since[person] = at
+            else:
+                tally.skipped["join of someone already a member"] += 1
+        elif action in ("leave", "removed"):
+            if person not in open_since:
+                if person in seen:
+                    tally.skipped["leave of someone not a member"] += 1
+                    continue
+                open_since[person] = start
+                tally.read["stays begun before the export"] += 1
+            stays.append((person, open_since.pop(person), at, "quit" if action == "leave" else "removed"))
+        elif person not in open_since:
+            if person in seen:
+                tally.read["stays reopened by a message after leaving"] += 1
+                open_since[person] = at
+            else:
+                open_since[person] = start
+                tally.read["stays begun before the export"] += 1
+        seen.add(person)
+    stays += [(person, since, None, None) for person, since in open_since.items()]
+    return stays
+
+
+def build_tables(
+    logs: list[ChatLog], pseudonyms: Pseudonyms, settings: Settings, tally: Tally, keep_text: bool = False
+) -> dict[str, pd.DataFrame]:
+    """The contract's groups, memberships and messages (and, only if asked, message text) from chat logs."""
+    groups, stays, messages, texts = [], [], [], []
+    for log in logs:
+        times = [m.at for m in log.messages] + [e.at for e in log.events]
+        if not times:
+            tally.skipped["chats with no messages or events"] += 1
+            continue
+        start = min([log.created_at] if log.created_at is not None else times)
+        if log.created_at is None:
+            tally.read["chats whose creation is not in the export"] += 1
+        group_id = pseudonyms.group(f"{log.platform}:{log.chat_key}")
+        attributes = settings.attributes(log)
+        groups.append({"group_id": group_id, "created_at": start, **attributes, "platform": log.platform})
+        names = {m.sender: m.sender_name for m in log.messages if m.sender_name}
+
+        def role_of(person: str, log: ChatLog = log, names: dict = names) -> str:
+            if person == log.creator:
+                return settings.operators.get(person, "owner")
+            return settings.operators.get(person) or settings.operators.get(names.get(person, ""), "member")
+
+        for person, joined, left, reason in _stays(log, start, tally):
+            stays.append(
+                {
+                    "group_id": group_id,
+                    "member_id": pseudonyms.member(person),
+                    "joined_at": joined,
+                    "left_at": left,
+                    "role": role_of(person),
+                    "leave_reason": reason,
+                }
+            )
+        for message in log.messages:
+            role = role_of(message.sender) if message.sender is not None else "member"
+            message_id = pseudonyms.message(group_id, message.ref)
+            messages.append(
+                {
+                    "message_id": message_id,
+                    "group_id": group_id,
+                    "member_id": None if message.sender is None else pseudonyms.member(message.sender),
+                    "sent_at": message.at,
+                    "kind": settings.kind_of(message.text, role, message.form),
+                    "text_length": len(message.text),
+                    "form": message.form,
+                }
+            )
+            if keep_text:
+                texts.append({"message_id": message_id, "text": message.text})
+        tally.read["groups"] += 1
+    tables = {
+        "groups": pd.DataFrame(
+            groups, columns=["group_id", "created_at", "channel", "city", "segment", "target_size", "platform"]
+        ).astype({"target_size": "Int64"}),
+        "memberships": pd.DataFrame(
+            stays, columns=["group_id", "member_id", "joined_at", "left_at", "role", "leave_reason"]
+        ),
+        "messages": pd.DataFrame(
+            messages, columns=["message_id", "group_id", "member_id", "sent_at", "kind", "text_length", "form"]
+        ),
+    }
+    for name, column in (
+        ("memberships", "joined_at"),
+        ("memberships", "left_at"),
+        ("messages", "sent_at"),
+        ("groups", "created_at"),
+    ):
+        tables[name][column] = pd.to_datetime(tables[name][column], utc=True)
+    if keep_text:
+        tables["private_text"] = pd.DataFrame(texts, columns=["message_id", "text"])
+    if tally.read["chats whose creation is not in the export"]:
+        tally.notes.append(
+            "where a chat's creation is not in its export, its start is its first record, and "
+            "members present then have stays that began earlier than shown (left-truncated)"
+        )
+    tally.read["members"] = tables["memberships"][["group_id", "member_id"]].drop_duplicates().shape[0]
+    tally.read["stays"] = len(tables["memberships"])
+    tally.read["messages kept"] = len(tables["messages"])
+    return tables

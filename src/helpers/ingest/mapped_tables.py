@@ -1,0 +1,267 @@
+"""Company tables (CSV, TSV or Parquet) mapped to the contract by a small YAML file.
+
+Example ``mapping.yml`` (paths are relative to it)::
+
+    time_format: "%Y-%m-%d %H:%M:%S"   # or: iso, unix (seconds), unix_ms
+    time_zone: Asia/Shanghai           # for times written without a zone (default UTC)
+    platform: wechat
+    group_defaults: {channel: other, city: unknown, segment: unknown}
+    operators: {monitor: [u_1001, u_1002]}     # source ids, matched before hashing
+    tables:
+      messages:
+        file: messages.tsv
+        columns: {message_id: msg_id, group_id: chat, member_id: sender, sent_at: ts, text: body}
+        values: {kind: {image: chat, coupon: promo}}
+        defaults: {kind: chat}
+      memberships:                      # optional: without it, senders are members from the group's start
+        file: members.csv
+        columns: {group_id: chat, member_id: user, joined_at: join_time, left_at: leave_time, role: role}
+        values: {role: {admin: monitor, normal: member}}
+      groups:                           # optional: without it, groups come from the other tables
+        file: groups.csv
+        columns: {group_id: chat, created_at: created, channel: source, city: city, segment: stage}
+
+``columns`` maps contract columns to source columns; ``values`` recodes a column's values;
+``defaults`` fills a contract column the source lacks. A ``text`` column is read only for
+its length (and kept only with ``keep_text``). Member, group and message ids are replaced
+by keyed hashes. Problems name the file, the column, the row and the value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from helpers.data.schema import TABLES
+from helpers.ingest.chatlog import UNKNOWN, ExportError, Tally
+from helpers.ingest.privacy import Pseudonyms
+
+TIME_FORMATS = ("iso", "unix", "unix_ms")
+
+
+MAX_SHOWN = 5
+
+
+def read_mapping(path: Path) -> dict:
+    """The parsed mapping file, with its basic shape checked."""
+    path = Path(path)
+    try:
+        mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise ExportError(path.name, "", f"cannot be read: {err}") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ExportError(path.name, where, f"not valid YAML: {getattr(err, 'problem', err)}") from None
+    if not isinstance(mapping, dict) or not isinstance(mapping.get("tables"), dict):
+        raise ExportError(
+            path.name, "", "not a table mapping: expected a 'tables' section (see helpers.ingest.mapped_tables)"
+        )
+    if "messages" not in mapping["tables"]:
+        raise ExportError(path.name, "tables", "'messages' is required (groups and memberships are optional)")
+    unknown = sorted(set(mapping["tables"]) - {"groups", "memberships", "messages"})
+    if unknown:
+        raise ExportError(path.name, "tables", f"unknown table(s) {', '.join(unknown)}")
+    return mapping
+
+
+def _read_file(path: Path) -> pd.DataFrame:
+    """A CSV / TSV / Parquet file as text columns (types are set later, with row-level errors)."""
+    if not path.is_file():
+        raise ExportError(path.name, "", f"no such file (looked in {path.parent})")
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    head = path.open("r", encoding="utf-8-sig", errors="replace").readline()
+    sep = max([",", "\t", ";"], key=head.count)
+    try:
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise ExportError(path.name, "", f"cannot be read as {'TSV' if sep == chr(9) else 'CSV'}: {err}") from None
+
+
+def _problem(file: str, column: str, rows: pd.Series, values: pd.Series, what: str) -> ExportError:
+    """An error naming the column, how many rows, and the first few rows with their values."""
+    shown = "; ".join(f"row {r}: {v!r}" for r, v in zip(rows[:MAX_SHOWN], values[:MAX_SHOWN]))
+    more = f" (and {len(rows) - MAX_SHOWN} more)" if len(rows) > MAX_SHOWN else ""
+    return ExportError(
+        file, f"column '{column}'", f"{len(rows)} row{'s' if len(rows) > 1 else ''} {what}: {shown}{more}"
+    )
+
+
+def _times(raw: pd.Series, fmt: str, zone: str, file: str, column: str) -> pd.Series:
+    """Parse a time column to UTC; unparseable values are an error naming their rows."""
+    text = raw.astype("string").str.strip()
+    if fmt in ("unix", "unix_ms"):
+        number = pd.to_numeric(text, errors="coerce")
+        parsed = pd.to_datetime(number, unit="s" if fmt == "unix" else "ms", utc=True)
+    else:
+        parsed = pd.to_datetime(text, format="ISO8601" if fmt == "iso" else fmt, errors="coerce", utc=False)
+        if getattr(parsed.dt, "tz", None) is None:
+            parsed = parsed.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
+        else:
+            parsed = parsed.dt.tz_convert("UTC")
+    bad = parsed.isna() & text.notna()
+    if bad.any():
+        rows = pd.Series(np.flatnonzero(bad.to_numpy()) + 1)
+        raise _problem(file, column, rows, text[bad].reset_index(drop=True), f"do not match the time format {fmt!r}")
+    return parsed
+
+
+def _table(name: str, spec: dict, root: Path, mapping: dict, tally: Tally) -> pd.DataFrame:
+    """One mapped table in contract columns (ids still raw), with times parsed and values recoded."""
+    path = root / str(spec.get("file", ""))
+    source = _read_file(path)
+    tally.read[f"{name} rows ({path.name})"] = len(source)
+    columns = dict(spec.get("columns") or {})
+    missing = [f"{c} (for {k})" for k, c in columns.items() if c not in source.columns]
+    if missing:
+        raise ExportError(
+            path.name,
+            "header",
+            f"column(s) not found: {', '.join(missing)}; the file has {', '.join(map(str, source.columns))}",
+        )
+    out = pd.DataFrame({k: source[c] for k, c in columns.items()})
+    for column, value in (spec.get("defaults") or {}).items():
+        if column not in out:
+            out[column] = value
+    table = TABLES[name]
+    for column, recode in (spec.get("values") or {}).items():
+        if column in out:
+            out[column] = out[column].map(lambda v, r=recode: r.get(v, v) if pd.notna(v) else v)
+    for col in table.columns:
+        if col.name not in out:
+            continue
+        if col.dtype == "timestamp":
+            out[col.name] = _times(
+                out[col.name],
+                str(mapping.get("time_format", "iso")),
+                str(mapping.get("time_zone", "UTC")),
+                path.name,
+                columns.get(col.name, col.name),
+            )
+        elif col.vocabulary is not None:
+            bad = out[col.name].notna() & ~out[col.name].isin(col.vocabulary)
+            if bad.any():
+                rows = pd.Series(np.flatnonzero(bad.to_numpy()) + 1)
+                raise _problem(
+                    path.name,
+                    columns.get(col.name, col.name),
+                    rows,
+                    out.loc[bad, col.name].reset_index(drop=True),
+                    f"are not one of {', '.join(col.vocabulary)} (recode them under values: "
+                    f"{col.name}: in the mapping)",
+                )
+        elif col.dtype == "integer":
+            number = pd.to_numeric(out[col.name], errors="coerce")
+            bad = number.isna() & out[col.name].notna() | (number % 1 != 0)
+            if bad.any():
+                rows = pd.Series(np.flatnonzero(bad.to_numpy()) + 1)
+                raise _problem(
+                    path.name,
+                    columns.get(col.name, col.name),
+                    rows,
+                    out.loc[bad, col.name].reset_index(drop=True),
+                    "are not whole numbers",
+                )
+            out[col.name] = number.astype("Int64")
+    return out
+
+
+def read_tables(
+    mapping_path: Path, pseudonyms: Pseudonyms, tally: Tally, keep_text: bool = False
+) -> dict[str, pd.DataFrame]:
+    """The contract's tables from the files a mapping names, identities hashed and text dropped."""
+    mapping_path = Path(mapping_path)
+    mapping = read_mapping(mapping_path)
+    root = mapping_path.parent
+    specs = mapping["tables"]
+    msgs = _table("messages", specs["messages"], root, mapping, tally)
+    for required in ("group_id", "sent_at"):
+        if required not in msgs:
+            raise ExportError(mapping_path.name, "tables.messages.columns", f"maps no column to {required}")
+    raw_group = msgs["group_id"].astype(str)
+    raw_member = msgs["member_id"].astype("string") if "member_id" in msgs else pd.Series(pd.NA, index=msgs.index)
+    text = msgs.pop("text").fillna("").astype(str) if "text" in msgs else None
+    if "text_length" not in msgs:
+        msgs["text_length"] = text.str.len().astype("Int64") if text is not None else pd.NA
+    if "kind" not in msgs:
+        msgs["kind"] = np.where(raw_member.isna(), "system", "chat")
+    raw_id = msgs["message_id"].astype(str) if "message_id" in msgs else pd.Series(msgs.index.astype(str))
+    operators = {str(p): role for role, people in (mapping.get("operators") or {}).items() for p in people or []}
+
+    if "memberships" in specs:
+        stays = _table("memberships", specs["memberships"], root, mapping, tally)
+        if "role" not in stays:
+            stays["role"] = stays["member_id"].astype(str).map(operators).fillna("member")
+        for column in ("left_at", "leave_reason"):
+            if column not in stays:
+                stays[column] = pd.NaT if column == "left_at" else None
+    else:
+        senders = pd.DataFrame({"g": raw_group, "m": raw_member}).dropna().drop_duplicates()
+        start = msgs["sent_at"].groupby(raw_group).min()
+        stays = pd.DataFrame(
+            {
+                "group_id": senders["g"],
+                "member_id": senders["m"],
+                "joined_at": senders["g"].map(start),
+                "left_at": pd.NaT,
+                "role": senders["m"].map(operators).fillna("member"),
+                "leave_reason": None,
+            }
+        )
+        tally.notes.append(
+            "no memberships table: every sender is a member from the group's first record and no "
+            "one leaves, so retention and churn cannot be measured on this dataset"
+        )
+    if "groups" in specs:
+        groups = _table("groups", specs["groups"], root, mapping, tally)
+    else:
+        starts = pd.concat(
+            [
+                msgs.assign(g=raw_group)[["g", "sent_at"]].rename(columns={"sent_at": "t"}),
+                stays[["group_id", "joined_at"]].rename(columns={"group_id": "g", "joined_at": "t"}),
+            ]
+        )
+        first = starts.groupby("g")["t"].min()
+        groups = pd.DataFrame({"group_id": first.index, "created_at": first.to_numpy()})
+        tally.notes.append("no groups table: each group's creation is its first record (left-truncated)")
+    defaults = {
+        "channel": "other",
+        "city": UNKNOWN,
+        "segment": UNKNOWN,
+        "target_size": pd.NA,
+        "platform": mapping.get("platform"),
+        **(mapping.get("group_defaults") or {}),
+    }
+    for column, value in defaults.items():
+        if column not in groups:
+            groups[column] = value
+    groups["target_size"] = pd.to_numeric(groups["target_size"]).astype("Int64")
+
+    all_groups = pd.concat([groups["group_id"].astype(str), raw_group, stays["group_id"].astype(str)])
+    all_members = pd.concat([raw_member.dropna().astype(str), stays["member_id"].astype(str)])
+    group_ids = {g: pseudonyms.group(g) for g in pd.unique(all_groups)}
+    members = {m: pseudonyms.member(m) for m in pd.unique(all_members)}
+    msgs["group_id"] = raw_group.map(group_ids)
+    msgs["member_id"] = raw_member.astype(object).map(lambda m: members.get(str(m)) if pd.notna(m) else None)
+    msgs["message_id"] = [pseudonyms.message(g, i) for g, i in zip(msgs["group_id"], raw_id)]
+    stays["group_id"] = stays["group_id"].astype(str).map(group_ids)
+    stays["member_id"] = stays["member_id"].astype(str).map(members)
+    groups["group_id"] = groups["group_id"].astype(str).map(group_ids)
+    tables = {
+        name: frame[[c for c in TABLES[name].column_names if c in frame]].copy()
+        for name, frame in (("groups", groups), ("memberships", stays), ("messages", msgs))
+    }
+    for name, frame in tables.items():
+        for col in TABLES[name].columns:
+            if col.dtype == "timestamp" and col.name in frame:
+                frame[col.name] = pd.to_datetime(frame[col.name], utc=True)
+    if keep_text and text is not None:
+        tables["private_text"] = pd.DataFrame({"message_id": msgs["message_id"], "text": text})
+    tally.read["groups"] = len(groups)
+    tally.read["members"] = stays[["group_id", "member_id"]].drop_duplicates().shape[0]
+    tally.read["messages kept"] = len(msgs)
+    return tables

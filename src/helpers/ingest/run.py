@@ -1,0 +1,192 @@
+"""``python -m helpers ingest KIND PATH --out DIR``: real data into the contract, personal data kept out.
+
+KIND is ``telegram`` (a Telegram Desktop ``result.json``), ``whatsapp`` (an exported chat
+``.txt``) or ``tables`` (a YAML mapping of CSV / Parquet tables). Member, group and message
+ids become keyed hashes (``privacy``); names and phone numbers are never written; message
+text is dropped (its length and form are kept) unless ``--keep-text`` asks for it, and
+then it goes to ``DIR/private/message_text.parquet``, for local analysis only: no report
+reads it.
+
+The dataset is built in a temporary folder beside DIR, validated against the contract,
+and only then moved into place; on any error nothing is written and DIR is untouched.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from helpers.data.atomic import publish_folder, write_json
+from helpers.data.engine import validate_dataset
+from helpers.ingest.chatlog import ExportError, Settings, Tally, build_tables
+from helpers.ingest.mapped_tables import read_tables
+from helpers.ingest.privacy import KeyProblem, Pseudonyms, load_key
+from helpers.ingest.telegram import read_telegram
+from helpers.ingest.whatsapp import read_whatsapp
+
+KINDS = ("telegram", "whatsapp", "tables")
+
+
+PRIVATE = "private"
+
+
+class IngestError(Exception):
+    """Ingestion stopped; nothing was written."""
+
+
+@dataclass
+class Ingested:
+    """Where the dataset went and the account of what was read and skipped."""
+
+    out: Path
+    tally: Tally
+    warnings: list[str]
+
+
+def read_settings(path: Path | None) -> Settings:
+    """Group attributes, operators and kind rules from a YAML file (defaults without one)."""
+    if path is None:
+        return Settings()
+    try:
+        config = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise IngestError(f"{Path(path).name}: cannot be read as YAML settings: {err}") from None
+    try:
+        return Settings.from_dict(config, Path(path).name)
+    except ValueError as err:
+        raise IngestError(str(err)) from None
+
+
+def ingest(
+    kind: str,
+    path: Path,
+    out: Path,
+    *,
+    settings: Settings | None = None,
+    key_file: Path | None = None,
+    time_zone: str | None = None,
+    date_order: str | None = None,
+    you: str | None = None,
+    keep_text: bool = False,
+    replace: bool = False,
+) -> Ingested:
+    """Read ``path`` as ``kind``, write the contract dataset to ``out`` atomically, return the tally."""
+    if kind not in KINDS:
+        raise IngestError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
+    path, out = Path(path), Path(out)
+    if not path.exists():
+        raise IngestError(f"{path}: no such file")
+    if out.exists() and not replace:
+        raise IngestError(
+            f"{out} exists; pass --replace to overwrite it (the old one stays until the new one is complete)"
+        )
+    if time_zone is not None:
+        try:
+            pd.Timestamp("2025-01-01").tz_localize(time_zone)
+        except Exception:  # noqa: BLE001  (pytz and zoneinfo raise different errors for an unknown name)
+            raise IngestError(f"unknown time zone {time_zone!r} (use a name such as Asia/Shanghai or UTC)") from None
+    pseudonyms = Pseudonyms(load_key(key_file))
+    settings = settings or Settings()
+    tally = Tally()
+    if kind == "tables":
+        tables = read_tables(path, pseudonyms, tally, keep_text)
+    else:
+        logs = (
+            read_telegram(path, tally, time_zone)
+            if kind == "telegram"
+            else read_whatsapp(path, tally, time_zone, date_order, you)
+        )
+        tables = build_tables(logs, pseudonyms, settings, tally, keep_text)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        warnings = _write(tables, work, kind, tally)
+        publish_folder(work, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return Ingested(out, tally, warnings)
+
+
+def _write(tables: dict[str, pd.DataFrame], work: Path, kind: str, tally: Tally) -> list[str]:
+    """Write the tables into ``work`` and validate them; IngestError (with the findings) if they break the contract."""
+    private = tables.pop("private_text", None)
+    for name, frame in tables.items():
+        frame.to_parquet(work / f"{name}.parquet", index=False, coerce_timestamps="us")  # readable by Spark too
+    report, _ = validate_dataset(work)
+    if not report.ok:
+        raise IngestError("the data read does not meet the contract; nothing was written:\n" + report.format())
+    if private is not None:  # only there with --keep-text
+        (work / PRIVATE).mkdir()
+        private.to_parquet(work / PRIVATE / "message_text.parquet", index=False)
+        (work / PRIVATE / "README.txt").write_text(
+            "Message text kept by --keep-text for local analysis only. Do not share or commit; no report reads it.\n"
+        )
+    write_json(
+        work / "ingest.json",
+        {
+            "kind": kind,
+            "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "read": dict(tally.read),
+            "skipped": dict(tally.skipped),
+            "notes": tally.notes,
+            "text_kept": private is not None,
+        },
+    )
+    return [finding.format() for finding in report.warnings]
+
+
+def run(args) -> int:
+    """The ``ingest`` command: print what was read, skipped and written; 2 on bad input (nothing written)."""
+    try:
+        settings = read_settings(args.settings)
+        done = ingest(
+            args.kind,
+            args.path,
+            args.out,
+            settings=settings,
+            key_file=args.key_file,
+            time_zone=args.timezone,
+            date_order=args.date_order,
+            you=args.you,
+            keep_text=args.keep_text,
+            replace=args.replace,
+        )
+    except (ExportError, IngestError, KeyProblem) as err:
+        print(f"ERROR: {err}\nNothing was written.", file=sys.stderr)
+        return 2
+    print(f"{args.kind}: {Path(args.path).name} -> {done.out}")
+    print(done.tally.format())
+    for warning in done.warnings:
+        print(f"warning: {warning}")
+    print(f"OK: {done.out} meets the data contract" + (" (message text kept in private/)" if args.keep_text else ""))
+    return 0
+
+
+def add_parser(commands) -> None:
+    """The ``ingest`` subcommand's arguments."""
+    p = commands.add_parser(
+        "ingest",
+        help="turn a chat export or mapped tables into a contract dataset",
+        description=__doc__.split("\n\n")[0],
+    )
+    p.add_argument("kind", choices=KINDS)
+    p.add_argument("path", type=Path, help="result.json, the chat .txt, or the mapping .yml")
+    p.add_argument("--out", type=Path, required=True, help="dataset folder to write, e.g. data/processed/mygroups")
+    p.add_argument("--settings", type=Path, help="YAML: channel, city, segment, target_size, operators, kinds, groups")
+    p.add_argument(
+        "--key-file",
+        type=Path,
+        help="pseudonymisation key (default: $WORKBENCH_HASH_KEY_FILE, then $WORKBENCH_HASH_KEY)",
+    )
+    p.add_argument("--timezone", help="time zone of times written without one, e.g. Asia/Shanghai")
+    p.add_argument("--date-order", choices=("dmy", "mdy", "ymd"), help="WhatsApp: when every date is ambiguous")
+    p.add_argument("--you", help="WhatsApp: the exporter's name as on their own messages (system lines say 'You')")
+    p.add_argument("--keep-text", action="store_true", help="also keep message text, in DIR/private/, local only")
+    p.add_argument("--replace", action="store_true", help="replace DIR if it exists")

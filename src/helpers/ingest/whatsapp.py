@@ -1,0 +1,248 @@
+"""WhatsApp exported chats (``.txt``, "Export chat" without media) read into chat logs.
+
+Each message starts a line with its date and time, in the phone's locale:
+
+    31/12/2023, 21:41 - Alice: text                 Android, day first, 24 h
+    12/31/23, 9:41 PM - Alice: text                 Android, US
+    [31/12/2023, 21:41:05] Alice: text              iPhone
+    31.12.23, 21:41 - Alice: text                   German
+    2023-12-31 21:41 - Alice: text                  ISO (Sweden and others)
+    2023/12/31 下午9:41 - Alice: text               Chinese (上午 / 下午 = AM / PM)
+
+Lines that do not start that way continue the message before them (multi-line
+messages). Whether 01/02 is 1 February or 2 January is decided from the file (a first
+field above 12 means day first, a second above 12 month first) or by ``date_order``.
+System lines (English phrasing) give joins, adds, removals and leaves; other system lines
+are kept as service messages. Times are the phone's local time: give ``timezone``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.ingest.chatlog import (
+    ChatLog,
+    ChatMessage,
+    ExportError,
+    MemberEvent,
+    Tally,
+    form_of_text,
+)
+
+MARKS = "\u200e\u200f\u202a\u202c\ufeff"
+
+
+SPACE = r"[ \u00a0\u202f]"
+
+
+DATE = r"(?P<date>\d{1,4}[./-]\d{1,2}[./-]\d{1,4})"
+
+
+TIME = (
+    rf"(?P<pre>上午|下午)?(?P<time>\d{{1,2}}[:.]\d{{2}}(?:[:.]\d{{2}})?)"
+    rf"(?:{SPACE}?(?P<ampm>[AaPp]\.?{SPACE}?[Mm]\.?|上午|下午))?"
+)
+
+
+HEADER = re.compile(
+    rf"^\[{DATE},?{SPACE}{TIME}\]{SPACE}(?P<rest>.*)$|^{DATE.replace('date', 'date2')},?{SPACE}"
+    rf"{TIME.replace('pre', 'pre2').replace('time', 'time2').replace('ampm', 'ampm2')}"
+    rf"{SPACE}[-–]{SPACE}(?P<rest2>.*)$"
+)
+
+
+MEDIA = re.compile(
+    r"^(<Media omitted>|<Medien ausgeschlossen>|<Multimedia omitido>|<attached: .*>"
+    r"|(image|video|audio|sticker|GIF|document|Contact card) omitted)$",
+    re.IGNORECASE,
+)
+
+
+DELETED = re.compile(r"^(This message was deleted|You deleted this message)\.?$")
+
+
+EDITED = re.compile(r"\s*<This message was edited>$")
+
+
+SYSTEM = [  # (pattern, what it means); first match wins
+    (re.compile(r'^(?P<actor>.+?) created group "(?P<title>.*)"$'), "create"),
+    (re.compile(r"^(?P<actor>.+?) created this group$"), "create"),
+    (re.compile(r"^(?P<who>.+?) joined using this group's invite link$"), "join"),
+    (re.compile(r"^(?P<who>.+?) joined from the community$"), "join"),
+    (re.compile(r"^(?P<who>.+?) joined$"), "join"),
+    (re.compile(r"^(?P<actor>.+?) added (?P<list>.+)$"), "add"),
+    (re.compile(r"^(?P<actor>.+?) removed (?P<list>.+)$"), "remove"),
+    (re.compile(r"^(?P<who>.+?) left$"), "leave"),
+]
+
+
+def _lines(path: Path) -> list[str]:
+    """The file's lines, or an ExportError if it is not UTF-8 text."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise ExportError(path.name, "", "file is empty")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise ExportError(path.name, f"line {line}", "not UTF-8 text; not a WhatsApp chat export") from None
+    return text.splitlines()
+
+
+def _header(line: str) -> dict | None:
+    """Date, time, AM/PM marker and the rest of a line that starts a message; None for a continuation."""
+    match = HEADER.match(line.lstrip(MARKS))
+    if match is None:
+        return None
+    g = match.groupdict()
+    first = g["date"] is not None
+    return {
+        "date": g["date"] if first else g["date2"],
+        "time": g["time"] if first else g["time2"],
+        "ampm": (g["ampm"] or g["pre"]) if first else (g["ampm2"] or g["pre2"]),
+        "rest": (g["rest"] if first else g["rest2"]).strip(MARKS),
+    }
+
+
+def _date_order(dates: list[tuple[str, int]], given: str | None, file: str) -> str:
+    """'ymd', 'dmy' or 'mdy' for the file's dates (each with its line number)."""
+    fields = [(re.split(r"[./-]", d), n) for d, n in dates]
+    if all(len(f[0]) == 4 for f, _ in fields):
+        return "ymd"
+    day_first = next(((d, n) for (f, n), (d, _) in zip(fields, dates) if int(f[0]) > 12), None)
+    month_first = next(((d, n) for (f, n), (d, _) in zip(fields, dates) if int(f[1]) > 12), None)
+    if day_first and month_first:
+        raise ExportError(
+            file,
+            f"line {month_first[1]}",
+            f"date {month_first[0]!r} is month-first but line "
+            f"{day_first[1]} ({day_first[0]!r}) is day-first: "
+            "mixed date formats",
+        )
+    found = "dmy" if day_first else "mdy" if month_first else None
+    if given and found and given != found:
+        raise ExportError(
+            file,
+            f"line {(day_first or month_first)[1]}",
+            f"date {(day_first or month_first)[0]!r} contradicts --date-order {given}",
+        )
+    if found or given:
+        return found or given
+    example = dates[0]
+    raise ExportError(
+        file,
+        f"line {example[1]}",
+        f"dates are ambiguous (day and month are 12 or less in every "
+        f"line, e.g. {example[0]!r}): give --date-order dmy or mdy",
+    )
+
+
+def _instant(date: str, clock: str, ampm: str | None, order: str, file: str, line: int) -> pd.Timestamp:
+    """A naive local timestamp from a header's date and time."""
+    parts = [int(p) for p in re.split(r"[./-]", date)]
+    year, month, day = {"ymd": parts, "dmy": parts[::-1], "mdy": [parts[2], parts[0], parts[1]]}[order]
+    year += 2000 if year < 100 else 0
+    hms = [int(p) for p in re.split(r"[:.]", clock)] + [0]
+    hour = hms[0]
+    if ampm:
+        pm = (
+            ampm in ("下午",)
+            or ampm.lower().replace(".", "").replace(" ", "").replace("\u202f", "").replace("\u00a0", "") == "pm"
+        )
+        if not 1 <= hour <= 12:
+            raise ExportError(file, f"line {line}", f"time {clock} {ampm} is not a 12-hour time")
+        hour = hour % 12 + (12 if pm else 0)
+    try:
+        return pd.Timestamp(year=year, month=month, day=day, hour=hour, minute=hms[1], second=hms[2])
+    except ValueError as err:
+        raise ExportError(file, f"line {line}", f"unknown date format: {date} {clock} ({err})") from None
+
+
+def _names(listed: str) -> list[str]:
+    """'Bob, Carol and Dan' -> ['Bob', 'Carol', 'Dan']."""
+    return [n.strip() for n in re.split(r", | and ", listed) if n.strip()]
+
+
+def read_whatsapp(
+    path: Path,
+    tally: Tally,
+    timezone: str | None = None,
+    date_order: str | None = None,
+    you: str | None = None,
+    title: str | None = None,
+) -> list[ChatLog]:
+    """One WhatsApp chat export; ``you`` is how the exporter appears on their own messages ('You' otherwise)."""
+    path = Path(path)
+    lines = _lines(path)
+    headers = [(n, _header(line)) for n, line in enumerate(lines, 1)]
+    first = next((n for n, line in enumerate(lines, 1) if line.strip(MARKS + " ")), None)
+    if first is None or headers[first - 1][1] is None:
+        shown = lines[first - 1][:60] if first else ""
+        raise ExportError(
+            path.name,
+            f"line {first or 1}",
+            f"not a WhatsApp chat export: {shown!r} does not start with a date and time such as '31/12/2023, 21:41 - '",
+        )
+    starts = [(n, h) for n, h in headers if h is not None]
+    order = _date_order([(h["date"], n) for n, h in starts], date_order, path.name)
+    if timezone is None:
+        tally.notes.append(
+            "times are the phone's local time and were read as UTC; give --timezone (e.g. "
+            "Asia/Shanghai) to place them correctly"
+        )
+    name = title or re.sub(r"^WhatsApp Chat (with |- )", "", path.stem)
+    log = ChatLog("whatsapp", name, name)
+
+    def who(person: str) -> str:
+        return you if (you and person in ("You", "you")) else person
+
+    entries: list[tuple[int, dict, list[str]]] = []
+    for n, h in headers:
+        if h is not None:
+            entries.append((n, h, [h["rest"]]))
+        elif entries:
+            entries[-1][2].append(lines[n - 1])
+            tally.read["continuation lines (multi-line messages)"] += 1
+    for n, h, body in entries:
+        local = _instant(h["date"], h["time"], h["ampm"], order, path.name, n)
+        at = local.tz_localize(timezone or "UTC", ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
+        first_line = body[0]
+        # A group's creation line may quote a title with ': ' in it; otherwise 'Name: text' is a message, and
+        # only lines without ': ' are system lines ('Alice: I added Bob' is Alice talking).
+        sender, colon, text = first_line.partition(": ")
+        patterns = SYSTEM[:2] if colon else SYSTEM
+        system = next(((m, what) for pattern, what in patterns if (m := pattern.match(first_line))), None)
+        if system is None and not colon:
+            tally.read["system lines without membership meaning"] += 1
+            log.messages.append(ChatMessage(at, None, "service", "", f"line {n}"))
+            continue
+        if system is not None:
+            match, what = system
+            log.messages.append(ChatMessage(at, None, "service", "", f"line {n}"))
+            tally.read["system lines"] += 1
+            if what == "create":
+                log.created_at, log.creator = at, who(match["actor"])
+                log.events.append(MemberEvent(at, who(match["actor"]), "join"))
+            elif what in ("join", "leave"):
+                log.events.append(MemberEvent(at, who(match["who"]), what))
+            else:
+                action = "join" if what == "add" else "removed"
+                log.events += [MemberEvent(at, who(p), action) for p in _names(match["list"])]
+            continue
+        text = EDITED.sub("", "\n".join([text, *body[1:]]))
+        if MEDIA.match(text.strip(MARKS + " ")):
+            form, text = "media", ""
+        elif DELETED.match(text.strip()):
+            form, text = "text", ""
+            tally.read["deleted messages (kept, no text)"] += 1
+        else:
+            form = form_of_text(text)
+        log.messages.append(ChatMessage(at, who(sender.strip()), form, text, f"line {n}", sender_name=sender.strip()))
+        tally.read[f"{form} messages"] += 1
+    for event in log.events:
+        tally.read[{"join": "joins", "leave": "leaves", "removed": "removals"}[event.action]] += 1
+    tally.read["lines"] = len(lines)
+    return [log]

@@ -1,0 +1,111 @@
+"""Members in groups as engine expressions: first stays, the member table, group profiles and homogeneity.
+
+The unit is a member in a group (a person who rejoins the same group is one member with
+several stays). Used by the retention and recruitment studies and by the explorer.
+"""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+
+from helpers.data.engine import Tables
+from helpers.data.event_time import data_end, days_between
+from helpers.data.schema import MIXED
+from helpers.measures.size_bands import size_band
+
+
+def first_stays(tables: Tables, roles: tuple[str, ...] = ("member",)) -> ibis.Table:
+    """Per member in a group: first join, end of the first stay, number of stays, final leave (null if in)."""
+    m = tables.memberships.filter(tables.memberships.role.isin(list(roles)))
+    per_member = m.group_by(["group_id", "member_id"]).aggregate(
+        first_joined=m.joined_at.min(),
+        open_stays=m.left_at.isnull().cast("int64").sum(),
+        last_left_at=m.left_at.max(),
+        stays=m.count(),
+    )
+    stay = m.select("group_id", "member_id", first_joined=m.joined_at, left_at=m.left_at).view()
+    first = per_member.join(stay, ["group_id", "member_id", "first_joined"])
+    return first.select(
+        "group_id",
+        "member_id",
+        "left_at",
+        "stays",
+        joined_at=first.first_joined,
+        final_left_at=ibis.ifelse(first.open_stays > 0, ibis.null("timestamp('UTC')"), first.last_left_at),
+    )
+
+
+def member_expr(tables: Tables, end: pd.Timestamp, roles: tuple[str, ...] = ("member",)) -> ibis.Table:
+    """One row per member in a group: first stay, later stays, messages.
+
+    ``duration_days`` runs from the first join to the end of the first stay, or to ``end``
+    if that stay is still open (``left`` False: censored): survival is time to first exit.
+    ``left_at`` is when the first stay ended; ``stays`` counts stays (rejoins add one);
+    ``final_left_at`` is null while any stay is open. ``messages`` counts all her messages in
+    the group, ``messages_per_week`` spreads them over her time from first join to final
+    leave (or ``end``), at least one week.
+    """
+    end_lit = ibis.literal(end.to_pydatetime(), type="timestamp('UTC')")
+    stays = first_stays(tables, roles)
+    msg = tables.messages
+    talk = msg.group_by(["group_id", "member_id"]).aggregate(
+        messages=msg.count(), first_message_at=msg.sent_at.min(), last_message_at=msg.sent_at.max()
+    )
+    out = stays.left_join(talk, ["group_id", "member_id"])
+    return out.select(
+        "group_id",
+        "member_id",
+        "joined_at",
+        "left_at",
+        "stays",
+        "final_left_at",
+        left=out.left_at.notnull(),
+        duration_days=days_between(ibis.coalesce(out.left_at, end_lit), out.joined_at),
+        messages=out.messages.fill_null(0),
+        messages_per_week=out.messages.fill_null(0).cast("float64")
+        * 7
+        / ibis.greatest(days_between(ibis.coalesce(out.final_left_at, end_lit), out.joined_at), 7.0),
+        first_message_at=out.first_message_at,
+        last_message_at=out.last_message_at,
+    )
+
+
+def homogeneous(groups: pd.DataFrame) -> pd.Series:
+    """True for groups with one channel, one city and one segment (none of them 'mixed')."""
+    return ~(groups[["channel", "city", "segment"]] == MIXED).any(axis=1)
+
+
+def group_profile(tables: Tables) -> pd.DataFrame:
+    """One row per group: its attributes, homogeneity, peak member count and size band."""
+    m = tables.memberships
+    moves = m.select("group_id", at=m.joined_at, step=ibis.literal(1)).union(
+        m.filter(m.left_at.notnull()).select("group_id", at=m.left_at, step=ibis.literal(-1))
+    )
+    window = ibis.window(group_by="group_id", order_by=["at", "step"], rows=(None, 0))
+    headcount = moves.mutate(members=moves.step.sum().over(window))
+    peak = headcount.group_by("group_id").aggregate(peak_members=headcount.members.max())
+    g = tables.groups
+    out = (
+        g.left_join(peak, "group_id")
+        .select(
+            "group_id",
+            "created_at",
+            "channel",
+            "city",
+            "segment",
+            "target_size",
+            peak_members=peak.peak_members.fill_null(0),
+        )
+        .to_pandas()
+    )
+    out["homogeneous"] = homogeneous(out)
+    out["size_band"] = size_band(out["peak_members"])
+    return out
+
+
+def member_table(tables: Tables, end: pd.Timestamp | None = None, roles: tuple[str, ...] = ("member",)) -> pd.DataFrame:
+    """The member table as pandas, with each group's attributes (channel, segment, size band, ...)."""
+    end = end if end is not None else data_end(tables)
+    members = member_expr(tables, end, roles).to_pyarrow().to_pandas()  # faster than to_pandas for 2M rows
+    return members.merge(group_profile(tables).drop(columns=["created_at"]), on="group_id", how="left")

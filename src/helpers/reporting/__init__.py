@@ -1,0 +1,1 @@
+"""Reports: notebook runs, batches, the index page, the scorecard and review slides."""

@@ -1,0 +1,176 @@
+"""Batch runs of the study notebooks from a YAML config: checked first, run in parallel, indexed.
+
+``python -m helpers.reporting.batch [--config reports.yml] [--workers N] [--only NAME ...]`` (what
+``make reports`` calls). The config lists runs, each a notebook with parameters; a
+``sweep`` turns one entry into one run per value (e.g. a retention report per channel).
+Every run's parameters are checked against its notebook's parameters cell before
+anything runs: an unknown name, a value of the wrong type, or a data directory that does
+not exist is an error naming the run and the parameter. Runs then go in parallel up to
+``workers``; one failing run does not stop the others, the batch ends with a summary and
+exits 1 if any failed. ``reports/index.html`` lists every run with its status, headline
+findings and provenance, and the practitioners' rules-of-thumb scorecard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from helpers.reporting.index_page import write_index
+from helpers.reporting.runner import ROOT, RunResult, notebook_parameters, run_notebook
+
+KERNEL = "community-workbench"
+
+
+class ConfigError(Exception):
+    """The batch config cannot be run as written; the message names the run and the parameter."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One report to build: a name (its folder under reports/), a notebook and its parameters."""
+
+    name: str
+    notebook: Path
+    parameters: dict = field(default_factory=dict)
+
+
+def load_config(path: Path) -> tuple[list[Run], dict]:
+    """Runs and settings (workers, out, kernel) from a YAML config; paths are relative to the config's folder."""
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError(f"{path}: cannot read the config: {err}") from err
+    base = path.resolve().parent
+    shared = config.get("parameters", {}) or {}
+    runs = []
+    for i, entry in enumerate(config.get("runs", []) or []):
+        if "notebook" not in entry:
+            raise ConfigError(f"{path}: run {i + 1} has no 'notebook'")
+        notebook = (base / entry["notebook"]).resolve()
+        name = entry.get("name", notebook.stem)
+        parameters = {**shared, **(entry.get("parameters") or {})}
+        sweep = entry.get("sweep") or {}
+        if len(sweep) > 1:
+            raise ConfigError(f"{path}: run '{name}': sweep over one parameter at a time")
+        if sweep:
+            ((key, values),) = sweep.items()
+            runs += [Run(f"{name}-{value}", notebook, {**parameters, key: value}) for value in values]
+        else:
+            runs.append(Run(name, notebook, parameters))
+    settings = {
+        "workers": int(config.get("workers", 2)),
+        "out": (base / config.get("out", "reports")).resolve(),
+        "kernel": config.get("kernel", KERNEL),
+        "base": base,
+    }
+    return runs, settings
+
+
+def _type_ok(value: object, default: object) -> bool:
+    """A value may replace a default of the same type (ints for floats too); a None default takes anything."""
+    if default is None or value is None:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def check_runs(runs: list[Run], base: Path) -> list[str]:
+    """Every problem with the runs, each naming the run and the parameter; empty when all can run."""
+    problems, names = [], set()
+    for run in runs:
+        if run.name in names:
+            problems.append(f"run '{run.name}': the name is used twice (reports would overwrite each other)")
+        names.add(run.name)
+        if not run.notebook.exists():
+            problems.append(f"run '{run.name}': notebook {run.notebook} does not exist")
+            continue
+        defaults = notebook_parameters(run.notebook)
+        if not defaults:
+            problems.append(f"run '{run.name}': {run.notebook.name} has no cell tagged 'parameters'")
+            continue
+        for key, value in run.parameters.items():
+            if key not in defaults:
+                problems.append(
+                    f"run '{run.name}': unknown parameter '{key}' "
+                    f"({run.notebook.name} takes: {', '.join(sorted(defaults))})"
+                )
+            elif not _type_ok(value, defaults[key]):
+                problems.append(
+                    f"run '{run.name}': parameter '{key}' is {type(value).__name__} {value!r}, "
+                    f"expected {type(defaults[key]).__name__} like the default {defaults[key]!r}"
+                )
+        data_dir = run.parameters.get("data_dir")
+        if data_dir is not None and not (base / str(data_dir)).is_dir():
+            problems.append(
+                f"run '{run.name}': parameter 'data_dir': directory {data_dir} does not exist "
+                "(run `make data`, or fix the path)"
+            )
+    return problems
+
+
+def execute(runs: list[Run], out: Path, workers: int, kernel: str, base: Path) -> list[RunResult]:
+    """Run the notebooks, ``workers`` at a time, printing each as it finishes; results in config order."""
+    results: dict[str, RunResult] = {}
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {}
+        for run in runs:
+            parameters = dict(run.parameters)
+            if "data_dir" in parameters:  # relative to the notebook, so no home paths reach the report
+                parameters["data_dir"] = os.path.relpath(
+                    (base / parameters["data_dir"]).resolve(), run.notebook.parent.resolve()
+                )
+            futures[pool.submit(run_notebook, run.notebook, out, parameters, kernel, run.name)] = run
+        for done, future in enumerate(as_completed(futures), start=1):
+            result = future.result()
+            results[result.notebook] = result
+            status = "ok" if result.ok else f"FAILED  {result.error}"
+            print(f"[{done}/{len(runs)}] {result.notebook:<32} {result.seconds:6.1f}s  {status}", flush=True)
+    return [results[run.name] for run in runs]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Check the config, run the reports, write the index; exit 1 if any run failed, 2 if the config is wrong."""
+    parser = argparse.ArgumentParser(prog="python -m helpers.reporting.batch", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(ROOT / "reports.yml"))
+    parser.add_argument("--workers", type=int, help="notebooks run at once (default: the config's, else 2)")
+    parser.add_argument("--only", nargs="*", help="run only these names")
+    parser.add_argument("--data", help="data_dir for every run, overriding the config")
+    args = parser.parse_args(argv)
+    try:
+        runs, settings = load_config(Path(args.config))
+        if args.data:
+            runs = [Run(r.name, r.notebook, {**r.parameters, "data_dir": str(Path(args.data).resolve())}) for r in runs]
+        if args.only:
+            runs = [r for r in runs if r.name in set(args.only)]
+        problems = check_runs(runs, settings["base"])
+    except ConfigError as err:
+        problems = [str(err)]
+    if problems:
+        print("error: the batch cannot run:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 2
+    began = time.perf_counter()
+    results = execute(runs, settings["out"], args.workers or settings["workers"], settings["kernel"], settings["base"])
+    index = write_index(settings["out"], runs, results)
+    failed = [r for r in results if not r.ok]
+    print(
+        f"{len(results) - len(failed)} of {len(results)} reports built in {time.perf_counter() - began:.0f} s; "
+        f"index: {index}"
+    )
+    for result in failed:
+        print(f"  FAILED {result.notebook}: {result.error}" + (f" (see {result.html})" if result.html else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

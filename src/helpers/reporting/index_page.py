@@ -1,0 +1,122 @@
+"""reports/index.html: every report with status, duration, headline findings, provenance, and the scorecard.
+
+Findings and verdicts come from fixed fields of each run's results.json (``studies.result``).
+
+A single self-contained page (inline CSS, no scripts, no external requests), written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html import escape
+from pathlib import Path
+
+from helpers.claims.registry import CLAIMS
+from helpers.data.atomic import write_text_atomic
+from helpers.reporting.runner import RunResult
+from helpers.reporting.scorecard import scorecard
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222;line-height:1.45}
+table{border-collapse:collapse;width:100%;margin:1em 0}td,th{border:1px solid #ccc;padding:.4em .6em;
+vertical-align:top;text-align:left}th{background:#f3f3f3}.ok{color:#1e7b34;font-weight:bold}
+.failed{color:#b03a2e;font-weight:bold}.supported{background:#e6f4ea}.contradicted{background:#fde8e8}
+.inconclusive{background:#fff7e0}small{color:#555}ul{margin:.2em 0;padding-left:1.2em}
+"""
+
+
+def findings(doc: dict, limit: int = 3) -> list[str]:
+    """The first findings of a run's results.json, as Markdown strings."""
+    return [f["text"] for f in doc.get("results", {}).get("findings", [])][:limit]
+
+
+def _markdown_inline(text: str) -> str:
+    """Escape and render **bold** and `code` (all the Markdown the findings use)."""
+    html = escape(text)
+    html = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html)
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", html)
+
+
+def _provenance(doc: dict) -> str:
+    """One small block: code version, data fingerprint, parameters, package versions."""
+    info = doc.get("provenance", {})
+    if not info:
+        return "<small>no results.json (this notebook writes none, or the run failed)</small>"
+    shown = {
+        k: Path(v).name if k.endswith("_dir") and isinstance(v, str) else v
+        for k, v in info.get("parameters", {}).items()
+    }
+    params = ", ".join(f"{k}={v!r}" for k, v in shown.items())
+    packages = ", ".join(f"{k} {v}" for k, v in info.get("packages", {}).items())
+    return (
+        f"<small>code <code>{escape(info.get('code_version', '?'))}</code> · data "
+        f"<code>{escape(info.get('data_fingerprint', '?'))}</code> · {escape(info.get('generated_at', ''))}"
+        f"<br>parameters: {escape(params)}<br>{escape(packages)}</small>"
+    )
+
+
+def write_index(out: Path, runs: list, results: list[RunResult]) -> Path:
+    """Write ``out/index.html`` for this batch's runs (links are relative, so the folder can be moved)."""
+    documents, rows = {}, []
+    for run, result in zip(runs, results):
+        folder = out / run.name
+        doc = (
+            json.loads((folder / "results.json").read_text())
+            if (result.ok and (folder / "results.json").exists())
+            else {}
+        )
+        documents[run.name] = doc
+        link = (
+            f"{run.name}/{run.name}.html"
+            if result.ok
+            else (f"_failed/{run.name}/{run.name}.html" if result.html else "")
+        )
+        status = (
+            '<span class="ok">ok</span>'
+            if result.ok
+            else f'<span class="failed">failed</span><br><small>{escape(result.error)}</small>'
+        )
+        if not result.ok and (folder / f"{run.name}.html").exists():
+            status += f'<br><small><a href="{run.name}/{run.name}.html">last good report</a></small>'
+        bullets = "".join(f"<li>{_markdown_inline(b)}</li>" for b in findings(doc))
+        title = f'<a href="{link}">{escape(run.name)}</a>' if link else escape(run.name)
+        rows.append(
+            f"<tr><td>{title}<br><small>{escape(run.notebook.name)}</small></td><td>{status}</td>"
+            f"<td>{result.seconds:.0f} s</td><td><ul>{bullets}</ul>{_provenance(doc)}</td></tr>"
+        )
+    cards = []
+    for run_name, verdict in scorecard(documents):
+        e = verdict.estimate
+        value = f"{e.value:.3g} (95% CI {e.ci_low:.3g}–{e.ci_high:.3g})<br><small>{escape(e.name)}</small>" if e else ""
+        claim = CLAIMS.get(verdict.claim_id)
+        said = (
+            (
+                f"<br><small>“{escape(claim.wording)}” (claim {claim.number}; articles "
+                f"{', '.join(claim.sources)})</small>"
+            )
+            if claim
+            else ""
+        )
+        cards.append(
+            f'<tr class="{verdict.verdict}"><td>{escape(verdict.claim)}{said}</td><td>{value}</td>'
+            f"<td><strong>{verdict.verdict}</strong><br><small>{escape(verdict.reason)}</small></td>"
+            f"<td><small>{escape(run_name)}</small></td></tr>"
+        )
+    failed = sum(not r.ok for r in results)
+    failed_note = f', <span class="failed">{failed} failed</span>' if failed else ""
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Community workbench reports</title>
+<style>{STYLE}</style></head><body>
+<h1>Community workbench reports</h1>
+<p>{len(results) - failed} of {len(results)} reports built{failed_note}.
+Each report opens offline; numbers come with 95% confidence intervals that treat groups as the independent units.</p>
+<h2>Rules of thumb: what this data says</h2>
+<p><small>Supported: the estimate's CI lies inside what the claim allows; contradicted: entirely outside;
+inconclusive: neither, or no effect detected.</small></p>
+<table><tr><th>claim</th><th>estimate</th><th>verdict</th><th>report</th></tr>{"".join(cards)}</table>
+<h2>Reports</h2>
+<table><tr><th>report</th><th>status</th><th>time</th><th>headline findings and provenance</th></tr>
+{"".join(rows)}</table>
+</body></html>"""
+    return write_text_atomic(out / "index.html", page)

@@ -1,0 +1,67 @@
+"""What a study notebook's cells call to show a ``StudyResult``: findings, figures, tables, methods, provenance.
+
+Cells hold no computation and no formatting of their own: each calls one of these.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown, display
+
+from helpers.data.engine import Dataset
+from helpers.reporting.runner import provenance, provenance_markdown, write_results
+from helpers.studies.result import StudyResult
+
+
+def show_findings(result: StudyResult, heading: str = "## Findings") -> None:
+    """The findings as a Markdown list under a heading."""
+    bullets = "\n".join(f"- {f.text}" for f in result.findings)
+    display(Markdown(f"{heading}\n\n{bullets}\n"))
+
+
+def show_verdicts(result: StudyResult) -> None:
+    """The verdict on each claim the study tests, with its reason."""
+    lines = "\n".join(f"- {v.claim}: **{v.verdict}** ({v.reason})." for v in result.verdicts)
+    display(Markdown(f"**Verdicts on the practitioners' claims**\n\n{lines}\n"))
+
+
+def show_figure(result: StudyResult, name: str) -> plt.Figure:
+    """Draw one of the study's figures (the notebook shows the returned figure)."""
+    return result.figure(name)
+
+
+def show_table(result: StudyResult, name: str, caption: str = "") -> None:
+    """One of the study's tables, with a caption above it, or the study's note on why it is empty."""
+    table = result.tables.get(name, pd.DataFrame())
+    if not len(table):
+        display(
+            Markdown(
+                f"{caption}: {result.notes.get(name, 'nothing to show on this data')}."
+                if caption
+                else result.notes.get(name, "Nothing to show on this data.")
+            )
+        )
+        return
+    if caption:
+        display(Markdown(caption))
+    display(table)
+
+
+def show_methods(result: StudyResult) -> None:
+    """The study's methods and caveats as a Markdown list."""
+    display(Markdown("\n".join(f"- {line}" for line in result.methods) + "\n"))
+
+
+def publish(result: StudyResult, ds: Dataset, parameters: dict, results_dir: str | Path | None) -> None:
+    """Write results.json (when ``results_dir`` is set) and show the provenance table."""
+    info = provenance(ds.fingerprint, parameters)
+    write_results(result.as_dict(), results_dir, info)
+    display(Markdown(provenance_markdown(info)))
+
+
+def show_note(result: StudyResult, name: str) -> None:
+    """One of the study's short texts (e.g. an observational view) as Markdown."""
+    display(Markdown(result.notes[name]))

@@ -1,0 +1,218 @@
+"""One notebook run into a report, and the provenance each report carries.
+
+``run_notebook`` executes a notebook with papermill and writes ``reports/<name>/``: the
+executed ``<name>.ipynb``, ``<name>.html`` (code hidden, opens offline), ``figures/`` and
+the notebook's ``results.json``. A report is built in a temporary folder and moved into
+place only when complete, so a failed or interrupted run leaves the previous report
+untouched. ``helpers.reporting.batch`` runs many of them from a config.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape as html_escape
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+import papermill
+from nbconvert import HTMLExporter
+
+from helpers.data.atomic import publish_folder, write_json
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+PACKAGES = ("pandas", "duckdb", "ibis-framework", "pandera", "statsmodels", "lifelines", "seaborn", "papermill")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outcome of one notebook run."""
+
+    notebook: str
+    ok: bool
+    seconds: float
+    html: Path | None
+    error: str = ""
+
+
+def code_version() -> str:
+    """The git commit of the workbench code, with '+dirty' when files differ from it."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + ("+dirty" if dirty else "")
+
+
+def provenance(fingerprint: str, parameters: dict) -> dict:
+    """Where a report's numbers came from: data fingerprint, parameters, code and package versions."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "data_fingerprint": fingerprint,
+        "parameters": parameters,
+        "code_version": code_version(),
+        "python": platform.python_version(),
+        "packages": versions,
+    }
+
+
+def provenance_markdown(info: dict) -> str:
+    """Provenance as a short Markdown table for the end of a report."""
+    shown = {k: Path(v).name if k.endswith("_dir") and v else v for k, v in info["parameters"].items()}
+    params = ", ".join(f"`{k}={v!r}`" for k, v in shown.items()) or "none"  # folder names only: no home paths
+    packages = ", ".join(f"{k} {v}" for k, v in info["packages"].items())
+    rows = [
+        ("Generated", info["generated_at"]),
+        ("Data fingerprint (SHA-256 of table files)", f"`{info['data_fingerprint']}`"),
+        ("Parameters", params),
+        ("Code version (git)", f"`{info['code_version']}`"),
+        ("Python", info["python"]),
+        ("Packages", packages),
+    ]
+    return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+
+
+def write_results(results: dict, results_dir: str | Path | None, provenance_info: dict) -> Path | None:
+    """Write a study's headline estimates with their provenance to ``results_dir/results.json`` atomically.
+
+    Does nothing when ``results_dir`` is None (an interactive run that should leave no files).
+    """
+    if results_dir is None:
+        return None
+    return write_json(Path(results_dir) / "results.json", {"results": results, "provenance": provenance_info})
+
+
+def to_html(executed: Path) -> str:
+    """The executed notebook as HTML without code cells or prompts."""
+    exporter = HTMLExporter(
+        extra_template_basedirs=[str(TEMPLATES)],
+        template_name="offline",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    return body
+
+
+def notebook_parameters(notebook: Path) -> dict[str, object]:
+    """The names and default values assigned in a notebook's ``parameters`` cell ({} without one)."""
+    cells = nbformat.read(notebook, as_version=4).cells
+    cell = next((c for c in cells if "parameters" in c.metadata.get("tags", [])), None)
+    if cell is None:
+        return {}
+    return {
+        target.id: ast.literal_eval(node.value)
+        for node in ast.parse(cell.source).body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+    }
+
+
+def run_notebook(
+    notebook: Path, reports_dir: Path, parameters: dict, kernel: str, name: str | None = None
+) -> RunResult:
+    """Execute one notebook and publish its report atomically under ``reports_dir/<name>/``.
+
+    ``name`` defaults to the notebook's stem. A failed run leaves the last good report
+    as it was; its executed notebook and an HTML page with the error at the top go to
+    ``reports_dir/_failed/<name>/`` (also replaced atomically).
+    """
+    start = time.perf_counter()
+    name = name or notebook.stem
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=reports_dir, prefix=f".{name}-") as tmp:
+        work = Path(tmp) / name
+        work.mkdir()
+        executed = work / f"{name}.ipynb"
+        html = work / f"{name}.html"
+        try:
+            parameters = {**parameters, "results_dir": os.path.relpath(work, notebook.parent.resolve())}
+            if "interactive" in notebook_parameters(notebook):  # a report never waits on a widget
+                parameters.setdefault("interactive", False)
+            papermill.execute_notebook(
+                str(notebook),
+                str(executed),
+                parameters=parameters,
+                kernel_name=kernel,
+                language="python",
+                cwd=str(notebook.parent),
+                progress_bar=False,
+            )
+        except Exception as err:  # noqa: BLE001  (any failure of the notebook is reported, not raised)
+            error = _first_line(err)
+            if executed.exists():
+                html.write_text(_error_banner(to_html(executed), name, error), encoding="utf-8")
+                (work / "results.json").unlink(missing_ok=True)  # numbers of a failed run are not published
+                publish_folder(work, reports_dir / "_failed" / name)
+                return RunResult(
+                    name, False, time.perf_counter() - start, reports_dir / "_failed" / name / html.name, error
+                )
+            return RunResult(name, False, time.perf_counter() - start, None, error)
+        html.write_text(to_html(executed), encoding="utf-8")
+        save_figures(executed, work / "figures")
+        publish_folder(work, reports_dir / name)
+        shutil.rmtree(reports_dir / "_failed" / name, ignore_errors=True)  # the failure is superseded
+    return RunResult(name, True, time.perf_counter() - start, reports_dir / name / html.name)
+
+
+def _error_banner(page: str, name: str, error: str) -> str:
+    """The report page with a red box at the top of its body saying the run failed and why."""
+    box = (
+        f'<div style="background:#fde8e8;border:2px solid #c0392b;padding:1em;margin:1em;font-family:sans-serif">'
+        f"<strong>This run failed</strong> ({html_escape(name)}): <code>{html_escape(error)}</code>. "
+        "Its figures and numbers below are incomplete; the last good report, if any, is unchanged.</div>"
+    )
+    at = page.find(">", page.find("<body")) + 1
+    return page[:at] + box + page[at:]
+
+
+def save_figures(executed: Path, folder: Path) -> list[Path]:
+    """Write every PNG figure of an executed notebook to ``folder`` as figure_1.png, figure_2.png, ..."""
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for cell in nbformat.read(executed, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/png" in data:
+                path = folder / f"figure_{len(saved) + 1}.png"
+                path.write_bytes(base64.b64decode(data["image/png"]))
+                saved.append(path)
+    return saved
+
+
+def _first_line(err: Exception) -> str:
+    """A one-line description of a notebook failure (papermill's exception name and value)."""
+    if isinstance(err, papermill.PapermillExecutionError):
+        return f"{err.ename}: {err.evalue} (cell {err.exec_count})"
+    lines = [line for line in str(err).splitlines() if line.strip()]
+    return next((line for line in lines if "Error" in line), lines[0] if lines else type(err).__name__)

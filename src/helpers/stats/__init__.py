@@ -1,0 +1,1 @@
+"""Statistics with no I/O: estimates, clustered intervals, the GLM toolkit and survival."""

@@ -1,0 +1,49 @@
+"""The scalar currency of every study: an estimate with its interval and method, or the reason there is none."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimated quantity with its 95% (or stated) confidence interval.
+
+    ``reason`` is set when the data cannot support the number (e.g. one group, nothing to
+    compare); then ``value`` and the interval are NaN and ``not_estimable`` is True.
+    """
+
+    name: str
+    value: float
+    ci_low: float
+    ci_high: float
+    method: str
+    n: int | None = None
+    reason: str | None = None
+
+    @classmethod
+    def missing(cls, name: str, reason: str, method: str = "", n: int | None = None) -> Estimate:
+        """An estimate the data cannot support, saying why."""
+        nan = float("nan")
+        return cls(name, nan, nan, nan, method or f"not estimable: {reason}", n=n, reason=reason)
+
+    @property
+    def not_estimable(self) -> bool:
+        """True when there is no number (a reason is given, or the value is NaN)."""
+        return self.reason is not None or not math.isfinite(self.value)
+
+    @property
+    def why_not(self) -> str:
+        """Why there is no number ('' when there is one)."""
+        if not self.not_estimable:
+            return ""
+        return self.reason or self.method.removeprefix("not estimable: ")
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return asdict(self)
+
+    def covers(self, value: float) -> bool:
+        """True if ``value`` lies inside the interval."""
+        return self.ci_low <= value <= self.ci_high

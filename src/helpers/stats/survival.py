@@ -1,0 +1,112 @@
+"""Membership survival on a member table: N-day retention, Kaplan-Meier, log-rank.
+
+Input is ``measures.members.member_table``: one row per member in a group with
+``duration_days`` (first join to final leave, or to the data's end) and ``left``
+(False: still a member, censored). Estimators are lifelines'; intervals that compare
+groups of members treat the chat group as the unit of independence where the method
+allows (clustered proportions, cluster-robust Cox errors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from lifelines import KaplanMeierFitter
+from lifelines.statistics import multivariate_logrank_test
+from lifelines.utils import median_survival_times
+
+from helpers.stats.clustered import clustered_proportion
+
+
+def n_day_retention(members: pd.DataFrame, days: int, end: pd.Timestamp, by: str | None = None) -> pd.DataFrame:
+    """Share of members still in the group ``days`` days after their first join, with group-clustered CIs.
+
+    Only members who joined at least ``days`` days before ``end`` count (younger ones cannot
+    be judged yet). One row per value of ``by`` (or one row overall).
+    """
+    eligible = members[members["joined_at"] <= end - pd.Timedelta(days=days)].copy()
+    eligible["retained"] = eligible["duration_days"] >= days
+    rows = []
+    for level, part in eligible.groupby(by, observed=True) if by else [("all", eligible)]:
+        per_group = part.groupby("group_id")["retained"].agg(["sum", "count"])
+        share, low, high = clustered_proportion(per_group["sum"], per_group["count"])
+        rows.append(
+            {
+                by or "members": level,
+                "days": days,
+                "retention": share,
+                "ci_low": low,
+                "ci_high": high,
+                "members": int(per_group["count"].sum()),
+                "groups": len(per_group),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class KaplanMeier:
+    """Kaplan-Meier curves (tidy), numbers at risk at chosen days, and median durations with CIs."""
+
+    curves: pd.DataFrame  # level, days, survival, ci_low, ci_high
+    at_risk: pd.DataFrame  # level x day: members still at risk
+    medians: pd.DataFrame  # level, median_days, ci_low, ci_high (inf: not reached)
+    by: str | None
+
+
+def kaplan_meier(
+    members: pd.DataFrame, by: str | None = None, at_risk_days: tuple[int, ...] = (0, 30, 60, 90, 180, 270)
+) -> KaplanMeier:
+    """Kaplan-Meier membership survival per value of ``by``, with 95% bands (lifelines, log-log)."""
+    curves, risk, medians = [], {}, []
+    parts = members.groupby(by, observed=True) if by else [("all", members)]
+    for level, part in parts:
+        kmf = KaplanMeierFitter().fit(part["duration_days"], part["left"], label=str(level))
+        band = kmf.confidence_interval_survival_function_
+        curves.append(
+            pd.DataFrame(
+                {
+                    "level": str(level),
+                    "days": kmf.survival_function_.index.to_numpy(),
+                    "survival": kmf.survival_function_.iloc[:, 0].to_numpy(),
+                    "ci_low": band.iloc[:, 0].to_numpy(),
+                    "ci_high": band.iloc[:, 1].to_numpy(),
+                }
+            )
+        )
+        durations = part["duration_days"].to_numpy()
+        risk[str(level)] = {d: int((durations >= d).sum()) for d in at_risk_days}
+        median_ci = median_survival_times(kmf.confidence_interval_)
+        medians.append(
+            {
+                "level": str(level),
+                "median_days": float(kmf.median_survival_time_),
+                "ci_low": float(median_ci.iloc[0, 0]),
+                "ci_high": float(median_ci.iloc[0, 1]),
+                "members": len(part),
+            }
+        )
+    at_risk = pd.DataFrame(risk).T
+    at_risk.columns.name = "days since join"
+    return KaplanMeier(pd.concat(curves, ignore_index=True), at_risk, pd.DataFrame(medians), by)
+
+
+def logrank(members: pd.DataFrame, by: str) -> dict:
+    """Log-rank test that membership survival is the same for every value of ``by``.
+
+    It treats members as independent; members of one group are not, so the p-value is
+    too small when groups differ for reasons of their own. Read it beside the curves.
+    With a single level there is no test (statistic and p-value NaN).
+    """
+    levels = int(members[by].nunique())
+    if levels < 2:
+        return {"by": by, "statistic": float("nan"), "df": 0, "p_value": float("nan"), "levels": levels}
+    result = multivariate_logrank_test(members["duration_days"], members[by].astype(str), members["left"])
+    return {
+        "by": by,
+        "statistic": float(result.test_statistic),
+        "df": int(result.degrees_of_freedom),
+        "p_value": float(result.p_value),
+        "levels": levels,
+    }

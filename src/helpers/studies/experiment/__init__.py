@@ -1,0 +1,1 @@
+"""Study 4: content-ratio experiments that randomise whole groups."""

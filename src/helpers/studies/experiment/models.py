@@ -1,0 +1,305 @@
+"""Analysis of group-randomised experiments: SRM, balance, arm effects with CUPED, corrections, power.
+
+Every outcome is a ratio of per-group totals (exits / members, messages / member-days,
+speakers / member-weeks). An arm's value is the ratio of its sums (every member or
+member-week weighs the same); its variance comes from the per-group linearisation
+(influence) of the ratio, so groups, the randomised units, are the independent draws.
+CUPED subtracts the part of that influence predicted by the group's pre-period value of
+the same outcome, which randomisation makes mean-zero in every arm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2
+from statsmodels.stats.multitest import multipletests
+
+from helpers.stats.estimate import Estimate
+from helpers.stats.glm import poisson_fixed_effects
+
+Z95 = NormalDist().inv_cdf(0.975)
+
+
+OUTCOMES = {
+    # name: (post numerator, post denominator, pre numerator, pre denominator, scale, label)
+    "exit_30d": ("exits", "members", "pre_exits", "pre_members", 1.0, "30-day exit rate"),
+    "messages_per_member_week": (
+        "post_messages",
+        "post_member_days",
+        "pre_messages",
+        "pre_member_days",
+        7.0,
+        "messages per member-week",
+    ),
+    "interaction_rate": (
+        "post_speakers",
+        "post_member_weeks",
+        "pre_speakers",
+        "pre_member_weeks",
+        1.0,
+        "interaction rate",
+    ),
+}
+
+
+def srm_test(outcomes: pd.DataFrame, expected: dict[str, float] | None = None, count: str | None = None) -> dict:
+    """Sample-ratio mismatch: chi-square of groups (or of ``count``, e.g. members) per arm against the design.
+
+    Members come in groups, so their counts per arm vary more than a multinomial's; for
+    ``count`` the statistic is divided by the dispersion of the per-group counts
+    (variance / mean), a quasi-Poisson correction, else any split of members would look
+    mismatched.
+    """
+    observed = outcomes.groupby("arm")[count].sum() if count else outcomes["arm"].value_counts()
+    observed = observed.sort_index()
+    shares = pd.Series(expected) if expected else pd.Series(1.0, index=observed.index)
+    shares = shares.reindex(observed.index) / shares.reindex(observed.index).sum()
+    wanted = shares * observed.sum()
+    statistic = float(((observed - wanted) ** 2 / wanted).sum())
+    dispersion = 1.0
+    if count:
+        per_group = outcomes[count].astype(float)
+        dispersion = max(1.0, float(per_group.var() / per_group.mean())) if per_group.mean() > 0 else 1.0
+        statistic /= dispersion
+    return {
+        "unit": count or "groups",
+        "observed": observed.astype(int).to_dict(),
+        "expected": wanted.round(1).to_dict(),
+        "chi2": statistic,
+        "df": len(observed) - 1,
+        "dispersion": dispersion,
+        "p_value": float(chi2.sf(statistic, len(observed) - 1)),
+    }
+
+
+def balance_table(outcomes: pd.DataFrame, covariates: list[str], control: str) -> pd.DataFrame:
+    """Mean of each pre-period covariate by arm and its standardised difference from control (pooled SD)."""
+    rows = []
+    for covariate in covariates:
+        values = outcomes.groupby("arm")[covariate]
+        means, variances = values.mean(), values.var()
+        row = {"covariate": covariate, **{f"mean {arm}": means[arm] for arm in means.index}}
+        for arm in means.index:
+            if arm != control:
+                pooled = np.sqrt((variances[arm] + variances[control]) / 2)
+                row[f"std diff {arm}"] = (means[arm] - means[control]) / pooled if pooled > 0 else 0.0
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _influence(num: np.ndarray, den: np.ndarray) -> tuple[float, np.ndarray]:
+    """Ratio of sums and each group's influence on it (its linearised contribution)."""
+    ratio = num.sum() / den.sum()
+    return ratio, (num - ratio * den) / den.mean()
+
+
+@dataclass(frozen=True)
+class ArmEffect:
+    """One arm minus control on one outcome, with its CI, p-value and (after correction) adjusted p."""
+
+    outcome: str
+    arm: str
+    control_value: float
+    arm_value: float
+    effect: Estimate
+    p_value: float
+    cuped: bool
+    variance_reduction: float  # 1 - var(with CUPED) / var(without); 0 without CUPED
+    adjusted_p: float = float("nan")
+
+
+def arm_effect(
+    outcomes: pd.DataFrame, outcome: str, arm: str, control: str, cuped: bool = True, stage: str | None = None
+) -> ArmEffect:
+    """Difference of the outcome's ratio between ``arm`` and ``control``, groups as units; CUPED if asked.
+
+    With ``stage``, only exits of members whose exposure started in that stage count
+    (exit outcome only). CUPED uses the group's pre-period value of the outcome; groups
+    without a pre-period get the pooled pre-period mean (no adjustment for them).
+    """
+    post_num, post_den, pre_num, pre_den, scale, _ = OUTCOMES[outcome]
+    if stage is not None:
+        post_num, post_den = f"exits_{stage}", f"members_{stage}"
+    rows = outcomes[outcomes["arm"].isin([arm, control]) & (outcomes[post_den] > 0)]
+    pre_value = (rows[pre_num] / rows[pre_den].where(rows[pre_den] > 0)).to_numpy(float)
+    pooled_pre = rows[pre_num].sum() / max(rows[pre_den].sum(), 1e-12)
+    pre_value = np.where(np.isnan(pre_value), pooled_pre, pre_value)
+    parts = {}
+    for name in (arm, control):
+        sel = (rows["arm"] == name).to_numpy()
+        den = rows[post_den].to_numpy(float)[sel]
+        ratio, phi = _influence(rows[post_num].to_numpy(float)[sel], den)
+        weighted_pre = den / den.mean() * (pre_value[sel] - pooled_pre)
+        parts[name] = (ratio, phi, weighted_pre)
+    theta = 0.0
+    if cuped:
+        phis = np.concatenate([parts[n][1] for n in parts])
+        covs = np.concatenate([parts[n][2] - parts[n][2].mean() for n in parts])
+        theta = float(np.dot(phis, covs) / np.dot(covs, covs)) if np.dot(covs, covs) > 0 else 0.0
+    values, variances, plain = {}, {}, {}
+    for name, (ratio, phi, w) in parts.items():
+        values[name] = ratio - theta * w.mean()
+        variances[name] = np.var(phi - theta * (w - w.mean()), ddof=1) / len(phi)
+        plain[name] = np.var(phi, ddof=1) / len(phi)
+    diff = (values[arm] - values[control]) * scale
+    se = np.sqrt(variances[arm] + variances[control]) * scale
+    plain_var = (plain[arm] + plain[control]) * scale**2
+    p = 2 * (1 - NormalDist().cdf(abs(diff) / se)) if se > 0 else float("nan")
+    label = f"{outcome}{'' if stage is None else ' (' + stage + ')'}: {arm} - {control}"
+    estimate = Estimate(
+        label,
+        float(diff),
+        float(diff - Z95 * se),
+        float(diff + Z95 * se),
+        "difference of ratios, groups as units" + (", CUPED" if cuped else ""),
+        n=len(rows),
+    )
+    return ArmEffect(
+        outcome if stage is None else f"{outcome}_{stage}",
+        arm,
+        values[control] * scale,
+        values[arm] * scale,
+        estimate,
+        float(p),
+        cuped,
+        float(1 - se**2 / plain_var) if plain_var > 0 else 0.0,
+    )
+
+
+def correct(effects: list[ArmEffect], method: str = "holm", alpha: float = 0.05) -> list[ArmEffect]:
+    """The effects with p-values adjusted across all of them (Holm or Benjamini-Hochberg)."""
+    methods = {"holm": "holm", "bh": "fdr_bh", "none": None}
+    if method not in methods:
+        raise ValueError(f"correction must be one of {', '.join(methods)}, not {method!r}")
+    p = np.array([e.p_value for e in effects])
+    adjusted = p if methods[method] is None else multipletests(p, alpha=alpha, method=methods[method])[1]
+    return [ArmEffect(**{**e.__dict__, "adjusted_p": float(a)}) for e, a in zip(effects, adjusted)]
+
+
+def effects_table(effects: list[ArmEffect]) -> pd.DataFrame:
+    """Effects as a tidy table for display and results.json."""
+    return pd.DataFrame(
+        [
+            {
+                "outcome": e.outcome,
+                "arm": e.arm,
+                "control": e.control_value,
+                "arm_value": e.arm_value,
+                "effect": e.effect.value,
+                "ci_low": e.effect.ci_low,
+                "ci_high": e.effect.ci_high,
+                "p_value": e.p_value,
+                "adjusted_p": e.adjusted_p,
+                "cuped": e.cuped,
+                "variance_reduction": e.variance_reduction,
+            }
+            for e in effects
+        ]
+    )
+
+
+def stage_effects(
+    outcomes: pd.DataFrame, arms: list[str], control: str, stages: tuple[str, ...], cuped: bool = True
+) -> pd.DataFrame:
+    """Each arm's effect on 30-day exits of members whose exposure began in each stage, with groups per stage."""
+    return pd.concat(
+        [
+            effects_table([arm_effect(outcomes, "exit_30d", a, control, cuped=cuped, stage=s)]).assign(
+                stage=s, groups=int((outcomes[f"members_{s}"] > 0).sum())
+            )
+            for s in stages
+            for a in arms
+        ],
+        ignore_index=True,
+    )
+
+
+def icc_anova(successes: pd.Series, trials: pd.Series) -> float:
+    """Intraclass correlation of a binary outcome from per-group totals (one-way ANOVA estimator, unequal sizes)."""
+    y, n = np.asarray(successes, float), np.asarray(trials, float)
+    keep = n > 0
+    y, n = y[keep], n[keep]
+    total, groups = n.sum(), len(n)
+    p = y.sum() / total
+    within = (y - y**2 / n).sum() / (total - groups)  # sum of (x - mean_g)^2 for 0/1 data
+    between = (n * (y / n - p) ** 2).sum() / (groups - 1)
+    m0 = (total - (n**2).sum() / total) / (groups - 1)
+    return float(max(0.0, (between - within) / (between + (m0 - 1) * within)))
+
+
+def design_effect(mean_size: float, cv_size: float, icc: float) -> float:
+    """Design effect of cluster randomisation with unequal cluster sizes: 1 + ((cv^2 + 1) m - 1) ICC."""
+    return 1 + ((cv_size**2 + 1) * mean_size - 1) * icc
+
+
+def minimum_detectable_effect(
+    groups_per_arm: int,
+    mean_size: float,
+    cv_size: float,
+    icc: float,
+    sd: float,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> float:
+    """Smallest true difference between two arms detected with ``power`` at two-sided ``alpha``."""
+    z = NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
+    return float(z * np.sqrt(2 * sd**2 * design_effect(mean_size, cv_size, icc) / (groups_per_arm * mean_size)))
+
+
+def power_table(
+    successes: pd.Series, trials: pd.Series, groups_per_arm: list[int], alpha: float = 0.05, power: float = 0.8
+) -> tuple[pd.DataFrame, dict]:
+    """MDE of a binary outcome for several numbers of groups per arm, from pre-period per-group totals."""
+    n = np.asarray(trials, float)
+    n = n[n > 0]
+    p = float(np.asarray(successes, float).sum() / n.sum())
+    inputs = {
+        "baseline": p,
+        "icc": icc_anova(successes, trials),
+        "mean_size": float(n.mean()),
+        "cv_size": float(n.std(ddof=1) / n.mean()),
+        "sd": float(np.sqrt(p * (1 - p))),
+    }
+    inputs["design_effect"] = design_effect(inputs["mean_size"], inputs["cv_size"], inputs["icc"])
+    rows = [
+        {
+            "groups_per_arm": k,
+            "mde": minimum_detectable_effect(
+                k, inputs["mean_size"], inputs["cv_size"], inputs["icc"], inputs["sd"], alpha, power
+            ),
+        }
+        for k in groups_per_arm
+    ]
+    return pd.DataFrame(rows), inputs
+
+
+def promo_exit_association(panel: pd.DataFrame) -> Estimate:
+    """NOT experimental: next week's exits per member against this week's promo share, with group fixed effects.
+
+    Poisson with one effect per group (only changes within a group inform it) and an
+    offset ln(members); errors clustered by group. Returns the rate ratio for +10 points
+    of promo share.
+    """
+    rows = panel.sort_values(["group_id", "week"]).copy()
+    rows["next_exits"] = rows.groupby("group_id")["exits"].shift(-1)
+    rows = rows.dropna(subset=["promo_share", "next_exits"])
+    rows = rows[rows["members_in_week"] >= 10]
+    rows = rows[rows.groupby("group_id")["next_exits"].transform("sum") > 0]
+    groups = pd.factorize(rows["group_id"])[0]
+    X = np.column_stack([rows["promo_share"].to_numpy(float), np.log(rows["age_weeks"].to_numpy(float) + 1)])
+    beta, cov = poisson_fixed_effects(
+        rows["next_exits"].to_numpy(float), X, np.log(rows["members_in_week"].to_numpy(float)), groups
+    )
+    b, se = beta[0] * 0.1, np.sqrt(cov[0, 0]) * 0.1
+    return Estimate(
+        "rate ratio of next-week exits per +10 points of promo share (observational)",
+        float(np.exp(b)),
+        float(np.exp(b - Z95 * se)),
+        float(np.exp(b + Z95 * se)),
+        "Poisson with group fixed effects, adjusted for ln age, errors clustered by group",
+        n=len(rows),
+    )

@@ -1,0 +1,231 @@
+"""Study 4 as one call: arm effects with CUPED and corrections, stage effects, checks, power; claim 4 judged."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from typing import Literal
+
+import pandas as pd
+
+from helpers import fmt
+from helpers.claims.registry import judge, not_testable
+from helpers.claims.verdict import Verdict
+from helpers.data.engine import Dataset
+from helpers.measures.group_week import group_week_panel
+from helpers.stats.estimate import Estimate
+from helpers.studies.experiment import figures
+from helpers.studies.experiment import measures as ex
+from helpers.studies.experiment import models as em
+from helpers.studies.result import Finding, StudyResult, records
+
+TITLE = "The content-ratio experiment"
+UNITS = {
+    "exit_30d": (100, " points"),
+    "messages_per_member_week": (1, " messages"),
+    "interaction_rate": (100, " points"),
+}
+"""How each outcome's effect is written: scale and unit."""
+LABELS = {name: spec[5] for name, spec in em.OUTCOMES.items()}
+POWER_GROUPS = (50, 100, 150, 200, 300, 400)
+BALANCE = ("age_at_assignment_days", "has_pre_period", "pre_members", "pre_exit_rate", "pre_messages_per_member_week")
+
+
+@dataclass(frozen=True)
+class ExperimentParams:
+    """The study's settings (the notebook's parameters, data location aside)."""
+
+    experiment: str = "content_ratio"
+    control_arm: str = "control"
+    outcomes: tuple[str, ...] = field(default=("exit_30d", "messages_per_member_week", "interaction_rate"))
+    alpha: float = 0.05
+    correction: Literal["holm", "bh", "none"] = "holm"
+    cuped: bool = True
+
+    def as_dict(self) -> dict:
+        """Plain values for provenance (outcomes as a list, as the notebook gives them)."""
+        return {**asdict(self), "outcomes": list(self.outcomes)}
+
+
+def content_verdicts(table: pd.DataFrame, stages: pd.DataFrame) -> tuple[Verdict, Verdict]:
+    """Claim 4 from the experiment: the most exit-raising arm's effect on exits, and its launch-vs-mature gap."""
+    exits = table[table["outcome"] == "exit_30d"]
+    if exits.empty:
+        reason = "30-day exits are not among the outcomes estimated"
+        return not_testable("content_exits", reason), not_testable("content_stage", reason)
+    worst = exits.loc[exits["effect"].idxmax()]
+    effect = Estimate(
+        f"exit_30d: {worst['arm']} - control",
+        float(worst["effect"]),
+        float(worst["ci_low"]),
+        float(worst["ci_high"]),
+        "difference of ratios, groups as units",
+    )
+    by_stage = {s["stage"]: s for s in records(stages) if s["arm"] == worst["arm"]}
+    if "launch" not in by_stage or "mature" not in by_stage:
+        return judge("content_exits", effect), not_testable("content_stage", "no launch or no mature stage effect")
+    launch, mature = by_stage["launch"], by_stage["mature"]
+    gap = Estimate(
+        f"{worst['arm']}: launch effect - mature effect",
+        launch["effect"] - mature["effect"],
+        launch["ci_low"] - mature["ci_high"],
+        launch["ci_high"] - mature["ci_low"],
+        "difference of stage effects; conservative interval from the two CIs",
+    )
+    return judge("content_exits", effect), judge("content_stage", gap)
+
+
+def _decision(row, alpha: float) -> str:
+    """One arm x outcome effect in words: the decision at the corrected level, the size and its CI."""
+    scale, unit = UNITS.get(row.outcome, (1, ""))
+    size = f"{abs(row.effect) * scale:.2f}{unit}"
+    ci = f"95% CI {row.ci_low * scale:+.2f} to {row.ci_high * scale:+.2f}{unit}"
+    label = LABELS.get(row.outcome, row.outcome)
+    if row.adjusted_p < alpha:
+        verb = "raises" if row.effect > 0 else "lowers"
+        return f"**{row.arm} {verb} {label} by {size}** ({ci}; adjusted p {fmt.p_value(row.adjusted_p)})"
+    return f"{row.arm}: no evidence of an effect on {label} ({ci}; adjusted p {fmt.p_value(row.adjusted_p)})"
+
+
+def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResult:
+    """Each arm x outcome effect (CUPED, corrected), effects by stage, SRM, balance, power, observational view."""
+    p = params or ExperimentParams()
+    panel = group_week_panel(ds.tables)
+    groups = ex.add_interaction(ex.group_outcomes(ds.tables, p.experiment), panel)
+    arms = [a for a in sorted(groups["arm"].unique()) if a != p.control_arm]
+    effects = em.correct(
+        [em.arm_effect(groups, o, a, p.control_arm, cuped=p.cuped) for o in p.outcomes for a in arms],
+        p.correction,
+        p.alpha,
+    )
+    table = em.effects_table(effects)
+    plain = em.effects_table(
+        [em.arm_effect(groups, o, a, p.control_arm, cuped=False) for o in p.outcomes for a in arms]
+    )
+    stages = em.stage_effects(groups, arms, p.control_arm, ex.STAGES, cuped=p.cuped)
+    srm_groups, srm_members = em.srm_test(groups), em.srm_test(groups, count="members")
+    groups["pre_exit_rate"] = groups["pre_exits"] / groups["pre_members"].where(groups["pre_members"] > 0)
+    groups["pre_messages_per_member_week"] = (
+        7 * groups["pre_messages"] / groups["pre_member_days"].where(groups["pre_member_days"] > 0)
+    )
+    balance = em.balance_table(groups, list(BALANCE), p.control_arm)
+    power, power_inputs = em.power_table(groups["pre_exits"], groups["pre_members"], list(POWER_GROUPS), p.alpha)
+    observational = em.promo_exit_association(panel)
+    verdicts = content_verdicts(table, stages)
+
+    decisions = [Finding(_decision(r, p.alpha) + ".", (f"{r.outcome}: {r.arm}",)) for r in table.itertuples()]
+    launch = stages[stages["stage"] == "launch"].set_index("arm")
+    mature = stages[stages["stage"] == "mature"].set_index("arm")
+    stage_lines = "; ".join(
+        f"{a}: {100 * launch.loc[a, 'effect']:+.1f} points at launch (95% CI {100 * launch.loc[a, 'ci_low']:+.1f} to "
+        f"{100 * launch.loc[a, 'ci_high']:+.1f}) vs {100 * mature.loc[a, 'effect']:+.1f} when mature "
+        f"(95% CI {100 * mature.loc[a, 'ci_low']:+.1f} to {100 * mature.loc[a, 'ci_high']:+.1f})"
+        for a in arms
+    )
+    srm_ok = srm_groups["p_value"] >= 0.001 and srm_members["p_value"] >= 0.001
+    worst_balance = balance[[c for c in balance.columns if c.startswith("std diff")]].abs().max().max()
+    per_arm = int(groups["arm"].value_counts().mean())
+    mde = em.minimum_detectable_effect(
+        per_arm, power_inputs["mean_size"], power_inputs["cv_size"], power_inputs["icc"], power_inputs["sd"], p.alpha
+    )
+    findings = (
+        *decisions,
+        Finding(f"**By stage** (30-day exits, stage at the start of each member's exposure): {stage_lines}."),
+        Finding(
+            f"**Checks**: the split of groups {'matches' if srm_groups['p_value'] >= 0.001 else 'does NOT match'} "
+            f"the design (sample-ratio test p {fmt.p_value(srm_groups['p_value'])}), and of exposed members p "
+            f"{fmt.p_value(srm_members['p_value'])}, allowing for members coming in groups"
+            f"{'' if srm_ok else ' (investigate before trusting the effects)'}; the largest standardised "
+            f"difference in pre-period covariates is {worst_balance:.2f}."
+        ),
+        Finding(
+            f"**Power**: with an ICC of {power_inputs['icc']:.3f} and {power_inputs['mean_size']:.0f} members per "
+            f"group on average, {per_arm} groups per arm detect a difference in 30-day exits of about "
+            f"{100 * mde:.1f} points with 80% power."
+        ),
+        Finding(
+            f"{len(groups)} groups randomised in {groups['stratum'].nunique()} strata; p-values adjusted by "
+            f"{p.correction} across {len(table)} arm × outcome comparisons"
+            f"{'; CUPED with each group’s pre-period value' if p.cuped else ''}."
+        ),
+    )
+    methods = (
+        "**Design**: groups randomised to arms within strata (channel × size band), by permuted blocks. Groups open "
+        "before the experiment were assigned on its first day; later groups when created.",
+        "**Outcomes**, per group, from assignment on: members' 30-day exits (exposure starts at the later of joining "
+        "and assignment; only exposures that started 30+ days before the data's end), member messages per "
+        "member-week, speakers per member-week.",
+        "**Estimates**: each arm's ratio of sums minus control's; standard errors from the per-group linearisation, "
+        f"so groups are the independent units; normal 95% CIs; p-values adjusted by {p.correction} across all arm × "
+        "outcome comparisons.",
+        "**CUPED**: the influence of each group is adjusted by its pre-period value of the same outcome (the 90 days "
+        "before assignment); groups created during the experiment have none, which limits the variance reduction "
+        "(shown in the table).",
+        "**Stages** are those of the group when each member's exposure started; few groups were already mature when "
+        "the experiment began, so mature-stage effects are imprecise.",
+        "**Conversion** (paid orders) is not in this dataset's contract, so no conversion outcome is estimated.",
+        "The effects are averages over the groups in the experiment; they transfer to other groups only as far as "
+        "those resemble these.",
+    )
+    shown = table.assign(
+        variance_reduction=table["variance_reduction"].round(3),
+        ci_width=table["ci_high"] - table["ci_low"],
+        ci_width_without_cuped=plain["ci_high"] - plain["ci_low"],
+    )
+    observed = {r.arm: r.effect for r in table[table["outcome"] == "exit_30d"].itertuples()}
+    headline = {f"{e.outcome}: {e.arm}": e.effect for e in effects}
+    headline["observational_promo_exit"] = observational
+    return StudyResult(
+        study="experiment",
+        title=TITLE,
+        headline=headline,
+        findings=findings,
+        verdicts=verdicts,
+        methods=methods,
+        tables={
+            "effects": shown[
+                [
+                    "outcome",
+                    "arm",
+                    "control",
+                    "arm_value",
+                    "effect",
+                    "ci_low",
+                    "ci_high",
+                    "p_value",
+                    "adjusted_p",
+                    "ci_width",
+                    "ci_width_without_cuped",
+                    "variance_reduction",
+                ]
+            ].round(4),
+            "srm": pd.DataFrame([srm_groups, srm_members]).round(4),
+            "balance": balance.round(3),
+            "power": power.assign(mde_points=100 * power["mde"]).round(4),
+        },
+        figures={
+            "forest": partial(figures.forest, table, LABELS),
+            "stages": partial(figures.stage_effects, stages, LABELS["exit_30d"]),
+            "power": partial(figures.power_curve, power, observed, LABELS["exit_30d"]),
+        },
+        details={
+            "effects": records(table),
+            "effects_without_cuped": records(plain),
+            "stage_effects_exit_30d": records(stages),
+            "srm": {"groups": srm_groups, "members": srm_members},
+            "balance": records(balance),
+            "power": {"inputs": power_inputs, "table": records(power)},
+            "observational_promo_exit": observational.as_dict(),
+        },
+        notes={
+            "observational": (
+                f"Across all weeks of all groups, a week with 10 points more promotional posts is followed by "
+                f"{observational.value:.3f}× the exits the next week (95% CI {observational.ci_low:.3f}–"
+                f"{observational.ci_high:.3f}; Poisson with group fixed effects, {observational.n:,} group-weeks). This is "
+                "an association within groups over time, not an experimental effect: operators may post more promotions "
+                "in weeks they expect to be calm, and week-to-week swings in the mix need not act on the following week "
+                "at all."
+            )
+        },
+        frames={"group_outcomes": groups},
+    )

@@ -1,0 +1,54 @@
+"""Figures of the data overview: members and messages over time, groups by attribute."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from helpers.data.schema import MESSAGE_KINDS
+
+
+def members_over_time(frame: pd.DataFrame) -> plt.Figure:
+    """Members at each period's end (line) above joins and exits per period (bars)."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True, height_ratios=[2, 1])
+    sns.lineplot(data=frame, x="period_start", y="members_at_end", ax=top, color="C0")
+    top.set(ylabel="members", xlabel="", title="Members over time (all groups)")
+    step = frame["period_start"].diff().median()  # NaT when all joins and exits fall in one period
+    width = (pd.Timedelta(days=7) if pd.isna(step) else step) * 0.4
+    bottom.bar(frame["period_start"] - width / 2, frame["joins"], width=width, label="joins", color="C2")
+    bottom.bar(frame["period_start"] + width / 2, -frame["exits"], width=width, label="exits", color="C3")
+    bottom.axhline(0, color="grey", lw=0.8)
+    bottom.set(ylabel="joins / −exits", xlabel="period start (UTC)")
+    bottom.legend(loc="upper right", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def messages_over_time(frame: pd.DataFrame, by: str = "kind") -> plt.Figure:
+    """Messages per period, stacked by ``by`` (e.g. message kind or channel)."""
+    wide = frame.pivot_table(index="period_start", columns=by, values="messages", aggfunc="sum", fill_value=0)
+    if by == "kind":  # the contract's order, so colours mean the same kind in every report
+        wide = wide[[k for k in MESSAGE_KINDS if k in wide.columns]]
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.stackplot(
+        wide.index,
+        wide.T.to_numpy(),
+        labels=[str(c) for c in wide.columns],
+        colors=sns.color_palette("tab10", len(wide.columns)),
+    )
+    ax.set(ylabel="messages", xlabel="period start (UTC)", title=f"Messages over time by {by}")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title=by)
+    fig.tight_layout()
+    return fig
+
+
+def groups_heatmap(frame: pd.DataFrame, rows: str, columns: str, value: str = "groups") -> plt.Figure:
+    """Heatmap of ``value`` (e.g. groups) for each pair of two group attributes."""
+    wide = frame.pivot_table(index=rows, columns=columns, values=value, aggfunc="sum", fill_value=0)
+    fig, ax = plt.subplots(figsize=(1.2 + 1.0 * len(wide.columns), 1.0 + 0.5 * len(wide.index)))
+    sns.heatmap(wide, annot=True, fmt="g", cmap="Blues", cbar=False, ax=ax)
+    ax.set(title=f"{value.capitalize()} by {rows} and {columns}", xlabel=columns, ylabel=rows)
+    ax.tick_params(axis="x", labelrotation=30)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,89 @@
+"""Event tables to tidy aggregates.
+
+Each function builds an Ibis expression that runs where the data lives (DuckDB by
+default) and returns only the small aggregated frame as pandas.
+"""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+
+from helpers.data.engine import Tables
+
+PERIODS = {"day": "D", "week": "W", "month": "M"}
+
+
+def dataset_summary(tables: Tables) -> dict:
+    """Counts of groups, members, stays and messages, and the span of the events (UTC)."""
+    g, m, msg = tables.groups, tables.memberships, tables.messages
+    counts = (
+        m.aggregate(
+            members=m.member_id.nunique(),
+            memberships=m.count(),
+            first_join=m.joined_at.min(),
+            last_leave=m.left_at.max(),
+        )
+        .to_pandas()
+        .iloc[0]
+    )
+    groups = g.aggregate(groups=g.count(), first_created=g.created_at.min()).to_pandas().iloc[0]
+    sent = (
+        msg.aggregate(messages=msg.count(), first_sent=msg.sent_at.min(), last_sent=msg.sent_at.max())
+        .to_pandas()
+        .iloc[0]
+    )
+    firsts = [t for t in (groups.first_created, counts.first_join, sent.first_sent) if pd.notna(t)]
+    lasts = [t for t in (counts.last_leave, sent.last_sent, counts.first_join) if pd.notna(t)]
+    return {
+        "groups": int(groups.groups),
+        "members": int(counts.members),
+        "memberships": int(counts.memberships),
+        "messages": int(sent.messages),
+        "first_event": min(firsts),
+        "last_event": max(lasts),
+    }
+
+
+def members_over_time(tables: Tables, period: str = "week") -> pd.DataFrame:
+    """Per period: joins, exits, net growth and members at the period's end, over all groups."""
+    unit = PERIODS[period]
+    m = tables.memberships
+    joins = m.group_by(period_start=m.joined_at.truncate(unit)).aggregate(joins=m.count())
+    left = m.filter(m.left_at.notnull())
+    exits = left.group_by(period_start=left.left_at.truncate(unit)).aggregate(exits=left.count())
+    frame = (
+        joins.outer_join(exits, "period_start")
+        .select(
+            period_start=ibis.coalesce(joins.period_start, exits.period_start),
+            joins=joins.joins.fill_null(0),
+            exits=exits.exits.fill_null(0),
+        )
+        .order_by("period_start")
+        .to_pandas()
+    )
+    frame["net_growth"] = frame["joins"] - frame["exits"]
+    frame["members_at_end"] = frame["net_growth"].cumsum()
+    return frame
+
+
+def messages_over_time(tables: Tables, period: str = "week", by: str = "kind") -> pd.DataFrame:
+    """Messages and distinct speakers per period and value of ``by`` (a messages or groups column)."""
+    msg = tables.messages
+    if by not in msg.columns:
+        msg = msg.join(tables.groups.select("group_id", by), "group_id")
+    out = msg.group_by([msg.sent_at.truncate(PERIODS[period]).name("period_start"), msg[by]]).aggregate(
+        messages=msg.count(), speakers=msg.member_id.nunique()
+    )
+    return out.order_by(["period_start", by]).to_pandas()
+
+
+def groups_by(tables: Tables, rows: str = "channel", columns: str = "segment") -> pd.DataFrame:
+    """Groups and stays per pair of group attributes, e.g. channel by segment."""
+    g, m = tables.groups, tables.memberships
+    stays = m.group_by("group_id").aggregate(memberships=m.count())
+    joined = g.left_join(stays, "group_id")
+    out = joined.group_by([joined[rows], joined[columns]]).aggregate(
+        groups=joined.count(), memberships=joined.memberships.fill_null(0).sum()
+    )
+    return out.order_by([rows, columns]).to_pandas()

@@ -1,0 +1,1 @@
+"""Study 3: the recruitment window and early members' churn."""

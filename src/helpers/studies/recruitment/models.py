@@ -1,0 +1,360 @@
+"""Early members' churn against the recruitment window: binned shares, slow-vs-fast contrasts, models, threshold.
+
+Input is ``recruitment.early_members`` (one row per early member). The window is a
+property of the group, so members of one group are not independent: every interval here
+treats groups as the units (design-effect-adjusted Wilson intervals, cluster-robust
+ratios, models on group totals with robust errors, cluster bootstrap).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+import patsy
+import statsmodels.api as sm
+from lifelines import CoxPHFitter
+from lifelines.statistics import proportional_hazard_test
+
+from helpers.stats.clustered import clustered_ratio, wilson_clustered
+from helpers.stats.estimate import Estimate
+from helpers.stats.glm import profile_grid, spline_term
+
+Z95 = NormalDist().inv_cdf(0.975)
+
+
+def counted(early: pd.DataFrame) -> pd.DataFrame:
+    """Early members whose horizon outcome is known (joined at least ``horizon`` days before the end)."""
+    return early[early["counted"]]
+
+
+def churn_by_bin(early: pd.DataFrame) -> pd.DataFrame:
+    """Share of early members who left within the horizon, per window bin, with clustered Wilson CIs."""
+    rows = []
+    for label, part in counted(early).groupby("window_bin", observed=True):
+        per_group = part.groupby("group_id")["exited"].agg(["sum", "count"])
+        share, low, high, deff = wilson_clustered(per_group["sum"], per_group["count"])
+        rows.append(
+            {
+                "window_bin": str(label),
+                "early_members": int(per_group["count"].sum()),
+                "groups": len(per_group),
+                "exit_share": share,
+                "ci_low": low,
+                "ci_high": high,
+                "design_effect": deff,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _share_and_se(part: pd.DataFrame) -> tuple[float, float, int]:
+    """Exit share over the members of ``part`` and its cluster-robust standard error; number of groups."""
+    per_group = part.groupby("group_id")["exited"].agg(["sum", "count"])
+    share, low, _ = clustered_ratio(per_group["sum"], per_group["count"])
+    return share, (share - low) / Z95, len(per_group)
+
+
+def slow_vs_fast(early: pd.DataFrame, threshold_days: float = 28.0, include_never: bool = False) -> dict:
+    """Risk ratio of leaving within the horizon, early members of slow- vs fast-filling groups, clustered CI.
+
+    Slow = window longer than ``threshold_days``; with ``include_never`` groups that never
+    filled count as slow too (they are slower than any window). Delta method on the log
+    ratio; the two sets of groups are disjoint, so their errors are independent.
+    """
+    rows = counted(early)
+    fast = rows[rows["filled"] & (rows["window_days"] <= threshold_days)]
+    slow = rows[(rows["filled"] & (rows["window_days"] > threshold_days)) | (~rows["filled"] & include_never)]
+    p_fast, se_fast, g_fast = _share_and_se(fast)
+    p_slow, se_slow, g_slow = _share_and_se(slow)
+    ratio = p_slow / p_fast
+    se_log = np.sqrt((se_slow / p_slow) ** 2 + (se_fast / p_fast) ** 2)
+    who = "slow or never filled" if include_never else "slow (filled)"
+    estimate = Estimate(
+        f"risk ratio of exit, {who} vs fast (window <= {threshold_days:g} d)",
+        float(ratio),
+        float(ratio * np.exp(-Z95 * se_log)),
+        float(ratio * np.exp(Z95 * se_log)),
+        "ratio of cluster-robust shares, delta method on the log",
+        n=len(fast) + len(slow),
+    )
+    return {
+        "risk_ratio": estimate,
+        "fast_share": p_fast,
+        "slow_share": p_slow,
+        "fast_members": len(fast),
+        "slow_members": len(slow),
+        "fast_groups": g_fast,
+        "slow_groups": g_slow,
+    }
+
+
+def group_outcomes(early: pd.DataFrame, early_size: pd.Series) -> pd.DataFrame:
+    """Per group: counted early members and how many left within the horizon, with the group's attributes.
+
+    ``early_size`` (per group id) is the mean headcount the early members lived through
+    (``recruitment.mean_members``); the threshold model adjusts for it.
+    """
+    rows = counted(early)
+    out = (
+        rows.groupby("group_id")
+        .agg(
+            exits=("exited", "sum"),
+            members=("exited", "size"),
+            window_days=("window_days", "first"),
+            filled=("filled", "first"),
+            target_size=("target_size", "first"),
+            homogeneous=("homogeneous", "first"),
+            channel=("channel", "first"),
+            segment=("segment", "first"),
+        )
+        .reset_index()
+    )
+    out["log_target"] = np.log(out["target_size"].fillna(out["target_size"].median()).clip(lower=1))
+    out["homogeneous"] = out["homogeneous"].astype(int)
+    out["log_early_size"] = np.log(out["group_id"].map(early_size).fillna(1).clip(lower=1))
+    return out
+
+
+CONTROLS = "homogeneous + log_target + C(channel) + C(segment)"
+
+
+"""Group attributes every recruitment model adjusts for."""
+
+
+SIZE_CONTROLS = "log_early_size + I(log_early_size ** 2)"
+
+
+"""The size the early members lived through: slow groups stay small longer, and size moves exits by itself."""
+
+
+def _binomial(groups: pd.DataFrame, rhs: str) -> tuple[sm.GLM, patsy.DesignInfo]:
+    """Binomial GLM of group exits out of early members on ``rhs``; one row per group."""
+    X = patsy.dmatrix(rhs, groups, return_type="dataframe")
+    endog = np.column_stack([groups["exits"], groups["members"] - groups["exits"]])
+    return sm.GLM(endog, X, family=sm.families.Binomial()), X.design_info
+
+
+@dataclass(frozen=True)
+class WindowCurve:
+    """The logistic model's exit probability over the window, and the adjusted odds ratio slow vs fast."""
+
+    curve: pd.DataFrame  # window_days, probability, ci_low, ci_high
+    odds_ratio: Estimate  # slow vs fast, adjusted for the controls
+    groups: int
+    spline_df: int
+
+
+def window_curve(groups: pd.DataFrame, spline_df: int = 4, threshold_days: float = 28.0) -> WindowCurve:
+    """Exit probability by window (natural spline in ln window) with controls; errors robust by group.
+
+    Each row is one group, so heteroscedasticity-robust errors on group totals are the
+    cluster-robust errors of the member-level model. Only groups that filled have a window.
+    """
+    filled = groups[groups["filled"]].copy()
+    filled["log_window"] = np.log(filled["window_days"].clip(lower=0.5))
+    low, high = filled["log_window"].quantile([0.01, 0.99])
+    filled["log_window"] = filled["log_window"].clip(low, high)
+    model, design = _binomial(filled, f"{spline_term(filled, 'log_window', spline_df)} + {CONTROLS}")
+    fit = model.fit(cov_type="HC1")
+    values = np.linspace(low, high, 200)
+    grid = profile_grid(design, np.asarray(model.exog), filled.iloc[[0]], "log_window", values)
+    eta = grid @ np.asarray(fit.params)
+    se = np.sqrt(np.einsum("ij,jk,ik->i", grid, np.asarray(fit.cov_params()), grid))
+    expit = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    curve = pd.DataFrame(
+        {
+            "window_days": np.exp(values),
+            "probability": expit(eta),
+            "ci_low": expit(eta - Z95 * se),
+            "ci_high": expit(eta + Z95 * se),
+        }
+    )
+    filled["slow"] = (filled["window_days"] > threshold_days).astype(int)
+    indicator = _binomial(filled, f"slow + {CONTROLS}")[0].fit(cov_type="HC1")
+    b, s = indicator.params["slow"], indicator.bse["slow"]
+    odds = Estimate(
+        f"odds ratio of exit, slow (> {threshold_days:g} d) vs fast, adjusted",
+        float(np.exp(b)),
+        float(np.exp(b - Z95 * s)),
+        float(np.exp(b + Z95 * s)),
+        "binomial GLM on group totals, robust errors",
+        n=int(filled["members"].sum()),
+    )
+    return WindowCurve(curve, odds, len(filled), spline_df)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A threshold fit: early members' exit log-odds rise with the weeks they waited beyond a threshold."""
+
+    profile: pd.DataFrame  # threshold_days, deviance (lower is better)
+    threshold: Estimate  # best threshold, cluster-bootstrap percentile CI
+    slope: Estimate  # log-odds of exit per week waited beyond the threshold, bootstrap CI
+    detected: bool  # the slope's CI lies above zero
+    boot_thresholds: np.ndarray = field(repr=False)
+
+
+def _threshold_design(groups: pd.DataFrame) -> np.ndarray:
+    """Controls, early size and ln window (the smooth baseline); the waiting column is added per candidate."""
+    return np.asarray(
+        patsy.dmatrix(f"np.log(window_days) + {SIZE_CONTROLS} + {CONTROLS}", groups, return_type="matrix")
+    )
+
+
+def _fit_with_column(
+    exits: np.ndarray,
+    members: np.ndarray,
+    base: np.ndarray,
+    column: np.ndarray,
+    start: np.ndarray | None = None,
+    max_iter: int = 30,
+) -> tuple[np.ndarray, float]:
+    """Binomial IRLS with one column appended to ``base``; coefficients and deviance."""
+    X = np.column_stack([base, column])
+    beta = np.zeros(X.shape[1]) if start is None else start.copy()
+    p_obs = exits / members
+    for _ in range(max_iter):
+        eta = X @ beta
+        mu = 1 / (1 + np.exp(-eta))
+        w = members * np.maximum(mu * (1 - mu), 1e-10)
+        step = np.linalg.lstsq((X * w[:, None]).T @ X, X.T @ (members * (p_obs - mu)), rcond=None)[0]
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    mu = np.clip(1 / (1 + np.exp(-X @ beta)), 1e-12, 1 - 1e-12)
+    deviance = -2 * np.sum(exits * np.log(mu) + (members - exits) * np.log(1 - mu))
+    return beta, float(deviance)
+
+
+def waiting_exposure(early: pd.DataFrame, candidates: np.ndarray, horizon_days: float) -> pd.DataFrame:
+    """Per group and candidate threshold c: early members' mean weeks spent, within their horizon, in the
+    group while it was older than c days and not yet filled.
+
+    This is the claim made measurable: waiting beyond c days in an unfilled group drives
+    early joiners out. Groups that never filled wait until the data's end.
+    """
+    rows = counted(early)
+    window = rows["window_days"].fillna(np.inf).to_numpy()[:, None]
+    joined = rows["joined_day"].to_numpy()[:, None]
+    stop = np.minimum(window, joined + horizon_days)
+    waited = np.clip(stop - np.maximum(candidates[None, :], joined), 0, None) / 7
+    frame = pd.DataFrame(waited, columns=candidates)
+    return frame.groupby(rows["group_id"].to_numpy()).mean()
+
+
+def _profile(
+    exits: np.ndarray, members: np.ndarray, base: np.ndarray, exposure: np.ndarray, candidates: np.ndarray
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Deviance and coefficients of the threshold model at each candidate (one exposure column each)."""
+    deviances, betas, start = [], [], None
+    for k in range(len(candidates)):
+        beta, dev = _fit_with_column(exits, members, base, exposure[:, k], start)
+        start = beta
+        deviances.append(dev)
+        betas.append(beta)
+    return np.array(deviances), betas
+
+
+def threshold_estimate(
+    early: pd.DataFrame,
+    groups: pd.DataFrame,
+    horizon_days: float,
+    candidates: np.ndarray | None = None,
+    bootstrap_reps: int = 200,
+    seed: int = 0,
+) -> Threshold:
+    """Profile the threshold over candidate windows (days); CIs for it and its effect by cluster bootstrap.
+
+    Model on group totals (filled groups): logit P(exit within the horizon) = controls +
+    quadratic in ln early size + b1 x ln window + b2 x weeks the early members waited beyond
+    the threshold in the unfilled group (``waiting_exposure``). Slow groups also stay small
+    longer, and size moves exits by itself (claim 1): the size terms and b1 take that smooth
+    part, so b2 is the effect of waiting beyond the threshold (claim 2). The
+    threshold minimising the deviance is the estimate; each bootstrap resample of groups
+    repeats the whole profile. ``detected`` means b2's CI lies above zero.
+    """
+    filled = groups[groups["filled"]].reset_index(drop=True)
+    candidates = np.arange(7, 85) if candidates is None else np.asarray(candidates, float)
+    exposure = waiting_exposure(early, candidates.astype(float), horizon_days).loc[filled["group_id"]].to_numpy()
+    exits, members = filled["exits"].to_numpy(float), filled["members"].to_numpy(float)
+    base = _threshold_design(filled)
+    deviance, betas = _profile(exits, members, base, exposure, candidates)
+    best = int(np.argmin(deviance))
+    rng = np.random.default_rng(seed)
+    thresholds, slopes = [], []
+    for _ in range(bootstrap_reps):
+        i = rng.integers(0, len(filled), len(filled))
+        try:
+            dev, fits = _profile(exits[i], members[i], base[i], exposure[i], candidates)
+        except np.linalg.LinAlgError:
+            continue
+        k = int(np.argmin(dev))
+        thresholds.append(candidates[k])
+        slopes.append(fits[k][-1])
+    t_low, t_high = np.quantile(thresholds, [0.025, 0.975]) if thresholds else (np.nan, np.nan)
+    s_low, s_high = np.quantile(slopes, [0.025, 0.975]) if slopes else (np.nan, np.nan)
+    method = f"threshold logistic model on group totals, cluster bootstrap ({len(thresholds)} resamples), percentile CI"
+    threshold = Estimate(
+        "recruitment-window threshold (days)",
+        float(candidates[best]),
+        float(t_low),
+        float(t_high),
+        method,
+        n=len(filled),
+    )
+    slope = Estimate(
+        "log-odds of exit per week waited beyond the threshold",
+        float(betas[best][-1]),
+        float(s_low),
+        float(s_high),
+        method,
+        n=len(filled),
+    )
+    profile = pd.DataFrame({"threshold_days": candidates, "deviance": deviance})
+    return Threshold(profile, threshold, slope, bool(s_low > 0), np.array(thresholds))
+
+
+@dataclass(frozen=True)
+class CoxResult:
+    """Cox model of early members' time to exit: hazard ratio slow vs fast and the proportional-hazards test."""
+
+    hazard_ratio: Estimate
+    summary: pd.DataFrame
+    ph_test: pd.DataFrame  # per covariate: test statistic and p (Schoenfeld residuals vs rank of time)
+
+
+def cox_slow_vs_fast(early: pd.DataFrame, threshold_days: float = 28.0, follow_days: float = 180.0) -> CoxResult:
+    """Time from joining to first exit (censored at ``follow_days`` or the data's end), slow vs fast groups.
+
+    Adjusted for homogeneity and ln target size; errors clustered by group (lifelines);
+    groups that never filled are left out. The proportional-hazards test is reported
+    beside the ratio: the planted effect acts only while a slow group is still unfilled,
+    so the ratio is an average over follow-up, not a constant.
+    """
+    rows = early[early["filled"]]
+    frame = pd.DataFrame(
+        {
+            "duration": rows["duration_days"].clip(upper=follow_days, lower=1e-3),
+            "event": (rows["left"] & (rows["duration_days"] <= follow_days)).astype(int),
+            "slow": (rows["window_days"] > threshold_days).astype(int),
+            "homogeneous": rows["homogeneous"].astype(int),
+            "log_target": np.log(rows["target_size"].fillna(rows["target_size"].median()).clip(lower=1)),
+            "group_id": rows["group_id"],
+        }
+    )
+    cph = CoxPHFitter().fit(frame, "duration", "event", cluster_col="group_id")
+    summary = cph.summary
+    row = summary.loc["slow"]
+    estimate = Estimate(
+        f"hazard ratio of exit, slow (> {threshold_days:g} d) vs fast",
+        float(row["exp(coef)"]),
+        float(row["exp(coef) lower 95%"]),
+        float(row["exp(coef) upper 95%"]),
+        "Cox model, errors clustered by group (lifelines)",
+        n=len(frame),
+    )
+    test = proportional_hazard_test(cph, frame, time_transform="rank")
+    return CoxResult(estimate, summary, test.summary[["test_statistic", "p"]])

@@ -1,0 +1,80 @@
+"""What every study's ``summarise`` returns: headline estimates, findings, verdicts, tables and figures.
+
+``StudyResult.as_dict()`` is the ``results`` part of ``results.json`` (schema below);
+the index, the scorecard and the calibration read these fields and nothing else.
+
+    schema_version  int, RESULTS_SCHEMA_VERSION
+    study           the study's id: overview, retention, size_activity, recruitment, experiment
+    title           the study's title
+    headline        {name: Estimate as dict}: the numbers a review reads first
+    findings        [{"text": Markdown sentence, "cites": [headline names]}], in reading order
+    verdicts        [Verdict as dict]: one per claim the study tests (claim_id from the claims registry)
+    details         study-specific numbers and tables (records), for readers of the JSON
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from helpers.claims.verdict import Verdict
+from helpers.stats.estimate import Estimate
+
+RESULTS_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding: a Markdown sentence and the headline estimates it cites."""
+
+    text: str
+    cites: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return {"text": self.text, "cites": list(self.cites)}
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    """A study's computation, findings and verdicts, ready to display and to write to results.json."""
+
+    study: str
+    title: str
+    headline: dict[str, Estimate]
+    findings: tuple[Finding, ...]
+    verdicts: tuple[Verdict, ...] = ()
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    notes: dict[str, str] = field(default_factory=dict)  # short texts: a section's words, why a table is empty
+    figures: dict[str, Callable[[], plt.Figure]] = field(default_factory=dict, repr=False)
+    methods: tuple[str, ...] = ()
+    details: dict = field(default_factory=dict, repr=False)
+    frames: dict[str, object] = field(default_factory=dict, repr=False)  # inputs of the Explore section
+
+    def figure(self, name: str) -> plt.Figure:
+        """Draw one of the study's figures."""
+        return self.figures[name]()
+
+    def verdict(self, claim_id: str) -> Verdict:
+        """The verdict on one claim of the registry."""
+        return next(v for v in self.verdicts if v.claim_id == claim_id)
+
+    def as_dict(self) -> dict:
+        """The ``results`` document of results.json (see the module docstring for the schema)."""
+        return {
+            "schema_version": RESULTS_SCHEMA_VERSION,
+            "study": self.study,
+            "title": self.title,
+            "headline": {k: v.as_dict() for k, v in self.headline.items()},
+            "findings": [f.as_dict() for f in self.findings],
+            "verdicts": [v.as_dict() for v in self.verdicts],
+            "details": self.details,
+        }
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """A frame as JSON-ready records."""
+    return frame.to_dict(orient="records")

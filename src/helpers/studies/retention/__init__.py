@@ -1,0 +1,1 @@
+"""Study 1: cohort retention, survival and lifecycle layers."""

@@ -1,0 +1,224 @@
+"""Members, cohorts and lifecycle layers: event tables to tidy retention aggregates.
+
+The unit is a member in a group (a person who rejoins the same group is one member
+with several stays). Retention periods are counted from each member's first join, in
+fixed lengths (7 days for weeks, 30 days for months); cohorts are the calendar period
+(Monday week or month, UTC) of that first join. Everything heavy runs as Ibis
+expressions where the data lives; only per-cohort and per-week counts come back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from helpers.data.engine import Tables, week_start
+from helpers.data.event_time import data_end, days_between, monday_of, naive_utc
+from helpers.measures.members import first_stays
+
+PERIOD_DAYS = {"week": 7, "month": 30}
+
+
+COHORT_UNIT = {"week": "W", "month": "M"}
+
+
+@dataclass(frozen=True)
+class Triangle:
+    """A retention triangle: cohorts in rows, periods since first join in columns."""
+
+    rates: pd.DataFrame  # share retained; NaN where the cohort is too young for the period
+    counts: pd.DataFrame  # members retained
+    cohort_sizes: pd.Series  # members per cohort
+    period: str
+    kind: str  # "membership" or "activity"
+    bounded: bool  # True: in period k exactly; False: in period k or later
+
+
+def retention_triangle(
+    tables: Tables,
+    period: str = "week",
+    kind: str = "membership",
+    bounded: bool = True,
+    max_periods: int = 12,
+    end: pd.Timestamp | None = None,
+    min_cohort_size: int = 1,
+    start: str | None = None,
+    stop: str | None = None,
+    group_ids: list[str] | None = None,
+) -> Triangle:
+    """Cohort retention: share of each join cohort still a member (or still talking) in period k.
+
+    ``kind="membership"``: a member is retained in period k if one of her stays covers part
+    of [first join + k L, first join + (k+1) L), L = 7 or 30 days; ``kind="activity"``: if she
+    sent a message in it. ``bounded=False`` counts period k *or later* instead. A cohort's
+    cell is missing (never 0) unless period k has ended for all of its members.
+    ``start``/``stop`` bound the cohorts (dates, UTC); ``group_ids`` keeps those groups only.
+    """
+    if period not in PERIOD_DAYS or kind not in ("membership", "activity"):
+        raise ValueError(f"period must be week or month and kind membership or activity, not {period!r}/{kind!r}")
+    end = end if end is not None else data_end(tables)
+    length = PERIOD_DAYS[period]
+    m = tables.memberships.filter(tables.memberships.role == "member")
+    if group_ids is not None:
+        m = m.filter(m.group_id.isin(list(group_ids)))
+    first = m.group_by(["group_id", "member_id"]).aggregate(first_joined=m.joined_at.min())
+    first = first.mutate(cohort=first.first_joined.truncate(COHORT_UNIT[period]))
+    if start is not None:
+        first = first.filter(first.cohort >= ibis.timestamp(pd.Timestamp(start, tz="UTC").to_pydatetime()))
+    if stop is not None:
+        first = first.filter(first.cohort < ibis.timestamp(pd.Timestamp(stop, tz="UTC").to_pydatetime()))
+    sizes = first.group_by("cohort").aggregate(members=first.count()).to_pandas().set_index("cohort")["members"]
+
+    if kind == "membership":
+        spans = _stay_periods(m, first, end, length)
+        if bounded:  # +1 where a stay starts covering, -1 after it stops: cumulative sum = members in period k
+            starts = spans.group_by(["cohort", spans.k_from.name("k")]).aggregate(n=spans.count())
+            stops = spans.group_by(["cohort", (spans.k_to + 1).name("k")]).aggregate(n=-spans.count())
+            steps = starts.union(stops).to_pandas()
+            counts = _cumulate(steps, max_periods, reverse=False)
+        else:
+            last = spans.group_by(["group_id", "member_id", "cohort"]).aggregate(k=spans.k_to.max())
+            counts = _cumulate(
+                last.group_by(["cohort", "k"]).aggregate(n=last.count()).to_pandas(), max_periods, reverse=True
+            )
+    else:
+        msg = tables.messages
+        per = msg.join(first, ["group_id", "member_id"])
+        k = (days_between(per.sent_at, per.first_joined) / length).floor().cast("int64")
+        talk = per.select("group_id", "member_id", "cohort", k=k).filter(lambda t: t.k >= 0).distinct()
+        if bounded:
+            counts = _cumulate(
+                talk.group_by(["cohort", "k"]).aggregate(n=talk.count()).to_pandas(), max_periods, reverse=None
+            )
+        else:
+            last = talk.group_by(["group_id", "member_id", "cohort"]).aggregate(k=talk.k.max())
+            counts = _cumulate(
+                last.group_by(["cohort", "k"]).aggregate(n=last.count()).to_pandas(), max_periods, reverse=True
+            )
+
+    counts = counts.reindex(sizes.index).fillna(0)
+    keep = sizes[sizes >= min_cohort_size].index
+    counts, sizes = counts.loc[keep].sort_index(), sizes.loc[keep].sort_index()
+    next_cohort = sizes.index + (pd.offsets.Week(weekday=0) if period == "week" else pd.offsets.MonthBegin())
+    period_ends = np.add.outer(
+        naive_utc(next_cohort).to_numpy(), np.arange(1, max_periods + 2) * np.timedelta64(length, "D")
+    )
+    observable = period_ends <= naive_utc(pd.DatetimeIndex([end]))[0].to_datetime64()
+    rates = counts.div(sizes, axis=0).where(observable)
+    counts = counts.where(observable)
+    rates.index.name = counts.index.name = "cohort"
+    rates.columns.name = counts.columns.name = f"{period}s since join"
+    return Triangle(rates=rates, counts=counts, cohort_sizes=sizes, period=period, kind=kind, bounded=bounded)
+
+
+def pooled_retention(triangle: Triangle) -> pd.DataFrame:
+    """Retention by period since join over all cohorts old enough for it (member-weighted)."""
+    counts = triangle.counts
+    sizes = counts.notna().mul(triangle.cohort_sizes, axis=0)
+    frame = pd.DataFrame(
+        {"k": counts.columns.astype(int), "retained": counts.sum().to_numpy(), "members": sizes.sum().to_numpy()}
+    )
+    frame["retention"] = frame["retained"] / frame["members"].where(frame["members"] > 0)
+    return frame
+
+
+def _stay_periods(m: ibis.Table, first: ibis.Table, end: pd.Timestamp, length: int) -> ibis.Table:
+    """Per stay: the first and last period (since the member's first join) it covers, without double counts."""
+    end_lit = ibis.literal(end.to_pydatetime(), type="timestamp('UTC')")
+    s = m.join(first, ["group_id", "member_id"])
+    until = ibis.coalesce(s.left_at, end_lit)
+    k_from = (days_between(s.joined_at, s.first_joined) / length).floor().cast("int64")
+    # a stay ending exactly on a boundary does not cover the next period
+    k_to = ((days_between(until, s.first_joined) / length).ceil() - 1).cast("int64")
+    spans = s.select("group_id", "member_id", "cohort", "joined_at", k_from=k_from, k_to=ibis.greatest(k_to, k_from))
+    previous = spans.k_to.lag().over(ibis.window(group_by=["group_id", "member_id"], order_by="joined_at"))
+    # a rejoin in the period its previous stay ended in starts one period later
+    spans = spans.mutate(
+        k_from=ibis.ifelse(previous.notnull() & (previous >= spans.k_from), previous + 1, spans.k_from)
+    )
+    return spans.filter(spans.k_from <= spans.k_to)
+
+
+def _cumulate(steps: pd.DataFrame, max_periods: int, reverse: bool | None) -> pd.DataFrame:
+    """Cohort x period counts from per-period numbers: as they are, running sums, or reverse sums."""
+    wide = steps.pivot_table(index="cohort", columns="k", values="n", aggfunc="sum", fill_value=0)
+    top = int(max(wide.columns.max(), max_periods)) if len(wide.columns) else max_periods
+    wide = wide.reindex(columns=range(0, top + 2), fill_value=0)
+    if reverse is True:
+        wide = wide.iloc[:, ::-1].cumsum(axis=1).iloc[:, ::-1]
+    elif reverse is False:
+        wide = wide.cumsum(axis=1)
+    return wide.loc[:, :max_periods].astype(float)
+
+
+LAYERS = ("new", "active", "resurrected", "silent", "churned")
+
+
+"""Lifecycle layers, in order of precedence when a member fits several in one week."""
+
+
+def lifecycle_layers(
+    tables: Tables, end: pd.Timestamp | None = None, silent_weeks: int = 4, by_group: bool = False
+) -> pd.DataFrame:
+    """Members per week in each lifecycle layer (Monday weeks, UTC; ordinary members only).
+
+    new: first joined this week. churned: left this week for good (and did not join in it).
+    Of the rest who were members during the week: resurrected: spoke after ``silent_weeks``
+    or more whole weeks without speaking (counted from the join); active: spoke otherwise;
+    silent: did not speak. The five layers partition the members present each week.
+    With ``by_group`` one row per group and week (sum over any set of groups for theirs).
+    """
+    end = end if end is not None else data_end(tables)
+    members = first_stays(tables)
+    end_week = monday_of(end)
+    weeks = members.select(
+        "group_id",
+        "member_id",
+        join_week=week_start(members.joined_at),
+        leave_week=week_start(members.final_left_at),
+    )
+    msg = tables.messages
+    spoke = msg.select("group_id", "member_id", week=week_start(msg.sent_at)).distinct()
+    spoke = spoke.join(weeks, ["group_id", "member_id"])
+    previous = spoke.week.lag().over(ibis.window(group_by=["group_id", "member_id"], order_by="week"))
+    gap_days = days_between(spoke.week, ibis.coalesce(previous, spoke.join_week))
+    spoke = spoke.mutate(resurrected=gap_days >= 7 * (silent_weeks + 1))
+    middle = spoke.filter(
+        (spoke.week > spoke.join_week) & (spoke.leave_week.isnull() | (spoke.week < spoke.leave_week))
+    )
+    keys = ["group_id"] if by_group else []
+    talk = (
+        middle.group_by([*keys, "week"])
+        .aggregate(resurrected=middle.resurrected.cast("int64").sum(), active=(~middle.resurrected).cast("int64").sum())
+        .to_pandas()
+    )
+    new = weeks.group_by([*keys, weeks.join_week.name("week")]).aggregate(new=weeks.count()).to_pandas()
+    gone = weeks.filter(weeks.leave_week.notnull())
+    left = (
+        gone.group_by([*keys, gone.leave_week.name("week")])
+        .aggregate(churned=(gone.leave_week != gone.join_week).cast("int64").sum(), gone_after=gone.count())
+        .to_pandas()
+    )
+
+    for part in (new, talk, left):
+        part["week"] = naive_utc(pd.DatetimeIndex(part["week"]))
+    all_weeks = pd.date_range(new["week"].min(), end_week, freq="W-MON")
+    if by_group:
+        grid = pd.MultiIndex.from_product([sorted(new["group_id"].unique()), all_weeks], names=["group_id", "week"])
+        frame = grid.to_frame(index=False)
+    else:
+        frame = pd.DataFrame({"week": all_weeks})
+    for part in (new, talk, left):
+        frame = frame.merge(part, on=[*keys, "week"], how="left")
+    frame = frame.fillna(0)
+    # members during week w: joined in or before w, and not gone before w
+    cum_new = frame.groupby(keys)["new"].cumsum() if keys else frame["new"].cumsum()
+    cum_gone = frame.groupby(keys)["gone_after"].cumsum() if keys else frame["gone_after"].cumsum()
+    frame["members"] = cum_new - (cum_gone - frame["gone_after"])
+    frame["silent"] = frame["members"] - frame["new"] - frame["churned"] - frame["active"] - frame["resurrected"]
+    frame["week"] = frame["week"].dt.tz_localize("UTC")
+    cols = [*keys, "week", "members", *LAYERS]
+    return frame[cols].astype({c: "int64" for c in ["members", *LAYERS]})

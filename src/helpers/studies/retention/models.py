@@ -1,0 +1,78 @@
+"""Retention study models: the homogeneity hazard ratio (Cox) and N-day retention compared across attributes.
+
+Input is ``measures.members.member_table``: one row per member in a group with
+``duration_days`` (first join to final leave, or to the data's end) and ``left``
+(False: still a member, censored). Estimators are lifelines'; intervals that compare
+groups of members treat the chat group as the unit of independence where the method
+allows (clustered proportions, cluster-robust Cox errors).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from lifelines import CoxPHFitter
+
+from helpers.stats.estimate import Estimate
+from helpers.stats.survival import n_day_retention
+
+
+def size_terms(members: pd.DataFrame, reference: float = 229.0) -> pd.DataFrame:
+    """Covariates for group size: ln(peak / reference) and its square (a smooth U or hump)."""
+    log_size = np.log(np.maximum(members["peak_members"].to_numpy(float), 1.0) / reference)
+    return pd.DataFrame({"log_size": log_size, "log_size_sq": log_size**2}, index=members.index)
+
+
+def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True) -> tuple[Estimate, pd.DataFrame]:
+    """Hazard ratio of leaving, mixed vs homogeneous groups: Cox model, cluster-robust errors by group.
+
+    Homogeneous = one channel, one city and one segment. With ``adjust_for_size`` the model
+    also holds the group's peak size fixed (ln size and its square), since size moves the
+    exit rate too. Returns the estimate and lifelines' coefficient table. With fewer than two
+    groups of each kind there is nothing to compare: the estimate is NaN and says why.
+    """
+    name = "hazard ratio of leaving, mixed vs homogeneous groups"
+    groups = members.groupby("homogeneous")["group_id"].nunique()
+    if len(groups) < 2 or groups.min() < 2:
+        reason = (
+            "not estimable: every group is " + ("homogeneous" if groups.index[0] else "mixed")
+            if len(groups) < 2
+            else f"not estimable: only {groups.min()} group(s) of one kind"
+        )
+        return Estimate(name, float("nan"), float("nan"), float("nan"), reason, n=len(members)), pd.DataFrame()
+    frame = pd.DataFrame(
+        {
+            "duration_days": np.maximum(members["duration_days"].to_numpy(float), 1e-6),
+            "left": members["left"].astype(int).to_numpy(),
+            "mixed": (~members["homogeneous"].astype(bool)).astype(float).to_numpy(),
+            "cluster": pd.factorize(members["group_id"])[0],
+        },
+        index=members.index,
+    )
+    if adjust_for_size:
+        frame = frame.join(size_terms(members))
+    fit = CoxPHFitter().fit(frame, "duration_days", "left", cluster_col="cluster")
+    row = fit.summary.loc["mixed"]
+    estimate = Estimate(
+        name=name,
+        value=float(row["exp(coef)"]),
+        ci_low=float(row["exp(coef) lower 95%"]),
+        ci_high=float(row["exp(coef) upper 95%"]),
+        method="Cox proportional hazards (lifelines), cluster-robust errors by group"
+        + (", adjusted for ln peak size and its square" if adjust_for_size else ""),
+        n=len(frame),
+    )
+    return estimate, fit.summary
+
+
+def compare_segments(
+    members: pd.DataFrame, end: pd.Timestamp, columns: tuple[str, ...], days: int = 30
+) -> pd.DataFrame:
+    """N-day retention with group-clustered CIs for every value of each column (one tidy frame)."""
+    parts = []
+    for column in columns:
+        part = n_day_retention(members, days, end, by=column).rename(columns={column: "level"})
+        part.insert(0, "dimension", column)
+        part["level"] = part["level"].astype(str)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)

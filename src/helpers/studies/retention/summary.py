@@ -1,0 +1,238 @@
+"""Study 1 as one call: cohort retention, survival, homogeneity and lifecycle layers, with findings and a verdict."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from functools import partial
+from typing import Literal
+
+import pandas as pd
+
+from helpers import fmt
+from helpers.claims.registry import judge
+from helpers.data.engine import Dataset
+from helpers.data.event_time import data_end
+from helpers.figures.survival import km_curves
+from helpers.measures.members import member_table
+from helpers.stats.estimate import Estimate
+from helpers.stats.survival import kaplan_meier, logrank, n_day_retention
+from helpers.studies.result import Finding, StudyResult, records
+from helpers.studies.retention import figures
+from helpers.studies.retention.measures import LAYERS, lifecycle_layers, pooled_retention, retention_triangle
+from helpers.studies.retention.models import compare_segments, homogeneity_hazard_ratio
+
+TITLE = "Cohort retention and lifecycle layers"
+DAYS = (7, 30, 90)
+COMPARED = ("channel", "segment", "size_band", "homogeneous")
+
+
+@dataclass(frozen=True)
+class RetentionParams:
+    """The study's settings (the notebook's parameters, data location aside)."""
+
+    cohort_period: Literal["week", "month"] = "week"
+    retention_kind: Literal["membership", "activity"] = "membership"
+    segment_by: str = "segment"
+    max_periods: int = 12
+    start: str | None = None
+    end: str | None = None
+    min_cohort_size: int = 50
+
+    def as_dict(self) -> dict:
+        """Plain values for provenance."""
+        return asdict(self)
+
+
+def _retention_estimate(row: pd.Series) -> Estimate:
+    """N-day retention overall as an Estimate (clustered ratio CI)."""
+    name = f"{int(row['days'])}-day membership retention"
+    method = "share still a member N days after first join; ratio estimator, CI clustered by group"
+    if row["members"] == 0:
+        return Estimate.missing(name, f"no member joined {int(row['days'])}+ days before the data's end", n=0)
+    if pd.isna(row["ci_low"]):
+        return Estimate(
+            name,
+            float(row["retention"]),
+            math.nan,
+            math.nan,
+            method,
+            n=int(row["members"]),
+            reason="a CI clustered by group needs two groups or more",
+        )
+    return Estimate(
+        name, float(row["retention"]), float(row["ci_low"]), float(row["ci_high"]), method, n=int(row["members"])
+    )
+
+
+def _median_estimate(median: pd.Series) -> Estimate:
+    """Median membership in days, or why it is not reached."""
+    name = "median membership (days)"
+    if not math.isfinite(median["median_days"]):
+        return Estimate.missing(
+            name, "fewer than half of all members had left by the data's end", n=int(median["members"])
+        )
+    return Estimate(
+        name,
+        float(median["median_days"]),
+        float(median["ci_low"]),
+        float(median["ci_high"]),
+        "Kaplan-Meier median, log-log CI (members as independent)",
+        n=int(median["members"]),
+    )
+
+
+def _curves_by_level(ds: Dataset, members: pd.DataFrame, params: RetentionParams, end: pd.Timestamp) -> pd.DataFrame:
+    """Pooled retention by periods since join, one curve per value of ``segment_by``."""
+    curves = []
+    for level, groups in members.groupby(params.segment_by, observed=True)["group_id"]:
+        part = retention_triangle(
+            ds.tables,
+            params.cohort_period,
+            params.retention_kind,
+            max_periods=params.max_periods,
+            end=end,
+            start=params.start,
+            stop=params.end,
+            group_ids=groups.unique().tolist(),
+        )
+        curves.append(pooled_retention(part).assign(**{params.segment_by: str(level)}))
+    return pd.concat(curves)
+
+
+def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult:
+    """Retention 7/30/90 days, median membership, retention by attribute, homogeneity HR, layers; claim 3 judged."""
+    params = params or RetentionParams()
+    by = params.segment_by
+    end = data_end(ds.tables)
+    members = member_table(ds.tables, end)
+    triangle = retention_triangle(
+        ds.tables,
+        params.cohort_period,
+        params.retention_kind,
+        bounded=True,
+        max_periods=params.max_periods,
+        end=end,
+        min_cohort_size=params.min_cohort_size,
+        start=params.start,
+        stop=params.end,
+    )
+    retained = {d: n_day_retention(members, d, end).iloc[0] for d in DAYS}
+    by_segment = n_day_retention(members, 30, end, by=by)
+    comparison = compare_segments(members, end, COMPARED)
+    km = kaplan_meier(members, by=by)
+    km_all = kaplan_meier(members)
+    test = logrank(members, by)
+    hazard_ratio, cox_table = homogeneity_hazard_ratio(members)
+    layers = lifecycle_layers(ds.tables, end)
+
+    headline = {f"retention_{d}d": _retention_estimate(retained[d]) for d in DAYS}
+    headline["median_membership_days"] = _median_estimate(km_all.medians.iloc[0])
+    headline["homogeneity_hazard_ratio"] = hazard_ratio
+    verdict = judge("homophily", hazard_ratio)
+
+    def ci(row: pd.Series) -> str:
+        return fmt.pct_ci(row["ci_low"], row["ci_high"])
+
+    r7, r30, r90 = (retained[d] for d in DAYS)
+    findings = [
+        Finding(
+            f"**{fmt.pct(r7['retention'])}** of members are still in their group 7 days after joining ({ci(r7)}), "
+            f"**{fmt.pct(r30['retention'])}** after 30 days ({ci(r30)}) and **{fmt.pct(r90['retention'])}** after 90 "
+            f"days ({ci(r90)}); {int(r30['members']):,} members in {int(r30['groups'])} groups are old enough for the "
+            "30-day figure.",
+            ("retention_7d", "retention_30d", "retention_90d"),
+        )
+    ]
+    median = headline["median_membership_days"]
+    findings.append(
+        Finding(
+            f"Half of all members have left after **{median.value:.0f} days** (median membership, 95% CI "
+            f"{median.ci_low:.0f}–{median.ci_high:.0f})."
+            if not median.not_estimable
+            else "Fewer than half of all members had left by the data's end, so the median membership is not reached yet.",
+            ("median_membership_days",),
+        )
+    )
+    ordered = by_segment.sort_values("retention")
+    best, worst = ordered.iloc[-1], ordered.iloc[0]
+    if test["levels"] < 2:
+        findings.append(
+            Finding(f"All members' groups have the same {by} ({best[by]}), so there is no comparison by {by}.")
+        )
+    else:
+        findings.append(
+            Finding(
+                f"By {by}, 30-day retention ranges from {fmt.pct(worst['retention'])} ({worst[by]}, {ci(worst)}) to "
+                f"{fmt.pct(best['retention'])} ({best[by]}, {ci(best)}). The log-rank test of equal survival across "
+                f"{test['levels']} levels gives χ² = {test['statistic']:.1f} on {test['df']} df "
+                f"(p {fmt.p_value(test['p_value'])}); it treats members as independent, so read it with the curves."
+            )
+        )
+    if hazard_ratio.not_estimable:
+        findings.append(Finding(f"Homogeneous vs mixed groups: {hazard_ratio.method}.", ("homogeneity_hazard_ratio",)))
+    else:
+        how = (
+            "keep members better than"
+            if hazard_ratio.ci_low > 1
+            else "lose members faster"
+            if hazard_ratio.ci_high < 1
+            else "show no clear difference from"
+        )
+        findings.append(
+            Finding(
+                f"Homogeneous groups {how} mixed ones: a member of a mixed group leaves at **{hazard_ratio.value:.2f} "
+                f"times** the rate (hazard ratio, {fmt.ci(hazard_ratio)}; Cox model with errors clustered by group, "
+                "adjusted for group size).",
+                ("homogeneity_hazard_ratio",),
+            )
+        )
+    if len(layers) >= 2:
+        week = layers.iloc[-2]  # the last whole week
+        share = (lambda x: fmt.pct(x / week["members"])) if week["members"] else (lambda x: "n/a")
+        findings.append(
+            Finding(
+                f"In the week of {week['week']:%d %b %Y}: {int(week['members']):,} members, of whom "
+                f"{share(week['active'])} spoke, {share(week['silent'])} stayed silent, {int(week['new']):,} were new "
+                f"and {int(week['churned']):,} left."
+            )
+        )
+
+    curves = _curves_by_level(ds, members, params, end)
+    cox_shown = (
+        cox_table[["exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%", "p"]].round(3)
+        if not cox_table.empty
+        else pd.DataFrame()
+    )
+    title = f"{params.retention_kind.capitalize()} retention by {params.cohort_period}ly join cohort"
+    return StudyResult(
+        study="retention",
+        title=TITLE,
+        headline=headline,
+        findings=tuple(findings),
+        verdicts=(verdict,),
+        tables={"cox": cox_shown},
+        notes={"cox": hazard_ratio.method},
+        figures={
+            "triangle": partial(figures.retention_heatmap, triangle.rates, triangle.cohort_sizes, title),
+            "curves": partial(figures.retention_curves, curves, by, params.cohort_period),
+            "by_attribute": partial(
+                figures.estimates_by_level,
+                comparison,
+                "retention",
+                "30-day membership retention (95% CI, clustered by group)",
+                "share still a member 30 days after joining",
+            ),
+            "survival": partial(km_curves, km.curves, km.at_risk, by),
+            "layers": partial(figures.lifecycle_stacked, layers, LAYERS),
+        },
+        methods=(),
+        details={
+            "retention_30d_by_segment": records(by_segment),
+            "retention_nd_overall": {str(d): r.to_dict() for d, r in retained.items()},
+            "median_membership_days": km_all.medians.iloc[0].to_dict(),
+            "homogeneity_hazard_ratio": hazard_ratio.as_dict(),
+            "logrank": test,
+        },
+        frames={"cox_table": cox_table},
+    )

@@ -1,0 +1,1 @@
+"""Study 2: group size vs activity, KOCs, the monitor's share, peak hours."""

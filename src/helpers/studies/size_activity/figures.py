@@ -1,0 +1,167 @@
+"""Figures of the size, KOC, monitor-share and timing study: estimates in, a matplotlib Figure out."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from helpers.claims.registry import KOC_ALMOST_EVERY, KOC_SIZE, MONITOR_SHARE, SIZE_BAND
+from helpers.studies.size_activity.models import Curve, WithinFit
+
+LABELS = {
+    "messages_per_member": "messages per member-week",
+    "interaction_rate": "interaction rate (speakers / members)",
+}
+
+
+def _peak_marks(ax: plt.Axes, curve: Curve, scale: float = 1.0) -> None:
+    """Shade the estimated peak's CI and draw the peak."""
+    ax.axvspan(
+        curve.peak.ci_low * scale, curve.peak.ci_high * scale, color="C3", alpha=0.15, lw=0, label="peak, 95% CI"
+    )
+    ax.axvline(curve.peak.value * scale, color="C3", lw=1)
+
+
+def size_activity(sample: pd.DataFrame, smooth: pd.DataFrame, curve: Curve, metric: str) -> plt.Figure:
+    """Group-weeks (sample), the unadjusted smoother, and the model curve with its 95% band, against size."""
+    fig, ax = plt.subplots(figsize=(9, 5))
+    ax.scatter(sample["size"], sample[metric], s=4, alpha=0.15, color="grey", rasterized=True, label="group-weeks")
+    ax.plot(smooth["x"], smooth[metric], color="C0", lw=1.5, ls="--", label="smoother (unadjusted)")
+    table = curve.curve
+    ax.plot(table["x"], table["level"], color="C1", lw=2, label="model (adjusted)")
+    ax.fill_between(table["x"], table["ci_low"], table["ci_high"], color="C1", alpha=0.25, lw=0)
+    ax.axvspan(*SIZE_BAND, color="C2", alpha=0.08, lw=0, label="claimed 150-350")
+    _peak_marks(ax, curve)
+    ax.set_xscale("log")
+    top = float(np.nanquantile(sample[metric], 0.98))
+    ax.set(
+        xlabel="members (mean over the week, log scale)",
+        ylabel=LABELS[metric],
+        ylim=(0, max(top, table["ci_high"].max()) * 1.05),
+        title=f"{LABELS[metric].capitalize()} by group size",
+    )
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def size_bands(binned: pd.DataFrame, metric: str) -> plt.Figure:
+    """Activity per size band with 95% CIs clustered by group."""
+    low, high = ("mpm_ci_low", "mpm_ci_high") if metric == "messages_per_member" else ("rate_ci_low", "rate_ci_high")
+    fig, ax = plt.subplots(figsize=(9, 4))
+    x = np.arange(len(binned))
+    ax.bar(
+        x,
+        binned[metric],
+        color=[
+            "C2" if b in ("150-200", "200-250", "250-300", "300-350") else "C0" for b in binned["size_band"].astype(str)
+        ],
+        alpha=0.7,
+    )
+    ax.errorbar(
+        x,
+        binned[metric],
+        yerr=[binned[metric] - binned[low], binned[high] - binned[metric]],
+        fmt="none",
+        color="black",
+        capsize=3,
+    )
+    ax.set_xticks(
+        x, [f"{b}\n({n:,} gw)" for b, n in zip(binned["size_band"].astype(str), binned["group_weeks"])], fontsize=8
+    )
+    ax.set(
+        xlabel="size band (members); gw = group-weeks",
+        ylabel=LABELS[metric],
+        title=f"{LABELS[metric].capitalize()} by size band (green: the claimed 150-350)",
+    )
+    fig.tight_layout()
+    return fig
+
+
+def size_curves(pooled: Curve, within: WithinFit) -> plt.Figure:
+    """Between- and within-group size curves, each relative to its own peak, with 95% bands."""
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    table = pooled.curve
+    peak_level = table["level"].max()
+    ax.plot(table["x"], table["relative"], color="C1", lw=2, label="all groups (pooled model)")
+    ax.fill_between(
+        table["x"], table["ci_low"] / peak_level, table["ci_high"] / peak_level, color="C1", alpha=0.2, lw=0
+    )
+    ax.plot(within.curve["x"], within.curve["relative"], color="C4", lw=2, label="within groups (fixed effects)")
+    ax.fill_between(within.curve["x"], within.curve["ci_low"], within.curve["ci_high"], color="C4", alpha=0.2, lw=0)
+    ax.axvspan(*SIZE_BAND, color="C2", alpha=0.08, lw=0, label="claimed 150-350")
+    ax.axhline(pooled.margin, color="grey", ls=":", lw=1, label=f"{pooled.margin:.0%} of peak")
+    ax.set_xscale("log")
+    ax.set(
+        xlabel="members (log scale)",
+        ylabel="activity relative to the peak",
+        ylim=(0, 1.3),
+        title="Size curve between groups and within groups",
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def koc_emergence(bands: pd.DataFrame, at_least: int = 2) -> plt.Figure:
+    """Share of group-weeks with ``at_least`` KOCs per size band, with 95% CIs clustered by group."""
+    fig, ax = plt.subplots(figsize=(9, 4))
+    x = np.arange(len(bands))
+    ax.errorbar(
+        x,
+        bands["share"],
+        yerr=[bands["share"] - bands["ci_low"], bands["ci_high"] - bands["share"]],
+        fmt="o-",
+        color="C0",
+        capsize=3,
+    )
+    ax.axhline(KOC_ALMOST_EVERY, color="grey", ls=":", label=f"'almost every group' ({KOC_ALMOST_EVERY:.0%})")
+    edges = [float(str(b).split("-")[0].rstrip("+")) for b in bands["size_band"].astype(str)]
+    ax.axvline(np.searchsorted(edges, KOC_SIZE) - 0.5, color="C2", ls="--", label=f"{KOC_SIZE:g} members")
+    ax.set_xticks(x, bands["size_band"].astype(str))
+    ax.set(
+        xlabel="size band (members)",
+        ylabel=f"share of weeks with {at_least}+ KOCs",
+        ylim=(0, 1.05),
+        title=f"Groups with {at_least} or more very active members (KOCs) in a week",
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def monitor_share(curve: Curve, metric: str) -> plt.Figure:
+    """Adjusted activity against the monitor's share of the week's messages, with the 95% band and the claim."""
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    table = curve.curve
+    ax.plot(100 * table["x"], table["level"], color="C1", lw=2, label="model (adjusted)")
+    ax.fill_between(100 * table["x"], table["ci_low"], table["ci_high"], color="C1", alpha=0.25, lw=0)
+    ax.axvline(100 * MONITOR_SHARE, color="C2", ls="--", label="claimed 5%")
+    _peak_marks(ax, curve, scale=100)
+    ax.set(
+        xlabel="monitor's share of the week's messages (%)",
+        ylabel=LABELS[metric],
+        title="Activity by the monitor's share of the talk",
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def hour_weekday(tables: dict[str, pd.DataFrame], claimed: dict[str, list[int]]) -> plt.Figure:
+    """Heatmaps of message shares by local weekday and hour, one per audience; claimed peak hours marked."""
+    fig, axes = plt.subplots(len(tables), 1, figsize=(11, 2.6 * len(tables)), squeeze=False)
+    for ax, (name, table) in zip(axes[:, 0], tables.items()):
+        sns.heatmap(100 * table, ax=ax, cmap="rocket_r", cbar_kws={"label": "% of messages"})
+        for label in ax.get_xticklabels():
+            if int(label.get_text()) in claimed.get(name, []):
+                label.set(color="C2", fontweight="bold")
+        ax.set(
+            title=f"{name}: member messages by local hour and weekday (green hours: claimed peaks)",
+            xlabel="local hour",
+            ylabel="",
+        )
+    fig.tight_layout()
+    return fig

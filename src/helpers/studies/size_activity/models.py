@@ -1,0 +1,492 @@
+"""Activity per member against group size and monitor share: spline GLMs, cluster-robust errors, bootstrap optima.
+
+Input is the group-week panel (``measures.group_week.group_week_panel``) with the groups' channel
+and segment. Each curve comes from a GLM with natural cubic splines:
+
+    size:          link E[activity] = offset + s(ln size) + s(ln age) + s(ln tenure) + join share
+                                      + channel + segment + month
+    monitor share: the same + s(monitor share), on group-weeks with enough talk to measure it
+
+- ``messages_per_member``: member messages, Poisson GLM (quasi-likelihood: only the mean
+  is assumed) with offset ln(size), so the curves are messages per member-week
+  (size = mean members in the week).
+- ``interaction_rate``: speakers out of everyone who was a member that week, binomial GLM
+  (logit), so the curves are the share of members who spoke.
+
+Errors are clustered by group (cluster-robust sandwich); the optimum of each curve and
+the band within ``margin`` of it get percentile CIs from a cluster bootstrap (groups
+drawn with replacement, model refitted). ``within_group_size_curve`` is the fixed-effects
+variant: Poisson with a fixed effect per group, so only changes of size within a group
+over time inform the curve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import patsy
+import statsmodels.api as sm
+from scipy.stats import chi2 as chi2_dist
+
+from helpers.measures.size_bands import SIZE_BANDS, size_band
+from helpers.stats.clustered import clustered_proportion, clustered_ratio
+from helpers.stats.estimate import Estimate
+from helpers.stats.glm import (
+    grid_design,
+    group_resamples,
+    poisson_fixed_effects,
+    profile_grid,
+    spline_term,
+    term_columns,
+)
+
+METRICS = ("messages_per_member", "interaction_rate")
+
+
+METRIC_WORDS = {"messages_per_member": "messages per member-week", "interaction_rate": "share of members who spoke"}
+
+
+GRID_POINTS = 241
+
+
+def model_rows(
+    panel: pd.DataFrame,
+    groups: pd.DataFrame,
+    end: pd.Timestamp,
+    min_members: int = 10,
+    size_bands: tuple[int, ...] = SIZE_BANDS,
+) -> pd.DataFrame:
+    """Group-weeks fit for the activity models: whole weeks, groups of at least ``min_members``.
+
+    Adds ``size`` (mean members in the week, members at its start + (joins - exits) / 2),
+    ``log_size``, ``log_age`` (ln weeks since the creation week), ``log_tenure`` (ln of 1 +
+    the members' mean tenure in days), ``join_share`` (joiners among the week's members: they
+    were there for part of it), ``month`` (calendar month
+    of the week, for season), ``size_band`` and the group's channel and segment. The
+    creation week and the week the data ends in are partial, and are left out.
+    """
+    rows = panel.merge(groups[["group_id", "channel", "segment"]], on="group_id", how="left")
+    end_utc = pd.Timestamp(end).tz_convert("UTC") if pd.Timestamp(end).tzinfo else pd.Timestamp(end, tz="UTC")
+    week = pd.to_datetime(rows["week"], utc=True)
+    whole = (week + pd.Timedelta(days=7) <= end_utc) & (rows["age_weeks"] >= 1)
+    rows = rows[whole].copy()
+    rows["size"] = rows["members"] + (rows["joins"] - rows["exits"]) / 2
+    rows = rows[rows["size"] >= min_members].copy()
+    rows["log_size"] = np.log(rows["size"])
+    rows["log_age"] = np.log(rows["age_weeks"])
+    rows["log_tenure"] = np.log1p(rows["mean_tenure_days"].fillna(0))
+    rows["join_share"] = rows["joins"] / rows["members_in_week"]
+    rows["month"] = pd.to_datetime(rows["week"], utc=True).dt.strftime("%m")
+    rows["size_band"] = size_band(rows["size"], tuple(size_bands))
+    return rows.reset_index(drop=True)
+
+
+def binned_activity(rows: pd.DataFrame, by: str = "size_band") -> pd.DataFrame:
+    """Messages per member-week and interaction rate per band, with CIs clustered by group (ratio estimators)."""
+    out = []
+    for band, part in rows.groupby(by, observed=True):
+        per_group = part.groupby("group_id")[["member_messages", "size", "speakers", "members_in_week"]].sum()
+        mpm = clustered_ratio(per_group["member_messages"], per_group["size"])
+        rate = clustered_proportion(per_group["speakers"], per_group["members_in_week"])
+        out.append(
+            {
+                by: band,
+                "messages_per_member": mpm[0],
+                "mpm_ci_low": mpm[1],
+                "mpm_ci_high": mpm[2],
+                "interaction_rate": rate[0],
+                "rate_ci_low": rate[1],
+                "rate_ci_high": rate[2],
+                "group_weeks": len(part),
+                "groups": len(per_group),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def koc_emergence(
+    rows: pd.DataFrame, at_least: int = 2, split: float = 150.0, by: str = "size_band"
+) -> tuple[pd.DataFrame, Estimate, Estimate]:
+    """Share of group-weeks with ``at_least`` KOCs, per band and below / at or above ``split`` members.
+
+    CIs treat groups as the independent units (clustered proportions over group-weeks).
+    """
+    rows = rows.assign(several=(rows["kocs"] >= at_least).astype(int), one=1)
+    bands = []
+    for band, part in rows.groupby(by, observed=True):
+        per_group = part.groupby("group_id")[["several", "one"]].sum()
+        share, low, high = clustered_proportion(per_group["several"], per_group["one"])
+        bands.append(
+            {
+                by: band,
+                "share": share,
+                "ci_low": low,
+                "ci_high": high,
+                "group_weeks": len(part),
+                "groups": len(per_group),
+            }
+        )
+
+    def share_of(part: pd.DataFrame, name: str) -> Estimate:
+        per_group = part.groupby("group_id")[["several", "one"]].sum()
+        share, low, high = clustered_proportion(per_group["several"], per_group["one"])
+        return Estimate(name, share, low, high, "clustered proportion of group-weeks", n=len(part))
+
+    below = share_of(rows[rows["size"] < split], f"P({at_least}+ KOCs), size < {split:g}")
+    above = share_of(rows[rows["size"] >= split], f"P({at_least}+ KOCs), size >= {split:g}")
+    return pd.DataFrame(bands), below, above
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One fitted response curve: predicted activity over a grid, its optimum and the band near it."""
+
+    term: str  # 'size' or 'monitor_share'
+    curve: pd.DataFrame  # x, level, ci_low, ci_high (pointwise 95%), relative (level / level at peak)
+    peak: Estimate  # x at which the curve peaks; bootstrap percentile CI
+    band_low: Estimate  # lowest x within margin of the peak
+    band_high: Estimate  # highest x within margin of the peak
+    margin: float
+    flat_chi2: float  # cluster-robust Wald test that the curve is flat
+    flat_df: int
+    flat_p: float
+    interior: bool  # the peak lies inside the observed range, not at its edge
+    boot_peaks: np.ndarray = field(repr=False)
+
+    @property
+    def detected(self) -> bool:
+        """A peak is reported only if flatness is rejected at 5% and the peak is inside the range."""
+        return self.flat_p < 0.05 and self.interior
+
+    def as_dict(self) -> dict:
+        """The numbers for results.json."""
+        return {
+            "term": self.term,
+            "peak": self.peak.as_dict(),
+            "band_low": self.band_low.as_dict(),
+            "band_high": self.band_high.as_dict(),
+            "margin": self.margin,
+            "detected": self.detected,
+            "flat_test": {"chi2": self.flat_chi2, "df": self.flat_df, "p_value": self.flat_p},
+        }
+
+
+@dataclass(frozen=True)
+class ActivityFit:
+    """An activity model: the curve of interest, the coefficient table, and what it was fitted on."""
+
+    metric: str
+    curve: Curve
+    coefficients: pd.DataFrame
+    rows_used: int
+    groups: int
+    rows_dropped: int
+    bootstrap_reps: int
+    method: str
+
+
+CLIPPED = ("log_size", "monitor_share", "log_age", "log_tenure")
+
+
+"""Regressors held to their 1st-99th percentile range: curves are read only where data is dense."""
+
+
+def _clip(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows with each spline variable clipped to its 1st and 99th percentiles."""
+    out = rows.copy()
+    for variable in CLIPPED:
+        low, high = out[variable].quantile([0.01, 0.99])
+        out[variable] = out[variable].clip(low, high)
+    return out
+
+
+def _grid(values: pd.Series) -> np.ndarray:
+    """Evenly spaced grid over the (clipped) range of a spline variable."""
+    return np.linspace(values.min(), values.max(), GRID_POINTS)
+
+
+def _peak_and_band(x: np.ndarray, linear: np.ndarray, margin: float, to_level) -> tuple[float, float, float, bool]:
+    """x at the curve's peak, the edges of the contiguous band within ``margin`` of it, and whether it is interior."""
+    level = to_level(linear)
+    top = int(np.argmax(level))
+    near = level >= margin * level[top]
+    low = top
+    while low > 0 and near[low - 1]:
+        low -= 1
+    high = top
+    while high < len(x) - 1 and near[high + 1]:
+        high += 1
+    return float(x[top]), float(x[low]), float(x[high]), 0 < top < len(x) - 1
+
+
+def _glm(metric: str, y: np.ndarray, X: np.ndarray, offset: np.ndarray, weights: np.ndarray) -> sm.GLM:
+    """The GLM for a metric: Poisson with offset, or binomial on shares ``y`` out of ``weights`` trials."""
+    if metric == "messages_per_member":
+        return sm.GLM(y, X, family=sm.families.Poisson(), offset=offset)
+    successes = y * weights  # (speakers, non-speakers): the binomial with its trials, robust errors supported
+    return sm.GLM(np.column_stack([successes, weights - successes]), X, family=sm.families.Binomial())
+
+
+TERMS = {"size": "log_size", "monitor_share": "monitor_share"}
+
+
+MIN_TALK = 100
+
+
+"""Monitor shares are read only in group-weeks with at least this many member + monitor messages."""
+
+
+def activity_model(
+    rows: pd.DataFrame,
+    term: str = "size",
+    metric: str = "messages_per_member",
+    spline_df: int = 8,
+    bootstrap_reps: int = 200,
+    margin: float = 0.9,
+    seed: int = 0,
+    min_talk: int = MIN_TALK,
+) -> ActivityFit:
+    """Activity against ``term`` (size or monitor share), adjusted; optimum and band with cluster bootstrap CIs.
+
+    The size model: splines in ln size, ln group age and ln members' mean tenure (new
+    members talk more), the week's join share (joiners were members for part of the week),
+    and channel, segment and calendar month.
+    The monitor-share model adds a spline in monitor share and uses only group-weeks
+    with at least ``min_talk`` member + monitor messages: in quieter weeks the share is a
+    ratio of a few counts (one message in three is 33%), and such noise in a regressor
+    flattens and shifts the curve. ``rows`` come from ``model_rows``.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"activity_metric must be one of {', '.join(METRICS)}, not {metric!r}")
+    if term not in TERMS:
+        raise ValueError(f"term must be one of {', '.join(TERMS)}, not {term!r}")
+    used = rows
+    if term == "monitor_share":
+        used = rows[(rows["member_messages"] + rows["monitor_messages"]) >= min_talk]
+    used = _clip(used.reset_index(drop=True))
+    splines = [
+        spline_term(used, "log_size", spline_df),
+        spline_term(used, "log_age", 3),
+        spline_term(used, "log_tenure", 3),
+    ]
+    if term == "monitor_share":
+        splines.insert(0, spline_term(used, "monitor_share", spline_df))
+    design = patsy.dmatrix(
+        " + ".join(splines + ["join_share", "C(channel)", "C(segment)", "C(month)"]), used, return_type="dataframe"
+    )
+    X = design.to_numpy()
+    if metric == "messages_per_member":
+        y, weights = used["member_messages"].to_numpy(float), np.ones(len(used))
+    else:
+        weights = used["members_in_week"].to_numpy(float)
+        y = used["speakers"].to_numpy(float) / weights
+    offset = np.log(used["size"].to_numpy())
+    group_codes = pd.factorize(used["group_id"])[0]
+    fit = _glm(metric, y, X, offset, weights).fit(cov_type="cluster", cov_kwds={"groups": group_codes})
+    beta, cov = np.asarray(fit.params), np.asarray(fit.cov_params())
+    to_level = np.exp if metric == "messages_per_member" else (lambda eta: 1 / (1 + np.exp(-eta)))
+
+    variable = TERMS[term]
+    values = _grid(used[variable])
+    cols = term_columns(design.design_info, variable)
+    grid = profile_grid(design.design_info, X, used.iloc[[0]], variable, values)
+    x = np.exp(values) if term == "size" else values
+    linear = grid @ beta
+    se = np.sqrt(np.einsum("ij,jk,ik->i", grid, cov, grid))
+    peak, low, high, interior = _peak_and_band(x, linear, margin, to_level)
+    level = to_level(linear)
+    table = pd.DataFrame(
+        {
+            "x": x,
+            "level": level,
+            "ci_low": to_level(linear - 1.96 * se),
+            "ci_high": to_level(linear + 1.96 * se),
+            "relative": level / level.max(),
+        }
+    )
+    boot = _bootstrap_fits(metric, y, X, offset, weights, group_codes, beta, bootstrap_reps, seed)
+    draws = np.array([_peak_and_band(x, grid @ b, margin, to_level)[:3] for b in boot]).reshape(-1, 3)
+    wald = fit.wald_test(np.eye(len(beta))[cols], scalar=True)
+    method = f"cluster bootstrap, {len(boot)} resamples of groups, percentile 95% CI"
+
+    def estimate(name: str, value: float, column: int) -> Estimate:
+        low_q, high_q = np.quantile(draws[:, column], [0.025, 0.975]) if len(draws) else (np.nan, np.nan)
+        return Estimate(name, value, float(low_q), float(high_q), method, n=int(fit.nobs))
+
+    curve = Curve(
+        term,
+        table,
+        estimate(f"{term} at peak {metric}", peak, 0),
+        estimate(f"lower edge of the {margin:.0%} band", low, 1),
+        estimate(f"upper edge of the {margin:.0%} band", high, 2),
+        margin,
+        float(wald.statistic),
+        len(cols),
+        float(wald.pvalue),
+        interior,
+        draws[:, 0],
+    )
+    sd = np.sqrt(np.diag(cov))
+    coefficients = pd.DataFrame(
+        {"coef": beta, "se": sd, "ci_low": beta - 1.96 * sd, "ci_high": beta + 1.96 * sd}, index=design.columns
+    )
+    family = "Poisson (quasi-likelihood), offset ln(size)" if metric == "messages_per_member" else "binomial (logit)"
+    return ActivityFit(
+        metric,
+        curve,
+        coefficients,
+        len(used),
+        int(group_codes.max() + 1),
+        len(rows) - len(used),
+        len(boot),
+        f"{family} GLM, natural cubic splines, errors clustered by group",
+    )
+
+
+def _irls(
+    metric: str,
+    y: np.ndarray,
+    X: np.ndarray,
+    offset: np.ndarray,
+    weights: np.ndarray,
+    start: np.ndarray,
+    max_iter: int = 25,
+    tol: float = 1e-8,
+) -> np.ndarray:
+    """The GLM's coefficients by iteratively reweighted least squares (the lean loop the bootstrap needs)."""
+    beta = start.copy()
+    for _ in range(max_iter):
+        eta = X @ beta + (offset if metric == "messages_per_member" else 0.0)
+        if metric == "messages_per_member":
+            mu = np.exp(eta)
+            working, z = mu, (y - mu) / np.maximum(mu, 1e-12)
+        else:
+            mu = 1 / (1 + np.exp(-eta))
+            variance = np.maximum(mu * (1 - mu), 1e-12)
+            working, z = weights * variance, (y - mu) / variance
+        step = np.linalg.solve((X * working[:, None]).T @ X, X.T @ (working * z))
+        beta = beta + step
+        if np.max(np.abs(step)) < tol:
+            break
+    return beta
+
+
+def _bootstrap_fits(
+    metric: str,
+    y: np.ndarray,
+    X: np.ndarray,
+    offset: np.ndarray,
+    weights: np.ndarray,
+    group_codes: np.ndarray,
+    start: np.ndarray,
+    reps: int,
+    seed: int,
+) -> list[np.ndarray]:
+    """Coefficients refitted on ``reps`` resamples of whole groups (with replacement)."""
+    out = []
+    for index, _ in group_resamples(group_codes, reps, seed):
+        try:
+            beta = _irls(metric, y[index], X[index], offset[index], weights[index], start)
+        except np.linalg.LinAlgError:
+            continue  # a resample without some category level: its column is all zero
+        if np.all(np.isfinite(beta)):
+            out.append(beta)
+    return out
+
+
+@dataclass(frozen=True)
+class WithinFit:
+    """The within-group (group fixed effects) size curve: only changes of size over time inform it."""
+
+    curve: pd.DataFrame  # x, relative, ci_low, ci_high: messages per member-week relative to the peak
+    peak: Estimate
+    flat_chi2: float
+    flat_df: int
+    flat_p: float
+    interior: bool
+    groups: int
+    rows_used: int
+
+    @property
+    def detected(self) -> bool:
+        """A peak is reported only if flatness is rejected at 5% and the peak is inside the range."""
+        return self.flat_p < 0.05 and self.interior
+
+
+def within_group_size_curve(
+    rows: pd.DataFrame, spline_df: int = 8, bootstrap_reps: int = 200, seed: int = 0
+) -> WithinFit:
+    """Messages per member-week on size with group fixed effects (Poisson), adjusted for age and tenure.
+
+    Channel, segment and everything else constant within a group drop out with the
+    fixed effects; calendar month is left out too, as within a group it moves with age.
+    The peak's CI is from a cluster bootstrap as in ``activity_model``.
+    """
+    used = _clip(rows[rows.groupby("group_id")["member_messages"].transform("sum") > 0].reset_index(drop=True))
+    formula = " + ".join(
+        [
+            "0",
+            spline_term(used, "log_size", spline_df),
+            spline_term(used, "log_age", 3),
+            spline_term(used, "log_tenure", 3),
+        ]
+    )
+    design = patsy.dmatrix(formula, used, return_type="dataframe")
+    X, y = design.to_numpy(), used["member_messages"].to_numpy(float)
+    offset = np.log(used["size"].to_numpy())
+    groups = pd.factorize(used["group_id"])[0]
+    beta, cov = poisson_fixed_effects(y, X, offset, groups)
+    info = design.design_info
+    cols = term_columns(info, "log_size")
+    values = _grid(used["log_size"])
+    basis = grid_design(info, used.iloc[[0]].copy(), "log_size", values)[:, cols]
+    linear = basis @ beta[cols]
+    top = int(np.argmax(linear))
+    contrast = basis - basis[top]
+    se = np.sqrt(np.einsum("ij,jk,ik->i", contrast, cov[np.ix_(cols, cols)], contrast))
+    x = np.exp(values)
+    curve = pd.DataFrame(
+        {
+            "x": x,
+            "relative": np.exp(linear - linear[top]),
+            "ci_low": np.exp(linear - linear[top] - 1.96 * se),
+            "ci_high": np.exp(linear - linear[top] + 1.96 * se),
+        }
+    )
+    b = beta[cols]
+    chi2 = float(b @ np.linalg.solve(cov[np.ix_(cols, cols)], b))
+    p_value = float(chi2_dist.sf(chi2, len(cols)))
+
+    n_groups = groups.max() + 1
+    peaks = []
+    for index, relabel in group_resamples(groups, bootstrap_reps, seed):
+        try:
+            draw, _ = poisson_fixed_effects(y[index], X[index], offset[index], relabel)
+        except np.linalg.LinAlgError:
+            continue
+        peaks.append(x[int(np.argmax(basis @ draw[cols]))])
+    low, high = np.quantile(peaks, [0.025, 0.975]) if peaks else (np.nan, np.nan)
+    peak = Estimate(
+        "size at peak messages per member (within groups)",
+        float(x[top]),
+        float(low),
+        float(high),
+        f"Poisson with group fixed effects, cluster bootstrap ({len(peaks)} resamples)",
+        n=len(used),
+    )
+    return WithinFit(curve, peak, chi2, len(cols), p_value, 0 < top < len(x) - 1, int(n_groups), len(used))
+
+
+def scatter_sample(rows: pd.DataFrame, metric: str, n: int = 4000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A random sample of group-weeks for a scatter, and a LOWESS smoother of ``metric`` on ln size over all rows.
+
+    The smoother is unadjusted (no controls): the raw shape, to read beside the model.
+    """
+    sample = rows.sample(min(n, len(rows)), random_state=seed)[["size", metric]]
+    ordered = rows[["log_size", metric]].dropna().sort_values("log_size")
+    step = max(1, len(ordered) // 6000)  # LOWESS is O(n^2) in the window: thin very long panels
+    thinned = ordered.iloc[::step]
+    smooth = sm.nonparametric.lowess(thinned[metric], thinned["log_size"], frac=0.3, return_sorted=True)
+    return sample, pd.DataFrame({"x": np.exp(smooth[:, 0]), metric: smooth[:, 1]})

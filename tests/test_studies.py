@@ -1,0 +1,120 @@
+"""Each study's summarise(): one result object with headline estimates, findings, verdicts and figures.
+
+Checked on a small drawn world (not the default one): the result's shape and its results.json
+schema, that findings cite only headline estimates, that verdicts name registered claims, and
+that the claim logic moved out of the scorecard (claim 4) still judges as before.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import matplotlib
+import pandas as pd
+import pytest
+
+from helpers import open_dataset
+from helpers.claims.registry import CLAIMS, judge, not_testable
+from helpers.data.atomic import json_default
+from helpers.stats.estimate import Estimate
+from helpers.studies.experiment.summary import ExperimentParams, content_verdicts
+from helpers.studies.experiment.summary import summarise as experiment_summary
+from helpers.studies.overview.summary import summarise as overview_summary
+from helpers.studies.recruitment.summary import RecruitmentParams
+from helpers.studies.recruitment.summary import summarise as recruitment_summary
+from helpers.studies.result import RESULTS_SCHEMA_VERSION, StudyResult
+from helpers.studies.retention.summary import summarise as retention_summary
+from helpers.studies.size_activity.summary import SizeParams
+from helpers.studies.size_activity.summary import summarise as size_summary
+from helpers.synth import generate
+
+matplotlib.use("Agg")
+
+STUDIES = {
+    "overview": (lambda ds: overview_summary(ds), ()),
+    "retention": (lambda ds: retention_summary(ds), ("homophily",)),
+    "size_activity": (
+        lambda ds: size_summary(ds, SizeParams(bootstrap_reps=20)),
+        ("size_band", "koc_above_150", "monitor_share", "peak_hours"),
+    ),
+    "recruitment": (lambda ds: recruitment_summary(ds, RecruitmentParams(bootstrap_reps=20)), ("recruitment",)),
+    "experiment": (lambda ds: experiment_summary(ds, ExperimentParams()), ("content_exits", "content_stage")),
+}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> dict[str, StudyResult]:
+    """Every study summarised on a small world of 60 groups over 6 months (seed 11)."""
+    path = tmp_path_factory.mktemp("small") / "data"
+    generate(path, n_groups=60, seed=11, months=6, progress=False)
+    ds = open_dataset(path)
+    return {name: run(ds) for name, (run, _) in STUDIES.items()}
+
+
+@pytest.mark.parametrize("study", list(STUDIES))
+def test_summarise_returns_a_complete_result(results, study):
+    result = results[study]
+    assert isinstance(result, StudyResult) and result.study == study and result.title
+    assert result.findings and all(f.text for f in result.findings)
+    assert all(isinstance(e, Estimate) for e in result.headline.values())
+    for finding in result.findings:
+        assert set(finding.cites) <= set(result.headline), finding.cites  # a finding cites only headline numbers
+    assert tuple(v.claim_id for v in result.verdicts) == STUDIES[study][1]
+    assert {v.verdict for v in result.verdicts} <= {"supported", "contradicted", "inconclusive"}
+    for name in result.figures:
+        figure = result.figure(name)
+        assert isinstance(figure, matplotlib.figure.Figure), name
+        matplotlib.pyplot.close(figure)
+
+
+@pytest.mark.parametrize("study", list(STUDIES))
+def test_results_json_has_the_documented_schema(results, study):
+    document = json.loads(json.dumps(results[study].as_dict(), default=json_default))
+    assert document["schema_version"] == RESULTS_SCHEMA_VERSION and document["study"] == study
+    assert set(document) == {"schema_version", "study", "title", "headline", "findings", "verdicts", "details"}
+    for estimate in document["headline"].values():
+        assert {"name", "value", "ci_low", "ci_high", "method", "n", "reason"} <= set(estimate)
+    for verdict in document["verdicts"]:
+        assert verdict["claim_id"] in CLAIMS and verdict["claim"] == CLAIMS[verdict["claim_id"]].label
+
+
+def test_content_claims_judge_the_most_exit_raising_arm_and_its_stage_gap():
+    """Claim 4 as the scorecard judged it before it moved into the experiment study."""
+    table = pd.DataFrame(
+        [
+            {"outcome": "exit_30d", "arm": "b", "effect": 0.07, "ci_low": 0.06, "ci_high": 0.08},
+            {"outcome": "exit_30d", "arm": "a", "effect": -0.02, "ci_low": -0.03, "ci_high": -0.01},
+        ]
+    )
+    stages = pd.DataFrame(
+        [
+            {"arm": "b", "stage": "launch", "effect": 0.08, "ci_low": 0.06, "ci_high": 0.1},
+            {"arm": "b", "stage": "mature", "effect": 0.01, "ci_low": -0.02, "ci_high": 0.04},
+        ]
+    )
+    exits, stage = content_verdicts(table, stages)
+    assert exits.claim_id == "content_exits" and exits.verdict == "supported" and "b" in exits.estimate.name
+    assert stage.claim_id == "content_stage" and stage.verdict == "supported"
+    assert stage.estimate.value == pytest.approx(0.07) and stage.estimate.ci_low == pytest.approx(0.02)
+    none, _ = content_verdicts(table.assign(outcome="interaction_rate"), stages)
+    assert none.verdict == "inconclusive" and "not estimable" in none.reason
+
+
+def test_registry_judges_by_the_claims_region():
+    inside = judge("size_band", Estimate("peak", 200, 160, 300, "m"))
+    outside = judge("size_band", Estimate("peak", 450, 400, 500, "m"))
+    straddling = judge("size_band", Estimate("peak", 340, 300, 400, "m"))
+    assert (inside.verdict, outside.verdict, straddling.verdict) == ("supported", "contradicted", "inconclusive")
+    flat = judge("size_band", Estimate("peak", 200, 160, 300, "m"), detected=False)
+    assert flat.verdict == "inconclusive"
+    assert {c.number for c in CLAIMS.values()} == {1, 2, 3, 4, 5, 6}
+    assert all(c.sources and c.wording and c.estimand for c in CLAIMS.values())
+
+
+def test_an_estimate_the_data_cannot_support_says_why_and_is_never_a_verdict():
+    missing = Estimate.missing("hazard ratio", "every group is homogeneous")
+    assert missing.not_estimable and missing.why_not == "every group is homogeneous" and math.isnan(missing.value)
+    verdict = judge("homophily", missing)
+    assert verdict.verdict == "inconclusive" and "every group is homogeneous" in verdict.reason
+    assert not_testable("peak_hours", "no audience").verdict == "inconclusive"
