@@ -117,7 +117,8 @@ def test_binned_activity_and_kocs_by_hand():
     )
     binned = am.binned_activity(rows).set_index("size_band")
     assert binned.loc["0-50", "messages_per_member"] == 0.5 and binned.loc["300-350", "interaction_rate"] == 0.4
-    bands, below, above = am.koc_emergence(rows)
+    kocs = am.koc_emergence(rows)
+    bands, below, above = kocs.by_band, kocs.below, kocs.above
     assert below.value == 0.5 and above.value == 0.5 and below.n == 2
     assert bands.set_index("size_band").loc["50-100", "share"] == 1.0
 

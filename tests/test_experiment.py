@@ -90,9 +90,9 @@ def test_null_world_experiment_finds_no_effects(null):
 
 
 def test_srm_flags_a_broken_split(planted):
-    assert em.srm_test(planted)["p_value"] > 0.01
+    assert em.srm_test(planted).p_value > 0.01
     broken = planted[~((planted["arm"] == "control") & (planted.index % 3 == 0))]  # a third of control lost
-    assert em.srm_test(broken)["p_value"] < 0.001
+    assert em.srm_test(broken).p_value < 0.001
 
 
 def test_balance_of_pre_period_covariates(planted):

@@ -43,7 +43,8 @@ def test_recruitment_curves_count_joiners_and_members(hand_built):
 
 def test_wilson_without_clustering_is_the_usual_wilson():
     successes, trials = pd.Series([1] * 30 + [0] * 70), pd.Series([1] * 100)
-    share, low, high, deff = clustered.wilson_clustered(successes, trials)
+    wilson = clustered.wilson_clustered(successes, trials)
+    low, high, deff = wilson.share.ci_low, wilson.share.ci_high, wilson.design_effect
     expected = proportion_confint(30, 100, method="wilson")
     assert deff == pytest.approx(1.0, abs=0.02) and (low, high) == pytest.approx(expected, abs=2e-3)
 
@@ -77,8 +78,8 @@ def test_churn_by_bin_matches_truth(planted_world, planted):
 def test_slow_vs_fast_risk_ratio_covers_truth(planted_world, planted):
     truth = planted_world.truth["planted_effects"]["recruitment_window"]["emergent"]["slow_vs_fast"]["60d"]
     contrast = rm.slow_vs_fast(planted[0], 28)
-    assert contrast["risk_ratio"].covers(truth["risk_ratio_slow_filled"]) and contrast["risk_ratio"].ci_low > 1.2
-    assert rm.slow_vs_fast(planted[0], 28, include_never=True)["risk_ratio"].covers(truth["risk_ratio_slow_or_never"])
+    assert contrast.risk_ratio.covers(truth["risk_ratio_slow_filled"]) and contrast.risk_ratio.ci_low > 1.2
+    assert rm.slow_vs_fast(planted[0], 28, include_never=True).risk_ratio.covers(truth["risk_ratio_slow_or_never"])
 
 
 def test_threshold_recovers_the_planted_four_weeks(planted_world, planted):
@@ -91,5 +92,5 @@ def test_threshold_recovers_the_planted_four_weeks(planted_world, planted):
 def test_null_world_has_no_threshold_and_no_slow_vs_fast_effect(null):
     result = rm.threshold_estimate(*null, horizon_days=60, bootstrap_reps=100)
     assert not result.detected and result.slope.ci_low <= 0
-    assert rm.slow_vs_fast(null[0], 28)["risk_ratio"].covers(1.0)
+    assert rm.slow_vs_fast(null[0], 28).risk_ratio.covers(1.0)
     assert rm.window_curve(null[1]).odds_ratio.covers(1.0)

@@ -105,8 +105,9 @@ def test_kaplan_meier_equals_statsmodels(planted_world):
 
 def test_clustered_proportion_is_wider_than_binomial_when_groups_differ():
     successes, trials = pd.Series([9, 1, 8, 2, 9, 1]), pd.Series([10] * 6)
-    share, low, high = clustered_proportion(successes, trials)
-    assert share == pytest.approx(0.5)
+    estimate = clustered_proportion(successes, trials)
+    share, low, high = estimate.value, estimate.ci_low, estimate.ci_high
+    assert share == pytest.approx(0.5) and estimate.n == 6 and not estimate.not_estimable
     binomial_half = 1.96 * np.sqrt(0.25 / 60)
     assert (high - low) / 2 > 2 * binomial_half
     manual = np.sqrt(6 / 5 * np.sum((successes - 0.5 * trials) ** 2) / 60**2)
@@ -129,6 +130,6 @@ def test_homogeneity_hazard_ratio_covers_the_truth(world, expected, request):
         else expected
     )
     members = member_measures.member_table(open_dataset(synthetic.path).tables)
-    estimate, _ = retention_models.homogeneity_hazard_ratio(members)
+    estimate = retention_models.homogeneity_hazard_ratio(members).hazard_ratio
     assert estimate.covers(truth), estimate
     assert estimate.ci_high - estimate.ci_low < 0.3

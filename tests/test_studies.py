@@ -17,13 +17,16 @@ import pytest
 from helpers import open_dataset
 from helpers.claims.registry import CLAIMS, judge, not_testable
 from helpers.data.atomic import json_default
+from helpers.stats.clustered import clustered_proportion, clustered_ratio, wilson_clustered
 from helpers.stats.estimate import Estimate
+from helpers.stats.survival import logrank
 from helpers.studies.experiment.summary import ExperimentParams, content_verdicts
 from helpers.studies.experiment.summary import summarise as experiment_summary
 from helpers.studies.overview.summary import summarise as overview_summary
 from helpers.studies.recruitment.summary import RecruitmentParams
 from helpers.studies.recruitment.summary import summarise as recruitment_summary
 from helpers.studies.result import RESULTS_SCHEMA_VERSION, StudyResult
+from helpers.studies.retention.models import homogeneity_hazard_ratio
 from helpers.studies.retention.summary import summarise as retention_summary
 from helpers.studies.size_activity.summary import SizeParams
 from helpers.studies.size_activity.summary import summarise as size_summary
@@ -118,3 +121,45 @@ def test_an_estimate_the_data_cannot_support_says_why_and_is_never_a_verdict():
     verdict = judge("homophily", missing)
     assert verdict.verdict == "inconclusive" and "every group is homogeneous" in verdict.reason
     assert not_testable("peak_hours", "no audience").verdict == "inconclusive"
+
+
+def test_estimators_say_why_when_the_data_cannot_support_them():
+    """The one result convention on degenerate inputs: a result with a reason, never an exception or a bare NaN."""
+    none = clustered_ratio(pd.Series([1.0]), pd.Series([0.0]))
+    one = clustered_proportion(pd.Series([3.0]), pd.Series([10.0]))
+    assert none.not_estimable and "no cluster" in none.why_not
+    assert one.value == pytest.approx(0.3) and math.isnan(one.ci_low) and "two groups" in one.reason
+    members = pd.DataFrame(
+        {
+            "group_id": ["a", "a", "b"],
+            "duration_days": [3.0, 9.0, 4.0],
+            "left": [True, False, True],
+            "homogeneous": [True, True, True],
+            "segment": ["s", "s", "s"],
+            "peak_members": [2, 2, 1],
+        }
+    )
+    test = logrank(members, "segment")
+    assert test.levels == 1 and math.isnan(test.p_value) and "same segment" in test.reason
+    cox = homogeneity_hazard_ratio(members)
+    assert cox.hazard_ratio.not_estimable and "every group is homogeneous" in cox.hazard_ratio.why_not
+    assert cox.coefficients.empty and json.dumps(cox.as_dict(), default=json_default)
+    assert wilson_clustered(pd.Series([0.0]), pd.Series([0.0])).share.not_estimable
+
+
+def test_every_estimator_result_is_a_frozen_dataclass_with_as_dict():
+    """The one result convention, checked over the source of stats/ and studies/ (and claims/)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "src" / "helpers"
+    offenders = []
+    for folder in ("stats", "studies", "claims"):
+        for path in (package / folder).rglob("*.py"):
+            for node in ast.parse(path.read_text()).body:
+                decorators = [ast.unparse(d) for d in getattr(node, "decorator_list", [])]
+                if isinstance(node, ast.ClassDef) and any("dataclass" in d for d in decorators):
+                    methods = {n.name for n in node.body if isinstance(n, ast.FunctionDef)}
+                    if "as_dict" not in methods or not any("frozen=True" in d for d in decorators):
+                        offenders.append(f"{path.name}:{node.name}")
+    assert offenders == []

@@ -65,7 +65,7 @@ def test_recruitment_settings_recompute_early_members_once(world):
     assert explorer.early(150, 14, 60) is first
     # the slow-vs-fast ratio in the subtitle is the report's
     fig = explorer.draw(150, 14, 60, threshold_weeks=4)
-    rr = rm.slow_vs_fast(first, 28)["risk_ratio"]
+    rr = rm.slow_vs_fast(first, 28).risk_ratio
     assert f"{rr.value:.2f} (95% CI {rr.ci_low:.2f}–{rr.ci_high:.2f})" in fig.axes[0].get_title()
     plt.close(fig)
 

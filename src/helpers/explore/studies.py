@@ -68,7 +68,7 @@ def draw_size(
         return _too_few(f"Fewer than 2 groups: {label}")
     if view == "size bands":
         return _subtitle(activity_plots.size_bands(am.binned_activity(part), metric), label)
-    bands, _, _ = am.koc_emergence(part)
+    bands = am.koc_emergence(part).by_band
     return _subtitle(activity_plots.koc_emergence(bands), label)
 
 
@@ -120,7 +120,7 @@ class RecruitmentExplorer:
         fig = recruitment_plots.churn_by_bin(by_bin, horizon_days)
         days = 7 * threshold_weeks
         try:
-            rr = rm.slow_vs_fast(early, days)["risk_ratio"]
+            rr = rm.slow_vs_fast(early, days).risk_ratio
             contrast = f"risk ratio slow (> {days} d) vs fast: {rr.value:.2f} (95% CI {rr.ci_low:.2f}–{rr.ci_high:.2f})"
         except (ZeroDivisionError, ValueError):
             contrast = f"no slow-vs-fast contrast at {days} days (one side is empty)"

@@ -2,43 +2,73 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, replace
 from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
+from helpers.stats.estimate import Estimate
 
-def clustered_ratio(numerators: pd.Series, denominators: pd.Series, level: float = 0.95) -> tuple[float, float, float]:
+METHOD = "ratio of sums over groups, linearised CI clustered by group"
+WILSON = "Wilson interval on the effective sample size (members / design effect of clustering in groups)"
+
+
+def clustered_ratio(
+    numerators: pd.Series, denominators: pd.Series, level: float = 0.95, name: str = "ratio of sums"
+) -> Estimate:
     """Ratio sum(numerators) / sum(denominators) over clusters, with a CI that treats clusters as independent.
 
     ``numerators`` and ``denominators`` are per cluster (e.g. a group's messages and
     member-weeks). The variance is the linearised ratio-estimator variance over clusters
     with the G / (G - 1) correction, so rows of one group are not taken as independent draws.
+    With no cluster there is no estimate; with one, a value without an interval; each says why.
     """
     y, n = np.asarray(numerators, float), np.asarray(denominators, float)
     keep = n > 0
     y, n = y[keep], n[keep]
     clusters = len(n)
     if clusters == 0:
-        return float("nan"), float("nan"), float("nan")
+        return Estimate.missing(name, "no cluster with a non-zero denominator", METHOD, n=0)
     ratio = y.sum() / n.sum()
     if clusters < 2:
-        return float(ratio), float("nan"), float("nan")
+        return Estimate(
+            name,
+            float(ratio),
+            math.nan,
+            math.nan,
+            METHOD,
+            n=1,
+            reason="a CI clustered by group needs two groups or more",
+        )
     var = clusters / (clusters - 1) * np.sum((y - ratio * n) ** 2) / n.sum() ** 2
     half = NormalDist().inv_cdf(0.5 + level / 2) * np.sqrt(var)
-    return float(ratio), float(ratio - half), float(ratio + half)
+    return Estimate(name, float(ratio), float(ratio - half), float(ratio + half), METHOD, n=clusters)
 
 
-def clustered_proportion(successes: pd.Series, trials: pd.Series, level: float = 0.95) -> tuple[float, float, float]:
+def clustered_proportion(successes: pd.Series, trials: pd.Series, level: float = 0.95, name: str = "share") -> Estimate:
     """Share of successes over clusters (every trial weighs the same), with a cluster-robust CI clipped to [0, 1]."""
-    share, low, high = clustered_ratio(successes, trials, level)
-    if np.isnan(low):
-        return share, low, high
-    return share, max(0.0, low), min(1.0, high)
+    share = clustered_ratio(successes, trials, level, name)
+    if math.isnan(share.ci_low):
+        return share
+    return replace(share, ci_low=max(0.0, share.ci_low), ci_high=min(1.0, share.ci_high))
 
 
-def wilson_clustered(successes: pd.Series, trials: pd.Series, level: float = 0.95) -> tuple[float, float, float, float]:
-    """Share with a Wilson interval on the effective sample size n / design effect; returns (p, low, high, deff).
+@dataclass(frozen=True)
+class WilsonShare:
+    """A share with its design-effect-adjusted Wilson interval, and the design effect used."""
+
+    share: Estimate
+    design_effect: float
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return {"share": self.share.as_dict(), "design_effect": self.design_effect}
+
+
+def wilson_clustered(successes: pd.Series, trials: pd.Series, level: float = 0.95) -> WilsonShare:
+    """Share with a Wilson interval on the effective sample size n / design effect.
 
     ``successes`` and ``trials`` are per cluster (group). The design effect is the
     cluster-robust variance of the share over the binomial one (at least 1).
@@ -46,7 +76,7 @@ def wilson_clustered(successes: pd.Series, trials: pd.Series, level: float = 0.9
     y, n = np.asarray(successes, float), np.asarray(trials, float)
     total = n.sum()
     if total == 0:
-        return float("nan"), float("nan"), float("nan"), float("nan")
+        return WilsonShare(Estimate.missing("share", "no trials", WILSON, n=0), math.nan)
     p = y.sum() / total
     clusters = (n > 0).sum()
     binomial = p * (1 - p) / total
@@ -56,4 +86,5 @@ def wilson_clustered(successes: pd.Series, trials: pd.Series, level: float = 0.9
     z = NormalDist().inv_cdf(0.5 + level / 2)
     centre = (p + z**2 / (2 * n_eff)) / (1 + z**2 / n_eff)
     half = z / (1 + z**2 / n_eff) * np.sqrt(p * (1 - p) / n_eff + z**2 / (4 * n_eff**2))
-    return float(p), float(centre - half), float(centre + half), float(deff)
+    share = Estimate("share", float(p), float(centre - half), float(centre + half), WILSON, n=int(clusters))
+    return WilsonShare(share, float(deff))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
+
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -47,3 +49,21 @@ class Estimate:
     def covers(self, value: float) -> bool:
         """True if ``value`` lies inside the interval."""
         return self.ci_low <= value <= self.ci_high
+
+
+def plain_fields(result: object) -> dict:
+    """A result dataclass as plain values: estimates as dicts, frames as records; fields kept out of repr are left out."""
+    out = {}
+    for f in fields(result):
+        if not f.repr:
+            continue
+        value = getattr(result, f.name)
+        if hasattr(value, "as_dict"):
+            value = value.as_dict()
+        elif hasattr(value, "columns"):  # a DataFrame: records, its index as a column unless it is a plain range
+            frame = value if value.index.equals(pd.RangeIndex(len(value))) else value.reset_index()
+            value = frame.rename(columns=str).to_dict("records")
+        elif hasattr(value, "to_dict"):  # a Series
+            value = {str(k): v for k, v in value.to_dict().items()}
+        out[f.name] = value
+    return out

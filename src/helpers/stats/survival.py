@@ -9,7 +9,7 @@ allows (clustered proportions, cluster-robust Cox errors).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import pandas as pd
 from lifelines import KaplanMeierFitter
@@ -17,6 +17,7 @@ from lifelines.statistics import multivariate_logrank_test
 from lifelines.utils import median_survival_times
 
 from helpers.stats.clustered import clustered_proportion
+from helpers.stats.estimate import plain_fields
 
 
 def n_day_retention(members: pd.DataFrame, days: int, end: pd.Timestamp, by: str | None = None) -> pd.DataFrame:
@@ -30,14 +31,14 @@ def n_day_retention(members: pd.DataFrame, days: int, end: pd.Timestamp, by: str
     rows = []
     for level, part in eligible.groupby(by, observed=True) if by else [("all", eligible)]:
         per_group = part.groupby("group_id")["retained"].agg(["sum", "count"])
-        share, low, high = clustered_proportion(per_group["sum"], per_group["count"])
+        share = clustered_proportion(per_group["sum"], per_group["count"])
         rows.append(
             {
                 by or "members": level,
                 "days": days,
-                "retention": share,
-                "ci_low": low,
-                "ci_high": high,
+                "retention": share.value,
+                "ci_low": share.ci_low,
+                "ci_high": share.ci_high,
                 "members": int(per_group["count"].sum()),
                 "groups": len(per_group),
             }
@@ -53,6 +54,10 @@ class KaplanMeier:
     at_risk: pd.DataFrame  # level x day: members still at risk
     medians: pd.DataFrame  # level, median_days, ci_low, ci_high (inf: not reached)
     by: str | None
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return plain_fields(self)
 
 
 def kaplan_meier(
@@ -92,21 +97,31 @@ def kaplan_meier(
     return KaplanMeier(pd.concat(curves, ignore_index=True), at_risk, pd.DataFrame(medians), by)
 
 
-def logrank(members: pd.DataFrame, by: str) -> dict:
+@dataclass(frozen=True)
+class LogRankTest:
+    """Log-rank test of equal survival across the levels of one attribute (members taken as independent)."""
+
+    by: str
+    statistic: float
+    df: int
+    p_value: float
+    levels: int
+    reason: str | None = None  # why there is no test (e.g. one level)
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return asdict(self)
+
+
+def logrank(members: pd.DataFrame, by: str) -> LogRankTest:
     """Log-rank test that membership survival is the same for every value of ``by``.
 
     It treats members as independent; members of one group are not, so the p-value is
     too small when groups differ for reasons of their own. Read it beside the curves.
-    With a single level there is no test (statistic and p-value NaN).
+    With a single level there is no test (statistic and p-value NaN, and the reason).
     """
     levels = int(members[by].nunique())
     if levels < 2:
-        return {"by": by, "statistic": float("nan"), "df": 0, "p_value": float("nan"), "levels": levels}
+        return LogRankTest(by, float("nan"), 0, float("nan"), levels, f"every member's group has the same {by}")
     result = multivariate_logrank_test(members["duration_days"], members[by].astype(str), members["left"])
-    return {
-        "by": by,
-        "statistic": float(result.test_statistic),
-        "df": int(result.degrees_of_freedom),
-        "p_value": float(result.p_value),
-        "levels": levels,
-    }
+    return LogRankTest(by, float(result.test_statistic), int(result.degrees_of_freedom), float(result.p_value), levels)

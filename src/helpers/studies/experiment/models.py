@@ -10,7 +10,7 @@ the same outcome, which randomisation makes mean-zero in every arm.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from statistics import NormalDist
 
 import numpy as np
@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.stats import chi2
 from statsmodels.stats.multitest import multipletests
 
-from helpers.stats.estimate import Estimate
+from helpers.stats.estimate import Estimate, plain_fields
 from helpers.stats.glm import poisson_fixed_effects
 
 Z95 = NormalDist().inv_cdf(0.975)
@@ -46,7 +46,26 @@ OUTCOMES = {
 }
 
 
-def srm_test(outcomes: pd.DataFrame, expected: dict[str, float] | None = None, count: str | None = None) -> dict:
+@dataclass(frozen=True)
+class SampleRatioTest:
+    """Sample-ratio mismatch test: units per arm against the designed split."""
+
+    unit: str
+    observed: dict[str, int]
+    expected: dict[str, float]
+    chi2: float
+    df: int
+    dispersion: float
+    p_value: float
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return asdict(self)
+
+
+def srm_test(
+    outcomes: pd.DataFrame, expected: dict[str, float] | None = None, count: str | None = None
+) -> SampleRatioTest:
     """Sample-ratio mismatch: chi-square of groups (or of ``count``, e.g. members) per arm against the design.
 
     Members come in groups, so their counts per arm vary more than a multinomial's; for
@@ -65,15 +84,15 @@ def srm_test(outcomes: pd.DataFrame, expected: dict[str, float] | None = None, c
         per_group = outcomes[count].astype(float)
         dispersion = max(1.0, float(per_group.var() / per_group.mean())) if per_group.mean() > 0 else 1.0
         statistic /= dispersion
-    return {
-        "unit": count or "groups",
-        "observed": observed.astype(int).to_dict(),
-        "expected": wanted.round(1).to_dict(),
-        "chi2": statistic,
-        "df": len(observed) - 1,
-        "dispersion": dispersion,
-        "p_value": float(chi2.sf(statistic, len(observed) - 1)),
-    }
+    return SampleRatioTest(
+        unit=count or "groups",
+        observed=observed.astype(int).to_dict(),
+        expected=wanted.round(1).to_dict(),
+        chi2=statistic,
+        df=len(observed) - 1,
+        dispersion=dispersion,
+        p_value=float(chi2.sf(statistic, len(observed) - 1)),
+    )
 
 
 def balance_table(outcomes: pd.DataFrame, covariates: list[str], control: str) -> pd.DataFrame:
@@ -110,6 +129,10 @@ class ArmEffect:
     cuped: bool
     variance_reduction: float  # 1 - var(with CUPED) / var(without); 0 without CUPED
     adjusted_p: float = float("nan")
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return plain_fields(self)
 
 
 def arm_effect(
@@ -250,9 +273,21 @@ def minimum_detectable_effect(
     return float(z * np.sqrt(2 * sd**2 * design_effect(mean_size, cv_size, icc) / (groups_per_arm * mean_size)))
 
 
+@dataclass(frozen=True)
+class PowerTable:
+    """Minimum detectable effects by groups per arm, and the pre-period inputs they rest on."""
+
+    table: pd.DataFrame  # groups_per_arm, mde
+    inputs: dict[str, float]  # baseline, icc, mean_size, cv_size, sd, design_effect
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return {"inputs": self.inputs, "table": self.table.to_dict(orient="records")}
+
+
 def power_table(
     successes: pd.Series, trials: pd.Series, groups_per_arm: list[int], alpha: float = 0.05, power: float = 0.8
-) -> tuple[pd.DataFrame, dict]:
+) -> PowerTable:
     """MDE of a binary outcome for several numbers of groups per arm, from pre-period per-group totals."""
     n = np.asarray(trials, float)
     n = n[n > 0]
@@ -274,7 +309,7 @@ def power_table(
         }
         for k in groups_per_arm
     ]
-    return pd.DataFrame(rows), inputs
+    return PowerTable(pd.DataFrame(rows), inputs)
 
 
 def promo_exit_association(panel: pd.DataFrame) -> Estimate:

@@ -109,7 +109,8 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
         7 * groups["pre_messages"] / groups["pre_member_days"].where(groups["pre_member_days"] > 0)
     )
     balance = em.balance_table(groups, list(BALANCE), p.control_arm)
-    power, power_inputs = em.power_table(groups["pre_exits"], groups["pre_members"], list(POWER_GROUPS), p.alpha)
+    power_table = em.power_table(groups["pre_exits"], groups["pre_members"], list(POWER_GROUPS), p.alpha)
+    power, power_inputs = power_table.table, power_table.inputs
     observational = em.promo_exit_association(panel)
     verdicts = content_verdicts(table, stages)
 
@@ -122,7 +123,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
         f"(95% CI {100 * mature.loc[a, 'ci_low']:+.1f} to {100 * mature.loc[a, 'ci_high']:+.1f})"
         for a in arms
     )
-    srm_ok = srm_groups["p_value"] >= 0.001 and srm_members["p_value"] >= 0.001
+    srm_ok = srm_groups.p_value >= 0.001 and srm_members.p_value >= 0.001
     worst_balance = balance[[c for c in balance.columns if c.startswith("std diff")]].abs().max().max()
     per_arm = int(groups["arm"].value_counts().mean())
     mde = em.minimum_detectable_effect(
@@ -132,9 +133,9 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
         *decisions,
         Finding(f"**By stage** (30-day exits, stage at the start of each member's exposure): {stage_lines}."),
         Finding(
-            f"**Checks**: the split of groups {'matches' if srm_groups['p_value'] >= 0.001 else 'does NOT match'} "
-            f"the design (sample-ratio test p {fmt.p_value(srm_groups['p_value'])}), and of exposed members p "
-            f"{fmt.p_value(srm_members['p_value'])}, allowing for members coming in groups"
+            f"**Checks**: the split of groups {'matches' if srm_groups.p_value >= 0.001 else 'does NOT match'} "
+            f"the design (sample-ratio test p {fmt.p_value(srm_groups.p_value)}), and of exposed members p "
+            f"{fmt.p_value(srm_members.p_value)}, allowing for members coming in groups"
             f"{'' if srm_ok else ' (investigate before trusting the effects)'}; the largest standardised "
             f"difference in pre-period covariates is {worst_balance:.2f}."
         ),
@@ -199,7 +200,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
                     "variance_reduction",
                 ]
             ].round(4),
-            "srm": pd.DataFrame([srm_groups, srm_members]).round(4),
+            "srm": pd.DataFrame([srm_groups.as_dict(), srm_members.as_dict()]).round(4),
             "balance": balance.round(3),
             "power": power.assign(mde_points=100 * power["mde"]).round(4),
         },
@@ -212,9 +213,9 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
             "effects": records(table),
             "effects_without_cuped": records(plain),
             "stage_effects_exit_30d": records(stages),
-            "srm": {"groups": srm_groups, "members": srm_members},
+            "srm": {"groups": srm_groups.as_dict(), "members": srm_members.as_dict()},
             "balance": records(balance),
-            "power": {"inputs": power_inputs, "table": records(power)},
+            "power": power_table.as_dict(),
             "observational_promo_exit": observational.as_dict(),
         },
         notes={

@@ -19,7 +19,7 @@ from lifelines import CoxPHFitter
 from lifelines.statistics import proportional_hazard_test
 
 from helpers.stats.clustered import clustered_ratio, wilson_clustered
-from helpers.stats.estimate import Estimate
+from helpers.stats.estimate import Estimate, plain_fields
 from helpers.stats.glm import profile_grid, spline_term
 
 Z95 = NormalDist().inv_cdf(0.975)
@@ -35,16 +35,16 @@ def churn_by_bin(early: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for label, part in counted(early).groupby("window_bin", observed=True):
         per_group = part.groupby("group_id")["exited"].agg(["sum", "count"])
-        share, low, high, deff = wilson_clustered(per_group["sum"], per_group["count"])
+        wilson = wilson_clustered(per_group["sum"], per_group["count"])
         rows.append(
             {
                 "window_bin": str(label),
                 "early_members": int(per_group["count"].sum()),
                 "groups": len(per_group),
-                "exit_share": share,
-                "ci_low": low,
-                "ci_high": high,
-                "design_effect": deff,
+                "exit_share": wilson.share.value,
+                "ci_low": wilson.share.ci_low,
+                "ci_high": wilson.share.ci_high,
+                "design_effect": wilson.design_effect,
             }
         )
     return pd.DataFrame(rows)
@@ -53,11 +53,28 @@ def churn_by_bin(early: pd.DataFrame) -> pd.DataFrame:
 def _share_and_se(part: pd.DataFrame) -> tuple[float, float, int]:
     """Exit share over the members of ``part`` and its cluster-robust standard error; number of groups."""
     per_group = part.groupby("group_id")["exited"].agg(["sum", "count"])
-    share, low, _ = clustered_ratio(per_group["sum"], per_group["count"])
-    return share, (share - low) / Z95, len(per_group)
+    share = clustered_ratio(per_group["sum"], per_group["count"])
+    return share.value, (share.value - share.ci_low) / Z95, len(per_group)
 
 
-def slow_vs_fast(early: pd.DataFrame, threshold_days: float = 28.0, include_never: bool = False) -> dict:
+@dataclass(frozen=True)
+class SlowFastContrast:
+    """Early members' exit shares in slow- vs fast-filling groups, and their risk ratio."""
+
+    risk_ratio: Estimate
+    fast_share: float
+    slow_share: float
+    fast_members: int
+    slow_members: int
+    fast_groups: int
+    slow_groups: int
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return {**self.__dict__, "risk_ratio": self.risk_ratio.as_dict()}
+
+
+def slow_vs_fast(early: pd.DataFrame, threshold_days: float = 28.0, include_never: bool = False) -> SlowFastContrast:
     """Risk ratio of leaving within the horizon, early members of slow- vs fast-filling groups, clustered CI.
 
     Slow = window longer than ``threshold_days``; with ``include_never`` groups that never
@@ -80,15 +97,7 @@ def slow_vs_fast(early: pd.DataFrame, threshold_days: float = 28.0, include_neve
         "ratio of cluster-robust shares, delta method on the log",
         n=len(fast) + len(slow),
     )
-    return {
-        "risk_ratio": estimate,
-        "fast_share": p_fast,
-        "slow_share": p_slow,
-        "fast_members": len(fast),
-        "slow_members": len(slow),
-        "fast_groups": g_fast,
-        "slow_groups": g_slow,
-    }
+    return SlowFastContrast(estimate, p_fast, p_slow, len(fast), len(slow), g_fast, g_slow)
 
 
 def group_outcomes(early: pd.DataFrame, early_size: pd.Series) -> pd.DataFrame:
@@ -146,6 +155,10 @@ class WindowCurve:
     groups: int
     spline_df: int
 
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return plain_fields(self)
+
 
 def window_curve(groups: pd.DataFrame, spline_df: int = 4, threshold_days: float = 28.0) -> WindowCurve:
     """Exit probability by window (natural spline in ln window) with controls; errors robust by group.
@@ -195,6 +208,10 @@ class Threshold:
     slope: Estimate  # log-odds of exit per week waited beyond the threshold, bootstrap CI
     detected: bool  # the slope's CI lies above zero
     boot_thresholds: np.ndarray = field(repr=False)
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return plain_fields(self)
 
 
 def _threshold_design(groups: pd.DataFrame) -> np.ndarray:
@@ -324,6 +341,10 @@ class CoxResult:
     hazard_ratio: Estimate
     summary: pd.DataFrame
     ph_test: pd.DataFrame  # per covariate: test statistic and p (Schoenfeld residuals vs rank of time)
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return plain_fields(self)
 
 
 def cox_slow_vs_fast(early: pd.DataFrame, threshold_days: float = 28.0, follow_days: float = 180.0) -> CoxResult:

@@ -68,7 +68,7 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
     verdict = judge("recruitment", threshold.threshold, detected=threshold.detected)
     claim_range = CLAIMS["recruitment"].allowed
 
-    rr, rr_never = contrast["risk_ratio"], contrast_never["risk_ratio"]
+    rr, rr_never = contrast.risk_ratio, contrast_never.risk_ratio
     who = (
         f"the first {p.early_k} member joiners"
         if p.early_k
@@ -94,10 +94,10 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
     slow_share = (windows["window_days"] > claim_days).sum() / max(filled.sum(), 1)
     findings = (
         Finding(
-            f"**Slow filling and early churn.** Of early members ({who}), **{fmt.pct(contrast['slow_share'])}** "
+            f"**Slow filling and early churn.** Of early members ({who}), **{fmt.pct(contrast.slow_share)}** "
             f"left within {p.horizon_days} days in groups that took more than {claim_days:g} days to fill, "
-            f"against **{fmt.pct(contrast['fast_share'])}** in groups that filled faster: a risk ratio of "
-            f"**{rr.value:.2f}** ({fmt.ci(rr)}; {contrast['slow_groups']} slow and {contrast['fast_groups']} fast "
+            f"against **{fmt.pct(contrast.fast_share)}** in groups that filled faster: a risk ratio of "
+            f"**{rr.value:.2f}** ({fmt.ci(rr)}; {contrast.slow_groups} slow and {contrast.fast_groups} fast "
             f"groups). Adjusted for homogeneity, target size, channel and segment, the odds ratio is "
             f"{model.odds_ratio.value:.2f} ({fmt.ci(model.odds_ratio)}); the Cox hazard ratio over the first 180 "
             f"days is {cox.hazard_ratio.value:.2f} ({fmt.ci(cox.hazard_ratio)}).",
@@ -183,7 +183,7 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
             "threshold_detected": threshold.detected,
             "risk_ratio_slow_vs_fast": rr.as_dict(),
             "risk_ratio_slow_or_never_vs_fast": rr_never.as_dict(),
-            "exit_share": {"fast": contrast["fast_share"], "slow": contrast["slow_share"]},
+            "exit_share": {"fast": contrast.fast_share, "slow": contrast.slow_share},
             "odds_ratio_slow_vs_fast_adjusted": model.odds_ratio.as_dict(),
             "hazard_ratio_slow_vs_fast": cox.hazard_ratio.as_dict(),
             "proportional_hazards_test": records(cox.ph_test.reset_index().rename(columns={"index": "covariate"})),

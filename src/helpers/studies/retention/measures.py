@@ -18,6 +18,7 @@ import pandas as pd
 from helpers.data.engine import Tables, week_start
 from helpers.data.event_time import data_end, days_between, monday_of, naive_utc
 from helpers.measures.members import first_stays
+from helpers.stats.estimate import plain_fields
 
 PERIOD_DAYS = {"week": 7, "month": 30}
 
@@ -35,6 +36,10 @@ class Triangle:
     period: str
     kind: str  # "membership" or "activity"
     bounded: bool  # True: in period k exactly; False: in period k or later
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return plain_fields(self)
 
 
 def retention_triangle(

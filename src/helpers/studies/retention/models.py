@@ -9,6 +9,8 @@ allows (clustered proportions, cluster-robust Cox errors).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter
@@ -23,7 +25,22 @@ def size_terms(members: pd.DataFrame, reference: float = 229.0) -> pd.DataFrame:
     return pd.DataFrame({"log_size": log_size, "log_size_sq": log_size**2}, index=members.index)
 
 
-def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True) -> tuple[Estimate, pd.DataFrame]:
+@dataclass(frozen=True)
+class CoxHazardRatio:
+    """A hazard ratio from a Cox model, and the model's coefficient table (empty when not estimable)."""
+
+    hazard_ratio: Estimate
+    coefficients: pd.DataFrame
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return {
+            "hazard_ratio": self.hazard_ratio.as_dict(),
+            "coefficients": self.coefficients.reset_index().to_dict(orient="records"),
+        }
+
+
+def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True) -> CoxHazardRatio:
     """Hazard ratio of leaving, mixed vs homogeneous groups: Cox model, cluster-robust errors by group.
 
     Homogeneous = one channel, one city and one segment. With ``adjust_for_size`` the model
@@ -35,11 +52,11 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
     groups = members.groupby("homogeneous")["group_id"].nunique()
     if len(groups) < 2 or groups.min() < 2:
         reason = (
-            "not estimable: every group is " + ("homogeneous" if groups.index[0] else "mixed")
+            "every group is " + ("homogeneous" if groups.index[0] else "mixed")
             if len(groups) < 2
-            else f"not estimable: only {groups.min()} group(s) of one kind"
+            else f"only {groups.min()} group(s) of one kind"
         )
-        return Estimate(name, float("nan"), float("nan"), float("nan"), reason, n=len(members)), pd.DataFrame()
+        return CoxHazardRatio(Estimate.missing(name, reason, n=len(members)), pd.DataFrame())
     frame = pd.DataFrame(
         {
             "duration_days": np.maximum(members["duration_days"].to_numpy(float), 1e-6),
@@ -62,7 +79,7 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
         + (", adjusted for ln peak size and its square" if adjust_for_size else ""),
         n=len(frame),
     )
-    return estimate, fit.summary
+    return CoxHazardRatio(estimate, fit.summary)
 
 
 def compare_segments(

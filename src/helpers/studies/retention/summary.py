@@ -123,7 +123,8 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
     km = kaplan_meier(members, by=by)
     km_all = kaplan_meier(members)
     test = logrank(members, by)
-    hazard_ratio, cox_table = homogeneity_hazard_ratio(members)
+    cox = homogeneity_hazard_ratio(members)
+    hazard_ratio, cox_table = cox.hazard_ratio, cox.coefficients
     layers = lifecycle_layers(ds.tables, end)
 
     headline = {f"retention_{d}d": _retention_estimate(retained[d]) for d in DAYS}
@@ -156,7 +157,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
     )
     ordered = by_segment.sort_values("retention")
     best, worst = ordered.iloc[-1], ordered.iloc[0]
-    if test["levels"] < 2:
+    if test.levels < 2:
         findings.append(
             Finding(f"All members' groups have the same {by} ({best[by]}), so there is no comparison by {by}.")
         )
@@ -165,8 +166,8 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             Finding(
                 f"By {by}, 30-day retention ranges from {fmt.pct(worst['retention'])} ({worst[by]}, {ci(worst)}) to "
                 f"{fmt.pct(best['retention'])} ({best[by]}, {ci(best)}). The log-rank test of equal survival across "
-                f"{test['levels']} levels gives χ² = {test['statistic']:.1f} on {test['df']} df "
-                f"(p {fmt.p_value(test['p_value'])}); it treats members as independent, so read it with the curves."
+                f"{test.levels} levels gives χ² = {test.statistic:.1f} on {test.df} df "
+                f"(p {fmt.p_value(test.p_value)}); it treats members as independent, so read it with the curves."
             )
         )
     if hazard_ratio.not_estimable:
@@ -232,7 +233,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             "retention_nd_overall": {str(d): r.to_dict() for d, r in retained.items()},
             "median_membership_days": km_all.medians.iloc[0].to_dict(),
             "homogeneity_hazard_ratio": hazard_ratio.as_dict(),
-            "logrank": test,
+            "logrank": {k: v for k, v in test.as_dict().items() if k != "reason"},
         },
         frames={"cox_table": cox_table},
     )

@@ -22,7 +22,7 @@ over time inform the curve.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ from scipy.stats import chi2 as chi2_dist
 
 from helpers.measures.size_bands import SIZE_BANDS, size_band
 from helpers.stats.clustered import clustered_proportion, clustered_ratio
-from helpers.stats.estimate import Estimate
+from helpers.stats.estimate import Estimate, plain_fields
 from helpers.stats.glm import (
     grid_design,
     group_resamples,
@@ -93,12 +93,12 @@ def binned_activity(rows: pd.DataFrame, by: str = "size_band") -> pd.DataFrame:
         out.append(
             {
                 by: band,
-                "messages_per_member": mpm[0],
-                "mpm_ci_low": mpm[1],
-                "mpm_ci_high": mpm[2],
-                "interaction_rate": rate[0],
-                "rate_ci_low": rate[1],
-                "rate_ci_high": rate[2],
+                "messages_per_member": mpm.value,
+                "mpm_ci_low": mpm.ci_low,
+                "mpm_ci_high": mpm.ci_high,
+                "interaction_rate": rate.value,
+                "rate_ci_low": rate.ci_low,
+                "rate_ci_high": rate.ci_high,
                 "group_weeks": len(part),
                 "groups": len(per_group),
             }
@@ -106,9 +106,24 @@ def binned_activity(rows: pd.DataFrame, by: str = "size_band") -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def koc_emergence(
-    rows: pd.DataFrame, at_least: int = 2, split: float = 150.0, by: str = "size_band"
-) -> tuple[pd.DataFrame, Estimate, Estimate]:
+@dataclass(frozen=True)
+class KocEmergence:
+    """Share of group-weeks with several KOCs: per size band, and below / at or above the claim's size."""
+
+    by_band: pd.DataFrame  # band, share, ci_low, ci_high, group_weeks, groups
+    below: Estimate
+    above: Estimate
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return {
+            "below": self.below.as_dict(),
+            "above": self.above.as_dict(),
+            "by_band": self.by_band.to_dict(orient="records"),
+        }
+
+
+def koc_emergence(rows: pd.DataFrame, at_least: int = 2, split: float = 150.0, by: str = "size_band") -> KocEmergence:
     """Share of group-weeks with ``at_least`` KOCs, per band and below / at or above ``split`` members.
 
     CIs treat groups as the independent units (clustered proportions over group-weeks).
@@ -117,13 +132,13 @@ def koc_emergence(
     bands = []
     for band, part in rows.groupby(by, observed=True):
         per_group = part.groupby("group_id")[["several", "one"]].sum()
-        share, low, high = clustered_proportion(per_group["several"], per_group["one"])
+        share = clustered_proportion(per_group["several"], per_group["one"])
         bands.append(
             {
                 by: band,
-                "share": share,
-                "ci_low": low,
-                "ci_high": high,
+                "share": share.value,
+                "ci_low": share.ci_low,
+                "ci_high": share.ci_high,
                 "group_weeks": len(part),
                 "groups": len(per_group),
             }
@@ -131,12 +146,12 @@ def koc_emergence(
 
     def share_of(part: pd.DataFrame, name: str) -> Estimate:
         per_group = part.groupby("group_id")[["several", "one"]].sum()
-        share, low, high = clustered_proportion(per_group["several"], per_group["one"])
-        return Estimate(name, share, low, high, "clustered proportion of group-weeks", n=len(part))
+        share = clustered_proportion(per_group["several"], per_group["one"], name=name)
+        return replace(share, method="clustered proportion of group-weeks", n=len(part))
 
     below = share_of(rows[rows["size"] < split], f"P({at_least}+ KOCs), size < {split:g}")
     above = share_of(rows[rows["size"] >= split], f"P({at_least}+ KOCs), size >= {split:g}")
-    return pd.DataFrame(bands), below, above
+    return KocEmergence(pd.DataFrame(bands), below, above)
 
 
 @dataclass(frozen=True)
@@ -185,6 +200,10 @@ class ActivityFit:
     rows_dropped: int
     bootstrap_reps: int
     method: str
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return plain_fields(self)
 
 
 CLIPPED = ("log_size", "monitor_share", "log_age", "log_tenure")
@@ -413,6 +432,10 @@ class WithinFit:
     def detected(self) -> bool:
         """A peak is reported only if flatness is rejected at 5% and the peak is inside the range."""
         return self.flat_p < 0.05 and self.interior
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return plain_fields(self)
 
 
 def within_group_size_curve(

@@ -52,7 +52,8 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
     )
     within = am.within_group_size_curve(rows, spline_df=p.spline_df, bootstrap_reps=p.bootstrap_reps)
     binned = am.binned_activity(rows)
-    koc_bands, koc_below, koc_above = am.koc_emergence(rows, split=KOC_SIZE)
+    kocs = am.koc_emergence(rows, split=KOC_SIZE)
+    koc_bands, koc_below, koc_above = kocs.by_band, kocs.below, kocs.above
     counts = timing.hour_weekday_counts(ds.tables, p.utc_offset_hours)
     peaks = timing.peak_hours(counts)
 

@@ -72,7 +72,7 @@ def peak_hours(counts: pd.DataFrame) -> pd.DataFrame:
         per_group = part.pivot_table(
             index="group_id", columns="hour", values="messages", aggfunc="sum", fill_value=0
         ).reindex(columns=range(24), fill_value=0)
-        lift, low, high = clustered_ratio(
+        lift = clustered_ratio(
             per_group[claimed].sum(axis=1) / len(claimed), per_group[others].sum(axis=1) / len(others)
         )
         rows.append(
@@ -81,9 +81,9 @@ def peak_hours(counts: pd.DataFrame) -> pd.DataFrame:
                 "busiest_hours": top,
                 "claimed_hours": claimed,
                 "overlap": len(set(top) & set(claimed)) / len(claimed),
-                "lift": lift,
-                "ci_low": low,
-                "ci_high": high,
+                "lift": lift.value,
+                "ci_low": lift.ci_low,
+                "ci_high": lift.ci_high,
                 "groups": len(per_group),
                 "messages": int(part["messages"].sum()),
             }
