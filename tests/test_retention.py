@@ -121,6 +121,23 @@ def test_n_day_retention_counts_only_members_old_enough(hand_built):
     assert seven["members"] == 4 and seven["retention"] == pytest.approx(3 / 4)  # c left on day 2
 
 
+def test_retention_curve_is_n_day_retention_at_every_day(hand_built):
+    """The explorer's curve and the report's N-day figures are one estimator (checked day by day)."""
+    members = member_measures.member_table(hand_built)
+    end = event_time.data_end(hand_built)
+    days = np.arange(0, 91)
+    curve = survival.retention_curve(members, end, days).set_index("days")
+    for d in days:
+        row = survival.n_day_retention(members, int(d), end).iloc[0]
+        if row["members"] == 0:
+            assert np.isnan(curve.loc[d, "retention"]) and curve.loc[d, "members"] == 0
+        else:
+            assert (
+                curve.loc[d, "retention"] == pytest.approx(row["retention"])
+                and curve.loc[d, "members"] == row["members"]
+            )
+
+
 @pytest.mark.parametrize("world, expected", [("planted_world", "planted"), ("null_world", 1.0)])
 def test_homogeneity_hazard_ratio_covers_the_truth(world, expected, request):
     synthetic = request.getfixturevalue(world)

@@ -163,3 +163,15 @@ def test_every_estimator_result_is_a_frozen_dataclass_with_as_dict():
                     if "as_dict" not in methods or not any("frozen=True" in d for d in decorators):
                         offenders.append(f"{path.name}:{node.name}")
     assert offenders == []
+
+
+def test_single_panel_figures_draw_into_the_callers_axes(results):
+    """Views compose: a single-panel figure function takes ax= and returns it, without re-laying the figure."""
+    fig, axes = matplotlib.pyplot.subplots(1, 3, figsize=(12, 3))
+    drawn = [
+        results["recruitment"].figures["churn_by_bin"](ax=axes[0]),
+        results["size_activity"].figures["koc_emergence"](ax=axes[1]),
+        results["retention"].figures["layers"](ax=axes[2]),
+    ]
+    assert drawn == list(axes) and len(fig.axes) == 3 and all(ax.has_data() for ax in axes)
+    matplotlib.pyplot.close(fig)

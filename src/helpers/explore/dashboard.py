@@ -1,8 +1,10 @@
 """Interactive exploration: aggregates computed once per dataset, sliced and redrawn at once by widgets.
 
-``load(data_dir)`` computes (and caches for the session) the member table, per-group
-lifecycle layers, the group-week panel and hour x weekday counts; every view then
-filters these small frames in pandas, so a control change redraws without touching the
+``load(ds)`` computes (and caches for the session) the member table, per-group
+lifecycle layers, the group-week panel and hour x weekday counts with the studies' own
+measures, on the notebook's dataset and engine; every view then filters these small
+frames and draws them with the studies' own estimators (``stats.survival.retention_curve``,
+``measures.group_week.weekly_activity``), so a control change redraws without touching the
 event tables. ``dashboard(data)`` is the ipywidgets front end used in JupyterLab.
 """
 
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -19,9 +20,10 @@ import pandas as pd
 import seaborn as sns
 
 from helpers.data import event_time
-from helpers.data.engine import dataset_fingerprint, open_dataset
+from helpers.data.engine import Dataset, open_dataset
 from helpers.measures import members as member_measures
-from helpers.measures.group_week import group_week_panel
+from helpers.measures.group_week import group_week_panel, weekly_activity
+from helpers.stats.survival import retention_curve
 from helpers.studies.retention import figures as plots
 from helpers.studies.retention import measures as retention
 from helpers.studies.size_activity import timing
@@ -44,24 +46,31 @@ class ExploreData:
     end: pd.Timestamp
 
 
-@lru_cache(maxsize=4)
-def _load(data_dir: str, fingerprint: str) -> ExploreData:
-    """The aggregates of one dataset version (cached by its fingerprint)."""
-    ds = open_dataset(data_dir)
-    end = event_time.data_end(ds.tables)
-    return ExploreData(
-        groups=member_measures.group_profile(ds.tables),
-        members=member_measures.member_table(ds.tables, end),
-        layers=retention.lifecycle_layers(ds.tables, end, by_group=True),
-        panel=group_week_panel(ds.tables, end=end),
-        hours=timing.hour_weekday_counts(ds.tables),
-        end=end,
-    )
+_CACHE: dict[tuple[str, str], ExploreData] = {}
+"""Aggregates per dataset version and engine, computed once for the session."""
 
 
-def load(data_dir: str | Path) -> ExploreData:
-    """Aggregates for the dashboard, computed once per dataset (and again only if its files change)."""
-    return _load(str(Path(data_dir).resolve()), dataset_fingerprint(data_dir))
+def load(source: Dataset | str | Path, engine_url: str | None = None) -> ExploreData:
+    """Aggregates for the dashboard, computed once per dataset version (again only if its files change).
+
+    ``source`` is the notebook's ``Dataset`` (its engine is used, so ``engine_url`` is honoured)
+    or a dataset folder, opened with ``engine_url``.
+    """
+    ds = source if isinstance(source, Dataset) else open_dataset(source, engine_url)
+    key = (ds.fingerprint, str(ds.tables.messages.get_backend().name))
+    if key not in _CACHE:
+        end = event_time.data_end(ds.tables)
+        _CACHE[key] = ExploreData(
+            groups=member_measures.group_profile(ds.tables),
+            members=member_measures.member_table(ds.tables, end),
+            layers=retention.lifecycle_layers(ds.tables, end, by_group=True),
+            panel=group_week_panel(ds.tables, end=end),
+            hours=timing.hour_weekday_counts(ds.tables),
+            end=end,
+        )
+        while len(_CACHE) > 4:
+            _CACHE.pop(next(iter(_CACHE)))
+    return _CACHE[key]
 
 
 def matching(frame: pd.DataFrame, **chosen: str) -> pd.Series:
@@ -123,9 +132,9 @@ def draw(
         part = data.layers[data.layers["group_id"].isin(ids)]
         part = part[_in_range(part["week"], start, stop)]
         weekly = part.drop(columns="group_id").groupby("week", as_index=False).sum()
-        fig = plots.lifecycle_stacked(weekly, retention.LAYERS)
-        fig.axes[0].set_title(f"Lifecycle layers per week: {label}", fontsize=9)
-        return fig
+        ax = plots.lifecycle_stacked(weekly, retention.LAYERS)
+        ax.set_title(f"Lifecycle layers per week: {label}", fontsize=9)
+        return ax.figure
     if view == "activity":
         part = data.panel[data.panel["group_id"].isin(ids)]
         part = part[_in_range(part["week"], start, stop)]
@@ -140,12 +149,9 @@ def draw(
 
 def _retention_figure(members: pd.DataFrame, end: pd.Timestamp, label: str, max_days: int = 180) -> plt.Figure:
     """Share of members still in their group d days after joining (those who joined d+ days before the end)."""
-    days = np.arange(0, max_days + 1, 2)
-    room = (end - members["joined_at"]).dt.total_seconds().to_numpy() / 86_400
-    duration = members["duration_days"].to_numpy()
-    share = [np.mean(duration[room >= d] >= d) if (room >= d).any() else np.nan for d in days]
+    curve = retention_curve(members, end, np.arange(0, max_days + 1, 2))
     fig, ax = plt.subplots(figsize=(10, 3.6))
-    ax.plot(days, share, color="C0")
+    ax.plot(curve["days"], curve["retention"], color="C0")
     ax.set(
         xlabel="days since joining",
         ylabel="share still a member",
@@ -159,12 +165,11 @@ def _retention_figure(members: pd.DataFrame, end: pd.Timestamp, label: str, max_
 
 def _activity_figure(part: pd.DataFrame, label: str) -> plt.Figure:
     """Messages per member-week and interaction rate by week, over the selected groups."""
-    weekly = part.groupby("week")[["member_messages", "speakers", "members_in_week"]].sum()
+    weekly = weekly_activity(part)
     fig, ax = plt.subplots(figsize=(10, 3.6))
-    members = weekly["members_in_week"].where(weekly["members_in_week"] > 0)
-    ax.plot(weekly.index, weekly["member_messages"] / members, color="C0", label="messages per member")
+    ax.plot(weekly["week"], weekly["messages_per_member"], color="C0", label="messages per member")
     ax2 = ax.twinx()
-    ax2.plot(weekly.index, weekly["speakers"] / members, color="C1", label="interaction rate")
+    ax2.plot(weekly["week"], weekly["interaction_rate"], color="C1", label="interaction rate")
     ax.set(ylabel="messages per member-week", title=f"Weekly activity: {label}")
     ax.title.set_fontsize(9)
     ax2.set(ylabel="interaction rate", ylim=(0, 1))

@@ -37,8 +37,9 @@ def _select(frame: pd.DataFrame, segment: str = ALL, channel: str = ALL) -> pd.D
     return frame[matching(frame, segment=segment, channel=channel)]
 
 
-def _subtitle(fig: plt.Figure, text: str) -> plt.Figure:
-    """Say on the figure which selection it shows."""
+def _subtitle(drawn: plt.Figure | plt.Axes, text: str) -> plt.Figure:
+    """Say on the figure which selection it shows (figure functions return their Axes or their Figure)."""
+    fig = drawn.figure if isinstance(drawn, plt.Axes) else drawn
     fig.axes[0].set_title(f"{fig.axes[0].get_title()}\n{text}", fontsize=9)
     fig.tight_layout()
     return fig

@@ -146,3 +146,12 @@ def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp 
         "promo_share",
     ]
     return frame[columns]
+
+
+def weekly_activity(panel: pd.DataFrame) -> pd.DataFrame:
+    """Messages per member-week and interaction rate per week, pooled over the panel's groups (ratios of sums)."""
+    weekly = panel.groupby("week", as_index=False)[["member_messages", "speakers", "members_in_week"]].sum()
+    members = weekly["members_in_week"].where(weekly["members_in_week"] > 0)
+    return weekly.assign(
+        messages_per_member=weekly["member_messages"] / members, interaction_rate=weekly["speakers"] / members
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test
@@ -44,6 +45,21 @@ def n_day_retention(members: pd.DataFrame, days: int, end: pd.Timestamp, by: str
             }
         )
     return pd.DataFrame(rows)
+
+
+def retention_curve(members: pd.DataFrame, end: pd.Timestamp, days: np.ndarray) -> pd.DataFrame:
+    """N-day retention for many N at once (point estimates, the definition of ``n_day_retention``).
+
+    For each N: the share of members who joined at least N days before ``end`` whose first
+    stay lasted at least N days; NaN where no member is old enough.
+    """
+    room = (end - members["joined_at"]).dt.total_seconds().to_numpy() / 86_400
+    duration = members["duration_days"].to_numpy()
+    eligible = room[None, :] >= np.asarray(days, float)[:, None]
+    retained = eligible & (duration[None, :] >= np.asarray(days, float)[:, None])
+    counts = eligible.sum(axis=1)
+    share = np.where(counts > 0, retained.sum(axis=1) / np.maximum(counts, 1), np.nan)
+    return pd.DataFrame({"days": days, "retention": share, "members": counts})
 
 
 @dataclass(frozen=True)

@@ -49,14 +49,15 @@ class StudyResult:
     verdicts: tuple[Verdict, ...] = ()
     tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     notes: dict[str, str] = field(default_factory=dict)  # short texts: a section's words, why a table is empty
-    figures: dict[str, Callable[[], plt.Figure]] = field(default_factory=dict, repr=False)
+    figures: dict[str, Callable[[], plt.Figure | plt.Axes]] = field(default_factory=dict, repr=False)
     methods: tuple[str, ...] = ()
     details: dict = field(default_factory=dict, repr=False)
     frames: dict[str, object] = field(default_factory=dict, repr=False)  # inputs of the Explore section
 
     def figure(self, name: str) -> plt.Figure:
-        """Draw one of the study's figures."""
-        return self.figures[name]()
+        """Draw one of the study's figures (figure functions return their Axes or, with several panels, the Figure)."""
+        drawn = self.figures[name]()
+        return drawn.figure if isinstance(drawn, plt.Axes) else drawn
 
     def verdict(self, claim_id: str) -> Verdict:
         """The verdict on one claim of the registry."""

@@ -6,6 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from helpers.figures.axes import axes_for, finish
+
 
 def forest(table: pd.DataFrame, labels: dict[str, str]) -> plt.Figure:
     """Each arm's effect on each outcome with its 95% CI, one panel per outcome (scales differ)."""
@@ -32,9 +34,9 @@ def forest(table: pd.DataFrame, labels: dict[str, str]) -> plt.Figure:
     return fig
 
 
-def stage_effects(table: pd.DataFrame, label: str) -> plt.Figure:
+def stage_effects(table: pd.DataFrame, label: str, ax: plt.Axes | None = None) -> plt.Axes:
     """One outcome's effect per lifecycle stage and arm, with 95% CIs."""
-    fig, ax = plt.subplots(figsize=(8, 4))
+    ax, made = axes_for(ax, (8, 4))
     stages = list(dict.fromkeys(table["stage"]))
     for k, (arm, part) in enumerate(table.groupby("arm", sort=False)):
         x = np.array([stages.index(s) for s in part["stage"]]) + (k - 0.5) * 0.2
@@ -54,13 +56,12 @@ def stage_effects(table: pd.DataFrame, label: str) -> plt.Figure:
     )
     ax.set(ylabel=f"difference from control, {label}", title=f"Effect on {label} by lifecycle stage at exposure")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)
 
 
-def power_curve(table: pd.DataFrame, observed: dict[str, float], label: str) -> plt.Figure:
+def power_curve(table: pd.DataFrame, observed: dict[str, float], label: str, ax: plt.Axes | None = None) -> plt.Axes:
     """Minimum detectable effect by number of groups per arm, with the observed effects marked."""
-    fig, ax = plt.subplots(figsize=(8, 4))
+    ax, made = axes_for(ax, (8, 4))
     ax.plot(table["groups_per_arm"], table["mde"], marker="o")
     for k, (name, value) in enumerate(observed.items()):
         ax.axhline(abs(value), color=f"C{k + 1}", ls="--", lw=1, label=f"|observed| {name}: {abs(value):.3f}")
@@ -70,5 +71,4 @@ def power_curve(table: pd.DataFrame, observed: dict[str, float], label: str) -> 
         title="Power: the smallest difference detected with 80% power at 5%",
     )
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)

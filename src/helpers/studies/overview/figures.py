@@ -7,6 +7,7 @@ import pandas as pd
 import seaborn as sns
 
 from helpers.data.schema import MESSAGE_KINDS
+from helpers.figures.axes import axes_for, finish
 
 
 def members_over_time(frame: pd.DataFrame) -> plt.Figure:
@@ -25,12 +26,12 @@ def members_over_time(frame: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def messages_over_time(frame: pd.DataFrame, by: str = "kind") -> plt.Figure:
+def messages_over_time(frame: pd.DataFrame, by: str = "kind", ax: plt.Axes | None = None) -> plt.Axes:
     """Messages per period, stacked by ``by`` (e.g. message kind or channel)."""
     wide = frame.pivot_table(index="period_start", columns=by, values="messages", aggfunc="sum", fill_value=0)
     if by == "kind":  # the contract's order, so colours mean the same kind in every report
         wide = wide[[k for k in MESSAGE_KINDS if k in wide.columns]]
-    fig, ax = plt.subplots(figsize=(9, 4))
+    ax, made = axes_for(ax, (9, 4))
     ax.stackplot(
         wide.index,
         wide.T.to_numpy(),
@@ -39,16 +40,16 @@ def messages_over_time(frame: pd.DataFrame, by: str = "kind") -> plt.Figure:
     )
     ax.set(ylabel="messages", xlabel="period start (UTC)", title=f"Messages over time by {by}")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title=by)
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)
 
 
-def groups_heatmap(frame: pd.DataFrame, rows: str, columns: str, value: str = "groups") -> plt.Figure:
+def groups_heatmap(
+    frame: pd.DataFrame, rows: str, columns: str, value: str = "groups", ax: plt.Axes | None = None
+) -> plt.Axes:
     """Heatmap of ``value`` (e.g. groups) for each pair of two group attributes."""
     wide = frame.pivot_table(index=rows, columns=columns, values=value, aggfunc="sum", fill_value=0)
-    fig, ax = plt.subplots(figsize=(1.2 + 1.0 * len(wide.columns), 1.0 + 0.5 * len(wide.index)))
+    ax, made = axes_for(ax, (1.2 + 1.0 * len(wide.columns), 1.0 + 0.5 * len(wide.index)))
     sns.heatmap(wide, annot=True, fmt="g", cmap="Blues", cbar=False, ax=ax)
     ax.set(title=f"{value.capitalize()} by {rows} and {columns}", xlabel=columns, ylabel=rows)
     ax.tick_params(axis="x", labelrotation=30)
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)

@@ -7,14 +7,15 @@ import numpy as np
 import pandas as pd
 
 from helpers.claims.registry import CRITICAL_SIZE, RECRUITMENT_WEEKS
+from helpers.figures.axes import axes_for, finish
 from helpers.stats.estimate import Estimate
 
 CLAIM_DAYS = 7 * RECRUITMENT_WEEKS
 
 
-def window_distribution(windows: pd.DataFrame) -> plt.Figure:
+def window_distribution(windows: pd.DataFrame, ax: plt.Axes | None = None) -> plt.Axes:
     """Histogram of recruitment windows (filled groups), with the count that never filled."""
-    fig, ax = plt.subplots(figsize=(9, 4))
+    ax, made = axes_for(ax, (9, 4))
     filled = windows.loc[windows["filled"], "window_days"]
     ax.hist(filled, bins=np.arange(0, max(filled.max(), 1) + 7, 7), color="C0", alpha=0.8)
     ax.axvline(CLAIM_DAYS, color="C3", ls="--", label=f"claimed limit, {RECRUITMENT_WEEKS:g} weeks")
@@ -25,13 +26,14 @@ def window_distribution(windows: pd.DataFrame) -> plt.Figure:
         title=f"Recruitment windows of {len(filled):,} groups ({never:,} more never filled)",
     )
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)
 
 
-def recruitment_curves(curves: pd.DataFrame, windows: pd.DataFrame, per_bin: int = 6, seed: int = 0) -> plt.Figure:
+def recruitment_curves(
+    curves: pd.DataFrame, windows: pd.DataFrame, per_bin: int = 6, seed: int = 0, ax: plt.Axes | None = None
+) -> plt.Axes:
     """Joiners over days since creation for a few groups per window bin."""
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    ax, made = axes_for(ax, (9, 4.5))
     rng = np.random.default_rng(seed)
     for k, (label, part) in enumerate(windows.groupby("window_bin", observed=True)):
         chosen = rng.choice(part["group_id"].to_numpy(), min(per_bin, len(part)), replace=False)
@@ -46,13 +48,12 @@ def recruitment_curves(curves: pd.DataFrame, windows: pd.DataFrame, per_bin: int
         title="Recruitment curves, a few groups per window bin",
     )
     ax.legend(title="window", fontsize=8, ncol=2)
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)
 
 
-def churn_by_bin(table: pd.DataFrame, horizon_days: int) -> plt.Figure:
+def churn_by_bin(table: pd.DataFrame, horizon_days: int, ax: plt.Axes | None = None) -> plt.Axes:
     """Early members' exit share per window bin with 95% CIs (Wilson, design-effect adjusted)."""
-    fig, ax = plt.subplots(figsize=(9, 4))
+    ax, made = axes_for(ax, (9, 4))
     x = np.arange(len(table))
     ax.errorbar(
         x,
@@ -74,13 +75,14 @@ def churn_by_bin(table: pd.DataFrame, horizon_days: int) -> plt.Figure:
         ylabel=f"left within {horizon_days} days of joining",
         title="Early members who left, by how long their group took to fill",
     )
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)
 
 
-def window_curve(curve: pd.DataFrame, threshold: Estimate | None, horizon_days: int) -> plt.Figure:
+def window_curve(
+    curve: pd.DataFrame, threshold: Estimate | None, horizon_days: int, ax: plt.Axes | None = None
+) -> plt.Axes:
     """The logistic model's exit probability by window with its 95% band, the estimated and claimed thresholds."""
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    ax, made = axes_for(ax, (9, 4.5))
     ax.plot(curve["window_days"], curve["probability"], color="C1", lw=2, label="model (adjusted)")
     ax.fill_between(curve["window_days"], curve["ci_low"], curve["ci_high"], color="C1", alpha=0.25, lw=0)
     ax.axvline(CLAIM_DAYS, color="C3", ls="--", label=f"claimed {RECRUITMENT_WEEKS:g} weeks")
@@ -94,18 +96,16 @@ def window_curve(curve: pd.DataFrame, threshold: Estimate | None, horizon_days: 
         title="Early members' exit probability by recruitment window",
     )
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)
 
 
-def threshold_profile(profile: pd.DataFrame, threshold: Estimate) -> plt.Figure:
+def threshold_profile(profile: pd.DataFrame, threshold: Estimate, ax: plt.Axes | None = None) -> plt.Axes:
     """Deviance of the threshold model at each candidate threshold (lower fits better), with the bootstrap CI."""
-    fig, ax = plt.subplots(figsize=(9, 4))
+    ax, made = axes_for(ax, (9, 4))
     ax.plot(profile["threshold_days"], profile["deviance"] - profile["deviance"].min(), color="C0")
     ax.axvspan(threshold.ci_low, threshold.ci_high, color="C2", alpha=0.15, lw=0, label="95% CI")
     ax.axvline(threshold.value, color="C2", label=f"estimate, {threshold.value:g} days")
     ax.axvline(CLAIM_DAYS, color="C3", ls="--", label=f"claimed {CLAIM_DAYS:g} days")
     ax.set(xlabel="candidate threshold (days)", ylabel="deviance above the best", title="Profile of the threshold")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)

@@ -7,20 +7,22 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from helpers.figures.axes import axes_for, finish
+
 sns.set_theme(style="whitegrid", context="notebook")
 
 
-def retention_heatmap(rates: pd.DataFrame, cohort_sizes: pd.Series, title: str) -> plt.Figure:
+def retention_heatmap(rates: pd.DataFrame, cohort_sizes: pd.Series, title: str, ax: plt.Axes | None = None) -> plt.Axes:
     """Cohort retention triangle as a heatmap (percent), cohort sizes in the row labels; blank = too young."""
     if rates.empty:
-        fig, ax = plt.subplots(figsize=(8, 1.6))
+        ax, made = axes_for(ax, (8, 1.6))
         ax.axis("off")
         ax.text(
             0.5, 0.5, f"{title}: no cohort is large enough to show (lower min_cohort_size)", ha="center", va="center"
         )
-        return fig
+        return finish(ax, made)
     labels = [f"{pd.Timestamp(c):%Y-%m-%d}  (n={int(n):,})" for c, n in zip(rates.index, cohort_sizes.loc[rates.index])]
-    fig, ax = plt.subplots(figsize=(1.6 + 0.62 * len(rates.columns), 1.2 + 0.26 * len(rates.index)))
+    ax, made = axes_for(ax, (1.6 + 0.62 * len(rates.columns), 1.2 + 0.26 * len(rates.index)))
     sns.heatmap(
         rates * 100,
         annot=len(rates.index) <= 60,
@@ -34,13 +36,12 @@ def retention_heatmap(rates: pd.DataFrame, cohort_sizes: pd.Series, title: str) 
     )
     ax.set_yticks(np.arange(len(labels)) + 0.5, labels, fontsize=7)
     ax.set(title=title, xlabel=rates.columns.name or "periods since join", ylabel="join cohort (members)")
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)
 
 
-def retention_curves(frame: pd.DataFrame, level: str, period: str) -> plt.Figure:
+def retention_curves(frame: pd.DataFrame, level: str, period: str, ax: plt.Axes | None = None) -> plt.Axes:
     """Pooled retention by periods since join, one line per ``level`` value (e.g. segment)."""
-    fig, ax = plt.subplots(figsize=(8, 4.2))
+    ax, made = axes_for(ax, (8, 4.2))
     sns.lineplot(data=frame, x="k", y="retention", hue=level, marker="o", ax=ax)
     ax.set(
         xlabel=f"{period}s since join",
@@ -49,13 +50,12 @@ def retention_curves(frame: pd.DataFrame, level: str, period: str) -> plt.Figure
         title=f"Retention by {level}",
     )
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title=level)
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)
 
 
-def lifecycle_stacked(frame: pd.DataFrame, layers: tuple[str, ...]) -> plt.Figure:
+def lifecycle_stacked(frame: pd.DataFrame, layers: tuple[str, ...], ax: plt.Axes | None = None) -> plt.Axes:
     """Members per week in each lifecycle layer, stacked (churned drawn below zero)."""
-    fig, ax = plt.subplots(figsize=(9, 4.2))
+    ax, made = axes_for(ax, (9, 4.2))
     above = [layer for layer in layers if layer != "churned"]
     colours = {"new": "C2", "active": "C0", "resurrected": "C4", "silent": "C7", "churned": "C3"}
     ax.stackplot(frame["week"], frame[above].T.to_numpy(), labels=above, colors=[colours[c] for c in above])
@@ -64,14 +64,15 @@ def lifecycle_stacked(frame: pd.DataFrame, layers: tuple[str, ...]) -> plt.Figur
     ax.axhline(0, color="grey", lw=0.8)
     ax.set(xlabel="week (UTC, Monday start)", ylabel="members", title="Lifecycle layers per week")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)
 
 
-def estimates_by_level(frame: pd.DataFrame, value: str, title: str, xlabel: str) -> plt.Figure:
+def estimates_by_level(
+    frame: pd.DataFrame, value: str, title: str, xlabel: str, ax: plt.Axes | None = None
+) -> plt.Axes:
     """Point estimates with CI bars (``ci_low``/``ci_high``), one panel row per ``dimension``."""
     frame = frame.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.28 * len(frame)))
+    ax, made = axes_for(ax, (8, 0.6 + 0.28 * len(frame)))
     y = np.arange(len(frame))[::-1]
     colours = {d: f"C{i % 10}" for i, d in enumerate(frame["dimension"].unique())}
     for yy, row in zip(y, frame.itertuples()):
@@ -85,5 +86,4 @@ def estimates_by_level(frame: pd.DataFrame, value: str, title: str, xlabel: str)
         )
     ax.set_yticks(y, [f"{r.dimension}: {r.level}" for r in frame.itertuples()], fontsize=8)
     ax.set(xlabel=xlabel, title=title)
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)

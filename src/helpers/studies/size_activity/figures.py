@@ -8,6 +8,7 @@ import pandas as pd
 import seaborn as sns
 
 from helpers.claims.registry import KOC_ALMOST_EVERY, KOC_SIZE, MONITOR_SHARE, SIZE_BAND
+from helpers.figures.axes import axes_for, finish
 from helpers.studies.size_activity.models import Curve, WithinFit
 
 LABELS = {
@@ -24,9 +25,11 @@ def _peak_marks(ax: plt.Axes, curve: Curve, scale: float = 1.0) -> None:
     ax.axvline(curve.peak.value * scale, color="C3", lw=1)
 
 
-def size_activity(sample: pd.DataFrame, smooth: pd.DataFrame, curve: Curve, metric: str) -> plt.Figure:
+def size_activity(
+    sample: pd.DataFrame, smooth: pd.DataFrame, curve: Curve, metric: str, ax: plt.Axes | None = None
+) -> plt.Axes:
     """Group-weeks (sample), the unadjusted smoother, and the model curve with its 95% band, against size."""
-    fig, ax = plt.subplots(figsize=(9, 5))
+    ax, made = axes_for(ax, (9, 5))
     ax.scatter(sample["size"], sample[metric], s=4, alpha=0.15, color="grey", rasterized=True, label="group-weeks")
     ax.plot(smooth["x"], smooth[metric], color="C0", lw=1.5, ls="--", label="smoother (unadjusted)")
     table = curve.curve
@@ -43,14 +46,13 @@ def size_activity(sample: pd.DataFrame, smooth: pd.DataFrame, curve: Curve, metr
         title=f"{LABELS[metric].capitalize()} by group size",
     )
     ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)
 
 
-def size_bands(binned: pd.DataFrame, metric: str) -> plt.Figure:
+def size_bands(binned: pd.DataFrame, metric: str, ax: plt.Axes | None = None) -> plt.Axes:
     """Activity per size band with 95% CIs clustered by group."""
     low, high = ("mpm_ci_low", "mpm_ci_high") if metric == "messages_per_member" else ("rate_ci_low", "rate_ci_high")
-    fig, ax = plt.subplots(figsize=(9, 4))
+    ax, made = axes_for(ax, (9, 4))
     x = np.arange(len(binned))
     ax.bar(
         x,
@@ -76,13 +78,12 @@ def size_bands(binned: pd.DataFrame, metric: str) -> plt.Figure:
         ylabel=LABELS[metric],
         title=f"{LABELS[metric].capitalize()} by size band (green: the claimed 150-350)",
     )
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)
 
 
-def size_curves(pooled: Curve, within: WithinFit) -> plt.Figure:
+def size_curves(pooled: Curve, within: WithinFit, ax: plt.Axes | None = None) -> plt.Axes:
     """Between- and within-group size curves, each relative to its own peak, with 95% bands."""
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    ax, made = axes_for(ax, (9, 4.5))
     table = pooled.curve
     peak_level = table["level"].max()
     ax.plot(table["x"], table["relative"], color="C1", lw=2, label="all groups (pooled model)")
@@ -101,13 +102,12 @@ def size_curves(pooled: Curve, within: WithinFit) -> plt.Figure:
         title="Size curve between groups and within groups",
     )
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)
 
 
-def koc_emergence(bands: pd.DataFrame, at_least: int = 2) -> plt.Figure:
+def koc_emergence(bands: pd.DataFrame, at_least: int = 2, ax: plt.Axes | None = None) -> plt.Axes:
     """Share of group-weeks with ``at_least`` KOCs per size band, with 95% CIs clustered by group."""
-    fig, ax = plt.subplots(figsize=(9, 4))
+    ax, made = axes_for(ax, (9, 4))
     x = np.arange(len(bands))
     ax.errorbar(
         x,
@@ -128,13 +128,12 @@ def koc_emergence(bands: pd.DataFrame, at_least: int = 2) -> plt.Figure:
         title=f"Groups with {at_least} or more very active members (KOCs) in a week",
     )
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)
 
 
-def monitor_share(curve: Curve, metric: str) -> plt.Figure:
+def monitor_share(curve: Curve, metric: str, ax: plt.Axes | None = None) -> plt.Axes:
     """Adjusted activity against the monitor's share of the week's messages, with the 95% band and the claim."""
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    ax, made = axes_for(ax, (9, 4.5))
     table = curve.curve
     ax.plot(100 * table["x"], table["level"], color="C1", lw=2, label="model (adjusted)")
     ax.fill_between(100 * table["x"], table["ci_low"], table["ci_high"], color="C1", alpha=0.25, lw=0)
@@ -146,8 +145,7 @@ def monitor_share(curve: Curve, metric: str) -> plt.Figure:
         title="Activity by the monitor's share of the talk",
     )
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return finish(ax, made)
 
 
 def hour_weekday(tables: dict[str, pd.DataFrame], claimed: dict[str, list[int]]) -> plt.Figure:

@@ -1,0 +1,20 @@
+"""Axes for figure functions: draw into the caller's axes (so views compose) or into a new figure of a given size."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+
+def axes_for(ax: plt.Axes | None, figsize: tuple[float, float]) -> tuple[plt.Axes, bool]:
+    """The axes to draw into, and whether this call made their figure (then it lays the figure out)."""
+    if ax is not None:
+        return ax, False
+    _, made = plt.subplots(figsize=figsize)
+    return made, True
+
+
+def finish(ax: plt.Axes, made: bool) -> plt.Axes:
+    """Lay out a figure this call made; leave a caller's figure to the caller. Returns the axes."""
+    if made:
+        ax.figure.tight_layout()
+    return ax
