@@ -17,14 +17,7 @@ import pytest
 from helpers.ingest.run import ingest
 from helpers.reporting.runner import run_notebook
 
-from export_samples import (
-    TITLE,
-    chat_history,
-    write_company_tables,
-    write_message_log,
-    write_telegram,
-    write_whatsapp,
-)
+from export_samples import TITLE, chat_history, write_company_tables, write_message_log, write_telegram, write_whatsapp
 
 pytestmark = pytest.mark.slow  # every adapter's output run through two notebooks
 

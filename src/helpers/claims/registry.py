@@ -58,10 +58,7 @@ MONITOR_SHARE_ABOUT = (0.025, 0.075)
 """What "about 5%" is taken to mean: within half of 5% either side."""
 
 
-PEAK_HOURS = {
-    "prenatal": ((11, 12), (16, 17), (20, 21)),
-    "postnatal": ((11, 12), (13, 15), (16, 17), (21, 23)),
-}
+PEAK_HOURS = {"prenatal": ((11, 12), (16, 17), (20, 21)), "postnatal": ((11, 12), (13, 15), (16, 17), (21, 23))}
 
 
 """Claim 6: peak local hours as [start, end) ranges, by audience."""

@@ -23,14 +23,7 @@ import pandas as pd
 from helpers.data.atomic import write_json
 from helpers.data.schema import TABLES
 from helpers.data.sources import Source, find_sources
-from helpers.data.validation import (
-    ContractError,
-    Finding,
-    ValidationReport,
-    check_files,
-    check_relations,
-    check_rows,
-)
+from helpers.data.validation import ContractError, Finding, ValidationReport, check_files, check_relations, check_rows
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,7 @@ import pandas as pd
 import pandera.errors as pe
 
 from helpers.data.schema import TABLES, Table, pandera_schema
-from helpers.data.sources import (
-    AWARE_TIMESTAMP,
-    RAW_SUFFIX,
-    Source,
-    SourceError,
-    file_columns,
-    typed_sql,
-)
+from helpers.data.sources import AWARE_TIMESTAMP, RAW_SUFFIX, Source, SourceError, file_columns, typed_sql
 
 MAX_EXAMPLES = 5
 

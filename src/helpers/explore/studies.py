@@ -32,8 +32,12 @@ SIZE_VIEWS = ("size bands", "KOC emergence")
 EXPERIMENT_VIEWS = ("all outcomes", "exits by stage")
 
 
-def _select(frame: pd.DataFrame, segment: str = ALL, channel: str = ALL) -> pd.DataFrame:
-    """Rows of the chosen segment and channel ('all' matches any)."""
+def _select(
+    frame: pd.DataFrame, segment: str = ALL, channel: str = ALL, view: str = "", views: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Rows of the chosen segment and channel ('all' matches any); with ``views``, ``view`` must be one of them."""
+    if views and view not in views:
+        raise ValueError(f"view must be one of {', '.join(views)}, not {view!r}")
     return frame[matching(frame, segment=segment, channel=channel)]
 
 
@@ -61,9 +65,7 @@ def draw_size(
     channel: str = ALL,
 ) -> plt.Figure:
     """Activity by size band, or the share of weeks with 2+ KOCs, for the selected groups (clustered CIs)."""
-    if view not in SIZE_VIEWS:
-        raise ValueError(f"view must be one of {', '.join(SIZE_VIEWS)}, not {view!r}")
-    part = _select(rows, segment, channel)
+    part = _select(rows, segment, channel, view=view, views=SIZE_VIEWS)
     label = f"{part['group_id'].nunique()} groups, {len(part):,} group-weeks · segment {segment} · channel {channel}"
     if part["group_id"].nunique() < 2:
         return _too_few(f"Fewer than 2 groups: {label}")
@@ -158,9 +160,7 @@ def draw_experiment(
     channel: str = ALL,
 ) -> plt.Figure:
     """Every arm's effect on every outcome, or on exits by stage, for the selected groups (groups as units)."""
-    if view not in EXPERIMENT_VIEWS:
-        raise ValueError(f"view must be one of {', '.join(EXPERIMENT_VIEWS)}, not {view!r}")
-    part = _select(outcomes, segment, channel)
+    part = _select(outcomes, segment, channel, view=view, views=EXPERIMENT_VIEWS)
     label = f"{len(part)} groups · segment {segment} · channel {channel} · CUPED {'on' if cuped else 'off'}"
     arms = [a for a in sorted(part["arm"].unique()) if a != control]
     if (part["arm"] == control).sum() < 2 or not arms:

@@ -18,3 +18,10 @@ def finish(ax: plt.Axes, made: bool) -> plt.Axes:
     if made:
         ax.figure.tight_layout()
     return ax
+
+
+def interval_points(ax: plt.Axes, x: object, frame: object, value: str, **style: object) -> plt.Axes:
+    """Points at ``frame[value]`` with error bars to its ``ci_low`` and ``ci_high`` columns."""
+    centre = frame[value]
+    ax.errorbar(x, centre, yerr=[centre - frame["ci_low"], frame["ci_high"] - centre], **style)
+    return ax

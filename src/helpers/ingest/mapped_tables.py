@@ -144,30 +144,21 @@ def _table(name: str, spec: dict, root: Path, mapping: dict, tally: Tally) -> pd
             )
         elif col.vocabulary is not None:
             bad = out[col.name].notna() & ~out[col.name].isin(col.vocabulary)
-            if bad.any():
-                rows = pd.Series(np.flatnonzero(bad.to_numpy()) + 1)
-                raise _problem(
-                    path.name,
-                    columns.get(col.name, col.name),
-                    rows,
-                    out.loc[bad, col.name].reset_index(drop=True),
-                    f"are not one of {', '.join(col.vocabulary)} (recode them under values: "
-                    f"{col.name}: in the mapping)",
-                )
+            rule = f"are not one of {', '.join(col.vocabulary)} (recode them under values: {col.name}: in the mapping)"
+            _reject(bad, out[col.name], path.name, columns.get(col.name, col.name), rule)
         elif col.dtype == "integer":
             number = pd.to_numeric(out[col.name], errors="coerce")
             bad = number.isna() & out[col.name].notna() | (number % 1 != 0)
-            if bad.any():
-                rows = pd.Series(np.flatnonzero(bad.to_numpy()) + 1)
-                raise _problem(
-                    path.name,
-                    columns.get(col.name, col.name),
-                    rows,
-                    out.loc[bad, col.name].reset_index(drop=True),
-                    "are not whole numbers",
-                )
+            _reject(bad, out[col.name], path.name, columns.get(col.name, col.name), "are not whole numbers")
             out[col.name] = number.astype("Int64")
     return out
+
+
+def _reject(bad: pd.Series, values: pd.Series, file: str, column: str, rule: str) -> None:
+    """Raise the mapping error for the rows flagged ``bad`` (1-based row numbers and their values), if any."""
+    if bad.any():
+        rows = pd.Series(np.flatnonzero(bad.to_numpy()) + 1)
+        raise _problem(file, column, rows, values[bad].reset_index(drop=True), rule)
 
 
 def read_tables(

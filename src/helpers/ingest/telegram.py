@@ -22,14 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.ingest.chatlog import (
-    ChatLog,
-    ChatMessage,
-    ExportError,
-    MemberEvent,
-    Tally,
-    form_of_text,
-)
+from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, form_of_text
 
 GROUP_TYPES = ("private_group", "private_supergroup", "public_supergroup")
 

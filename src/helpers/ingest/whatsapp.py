@@ -23,14 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.ingest.chatlog import (
-    ChatLog,
-    ChatMessage,
-    ExportError,
-    MemberEvent,
-    Tally,
-    form_of_text,
-)
+from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, form_of_text
 
 MARKS = "\u200e\u200f\u202a\u202c\ufeff"
 

@@ -111,15 +111,20 @@ def write_results(results: dict, results_dir: str | Path | None, provenance_info
     return write_json(Path(results_dir) / "results.json", {"results": results, "provenance": provenance_info})
 
 
+def without_code(template_name: str) -> dict:
+    """nbconvert exporter settings for a report: the workbench's offline template, no code cells, no prompts."""
+    return {
+        "extra_template_basedirs": [str(TEMPLATES)],
+        "template_name": template_name,
+        "exclude_input": True,
+        "exclude_input_prompt": True,
+        "exclude_output_prompt": True,
+    }
+
+
 def to_html(executed: Path) -> str:
     """The executed notebook as HTML without code cells or prompts."""
-    exporter = HTMLExporter(
-        extra_template_basedirs=[str(TEMPLATES)],
-        template_name="offline",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
+    exporter = HTMLExporter(**without_code("offline"))
     body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
     return body
 

@@ -20,7 +20,7 @@ import nbformat
 from nbconvert import SlidesExporter
 
 from helpers.data.atomic import write_text_atomic
-from helpers.reporting.runner import ROOT, TEMPLATES
+from helpers.reporting.runner import ROOT, without_code
 
 REVEAL_VERSION = "5.2.1"
 
@@ -85,14 +85,7 @@ def build_slides(reports: Path) -> list[Path]:
     if not (target / "dist" / "reveal.js").exists():
         shutil.copytree(reveal, target, dirs_exist_ok=True)
     exporter = SlidesExporter(
-        extra_template_basedirs=[str(TEMPLATES)],
-        template_name="offline_slides",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        reveal_url_prefix="reveal.js",
-        reveal_theme="white",
-        reveal_scroll=True,
+        **without_code("offline_slides"), reveal_url_prefix="reveal.js", reveal_theme="white", reveal_scroll=True
     )
     decks = []
     for executed in sorted(reports.glob("[!_.]*/*.ipynb")):

@@ -30,6 +30,14 @@ class Estimate:
         nan = float("nan")
         return cls(name, nan, nan, nan, method or f"not estimable: {reason}", n=n, reason=reason)
 
+    @classmethod
+    def from_row(
+        cls, name: str, row: object, columns: tuple[str, str, str], method: str, n: int | None = None
+    ) -> Estimate:
+        """An estimate from a table row holding its value and interval in ``columns`` (value, low, high)."""
+        value, low, high = (float(row[c]) for c in columns)
+        return cls(name, value, low, high, method, n=n)
+
     @property
     def not_estimable(self) -> bool:
         """True when there is no number (a reason is given, or the value is NaN)."""

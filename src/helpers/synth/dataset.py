@@ -23,14 +23,7 @@ from helpers.data.atomic import publish_folder, write_json
 from helpers.data.schema import MESSAGE_KINDS
 from helpers.synth import groups as grp
 from helpers.synth import messages as msg
-from helpers.synth.simulate import (
-    ROLE_CODES,
-    Run,
-    arm_codes,
-    draw_cohort,
-    draw_weeks,
-    simulate,
-)
+from helpers.synth.simulate import ROLE_CODES, Run, arm_codes, draw_cohort, draw_weeks, simulate
 from helpers.synth.truth import Accumulator, build_truth
 from helpers.synth.world import ARMS, WORLDS
 

@@ -14,13 +14,7 @@ import pandas as pd
 
 from helpers.data.schema import MESSAGE_KINDS
 from helpers.synth.simulate import WEEK_OFFSET_DAYS, Cohort, Weeks, promo_share
-from helpers.synth.world import (
-    LOCAL_UTC_OFFSET_HOURS,
-    OPERATOR_HOURS,
-    STAGES,
-    World,
-    hour_profile,
-)
+from helpers.synth.world import LOCAL_UTC_OFFSET_HOURS, OPERATOR_HOURS, STAGES, World, hour_profile
 
 KIND = {name: code for code, name in enumerate(MESSAGE_KINDS)}
 TEXT_LENGTH = {  # median characters and lognormal sigma per kind

@@ -273,10 +273,7 @@ def build_truth(world: World, seed: int, n_groups: int, months: int, acc: Accumu
             ),
             "true_values": acc.experiment(),
         },
-        "koc": {
-            "koc_share": world.koc_share,
-            "size_two_or_more_kocs_95pct": koc_certain_size(world.koc_share),
-        },
+        "koc": {"koc_share": world.koc_share, "size_two_or_more_kocs_95pct": koc_certain_size(world.koc_share)},
     }
     return {
         "generator": "helpers.synth",

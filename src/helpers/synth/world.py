@@ -12,9 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from helpers.claims.registry import (
-    PEAK_HOURS,  # the practitioners' peak hours are planted as stated
-)
+from helpers.claims.registry import PEAK_HOURS  # the practitioners' peak hours are planted as stated
 
 START = "2025-01-01T00:00:00Z"
 """First instant of every synthetic dataset (UTC)."""

@@ -65,10 +65,7 @@ def power_curve(table: pd.DataFrame, observed: dict[str, float], label: str, ax:
     ax.plot(table["groups_per_arm"], table["mde"], marker="o")
     for k, (name, value) in enumerate(observed.items()):
         ax.axhline(abs(value), color=f"C{k + 1}", ls="--", lw=1, label=f"|observed| {name}: {abs(value):.3f}")
-    ax.set(
-        xlabel="groups per arm",
-        ylabel=f"minimum detectable effect ({label})",
-        title="Power: the smallest difference detected with 80% power at 5%",
-    )
+    ax.set_title("Power: the smallest difference detected with 80% power at 5%")
+    ax.set(xlabel="groups per arm", ylabel=f"minimum detectable effect ({label})")
     ax.legend(fontsize=8)
     return finish(ax, made)

@@ -26,6 +26,7 @@ UNITS = {
     "interaction_rate": (100, " points"),
 }
 """How each outcome's effect is written: scale and unit."""
+INTERVAL = ("effect", "ci_low", "ci_high")
 LABELS = {name: spec[5] for name, spec in em.OUTCOMES.items()}
 POWER_GROUPS = (50, 100, 150, 200, 300, 400)
 BALANCE = ("age_at_assignment_days", "has_pre_period", "pre_members", "pre_exit_rate", "pre_messages_per_member_week")
@@ -54,12 +55,8 @@ def content_verdicts(table: pd.DataFrame, stages: pd.DataFrame) -> tuple[Verdict
         reason = "30-day exits are not among the outcomes estimated"
         return not_testable("content_exits", reason), not_testable("content_stage", reason)
     worst = exits.loc[exits["effect"].idxmax()]
-    effect = Estimate(
-        f"exit_30d: {worst['arm']} - control",
-        float(worst["effect"]),
-        float(worst["ci_low"]),
-        float(worst["ci_high"]),
-        "difference of ratios, groups as units",
+    effect = Estimate.from_row(
+        f"exit_30d: {worst['arm']} - control", worst, INTERVAL, "difference of ratios, groups as units"
     )
     by_stage = {s["stage"]: s for s in records(stages) if s["arm"] == worst["arm"]}
     if "launch" not in by_stage or "mature" not in by_stage:

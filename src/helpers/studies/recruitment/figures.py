@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.claims.registry import CRITICAL_SIZE, RECRUITMENT_WEEKS
-from helpers.figures.axes import axes_for, finish
+from helpers.figures.axes import axes_for, finish, interval_points
 from helpers.stats.estimate import Estimate
 
 CLAIM_DAYS = 7 * RECRUITMENT_WEEKS
@@ -55,13 +55,7 @@ def churn_by_bin(table: pd.DataFrame, horizon_days: int, ax: plt.Axes | None = N
     """Early members' exit share per window bin with 95% CIs (Wilson, design-effect adjusted)."""
     ax, made = axes_for(ax, (9, 4))
     x = np.arange(len(table))
-    ax.errorbar(
-        x,
-        table["exit_share"],
-        yerr=[table["exit_share"] - table["ci_low"], table["ci_high"] - table["exit_share"]],
-        fmt="o",
-        capsize=4,
-    )
+    interval_points(ax, x, table, "exit_share", fmt="o", capsize=4)
     ax.set_xticks(
         x,
         [

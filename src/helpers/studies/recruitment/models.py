@@ -369,11 +369,10 @@ def cox_slow_vs_fast(early: pd.DataFrame, threshold_days: float = 28.0, follow_d
     cph = CoxPHFitter().fit(frame, "duration", "event", cluster_col="group_id")
     summary = cph.summary
     row = summary.loc["slow"]
-    estimate = Estimate(
+    estimate = Estimate.from_row(
         f"hazard ratio of exit, slow (> {threshold_days:g} d) vs fast",
-        float(row["exp(coef)"]),
-        float(row["exp(coef) lower 95%"]),
-        float(row["exp(coef) upper 95%"]),
+        row,
+        ("exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%"),
         "Cox model, errors clustered by group (lifelines)",
         n=len(frame),
     )

@@ -180,10 +180,7 @@ def lifecycle_layers(
     members = first_stays(tables)
     end_week = monday_of(end)
     weeks = members.select(
-        "group_id",
-        "member_id",
-        join_week=week_start(members.joined_at),
-        leave_week=week_start(members.final_left_at),
+        "group_id", "member_id", join_week=week_start(members.joined_at), leave_week=week_start(members.final_left_at)
     )
     msg = tables.messages
     spoke = msg.select("group_id", "member_id", week=week_start(msg.sent_at)).distinct()

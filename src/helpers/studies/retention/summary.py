@@ -82,20 +82,24 @@ def _median_estimate(median: pd.Series) -> Estimate:
     )
 
 
+def _cohorts(params: RetentionParams, end: pd.Timestamp) -> dict:
+    """The triangle settings the report's cohort views share (period, kind, periods shown, cohort range)."""
+    return {
+        "period": params.cohort_period,
+        "kind": params.retention_kind,
+        "bounded": True,
+        "max_periods": params.max_periods,
+        "end": end,
+        "start": params.start,
+        "stop": params.end,
+    }
+
+
 def _curves_by_level(ds: Dataset, members: pd.DataFrame, params: RetentionParams, end: pd.Timestamp) -> pd.DataFrame:
     """Pooled retention by periods since join, one curve per value of ``segment_by``."""
     curves = []
     for level, groups in members.groupby(params.segment_by, observed=True)["group_id"]:
-        part = retention_triangle(
-            ds.tables,
-            params.cohort_period,
-            params.retention_kind,
-            max_periods=params.max_periods,
-            end=end,
-            start=params.start,
-            stop=params.end,
-            group_ids=groups.unique().tolist(),
-        )
+        part = retention_triangle(ds.tables, **_cohorts(params, end), group_ids=groups.unique().tolist())
         curves.append(pooled_retention(part).assign(**{params.segment_by: str(level)}))
     return pd.concat(curves)
 
@@ -106,17 +110,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
     by = params.segment_by
     end = data_end(ds.tables)
     members = member_table(ds.tables, end)
-    triangle = retention_triangle(
-        ds.tables,
-        params.cohort_period,
-        params.retention_kind,
-        bounded=True,
-        max_periods=params.max_periods,
-        end=end,
-        min_cohort_size=params.min_cohort_size,
-        start=params.start,
-        stop=params.end,
-    )
+    triangle = retention_triangle(ds.tables, **_cohorts(params, end), min_cohort_size=params.min_cohort_size)
     retained = {d: n_day_retention(members, d, end).iloc[0] for d in DAYS}
     by_segment = n_day_retention(members, 30, end, by=by)
     comparison = compare_segments(members, end, COMPARED)

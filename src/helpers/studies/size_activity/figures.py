@@ -8,7 +8,7 @@ import pandas as pd
 import seaborn as sns
 
 from helpers.claims.registry import KOC_ALMOST_EVERY, KOC_SIZE, MONITOR_SHARE, SIZE_BAND
-from helpers.figures.axes import axes_for, finish
+from helpers.figures.axes import axes_for, finish, interval_points
 from helpers.studies.size_activity.models import Curve, WithinFit
 
 LABELS = {
@@ -109,14 +109,7 @@ def koc_emergence(bands: pd.DataFrame, at_least: int = 2, ax: plt.Axes | None = 
     """Share of group-weeks with ``at_least`` KOCs per size band, with 95% CIs clustered by group."""
     ax, made = axes_for(ax, (9, 4))
     x = np.arange(len(bands))
-    ax.errorbar(
-        x,
-        bands["share"],
-        yerr=[bands["share"] - bands["ci_low"], bands["ci_high"] - bands["share"]],
-        fmt="o-",
-        color="C0",
-        capsize=3,
-    )
+    interval_points(ax, x, bands, "share", fmt="o-", color="C0", capsize=3)
     ax.axhline(KOC_ALMOST_EVERY, color="grey", ls=":", label=f"'almost every group' ({KOC_ALMOST_EVERY:.0%})")
     edges = [float(str(b).split("-")[0].rstrip("+")) for b in bands["size_band"].astype(str)]
     ax.axvline(np.searchsorted(edges, KOC_SIZE) - 0.5, color="C2", ls="--", label=f"{KOC_SIZE:g} members")

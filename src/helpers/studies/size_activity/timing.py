@@ -101,11 +101,10 @@ def peak_hours_verdict(peaks: pd.DataFrame) -> Verdict:
             claim_id="peak_hours",
         )
     worst = peaks.sort_values("ci_low").iloc[0]
-    estimate = Estimate(
+    estimate = Estimate.from_row(
         f"lift of claimed hours, {worst['audience']}",
-        float(worst["lift"]),
-        float(worst["ci_low"]),
-        float(worst["ci_high"]),
+        worst,
+        ("lift", "ci_low", "ci_high"),
         "messages per claimed hour / per other daytime hour, clustered CI",
     )
     if (peaks["ci_low"] > 1).all() and (peaks["overlap"] == 1).all():
