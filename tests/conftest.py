@@ -1,4 +1,4 @@
-"""Shared fixtures: the small hand-written datasets under tests/data."""
+"""Shared fixtures and constants: the small hand-written datasets under tests/fixtures, generated worlds, the browser."""
 
 from __future__ import annotations
 
@@ -16,9 +16,25 @@ import yaml
 from helpers import open_dataset
 from helpers.synth import generate
 
-DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository."""
+DATA = Path(__file__).parent / "fixtures"
 os.environ["WORKBENCH_CACHE"] = tempfile.mkdtemp(prefix="workbench-cache-")  # no validation remembered from before
 TINY = DATA / "tiny"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+"""Debian's Chromium, driven by Playwright (make test installs it)."""
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TRUTH_KEYS = {"exit_30d": "exit_30d_members", "messages_per_member_week": "messages_per_member_week"}
+"""Experiment outcomes and their keys in truth.json."""
 GOOD = DATA / "good"
 BAD = DATA / "bad"
 

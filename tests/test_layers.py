@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
+
 STUDY_NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("0*.ipynb"))
 DISPLAY_CALLS = {"show_findings", "show_verdicts", "show_figure", "show_table", "show_methods", "show_note", "publish"}
 """What a study notebook's cells may call, besides opening the data and summarise()."""

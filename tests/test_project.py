@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from pathlib import Path
 
 import yaml
 
 from helpers.data.schema import markdown_table_docs
 
-from conftest import BAD
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import BAD, ROOT
 
 
 def test_data_readme_documents_the_contract_as_coded():
@@ -43,7 +40,9 @@ def test_environment_yml_matches_pyproject():
 
 
 def test_constraints_pin_every_dependency():
-    project = _names(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    """The workbench's dependencies and its test extra are all pinned."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project = _names(project["dependencies"] + project["optional-dependencies"]["test"])
     pins = {line.split("==")[0].lower() for line in (ROOT / "constraints.txt").read_text().splitlines() if "==" in line}
     assert set(project) <= pins
 

@@ -17,11 +17,11 @@ import pytest
 from helpers.ingest.run import ingest
 from helpers.reporting.runner import run_notebook
 
+from conftest import ROOT
 from export_samples import TITLE, chat_history, write_company_tables, write_message_log, write_telegram, write_whatsapp
 
 pytestmark = pytest.mark.slow  # every adapter's output run through two notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
 KERNEL = "community-workbench"
 
 

@@ -15,6 +15,7 @@ from helpers.ingest.chatlog import ExportError, Settings
 from helpers.ingest.privacy import PROJECT_ROOT, KeyProblem, Pseudonyms, load_key
 from helpers.ingest.run import IngestError, ingest
 
+from conftest import ROOT
 from export_samples import (
     LOCALES,
     chat_history,
@@ -24,7 +25,6 @@ from export_samples import (
     write_whatsapp,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 KEY = "test-key-0123456789abcdef-not-secret"
 
 

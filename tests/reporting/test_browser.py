@@ -3,7 +3,6 @@ report, with no console errors and no network requests at all, and saves screens
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,20 +10,9 @@ from playwright.sync_api import sync_playwright
 
 from helpers.reporting import batch, slides
 
-pytestmark = pytest.mark.browser  # the built reports opened in headless Chromium
+from conftest import CHROMIUM, FLAGS, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+pytestmark = pytest.mark.browser  # the built reports opened in headless Chromium
 
 
 def _open(p, requests: list, errors: list):

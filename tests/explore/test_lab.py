@@ -17,11 +17,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from playwright.sync_api import sync_playwright
-from test_browser import CHROMIUM, FLAGS
+
+from conftest import CHROMIUM, FLAGS, ROOT
 
 pytestmark = pytest.mark.lab  # a JupyterLab server driven in Chromium
 
-ROOT = Path(__file__).resolve().parents[1]
 IMAGE = ".jp-OutputArea-output img"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +17,9 @@ from helpers.studies.recruitment import measures as recruitment
 from helpers.studies.retention import measures as retention
 from helpers.synth import generate
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
 import pandas_reference as ref  # noqa: E402
 
 

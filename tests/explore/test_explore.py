@@ -13,7 +13,7 @@ from helpers.explore import dashboard as explore
 from helpers.reporting.runner import run_notebook
 from helpers.studies.retention import measures as retention
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 
 
 @pytest.fixture(scope="module")

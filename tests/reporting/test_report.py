@@ -9,15 +9,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_experiment import TRUTH_KEYS
 
 from helpers.reporting.runner import notebook_parameters, run_notebook
 
-from conftest import GOOD
+from conftest import GOOD, ROOT, TRUTH_KEYS
 
 pytestmark = pytest.mark.slow  # notebooks run end to end
 
-ROOT = Path(__file__).resolve().parents[1]
 KERNEL = "community-workbench"
 
 

@@ -11,8 +11,9 @@ from helpers.measures.group_week import group_week_panel
 from helpers.studies.experiment import measures as experiment
 from helpers.studies.experiment import models as em
 
+from conftest import TRUTH_KEYS
+
 ARMS = ("promo_low", "promo_high")
-TRUTH_KEYS = {"exit_30d": "exit_30d_members", "messages_per_member_week": "messages_per_member_week"}
 """Our outcomes and their names in truth.json (the interaction rate has no planted value)."""
 
 

@@ -32,6 +32,8 @@ from helpers.studies.size_activity.summary import SizeParams
 from helpers.studies.size_activity.summary import summarise as size_summary
 from helpers.synth import generate
 
+from conftest import ROOT
+
 matplotlib.use("Agg")
 
 STUDIES = {
@@ -150,9 +152,8 @@ def test_estimators_say_why_when_the_data_cannot_support_them():
 def test_every_estimator_result_is_a_frozen_dataclass_with_as_dict():
     """The one result convention, checked over the source of stats/ and studies/ (and claims/)."""
     import ast
-    from pathlib import Path
 
-    package = Path(__file__).resolve().parents[1] / "src" / "helpers"
+    package = ROOT / "src" / "helpers"
     offenders = []
     for folder in ("stats", "studies", "claims"):
         for path in (package / folder).rglob("*.py"):
