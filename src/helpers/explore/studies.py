@@ -14,6 +14,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from helpers import fmt
 from helpers.claims.registry import RECRUITMENT_WEEKS
 from helpers.data.engine import Tables
 from helpers.explore.dashboard import ALL, choices, controls_panel, matching
@@ -124,7 +125,7 @@ class RecruitmentExplorer:
         days = 7 * threshold_weeks
         try:
             rr = rm.slow_vs_fast(early, days).risk_ratio
-            contrast = f"risk ratio slow (> {days} d) vs fast: {rr.value:.2f} (95% CI {rr.ci_low:.2f}–{rr.ci_high:.2f})"
+            contrast = f"risk ratio slow (> {days} d) vs fast: {fmt.num(rr.value)} ({fmt.ci(rr)})"
         except (ZeroDivisionError, ValueError):
             contrast = f"no slow-vs-fast contrast at {days} days (one side is empty)"
         return _subtitle(fig, f"{label}\n{contrast}")

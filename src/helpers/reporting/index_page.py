@@ -12,6 +12,7 @@ import re
 from html import escape
 from pathlib import Path
 
+from helpers import fmt
 from helpers.claims.registry import CLAIMS
 from helpers.data.atomic import write_text_atomic
 from helpers.reporting.runner import RunResult
@@ -88,11 +89,13 @@ def write_index(out: Path, runs: list, results: list[RunResult]) -> Path:
     cards = []
     for run_name, verdict in scorecard(documents):
         e = verdict.estimate
-        value = f"{e.value:.3g} (95% CI {e.ci_low:.3g}–{e.ci_high:.3g})<br><small>{escape(e.name)}</small>" if e else ""
+        value = (
+            f"{fmt.num(e.value, '.3g')} ({escape(fmt.ci(e, '.3g'))})<br><small>{escape(e.name)}</small>" if e else ""
+        )
         claim = CLAIMS.get(verdict.claim_id)
         said = (
             (
-                f"<br><small>“{escape(claim.wording)}” (claim {claim.number}; articles "
+                f"<br><small>“{escape(claim.wording)}” (claim {claim.number}; article{'s' if len(claim.sources) > 1 else ''} "
                 f"{', '.join(claim.sources)})</small>"
             )
             if claim
