@@ -1,10 +1,11 @@
-"""Community research workbench: helpers behind the study notebooks.
+"""Community research workbench: the package behind the study notebooks.
 
-Layers, each importing only from those above it: ``schema`` (the data contract),
-``sources``/``validation``/``engine`` (getting tables in), ``metrics`` and ``retention``
-(event tables to tidy aggregates), ``estimates`` and ``survival`` (estimates with
-intervals), ``plots`` (figures), ``report`` (batch runs of notebooks). ``synth`` generates
-the default dataset with planted truth.
+Layers, each importing only from those below it (import-linter contracts in pyproject.toml):
+``data`` (contract, sources, validation, engine, event time) -> ``stats`` (estimates,
+clustered intervals, GLM toolkit, survival) and ``measures`` (engine measures shared by
+studies) -> ``fmt``, ``claims`` (the claims registry) and ``figures`` -> ``studies`` (one
+package per study, each with ``summary.summarise``), ``synth`` and ``ingest`` ->
+``reporting`` (runs, index, scorecard, slides) -> ``explore`` (widgets).
 """
 
 from helpers.data.engine import Dataset, connect, open_dataset, validate_dataset

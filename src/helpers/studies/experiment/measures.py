@@ -1,7 +1,7 @@
 """Experiments that randomise whole groups: the assignment design and each group's outcomes before and after.
 
 The unit of randomisation is the group, so every outcome here is a per-group total
-(numerator and denominator), and the analysis (``experiment_models``) treats groups as
+(numerator and denominator), and the analysis (``models``) treats groups as
 the independent units. Stages follow the group's age: launch (< 4 weeks), growth
 (< 12 weeks), mature.
 """

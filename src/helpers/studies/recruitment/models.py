@@ -1,6 +1,6 @@
 """Early members' churn against the recruitment window: binned shares, slow-vs-fast contrasts, models, threshold.
 
-Input is ``recruitment.early_members`` (one row per early member). The window is a
+Input is ``measures.early_members`` (one row per early member). The window is a
 property of the group, so members of one group are not independent: every interval here
 treats groups as the units (design-effect-adjusted Wilson intervals, cluster-robust
 ratios, models on group totals with robust errors, cluster bootstrap).
@@ -104,7 +104,7 @@ def group_outcomes(early: pd.DataFrame, early_size: pd.Series) -> pd.DataFrame:
     """Per group: counted early members and how many left within the horizon, with the group's attributes.
 
     ``early_size`` (per group id) is the mean headcount the early members lived through
-    (``recruitment.mean_members``); the threshold model adjusts for it.
+    (``measures.mean_members``); the threshold model adjusts for it.
     """
     rows = counted(early)
     out = (

@@ -1,4 +1,4 @@
-"""Members, cohorts and lifecycle layers: event tables to tidy retention aggregates.
+"""Cohorts and lifecycle layers: event tables to retention triangles and weekly layers.
 
 The unit is a member in a group (a person who rejoins the same group is one member
 with several stays). Retention periods are counted from each member's first join, in
