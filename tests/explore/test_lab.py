@@ -36,7 +36,7 @@ def lab(planted_world, tmp_path: Path):
     """JupyterLab serving a copy of explore.ipynb pointed at the planted dataset; (url, process)."""
     nb = nbformat.read(ROOT / "notebooks" / "explore.ipynb", as_version=4)
     params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    params.source = f'data_dir = "{planted_world.path}"\ninteractive = True'
+    params.source = f'data_dir = "{planted_world.path}"\ninteractive = True\nengine_url = None'
     nbformat.write(nb, tmp_path / "explore.ipynb")
     port, token = _free_port(), secrets.token_hex(16)
     args = [
