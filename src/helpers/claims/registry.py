@@ -17,56 +17,30 @@ from helpers.claims.verdict import Verdict, interval_verdict
 from helpers.stats.estimate import Estimate
 
 SIZE_BAND = (150.0, 350.0)
-
-
 """Claim 1: groups of 150-350 members are the most active per member."""
 
-
 KOC_SIZE = 150.0
-
-
 """Claim 1: above 150 members almost every group has several KOCs."""
 
-
 KOC_ALMOST_EVERY = 0.9
-
-
 """What "almost every group" is taken to mean: at least 90% of group-weeks."""
 
-
 RECRUITMENT_WEEKS = 4.0
-
-
 """Claim 2: recruitment slower than 4 weeks makes early joiners leave."""
 
-
 CRITICAL_SIZE = 150
-
-
 """Claim 2: the critical size a group must reach."""
 
-
 MONITOR_SHARE = 0.05
-
-
 """Claim 5: activity is best when the monitor writes about 5% of a week's messages."""
 
-
 MONITOR_SHARE_ABOUT = (0.025, 0.075)
-
-
 """What "about 5%" is taken to mean: within half of 5% either side."""
 
-
 PEAK_HOURS = {"prenatal": ((11, 12), (16, 17), (20, 21)), "postnatal": ((11, 12), (13, 15), (16, 17), (21, 23))}
-
-
 """Claim 6: peak local hours as [start, end) ranges, by audience."""
 
-
 AUDIENCE_PREFIXES = {"pregnant": "prenatal", "baby": "postnatal"}
-
-
 """Segment names starting with these words belong to that audience (others to none)."""
 
 

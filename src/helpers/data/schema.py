@@ -24,14 +24,9 @@ import pandas as pd
 import pandera.pandas as pa
 
 ROLES = ("owner", "monitor", "assistant", "member")
-
-
 """Stored member roles. KOC (key opinion consumer) is derived from activity, never stored."""
 
-
 MESSAGE_KINDS = ("chat", "dry", "wet", "promo", "activity", "welcome", "system")
-
-
 """chat: conversation; dry: useful non-commercial content (tips, answers);
 wet: brand-serving content that is not a direct offer (product stories, reviews);
 promo: a direct offer (discount, sale link, coupon); activity: a group activity post
@@ -40,27 +35,19 @@ system: platform service line (joined, left, removed), no sender needed."""
 
 
 CHANNELS = ("offline", "parcel_card", "kol", "ads", "shop", "referral", "other", "mixed")
-
-
 """Acquisition channel a group was recruited from; ``mixed`` when recruited from several."""
-
 
 LEAVE_REASONS = ("quit", "removed")
 
 
 MESSAGE_FORMS = ("text", "media", "link", "service")
-
-
 """What a message is made of, as chat exports record it: text, media (photo, file, voice,
 sticker; any caption counts in text_length), link (text with a URL), service (a platform
 line such as 'joined'). Independent of ``kind``, which says what the content is for."""
 
 
 MIXED = "mixed"
-
-
 """Value of ``channel``, ``city`` or ``segment`` for a group recruited across several."""
-
 
 OPERATOR_ROLES = ("owner", "monitor", "assistant")
 

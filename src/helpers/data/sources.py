@@ -20,8 +20,6 @@ RAW_SUFFIX = "__raw"
 
 
 AWARE_TIMESTAMP = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
-
-
 """A timestamp text that ends in a UTC offset or Z carries its time zone."""
 
 

@@ -41,8 +41,6 @@ SINGULAR = {
     "mix": "mixes",
     "name": "names",
 }
-
-
 """Rules are phrased for several rows; these verbs change when exactly one row breaks a rule."""
 
 

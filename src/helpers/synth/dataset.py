@@ -29,6 +29,7 @@ from helpers.synth.world import ARMS, WORLDS
 
 BATCH_GROUPS = 250
 """Groups simulated together; fixed, so output never depends on how the run is sliced."""
+
 MEMBER_ID_SALT = 1_000_003
 UTC = pa.timestamp("us", tz="UTC")
 

@@ -28,6 +28,7 @@ TEXT_LENGTH = {  # median characters and lognormal sigma per kind
 }
 MEDIA_SHARE = 0.08
 """Chat messages that are pictures or voice (text length 0)."""
+
 SECOND = 1 / 86_400
 
 

@@ -32,6 +32,7 @@ SEGMENTS = PRENATAL_SEGMENTS + POSTNATAL_SEGMENTS
 ARMS = ("control", "promo_low", "promo_high")
 STAGES = ("launch", "growth", "mature")
 """Lifecycle stage of a group by its age: launch < 28 days <= growth < 84 days <= mature."""
+
 STAGE_EDGES_DAYS = (28.0, 84.0)
 
 

@@ -20,8 +20,6 @@ STAGES = ("launch", "growth", "mature")
 
 
 STAGE_EDGES_DAYS = (28.0, 84.0)
-
-
 """Lifecycle stage by group age: launch < 28 days <= growth < 84 days <= mature."""
 
 

@@ -26,6 +26,7 @@ UNITS = {
     "interaction_rate": (100, " points"),
 }
 """How each outcome's effect is written: scale and unit."""
+
 INTERVAL = ("effect", "ci_low", "ci_high")
 LABELS = {name: spec[5] for name, spec in em.OUTCOMES.items()}
 POWER_GROUPS = (50, 100, 150, 200, 300, 400)

@@ -19,8 +19,6 @@ from helpers.data.event_time import DAY, data_end
 from helpers.measures.members import first_stays, homogeneous
 
 WINDOW_BINS = (7, 14, 28, 42)
-
-
 """Upper edges in days of the window bins <=1w, 1-2w, 2-4w, 4-6w; beyond is >6w; 'never' if unfilled."""
 
 

@@ -128,14 +128,9 @@ def group_outcomes(early: pd.DataFrame, early_size: pd.Series) -> pd.DataFrame:
 
 
 CONTROLS = "homogeneous + log_target + C(channel) + C(segment)"
-
-
 """Group attributes every recruitment model adjusts for."""
 
-
 SIZE_CONTROLS = "log_early_size + I(log_early_size ** 2)"
-
-
 """The size the early members lived through: slow groups stay small longer, and size moves exits by itself."""
 
 

@@ -160,8 +160,6 @@ def _cumulate(steps: pd.DataFrame, max_periods: int, reverse: bool | None) -> pd
 
 
 LAYERS = ("new", "active", "resurrected", "silent", "churned")
-
-
 """Lifecycle layers, in order of precedence when a member fits several in one week."""
 
 

@@ -207,8 +207,6 @@ class ActivityFit:
 
 
 CLIPPED = ("log_size", "monitor_share", "log_age", "log_tenure")
-
-
 """Regressors held to their 1st-99th percentile range: curves are read only where data is dense."""
 
 
@@ -252,8 +250,6 @@ TERMS = {"size": "log_size", "monitor_share": "monitor_share"}
 
 
 MIN_TALK = 100
-
-
 """Monitor shares are read only in group-weeks with at least this many member + monitor messages."""
 
 

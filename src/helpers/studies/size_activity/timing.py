@@ -20,8 +20,6 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 DAYTIME = range(8, 24)
-
-
 """Hours against which claimed peaks are compared (night hours would flatter any daytime hour)."""
 
 
