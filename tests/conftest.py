@@ -41,8 +41,13 @@ BAD = DATA / "bad"
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests on the full-size generated worlds are slow (about a minute to generate each): mark them so."""
+    worlds = {"planted_world", "null_world"}
     for item in items:
-        if {"planted_world", "null_world"} & set(getattr(item, "fixturenames", ())):
+        asked = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None:  # worlds fetched by name through request.getfixturevalue
+            asked |= {v for v in callspec.params.values() if isinstance(v, str)}
+        if worlds & asked:
             item.add_marker(pytest.mark.slow)
 
 
