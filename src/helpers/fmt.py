@@ -24,13 +24,6 @@ def ci(estimate: Estimate, spec: str = ".2f", scale: float = 1.0, unit: str = ""
     return f"95% CI {format(scale * estimate.ci_low, spec)}–{format(scale * estimate.ci_high, spec)}{unit}"
 
 
-def pct_ci(low: float, high: float, digits: int = 1) -> str:
-    """'95% CI 12.3%–14.5%' from the ends of an interval of shares."""
-    if not (_finite(low) and _finite(high)):
-        return "no CI: members of a single group are not independent draws"
-    return f"95% CI {pct(low, digits)}–{pct(high, digits)}"
-
-
 def p_value(p: float) -> str:
     """A p-value for people: '< 0.001', '= 0.004', '= 0.12' (never 0)."""
     if not _finite(p):

@@ -59,10 +59,6 @@ class StudyResult:
         drawn = self.figures[name]()
         return drawn.figure if isinstance(drawn, plt.Axes) else drawn
 
-    def verdict(self, claim_id: str) -> Verdict:
-        """The verdict on one claim of the registry."""
-        return next(v for v in self.verdicts if v.claim_id == claim_id)
-
     def as_dict(self) -> dict:
         """The ``results`` document of results.json (see the module docstring for the schema)."""
         return {

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from functools import partial
 
+import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from helpers import fmt
 from helpers.claims.registry import CLAIMS, RECRUITMENT_WEEKS, judge
@@ -48,6 +50,14 @@ def _odds_ratio(beta: Estimate) -> Estimate:
         beta.method,
         n=beta.n,
     )
+
+
+def _survival_figure(early: pd.DataFrame, claim_days: float) -> plt.Figure:
+    """Kaplan-Meier of early members for groups that filled fast, slowly or never; fitted only when drawn."""
+    slow = np.where(early["window_days"] > claim_days, f"slow (> {claim_days:g} d)", f"fast (<= {claim_days:g} d)")
+    filling = early.assign(filling=np.where(~early["filled"], "never filled", slow))
+    km = kaplan_meier(filling, by="filling", at_risk_days=(0, 14, 30, 60, 90, 180))
+    return km_curves(km.curves, km.at_risk, "filling")
 
 
 def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResult:
@@ -144,14 +154,6 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
         "**Confounding**: groups that recruit slowly may differ (channel, audience, operator effort) in ways not in "
         "the data; the contrasts are associations, adjusted only for what is listed.",
     )
-    filling = early.assign(
-        filling=np.where(
-            ~early["filled"],
-            "never filled",
-            np.where(early["window_days"] > claim_days, f"slow (> {claim_days:g} d)", f"fast (<= {claim_days:g} d)"),
-        )
-    )
-    km = kaplan_meier(filling, by="filling", at_risk_days=(0, 14, 30, 60, 90, 180))
     cox_table = cox.summary[["exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%", "p"]].round(3)
     return StudyResult(
         study="recruitment",
@@ -174,7 +176,7 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
             "window_curve": partial(
                 figures.window_curve, model.curve, threshold.threshold if threshold.detected else None, p.horizon_days
             ),
-            "survival": partial(km_curves, km.curves, km.at_risk, "filling"),
+            "survival": partial(_survival_figure, early, claim_days),
             "threshold_profile": partial(figures.threshold_profile, threshold.profile, threshold.threshold),
         },
         details={

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Literal
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from helpers import fmt
@@ -104,6 +105,20 @@ def _curves_by_level(ds: Dataset, members: pd.DataFrame, params: RetentionParams
     return pd.concat(curves)
 
 
+def _curves_figure(
+    ds: Dataset, members: pd.DataFrame, params: RetentionParams, end: pd.Timestamp, ax: plt.Axes | None = None
+) -> plt.Axes:
+    """Retention curves by level; their triangles (one engine query per level) are computed only when drawn."""
+    curves = _curves_by_level(ds, members, params, end)
+    return figures.retention_curves(curves, params.segment_by, params.cohort_period, ax=ax)
+
+
+def _survival_figure(members: pd.DataFrame, by: str) -> plt.Figure:
+    """Kaplan-Meier curves by level, fitted only when drawn."""
+    km = kaplan_meier(members, by=by)
+    return km_curves(km.curves, km.at_risk, by)
+
+
 def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult:
     """Retention 7/30/90 days, median membership, retention by attribute, homogeneity HR, layers; claim 3 judged."""
     params = params or RetentionParams()
@@ -114,7 +129,6 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
     retained = {d: n_day_retention(members, d, end).iloc[0] for d in DAYS}
     by_segment = n_day_retention(members, 30, end, by=by)
     comparison = compare_segments(members, end, COMPARED)
-    km = kaplan_meier(members, by=by)
     km_all = kaplan_meier(members)
     test = logrank(members, by)
     cox = homogeneity_hazard_ratio(members)
@@ -127,7 +141,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
     verdict = judge("homophily", hazard_ratio)
 
     def ci(row: pd.Series) -> str:
-        return fmt.pct_ci(row["ci_low"], row["ci_high"])
+        return fmt.ci(_retention_estimate(row), ".1%")
 
     r7, r30, r90 = (retained[d] for d in DAYS)
     findings = [
@@ -193,7 +207,6 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             )
         )
 
-    curves = _curves_by_level(ds, members, params, end)
     cox_shown = (
         cox_table[["exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%", "p"]].round(3)
         if not cox_table.empty
@@ -210,7 +223,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
         notes={"cox": hazard_ratio.method},
         figures={
             "triangle": partial(figures.retention_heatmap, triangle.rates, triangle.cohort_sizes, title),
-            "curves": partial(figures.retention_curves, curves, by, params.cohort_period),
+            "curves": partial(_curves_figure, ds, members, params, end),
             "by_attribute": partial(
                 figures.estimates_by_level,
                 comparison,
@@ -218,7 +231,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
                 "30-day membership retention (95% CI, clustered by group)",
                 "share still a member 30 days after joining",
             ),
-            "survival": partial(km_curves, km.curves, km.at_risk, by),
+            "survival": partial(_survival_figure, members, by),
             "layers": partial(figures.lifecycle_stacked, layers, LAYERS),
         },
         methods=(),
@@ -229,5 +242,4 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             "homogeneity_hazard_ratio": hazard_ratio.as_dict(),
             "logrank": {k: v for k, v in test.as_dict().items() if k != "reason"},
         },
-        frames={"cox_table": cox_table},
     )

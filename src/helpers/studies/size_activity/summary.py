@@ -6,6 +6,9 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Literal
 
+import matplotlib.pyplot as plt
+import pandas as pd
+
 from helpers import fmt
 from helpers.claims.registry import KOC_ALMOST_EVERY, KOC_SIZE, MONITOR_SHARE_ABOUT, audience_of, judge
 from helpers.data.engine import Dataset
@@ -34,6 +37,19 @@ class SizeParams:
     def as_dict(self) -> dict:
         """Plain values for provenance (size bands as a list, as the notebook gives them)."""
         return {**asdict(self), "size_bands": list(self.size_bands)}
+
+
+def _scatter_figure(rows: pd.DataFrame, size: am.Curve, metric: str, ax: plt.Axes | None = None) -> plt.Axes:
+    """Group-weeks against size with the raw smoother and the model curve; the sample is drawn only when shown."""
+    sample, smooth = am.scatter_sample(rows, metric)
+    return figures.size_activity(sample, smooth, size, metric, ax=ax)
+
+
+def _hours_figure(counts: pd.DataFrame, peaks: pd.DataFrame) -> plt.Figure:
+    """Messages by local hour and weekday per audience, with the claimed hours marked."""
+    by_audience = counts.assign(segment=counts["segment"].map(audience_of))
+    audiences = {a: timing.heatmap_table(by_audience, a) for a in sorted(peaks["audience"])} if len(peaks) else {}
+    return figures.hour_weekday(audiences, {a: timing.claimed_hours(a) for a in audiences})
 
 
 def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
@@ -170,15 +186,6 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
         "and kept members.",
         f"**Timing**: local time is UTC{p.utc_offset_hours:+g} for every group; lift CIs are clustered by group.",
     )
-    sample, smooth = am.scatter_sample(rows, p.activity_metric)
-    audiences = (
-        {
-            a: timing.heatmap_table(counts.assign(segment=counts["segment"].map(audience_of)), a)
-            for a in sorted(peaks["audience"])
-        }
-        if len(peaks)
-        else {}
-    )
     return StudyResult(
         study="size_activity",
         title=TITLE,
@@ -195,12 +202,12 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
         verdicts=tuple(verdicts.values()),
         methods=methods,
         figures={
-            "size_activity": partial(figures.size_activity, sample, smooth, size, p.activity_metric),
+            "size_activity": partial(_scatter_figure, rows, size, p.activity_metric),
             "size_bands": partial(figures.size_bands, binned, p.activity_metric),
             "size_curves": partial(figures.size_curves, size, within),
             "koc_emergence": partial(figures.koc_emergence, koc_bands),
             "monitor_share": partial(figures.monitor_share, monitor, p.activity_metric),
-            "hour_weekday": partial(figures.hour_weekday, audiences, {a: timing.claimed_hours(a) for a in audiences}),
+            "hour_weekday": partial(_hours_figure, counts, peaks),
         },
         details={
             "activity_metric": p.activity_metric,
