@@ -40,6 +40,9 @@ MONITOR_SHARE_ABOUT = (0.025, 0.075)
 PEAK_HOURS = {"prenatal": ((11, 12), (16, 17), (20, 21)), "postnatal": ((11, 12), (13, 15), (16, 17), (21, 23))}
 """Claim 6: peak local hours as [start, end) ranges, by audience."""
 
+DAYTIME_HOURS = range(8, 24)
+"""Claim 6 is tested against these local hours (night hours would flatter any daytime hour)."""
+
 AUDIENCE_PREFIXES = {"pregnant": "prenatal", "baby": "postnatal"}
 """Segment names starting with these words belong to that audience (others to none)."""
 
@@ -71,6 +74,8 @@ class Claim:
     estimand: str  # what the judging estimate measures
     direction: Literal["inside", "above", "below"]
     allowed: tuple[float, float]  # the region of the estimand the claim allows
+    effect: str = ""  # the effect whose size decides whether the claim's effect is there at all
+    smallest_effect: float = 0.0  # the smallest size of ``effect`` that matters (truth of drawn worlds)
 
     def judge(self, estimate: Estimate, detected: bool = True) -> Verdict:
         """The verdict of this claim on an estimate of its estimand."""
@@ -87,6 +92,8 @@ class Claim:
             "estimand": self.estimand,
             "direction": self.direction,
             "allowed": list(self.allowed),
+            "effect": self.effect,
+            "smallest_effect": self.smallest_effect,
         }
 
 
@@ -102,6 +109,8 @@ CLAIMS: dict[str, Claim] = {
             "group size at which messages per member-week peak",
             "inside",
             SIZE_BAND,
+            "share of peak activity lost at half or double the peak size",
+            0.05,
         ),
         Claim(
             "koc_above_150",
@@ -112,6 +121,8 @@ CLAIMS: dict[str, Claim] = {
             "share of group-weeks of groups with 150+ members that have 2+ KOCs",
             "inside",
             (KOC_ALMOST_EVERY, 1.0),
+            "the share itself (a region claim: no effect size)",
+            0.0,
         ),
         Claim(
             "recruitment",
@@ -122,6 +133,8 @@ CLAIMS: dict[str, Claim] = {
             "recruitment window (days) beyond which early members' exits rise",
             "inside",
             (7 * RECRUITMENT_WEEKS - 7, 7 * RECRUITMENT_WEEKS + 7),
+            "early members' exit hazard ratio while recruitment is late",
+            1.25,
         ),
         Claim(
             "homophily",
@@ -132,6 +145,8 @@ CLAIMS: dict[str, Claim] = {
             "hazard ratio of leaving, mixed vs homogeneous groups",
             "above",
             (1.0, math.inf),
+            "hazard ratio, mixed vs homogeneous (either way: x or 1/x)",
+            1.1,
         ),
         Claim(
             "content_exits",
@@ -142,6 +157,8 @@ CLAIMS: dict[str, Claim] = {
             "difference in 30-day exit rate, most exit-raising arm minus control",
             "above",
             (0.0, math.inf),
+            "30-day exit rate, most promotional arm minus control (either way)",
+            0.01,
         ),
         Claim(
             "content_stage",
@@ -152,6 +169,8 @@ CLAIMS: dict[str, Claim] = {
             "launch-stage minus mature-stage effect on 30-day exits",
             "above",
             (0.0, math.inf),
+            "launch-stage minus mature-stage effect of the most promotional arm on 30-day exits (either way)",
+            0.01,
         ),
         Claim(
             "monitor_share",
@@ -162,6 +181,8 @@ CLAIMS: dict[str, Claim] = {
             "monitor share of the week's messages at which activity peaks",
             "inside",
             MONITOR_SHARE_ABOUT,
+            "share of peak activity lost at half or 1.5 times the optimal share",
+            0.05,
         ),
         Claim(
             "peak_hours",
@@ -172,6 +193,8 @@ CLAIMS: dict[str, Claim] = {
             "messages per claimed hour / per other daytime hour, least favourable audience",
             "above",
             (1.0, math.inf),
+            "lift of the planted peak hours over other daytime hours",
+            1.1,
         ),
     )
 }

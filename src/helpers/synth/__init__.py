@@ -1,9 +1,16 @@
 """Synthetic brand-run chat groups with planted truth: the workbench's default dataset.
 
-``python -m helpers.synth --out DIR --groups N --seed S [--months M] [--world planted|null]``
-writes the contract tables (groups, memberships, messages, assignments) as Parquet and
-``truth.json``: every planted parameter, the estimand each study should recover and,
-where an estimand emerges from the dynamics, its true value on these very groups.
+``python -m helpers.synth --out DIR [--groups N] [--seed S] [--months M] [--world planted|null|random]
+[--params FILE.yml]`` writes the contract tables (groups, memberships, messages, assignments) as
+Parquet and ``truth.json``: every planted parameter, the estimand each study should recover,
+where an estimand emerges from the dynamics its true value on these very groups, and for
+every claim in the claims registry its true answer in this world (``claims``: supported,
+contradicted, no effect or untestable, and why).
+
+Every parameter is documented with its allowed range in ``parameters.PARAMETERS``; a
+YAML file of ``name: value`` lines overrides any of them (``--params``), and
+``--world random --seed S`` draws them all from documented ranges, switching each planted
+effect off with probability 1/3 (``parameters.random_world``).
 
 The behaviour model, mechanism by mechanism (parameters in ``world.World``):
 
@@ -48,10 +55,12 @@ Experiment (``groups.assign_arms``)
     control (15% promo), promo_low (5%) and promo_high (35%). Groups open before month 3
     are assigned then (earlier weeks are their pre-period); later ones at creation.
 
-The null world (``--world null``) has the same structure with every effect switched off.
+The null world (``--world null``) has the same structure with every effect switched off
+(peak hours aside: they stay as the practitioners state them).
 """
 
 from helpers.synth.dataset import generate
+from helpers.synth.parameters import from_file, random_world
 from helpers.synth.world import World, null, planted
 
-__all__ = ["World", "generate", "null", "planted"]
+__all__ = ["World", "from_file", "generate", "null", "planted", "random_world"]

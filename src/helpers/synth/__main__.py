@@ -1,4 +1,9 @@
-"""Command line: ``python -m helpers.synth --out DIR --groups N --seed S [--months M] [--world planted|null]``."""
+"""Command line: ``python -m helpers.synth --out DIR [--world planted|null|random] [--params FILE.yml] [--seed S]``.
+
+``--groups`` and ``--months`` override the world's own (800 groups, 12 months unless a
+parameter file says otherwise). ``--world random --seed S`` draws every parameter from
+its documented range (``helpers.synth.parameters``); ``--params`` then overrides any of them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,14 @@ import sys
 import time
 
 from helpers.synth.dataset import generate
-from helpers.synth.world import WORLDS
+from helpers.synth.parameters import ParameterError, from_file, random_world
+from helpers.synth.world import WORLDS, World
+
+
+def world_from_args(args: argparse.Namespace) -> World:
+    """The world the command line asks for: a preset or a random draw, with the file's overrides."""
+    world = random_world(args.seed) if args.world == "random" else WORLDS[args.world]()
+    return from_file(args.params, world) if args.params else world
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,32 +28,33 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m helpers.synth", description="Write a synthetic dataset with planted truth."
     )
     parser.add_argument("--out", required=True, help="dataset directory to write (replaced when complete)")
-    parser.add_argument("--groups", type=int, default=800, help="number of groups (default 800)")
-    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument("--months", type=int, default=12, help="months of history (default 12)")
+    parser.add_argument("--groups", type=int, default=None, help="number of groups (default: the world's, 800)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed, also of a random world's draw (default 1)")
+    parser.add_argument("--months", type=int, default=None, help="months of history (default: the world's, 12)")
     parser.add_argument(
         "--world",
-        choices=sorted(WORLDS),
+        choices=[*sorted(WORLDS), "random"],
         default="planted",
-        help="planted: the practitioners' claims built in; null: no effects",
+        help="planted: the practitioners' claims built in; null: no effects; random: drawn from the ranges",
     )
+    parser.add_argument("--params", help="YAML file of world parameters overriding the world's (name: value)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    if args.groups < 1 or args.months < 2:
+    if (args.groups is not None and args.groups < 1) or (args.months is not None and args.months < 2):
         parser.error("--groups must be >= 1 and --months >= 2")
+    try:
+        world = world_from_args(args)
+    except ParameterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     began = time.perf_counter()
     truth = generate(
-        args.out,
-        n_groups=args.groups,
-        seed=args.seed,
-        months=args.months,
-        world_name=args.world,
-        progress=not args.quiet,
+        args.out, n_groups=args.groups, seed=args.seed, months=args.months, world=world, progress=not args.quiet
     )
     real = truth["marginals"]["realised"]
     print(
-        f"wrote {args.out}: {args.groups:,} groups, {real['memberships']:,} memberships, "
-        f"{real['messages']:,} messages ({args.world} world, seed {args.seed}) "
+        f"wrote {args.out}: {truth['groups']:,} groups, {real['memberships']:,} memberships, "
+        f"{real['messages']:,} messages ({world.name} world, seed {args.seed}) "
         f"in {time.perf_counter() - began:.1f} s",
         file=sys.stderr,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from helpers.synth import groups as grp
 from helpers.synth import messages as msg
 from helpers.synth.simulate import ROLE_CODES, Run, arm_codes, draw_cohort, draw_weeks, simulate
 from helpers.synth.truth import Accumulator, build_truth
-from helpers.synth.world import ARMS, WORLDS
+from helpers.synth.world import ARMS, WORLDS, World
 
 BATCH_GROUPS = 250
 """Groups simulated together; fixed, so output never depends on how the run is sliced."""
@@ -67,14 +68,21 @@ def _combine(runs: dict[str, Run], arm_code: np.ndarray, group: np.ndarray) -> R
 
 def generate(
     out: str | Path,
-    n_groups: int = 800,
+    n_groups: int | None = None,
     seed: int = 1,
-    months: int = 12,
+    months: int | None = None,
     world_name: str = "planted",
     progress: bool = True,
+    world: World | None = None,
 ) -> dict:
-    """Write a contract-valid dataset with ``truth.json`` to ``out``; returns the truth document."""
-    world = WORLDS[world_name]()
+    """Write a contract-valid dataset with ``truth.json`` to ``out``; returns the truth document.
+
+    The world is ``world`` if given, else the named preset; ``n_groups`` and ``months``,
+    when given, override the world's own.
+    """
+    world = world or WORLDS[world_name]()
+    world = replace(world, groups=n_groups or world.groups, months=months or world.months)
+    n_groups, months = world.groups, world.months
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     start, total_days = grp.calendar(months)
@@ -206,8 +214,8 @@ def _messages(
     emit = np.ones(len(batch), bool)
     events = msg.Events.concat(
         [
-            msg.member_talk(cohort, batch, run.message_member, run.message_day, run.message_count, rng),
-            msg.monitor_talk(cohort, batch, run.expected_messages, weeks, emit, rng),
+            msg.member_talk(cohort, batch, world, run.message_member, run.message_day, run.message_count, rng),
+            msg.monitor_talk(cohort, batch, world, run.expected_messages, weeks, emit, rng),
             msg.operator_posts(cohort, batch, world, code, weeks, total_days, emit, rng),
             msg.joins_and_exits(cohort, run.exit_day, len(batch), rng),
         ]

@@ -66,7 +66,7 @@ def plan_groups(world: World, n_groups: int, months: int, rng: np.random.Generat
             "segment": segment,
             "target_size": np.round(np.exp(log_target)).astype(int),
             "platform": "wechat",
-            "window_days": np.clip(window, *world.window_clip_days),
+            "window_days": np.clip(window, world.window_min_days, world.window_max_days),
             "monitor_share": rng.uniform(0, world.monitor_share_max, n_groups),
             "mixed": ~homogeneous,
             "prenatal": prenatal,

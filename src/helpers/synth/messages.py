@@ -14,7 +14,7 @@ import pandas as pd
 
 from helpers.data.schema import MESSAGE_KINDS
 from helpers.synth.simulate import WEEK_OFFSET_DAYS, Cohort, Weeks, promo_share
-from helpers.synth.world import LOCAL_UTC_OFFSET_HOURS, OPERATOR_HOURS, STAGES, World, hour_profile
+from helpers.synth.world import LOCAL_UTC_OFFSET_HOURS, OPERATOR_HOURS, STAGES, World
 
 KIND = {name: code for code, name in enumerate(MESSAGE_KINDS)}
 TEXT_LENGTH = {  # median characters and lognormal sigma per kind
@@ -53,12 +53,12 @@ def _local_hours(rng: np.random.Generator, profile: np.ndarray, n: int) -> np.nd
     return (((local - LOCAL_UTC_OFFSET_HOURS) % 24) + rng.random(n)) / 24
 
 
-def _hours_by_segment(rng: np.random.Generator, prenatal_share: np.ndarray) -> np.ndarray:
+def _hours_by_segment(rng: np.random.Generator, world: World, prenatal_share: np.ndarray) -> np.ndarray:
     """Time of day for events whose audience is prenatal with the given probability."""
     prenatal = rng.random(len(prenatal_share)) < prenatal_share
     out = np.empty(len(prenatal_share))
-    out[prenatal] = _local_hours(rng, hour_profile("prenatal"), prenatal.sum())
-    out[~prenatal] = _local_hours(rng, hour_profile("postnatal"), (~prenatal).sum())
+    out[prenatal] = _local_hours(rng, world.hour_profile("prenatal"), prenatal.sum())
+    out[~prenatal] = _local_hours(rng, world.hour_profile("postnatal"), (~prenatal).sum())
     return out
 
 
@@ -68,18 +68,30 @@ def first_stay(cohort: Cohort, n_groups: int) -> np.ndarray:
 
 
 def member_talk(
-    cohort: Cohort, plan: pd.DataFrame, stay: np.ndarray, day: np.ndarray, count: np.ndarray, rng: np.random.Generator
+    cohort: Cohort,
+    plan: pd.DataFrame,
+    world: World,
+    stay: np.ndarray,
+    day: np.ndarray,
+    count: np.ndarray,
+    rng: np.random.Generator,
 ) -> Events:
     """Member chat messages from per member-day counts."""
     stay = np.repeat(stay, count)
     day = np.repeat(day, count).astype(np.float64)
     group = cohort.group[stay]
-    when = day + _hours_by_segment(rng, plan["prenatal"].to_numpy()[group])
+    when = day + _hours_by_segment(rng, world, plan["prenatal"].to_numpy()[group])
     return Events(stay, group, when, np.full(len(stay), KIND["chat"], np.int8))
 
 
 def monitor_talk(
-    cohort: Cohort, plan: pd.DataFrame, expected: np.ndarray, weeks: Weeks, emit: np.ndarray, rng: np.random.Generator
+    cohort: Cohort,
+    plan: pd.DataFrame,
+    world: World,
+    expected: np.ndarray,
+    weeks: Weeks,
+    emit: np.ndarray,
+    rng: np.random.Generator,
 ) -> Events:
     """The monitor's chat: her planned weekly share of all messages, on top of the members' talk."""
     n_groups, n_days = expected.shape
@@ -89,7 +101,7 @@ def monitor_talk(
     group, day = np.nonzero(counts)
     n = counts[group, day]
     group, day = np.repeat(group, n), np.repeat(day, n).astype(np.float64)
-    when = day + _hours_by_segment(rng, plan["prenatal"].to_numpy()[group])
+    when = day + _hours_by_segment(rng, world, plan["prenatal"].to_numpy()[group])
     return Events(first_stay(cohort, n_groups)[group] + 1, group, when, np.full(len(group), KIND["chat"], np.int8))
 
 

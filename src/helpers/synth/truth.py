@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helpers.synth.simulate import MEMBER, Cohort, Run
-from helpers.synth.world import ARMS, PEAK_HOURS, STAGES, World, hour_profile
+from helpers.claims.registry import CLAIMS, DAYTIME_HOURS, KOC_SIZE, PEAK_HOURS
+from helpers.synth.simulate import MEMBER, WEEK_OFFSET_DAYS, Cohort, Run
+from helpers.synth.world import ARMS, STAGES, World
 
 EXIT_HORIZON_DAYS = 30
 EARLY_HORIZONS_DAYS = (30, 60, 90)
@@ -81,6 +82,7 @@ class Accumulator:
     messages: dict[str, np.ndarray] = field(default_factory=dict)
     early: list[pd.DataFrame] = field(default_factory=list)
     joins: list[pd.DataFrame] = field(default_factory=list)
+    koc_weeks: np.ndarray = field(default_factory=lambda: np.zeros(2, dtype=np.int64))  # weeks at 150+, with 2+ KOCs
 
     def __post_init__(self) -> None:
         for store in (self.exit_eligible, self.exit_events, self.member_days, self.messages):
@@ -122,6 +124,9 @@ class Accumulator:
                 }
             )
         )
+        size, kocs = monday_counts(cohort, run, len(plan), total_days)
+        large = size >= KOC_SIZE
+        self.koc_weeks += [int(large.sum()), int((large & (kocs >= 2)).sum())]
         self.joins.append(
             pd.DataFrame(
                 {
@@ -209,6 +214,27 @@ class Accumulator:
         return out
 
 
+def monday_counts(cohort: Cohort, run: Run, n_groups: int, total_days: float) -> tuple[np.ndarray, np.ndarray]:
+    """Non-operator members and KOC-type members present on each Monday of the data, per group (groups x weeks).
+
+    Monday ``k`` is day ``7k - 2``; a member is present if she joined at or before it and
+    had not left. Only Mondays inside the data (day 0 to its end) are kept.
+    """
+    member = cohort.role == MEMBER
+    mondays = np.arange(1, int((total_days + WEEK_OFFSET_DAYS) // 7) + 1)
+    n_weeks = len(mondays) + 2
+    first = np.ceil((cohort.joined[member] + WEEK_OFFSET_DAYS) / 7).astype(np.int64)
+    last = np.ceil((np.minimum(run.exit_day[member], total_days) + WEEK_OFFSET_DAYS) / 7).astype(np.int64)
+    group = cohort.group[member].astype(np.int64)
+    out = []
+    for weight in (np.ones(member.sum()), cohort.koc[member].astype(float)):
+        diff = np.zeros((n_groups, n_weeks + 1))
+        np.add.at(diff, (group, np.minimum(first, n_weeks)), weight)
+        np.add.at(diff, (group, np.minimum(last, n_weeks)), -weight)
+        out.append(np.cumsum(diff, axis=1)[:, mondays])
+    return out[0], out[1]
+
+
 def _ratio(num: float, den: float) -> float | None:
     return float(num) / float(den) if den and num is not None and not np.isnan(den) else None
 
@@ -273,7 +299,12 @@ def build_truth(world: World, seed: int, n_groups: int, months: int, acc: Accumu
             ),
             "true_values": acc.experiment(),
         },
-        "koc": {"koc_share": world.koc_share, "size_two_or_more_kocs_95pct": koc_certain_size(world.koc_share)},
+        "koc": {
+            "koc_share": world.koc_share,
+            "size_two_or_more_kocs_95pct": koc_certain_size(world.koc_share),
+            "group_weeks_150_plus": int(acc.koc_weeks[0]),
+            "share_with_two_or_more_kocs_150_plus": _ratio(acc.koc_weeks[1], acc.koc_weeks[0]),
+        },
     }
     return {
         "generator": "helpers.synth",
@@ -283,12 +314,142 @@ def build_truth(world: World, seed: int, n_groups: int, months: int, acc: Accumu
         "months": months,
         "parameters": world.as_dict(),
         "planted_effects": planted_effects,
+        "switched_off": list(world.switched_off),
+        "claims": claim_truths(world, planted_effects),
         "marginals": {
             "mean_target_size": (world.target_size_max - world.target_size_min)
             / math.log(world.target_size_max / world.target_size_min),
-            "hour_profile_local": {k: hour_profile(k).round(6).tolist() for k in PEAK_HOURS},
-            "peak_hours_local": PEAK_HOURS,
+            "hour_profile_local": {k: world.hour_profile(k).round(6).tolist() for k in PEAK_HOURS},
+            "peak_hours_local": world.peak_hours,
             "realised": realised,
         },
         "definitions": DEFINITIONS,
     }
+
+
+def _label(value: float | None, matters: float, allowed: tuple[float, float]) -> str:
+    """'supported' if the effect matters and its value lies in ``allowed``, 'contradicted' if it matters and does not."""
+    if value is None or not matters:
+        return "no effect"
+    return "supported" if allowed[0] <= value <= allowed[1] else "contradicted"
+
+
+def _truth(claim_id: str, label: str, value: float | None, effect: float | None, why: str) -> dict:
+    return {
+        "truth": label,
+        "value": value,
+        "effect": effect,
+        "smallest_effect": CLAIMS[claim_id].smallest_effect,
+        "why": why,
+    }
+
+
+def peak_hour_lifts(world: World) -> dict[str, dict]:
+    """Per audience: the planted lift of the claimed hours over other daytime hours, and whether they are the peaks."""
+    out = {}
+    for audience, ranges in PEAK_HOURS.items():
+        profile = world.hour_profile(audience)
+        claimed = sorted({h for a, b in ranges for h in range(a, b)})
+        planted = sorted({h for a, b in world.peak_hours[audience] for h in range(a, b)})
+        others = [h for h in DAYTIME_HOURS if h not in claimed]
+        out[audience] = {
+            "lift": float(profile[claimed].mean() / profile[others].mean()),
+            "claimed_are_the_peaks": planted == claimed,
+        }
+    return out
+
+
+def claim_truths(world: World, effects: dict) -> dict[str, dict]:
+    """For every claim in the registry: 'supported', 'contradicted', 'no effect' or 'untestable' here, and why.
+
+    An effect smaller than the claim's ``smallest_effect`` counts as no effect; untestable
+    means the estimand does not exist in this world (no group of 150+ members, no member
+    exposed at the mature stage). Values are
+    on the scale of the claim's estimand (the planted parameter where the estimand is one,
+    the common-random-numbers effect on these groups where it emerges).
+    """
+    c = CLAIMS
+    out: dict[str, dict] = {}
+    drop = 1 - math.exp(-world.activity_size_curvature * math.log(2) ** 2)
+    out["size_band"] = _truth(
+        "size_band",
+        _label(world.size_peak, drop >= c["size_band"].smallest_effect, c["size_band"].allowed),
+        world.size_peak,
+        drop,
+        f"activity peaks at {world.size_peak:.0f} members and is {drop:.0%} lower at half or double that size",
+    )
+    share = effects["koc"]["share_with_two_or_more_kocs_150_plus"]
+    out["koc_above_150"] = _truth(
+        "koc_above_150",
+        "untestable" if share is None else ("supported" if share >= c["koc_above_150"].allowed[0] else "contradicted"),
+        share,
+        share,
+        "no group reached 150 members"
+        if share is None
+        else f"{share:.0%} of group-weeks at 150+ members have 2+ KOC-type members present",
+    )
+    hr = world.early_exit_hr
+    out["recruitment"] = _truth(
+        "recruitment",
+        _label(world.window_threshold_days, hr >= c["recruitment"].smallest_effect, c["recruitment"].allowed),
+        world.window_threshold_days,
+        hr,
+        f"early members' hazard x {hr:.2f} once a group is {world.window_threshold_days:.0f} days old and short",
+    )
+    hr = world.mixed_exit_hr
+    big = max(hr, 1 / hr) >= c["homophily"].smallest_effect
+    out["homophily"] = _truth(
+        "homophily", _label(hr, big, c["homophily"].allowed), hr, hr, f"mixed groups' exit hazard ratio is {hr:.2f}"
+    )
+    shares = world.arm_promo_share
+    arm = max((a for a in ARMS if a != "control"), key=lambda a: shares[a])
+    crn = effects["content_ratio_experiment"]["true_values"]["effects"][f"{arm}_vs_control"]
+    more = shares[arm] > shares["control"]
+    diff = crn["exit_30d_members"] if more else None
+    out["content_exits"] = _truth(
+        "content_exits",
+        _label(diff, diff is not None and abs(diff) >= c["content_exits"].smallest_effect, (0.0, math.inf)),
+        diff,
+        diff,
+        f"{arm} ({shares[arm]:.0%} promo vs {shares['control']:.0%}) changes 30-day exits by "
+        + (f"{100 * diff:+.1f} points" if diff is not None else "nothing: it is not more promotional"),
+    )
+    launch, mature = crn.get("exit_30d_members_launch"), crn.get("exit_30d_members_mature")
+    gap = launch - mature if more and launch is not None and mature is not None else None
+    out["content_stage"] = _truth(
+        "content_stage",
+        "untestable"
+        if gap is None
+        else _label(gap, abs(gap) >= c["content_stage"].smallest_effect, (-math.inf, math.inf)),
+        gap,
+        gap,
+        "no members are exposed at both the launch and the mature stage (a mature group is 84+ days old)"
+        if gap is None
+        else f"{arm}'s effect on 30-day exits is {100 * gap:+.1f} points larger at launch than when mature",
+    )
+    matters = 1 - math.exp(-world.monitor_curvature / 4)
+    out["monitor_share"] = _truth(
+        "monitor_share",
+        _label(world.monitor_optimum, matters >= c["monitor_share"].smallest_effect, c["monitor_share"].allowed),
+        world.monitor_optimum,
+        matters,
+        f"activity peaks at a monitor share of {world.monitor_optimum:.1%} and is {matters:.0%} lower at half of it",
+    )
+    lifts = peak_hour_lifts(world)
+    lift = min(v["lift"] for v in lifts.values())
+    if world.peak_hour_lift < c["peak_hours"].smallest_effect:
+        label = "no effect"
+    elif all(v["claimed_are_the_peaks"] for v in lifts.values()) and lift >= c["peak_hours"].smallest_effect:
+        label = "supported"
+    else:
+        label = "contradicted"
+    out["peak_hours"] = _truth(
+        "peak_hours",
+        label,
+        lift,
+        world.peak_hour_lift,
+        f"planted peaks {world.peak_hour_lift:.1f}x ordinary hours; claimed hours "
+        + ("are" if all(v["claimed_are_the_peaks"] for v in lifts.values()) else "are not")
+        + f" the planted peaks (least lift {lift:.2f})",
+    )
+    return out

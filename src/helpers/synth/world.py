@@ -36,16 +36,17 @@ STAGES = ("launch", "growth", "mature")
 STAGE_EDGES_DAYS = (28.0, 84.0)
 
 
-def hour_profile(kind: str) -> np.ndarray:
+def hour_profile(kind: str, peaks: dict | None = None, lift: float = 3.0) -> np.ndarray:
     """Probability of each local hour 0..23 for a member message in a segment of ``kind``.
 
-    A low night floor, a day level, and peaks (3x the day level) in the stated hours.
+    A low night floor, a day level, and peaks (``lift`` x the day level) in the planted
+    hours ``peaks[kind]`` ([start, end) ranges; the practitioners' hours by default).
     """
     level = np.full(24, 1.0)
     level[[0, 1, 2, 3, 4, 5, 6]] = 0.08
     level[[7, 23]] = 0.5
-    for start, end in PEAK_HOURS[kind]:
-        level[start:end] = 3.0
+    for start, end in (peaks or PEAK_HOURS)[kind]:
+        level[start:end] = lift
     return level / level.sum()
 
 
@@ -59,6 +60,9 @@ class World:
     """Every parameter of the simulation. Rates are per day unless the name says otherwise."""
 
     name: str = "planted"
+    switched_off: tuple[str, ...] = ()  # effects a random draw switched off (names in parameters.EFFECTS)
+    groups: int = 800  # groups in the dataset
+    months: int = 12  # calendar months of history
 
     # --- groups and recruitment -------------------------------------------------
     homogeneous_share: float = 0.5  # groups with one channel, one city and one segment
@@ -66,7 +70,8 @@ class World:
     target_size_max: int = 550
     window_median_days: float = 35.0  # days to recruit the target: lognormal
     window_sigma: float = 0.8
-    window_clip_days: tuple[float, float] = (2.0, 120.0)
+    window_min_days: float = 2.0  # windows are clipped to [min, max]
+    window_max_days: float = 120.0
     recruiting_gives_up_days: float = 84.0  # operators stop recruiting after 12 weeks
     arrival_front_load: float = 1.2  # arrival time = window * u**front_load (front-loaded)
 
@@ -118,11 +123,18 @@ class World:
     )  # of non-promo posts
     activity_share_weekday: float = 0.08
     activity_share_weekend: float = 0.25
+    peak_hours: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=lambda: dict(PEAK_HOURS))
+    # members' planted peak local hours by audience, [start, end) ranges
+    peak_hour_lift: float = 3.0  # a peak hour's level over an ordinary daytime hour
     experiment_start_month: int = 3  # groups older than this are assigned then; later ones at creation
 
     def as_dict(self) -> dict:
         """The parameters as plain JSON-ready values."""
         return asdict(self)
+
+    def hour_profile(self, kind: str) -> np.ndarray:
+        """This world's local-hour profile of member messages in a ``kind`` (prenatal/postnatal) segment."""
+        return hour_profile(kind, self.peak_hours, self.peak_hour_lift)
 
     def stage_of(self, age_days: np.ndarray) -> np.ndarray:
         """Lifecycle stage index (0 launch, 1 growth, 2 mature) of a group of age ``age_days``."""

@@ -10,17 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers.claims.registry import PEAK_HOURS, Verdict, audience_of
+from helpers.claims.registry import DAYTIME_HOURS, PEAK_HOURS, Verdict, audience_of
 from helpers.data.engine import Tables, epoch_seconds
 from helpers.measures.group_week import messages_with_role
 from helpers.stats.clustered import clustered_ratio
 from helpers.stats.estimate import Estimate
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-DAYTIME = range(8, 24)
-"""Hours against which claimed peaks are compared (night hours would flatter any daytime hour)."""
 
 
 def hour_weekday_counts(tables: Tables, utc_offset_hours: float = 8.0) -> pd.DataFrame:
@@ -64,7 +60,7 @@ def peak_hours(counts: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for audience, part in counts.dropna(subset=["audience"]).groupby("audience"):
         claimed = claimed_hours(audience)
-        others = [h for h in DAYTIME if h not in claimed]
+        others = [h for h in DAYTIME_HOURS if h not in claimed]
         by_hour = part.groupby("hour")["messages"].sum().reindex(range(24), fill_value=0)
         top = sorted(by_hour.sort_values(ascending=False).index[: len(claimed)].tolist())
         per_group = part.pivot_table(

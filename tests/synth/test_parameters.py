@@ -1,0 +1,197 @@
+"""World parameters as data: overrides from a file, checked ranges, random worlds, and the truth of every claim."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from helpers.claims.registry import CLAIMS, PEAK_HOURS
+from helpers.synth import generate
+from helpers.synth.parameters import EFFECTS, OFF_PROBABILITY, PARAMETERS, ParameterError, flat, from_file, random_world
+from helpers.synth.simulate import Cohort, Run
+from helpers.synth.truth import claim_truths, monday_counts, peak_hour_lifts
+from helpers.synth.world import World, null, planted
+
+
+def test_every_world_field_is_a_documented_parameter():
+    names = set(flat(World()))
+    assert names == set(PARAMETERS), names ^ set(PARAMETERS)
+    for name, value in flat(World()).items():
+        spec = PARAMETERS[name]
+        assert spec.low <= value <= spec.high, name  # the defaults lie in their own ranges
+        if spec.draw:
+            assert spec.low <= spec.draw[0] < spec.draw[1] <= spec.high, name
+
+
+def test_a_file_overrides_flat_and_nested_names(tmp_path):
+    path = tmp_path / "world.yml"
+    path.write_text(
+        "size_peak: 400\npromo_exit_beta: {growth: -0.5}\narm_promo_share.promo_high: 0.5\n"
+        "peak_hours: {prenatal: [[9, 10], [14, 15]]}\n"
+    )
+    world = from_file(path)
+    assert world.size_peak == 400.0
+    assert world.promo_exit_beta == {"launch": 2.0, "growth": -0.5, "mature": 0.5}
+    assert world.arm_promo_share["promo_high"] == 0.5 and world.arm_promo_share["control"] == 0.15
+    assert world.peak_hours["prenatal"] == ((9, 10), (14, 15))
+    assert world.peak_hours["postnatal"] == PEAK_HOURS["postnatal"]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("size_peek: 400\n", "unknown world parameter 'size_peek'"),
+        ("promo_exit_beta: {adult: 1}\n", "unknown world parameter 'promo_exit_beta.adult'; did you mean"),
+        ("koc_share: 1.5\n", "'koc_share': 1.5 is outside its range 0-1"),
+        ("critical_size: 150.5\n", "'critical_size': 150.5 is not a whole number"),
+        ("mixed_exit_hr: high\n", "'mixed_exit_hr': 'high' is not a number"),
+        ("target_size_min: 600\ntarget_size_max: 500\n", "target_size_min (600) exceeds target_size_max (500)"),
+        ("peak_hours: {prenatal: [[20, 18]]}\n", "'peak_hours.prenatal': each range needs 0 <= start < end <= 24"),
+        ("- 1\n- 2\n", "give world parameters as 'name: value' lines"),
+    ],
+)
+def test_a_bad_parameter_is_named(tmp_path, text, message):
+    path = tmp_path / "world.yml"
+    path.write_text(text)
+    with pytest.raises(ParameterError) as err:
+        from_file(path)
+    assert message in str(err.value)
+    assert str(err.value).startswith("world.yml: ")
+
+
+def test_the_command_line_names_a_bad_parameter_and_writes_nothing(tmp_path):
+    params = tmp_path / "world.yml"
+    params.write_text("exit_base: -1\n")
+    out = tmp_path / "data"
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.synth", "--out", str(out), "--params", str(params), "--quiet"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "world.yml: world parameter 'exit_base': -1 is outside its range" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def test_random_worlds_are_reproducible_in_range_and_switch_effects_off_a_third_of_the_time():
+    assert random_world(5) == random_world(5)
+    assert random_world(5) != random_world(6)
+    worlds = [random_world(seed, groups=30, months=4) for seed in range(300)]
+    for world in worlds[:40]:
+        for name, value in flat(world).items():
+            spec = PARAMETERS[name]
+            assert spec.low <= value <= spec.high, (world.name, name, value)
+    for effect in EFFECTS:
+        off = np.mean([effect in w.switched_off for w in worlds])
+        assert abs(off - OFF_PROBABILITY) < 0.09, (effect, off)  # 300 draws: sd 0.027
+    homophily_off = [w for w in worlds if "homophily" in w.switched_off]
+    assert all(w.mixed_exit_hr == 1.0 for w in homophily_off)
+    stage_off = [w for w in worlds if "content_stage" in w.switched_off]
+    assert all(len(set(w.promo_exit_beta.values())) == 1 for w in stage_off)
+    moved = [w for w in worlds if w.peak_hours != dict(PEAK_HOURS)]
+    assert 0.35 < len(moved) / len(worlds) < 0.65
+    assert all(
+        w.arm_promo_share["promo_low"] < w.arm_promo_share["control"] < w.arm_promo_share["promo_high"] for w in worlds
+    )
+
+
+def _truth(world: World, koc_share: float | None = 0.95, crn: dict | None = None) -> dict:
+    """claim_truths with hand-set emergent values (the rest comes from the world's parameters)."""
+    effects = {
+        "koc": {"share_with_two_or_more_kocs_150_plus": koc_share},
+        "content_ratio_experiment": {
+            "true_values": {
+                "effects": {
+                    "promo_low_vs_control": {},
+                    "promo_high_vs_control": crn
+                    or {"exit_30d_members": 0.03, "exit_30d_members_launch": 0.05, "exit_30d_members_mature": 0.01},
+                }
+            }
+        },
+    }
+    return {k: v["truth"] for k, v in claim_truths(world, effects).items()}
+
+
+def test_claim_truths_follow_the_planted_values():
+    assert set(_truth(planted())) == set(CLAIMS)
+    assert _truth(planted()) == dict.fromkeys(CLAIMS, "supported")
+    other = replace(
+        planted(),
+        size_peak=400.0,
+        monitor_optimum=0.09,
+        window_threshold_days=49.0,
+        mixed_exit_hr=0.8,
+        peak_hours={"prenatal": ((9, 10), (14, 16)), "postnatal": PEAK_HOURS["postnatal"]},
+    )
+    crn = {"exit_30d_members": -0.02, "exit_30d_members_launch": -0.02, "exit_30d_members_mature": -0.025}
+    assert _truth(other, koc_share=0.5, crn=crn) == {
+        "size_band": "contradicted",
+        "koc_above_150": "contradicted",
+        "recruitment": "contradicted",
+        "homophily": "contradicted",
+        "content_exits": "contradicted",
+        "content_stage": "no effect",  # a 0.5-point stage gap is below the 1 point that matters
+        "monitor_share": "contradicted",
+        "peak_hours": "contradicted",
+    }
+
+
+def test_claim_truths_of_absent_or_negligible_effects():
+    flat_hours = replace(null(), peak_hour_lift=1.0, mixed_exit_hr=1.05, early_exit_hr=1.2)
+    crn = {"exit_30d_members": 0.004, "exit_30d_members_launch": 0.004, "exit_30d_members_mature": None}
+    truth = _truth(flat_hours, koc_share=None, crn=crn)
+    assert truth == {
+        "size_band": "no effect",
+        "koc_above_150": "untestable",
+        "recruitment": "no effect",  # HR 1.2 is below the 1.25 that matters
+        "homophily": "no effect",  # HR 1.05 is below 1.1
+        "content_exits": "no effect",
+        "content_stage": "untestable",
+        "monitor_share": "no effect",
+        "peak_hours": "no effect",
+    }
+
+
+def test_peak_hour_lift_by_closed_form():
+    """Reference: closed form. Day level 1, 23h at 0.5, claimed hours at the lift L."""
+    lifts = peak_hour_lifts(planted())
+    # prenatal: 3 claimed hours at 3.0; the 13 other daytime hours (8-23) are 12 at 1.0 and 23h at 0.5
+    assert lifts["prenatal"]["lift"] == pytest.approx(3.0 / (12.5 / 13))
+    # postnatal: 6 claimed hours at 3.0 (21-23 ends before 23h); 10 others: 9 at 1.0 and 23h at 0.5
+    assert lifts["postnatal"]["lift"] == pytest.approx(3.0 / (9.5 / 10))
+    assert all(v["claimed_are_the_peaks"] for v in lifts.values())
+
+
+def test_monday_counts_by_hand():
+    """Reference: counted by hand. Day 0 is a Wednesday, so Mondays are days 5, 12, 19, ..."""
+    cohort = Cohort(
+        group=np.array([0, 0, 0, 1]),
+        joined=np.array([0.0, 4.0, 6.0, 12.0]),
+        role=np.array([0, 3, 3, 3], dtype=np.int8),  # an owner (never counted) and three members
+        propensity=np.zeros(4),
+        koc=np.array([False, True, False, True]),
+        early=np.zeros(4, bool),
+        threshold=np.ones(4),
+        removed=np.zeros(4, bool),
+    )
+    run = Run(np.array([np.inf, 13.0, np.inf, np.inf]), np.zeros(2), *([np.zeros(0)] * 3), *([np.zeros((2, 1))] * 3))
+    size, kocs = monday_counts(cohort, run, 2, total_days=21.0)
+    # Mondays 5, 12, 19: the KOC in group 0 is there from day 4 to 13, the other member from day 6;
+    # group 1's KOC joins on Monday 12 itself
+    assert size.tolist() == [[1, 2, 1], [0, 1, 1]]
+    assert kocs.tolist() == [[1, 1, 0], [0, 1, 1]]
+
+
+def test_a_generated_world_records_the_truth_of_every_claim(tmp_path):
+    truth = generate(tmp_path / "w", n_groups=30, seed=2, months=4, progress=False, world=random_world(8, 30, 4))
+    assert truth["world"] == "random-8" and truth["groups"] == 30 and truth["months"] == 4
+    assert set(truth["claims"]) == set(CLAIMS)
+    for claim in truth["claims"].values():
+        assert claim["truth"] in ("supported", "contradicted", "no effect", "untestable")
+        assert claim["why"]
+    assert truth["switched_off"] == list(random_world(8).switched_off)
