@@ -1,0 +1,70 @@
+"""Run calibration worlds in parallel processes, with a progress bar, surviving worlds and workers that fail.
+
+Each worker process runs whole worlds with single-threaded numerical libraries (the
+worlds are the parallelism). A world that raises is recorded by ``run.run_world`` itself;
+a worker that dies (out of memory, a crash in native code) breaks the pool, and the
+worlds it left unfinished are run again in a fresh pool, once; a world that kills its
+worker twice is recorded as failed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from tqdm.auto import tqdm
+
+from helpers.calibrate.run import Task, run_world
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+ATTEMPTS = 2
+
+
+def _failed(task: Task, why: str) -> dict:
+    return {"index": task.index, "seed": task.seed, "world": task.world.name, "error": why, "seconds": None}
+
+
+def run_tasks(tasks: list[Task], jobs: int = 1, progress: bool = True) -> list[dict]:
+    """Every task's record, in task order; ``jobs`` worlds at a time (1: in this process)."""
+    records: dict[int, dict] = {}
+    bar = tqdm(total=len(tasks), desc="worlds", unit="world", disable=not progress)
+    if jobs == 1:
+        for task in tasks:
+            records[task.index] = run_world(task)
+            bar.update()
+    else:
+        pending, attempt = list(tasks), 0
+        for name in THREAD_VARIABLES:
+            os.environ[name] = "1"  # inherited by the workers, which start fresh (spawn)
+        while pending and attempt < ATTEMPTS:
+            attempt += 1
+            pending = _run_pool(pending, jobs, records, bar)
+        for task in pending:
+            records[task.index] = _failed(task, "the worker running this world died twice (memory or a native crash)")
+            bar.update()
+    bar.close()
+    return [records[t.index] for t in tasks]
+
+
+def _run_pool(tasks: list[Task], jobs: int, records: dict[int, dict], bar: tqdm) -> list[Task]:
+    """Run ``tasks`` in one pool; returns those left unfinished because the pool broke."""
+    context = multiprocessing.get_context("spawn")
+    unfinished: list[Task] = []
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures: dict[Future, Task] = {pool.submit(run_world, t): t for t in tasks}
+        waiting = set(futures)
+        while waiting:
+            done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = futures[future]
+                try:
+                    records[task.index] = future.result()
+                    bar.update()
+                except BrokenProcessPool:
+                    unfinished.append(task)
+                except Exception as err:  # pickling or another failure outside run_world's own guard
+                    records[task.index] = _failed(task, f"{type(err).__name__}: {err}")
+                    bar.update()
+    return unfinished

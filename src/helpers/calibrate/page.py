@@ -1,0 +1,159 @@
+"""The calibration page: per-claim error rates and power, CI coverage and bias per estimate, one coverage plot.
+
+A single self-contained HTML file (inline CSS, the plot as an inline PNG), written atomically.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from html import escape
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from helpers.data.atomic import write_text_atomic  # noqa: E402
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;color:#222;line-height:1.45}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.35em .6em;text-align:right}
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}small{color:#555}.bad{background:#fde8e8}
+"""
+
+
+def share(r: dict, digits: int = 0) -> str:
+    """'12% (3/25; 4–30%)': a rate with its count and 95% Wilson interval."""
+    if r["share"] is None:
+        return "—"
+    low, high = r["ci"]
+    return f"{100 * r['share']:.{digits}f}% ({r['k']}/{r['n']}; {100 * low:.0f}–{100 * high:.0f}%)"
+
+
+def _coverage_png(estimates: dict) -> str:
+    """Coverage of each estimate's 95% CI with its Wilson interval, as a base64 PNG."""
+    rows = [(k, e["coverage"]) for k, e in estimates.items() if e["coverage"]["share"] is not None]
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.2))
+    for y, (_, r) in enumerate(rows):
+        ax.plot(r["ci"], [y, y], color="0.4")
+        ax.plot(r["share"], y, "o", color="#1f5fa8")
+    ax.axvline(0.95, color="#b03a2e", linestyle="--", linewidth=1)
+    ax.set_yticks(range(len(rows)), [k for k, _ in rows])
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of worlds whose 95% CI covers the truth (dashed: the nominal 95%)")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _claims_table(claims: dict) -> str:
+    head = (
+        "<tr><th>claim</th><th>truth: supported / contradicted / no effect / untestable</th>"
+        "<th>false supported</th><th>false contradicted</th><th>power</th><th>power by effect size (terciles)</th>"
+        "<th>correct</th><th>errors</th></tr>"
+    )
+    body = []
+    for c in claims.values():
+        t = c["truth_counts"]
+        terciles = "<br>".join(
+            f"{b['effect_from']:.3g}–{b['effect_to']:.3g}: {share(b['power'])}" for b in c["power_by_effect"]
+        )
+        flag = ' class="bad"' if (c["false_supported"]["share"] or 0) > 0.05 else ""
+        body.append(
+            f"<tr><td>{escape(c['label'])}</td><td>{t['supported']} / {t['contradicted']} / {t['no effect']} / "
+            f"{t['untestable']}</td><td{flag}>{share(c['false_supported'])}</td><td>{share(c['false_contradicted'])}</td>"
+            f"<td>{share(c['power'])}</td><td><small>{terciles or '—'}</small></td><td>{share(c['correct'])}</td>"
+            f"<td>{share(c['errors'])}</td></tr>"
+        )
+    return f"<table>{head}{''.join(body)}</table>"
+
+
+def _matrices(claims: dict) -> str:
+    parts = []
+    for c in claims.values():
+        verdicts = list(next(iter(c["matrix"].values())))
+        rows = "".join(
+            f"<tr><td>{escape(t)}</td>{''.join(f'<td>{n}</td>' for n in row.values())}</tr>"
+            for t, row in c["matrix"].items()
+        )
+        parts.append(
+            f"<h3>{escape(c['label'])}</h3><table><tr><th>truth \\ verdict</th>"
+            f"{''.join(f'<th>{escape(v)}</th>' for v in verdicts)}</tr>{rows}</table>"
+        )
+    return "".join(parts)
+
+
+def _estimates_table(estimates: dict) -> str:
+    head = (
+        "<tr><th>estimate</th><th>worlds with a known truth</th><th>not estimable</th><th>95% CI coverage</th>"
+        "<th>mean bias</th><th>median relative bias</th><th>RMSE</th></tr>"
+    )
+
+    def num(x: float | None, spec: str = ".3g") -> str:
+        return "—" if x is None else format(x, spec)
+
+    body = "".join(
+        f"<tr><td>{escape(k)}</td><td>{e['truth_known']}</td><td>{e['not_estimable']}</td>"
+        f"<td>{share(e['coverage'])}</td><td>{num(e['mean_bias'], '+.3g')}</td>"
+        f"<td>{num(e['median_relative_bias'], '+.1%')}</td><td>{num(e['rmse'])}</td></tr>"
+        for k, e in estimates.items()
+    )
+    return f"<table>{head}{body}</table>"
+
+
+def write_page(document: dict, path: Path) -> Path:
+    """Write the calibration page for a calibration document (drawn worlds or worlds like a dataset)."""
+    s = document["settings"]
+    like = document.get("like")
+    about = (
+        f"{s['worlds']} worlds shaped like the dataset <code>{escape(like['data'])}</code> "
+        f"({s['groups']} groups, {s['months']} months), every planted effect drawn at random"
+        if like
+        else f"{s['worlds']} worlds drawn at random ({s['groups']} groups, {s['months']} months each, seeds "
+        f"{s['seed']}–{s['seed'] + s['worlds'] - 1})"
+    )
+    failed = document["worlds_failed"]
+    failures = (
+        "<ul>"
+        + "".join(f"<li>world {f['index']} (seed {f['seed']}): {escape(f['error'])}</li>" for f in failed)
+        + "</ul>"
+        if failed
+        else "<p>No world failed.</p>"
+    )
+    study_errors = document["study_errors"]
+    study_failures = (
+        "<ul>"
+        + "".join(
+            f"<li>world {f['index']} (seed {f['seed']}), {escape(f['study'])}: {escape(f['error'])}</li>"
+            for f in study_errors[:50]
+        )
+        + "</ul>"
+        if study_errors
+        else "<p>No study failed on any world.</p>"
+    )
+    off = ", ".join(f"{k} {v}" for k, v in document["effects_switched_off"].items())
+    png = _coverage_png(document["estimates"]) if document["estimates"] else ""
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Calibration: how often the verdicts are right</title>
+<style>{STYLE}</style></head><body>
+<h1>Calibration: how often the verdicts are right</h1>
+<p>{about}; {document["seconds"]:.0f} s. Every study ran on each world with its default parameters, and each
+verdict was set beside the world's truth for that claim. Effects switched off (worlds): {escape(off) or "none"}.</p>
+<p><small><strong>False supported</strong>: "supported" where the truth is not (contradicted, no effect, or untestable),
+as a share of those worlds. <strong>False contradicted</strong>: likewise for "contradicted". <strong>Power</strong>:
+the verdict equals the truth where the claim's effect is there (supported or contradicted). <strong>Correct</strong>:
+the verdict equals the truth, or is inconclusive where there is no effect or nothing to test. An effect smaller than
+the claim's smallest effect that matters counts as no effect. Intervals are 95% Wilson intervals over worlds.</small></p>
+<h2>Verdicts</h2>{_claims_table(document["claims"])}
+<h2>Estimates: do the 95% intervals cover the truth?</h2>
+{f'<img alt="CI coverage per estimate" src="data:image/png;base64,{png}">' if png else ""}
+{_estimates_table(document["estimates"])}
+<h2>Verdict against truth, claim by claim</h2>{_matrices(document["claims"])}
+<h2>Failures</h2>{failures}{study_failures}
+</body></html>"""
+    return write_text_atomic(path, page)

@@ -1,0 +1,149 @@
+"""One calibration world: generate it, run every study's ``summarise`` on it, and set the verdicts beside the truth.
+
+A world that fails (to generate, to open, or in one study) is recorded with its error and
+the harness goes on: a study that raises leaves its claims' verdicts as ``error``.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpers.claims.registry import CLAIMS
+from helpers.data.engine import open_dataset
+from helpers.studies.experiment.summary import summarise as experiment
+from helpers.studies.overview.summary import summarise as overview
+from helpers.studies.recruitment.summary import summarise as recruitment
+from helpers.studies.retention.summary import summarise as retention
+from helpers.studies.size_activity.summary import summarise as size_activity
+from helpers.synth.dataset import generate
+from helpers.synth.world import World
+
+STUDIES: dict[str, Callable] = {
+    "overview": overview,
+    "retention": retention,
+    "size_activity": size_activity,
+    "recruitment": recruitment,
+    "experiment": experiment,
+}
+"""Every study, run with its default parameters (the notebooks' defaults)."""
+
+
+def _param(name: str, when: Callable[[dict], bool] | None = None) -> Callable[[dict], float | None]:
+    """Truth of an estimate that is a planted parameter (None where the effect is switched off)."""
+    return lambda truth: truth["parameters"][name] if when is None or when(truth["parameters"]) else None
+
+
+def _crn(arm: str, outcome: str) -> Callable[[dict], float | None]:
+    """Truth of an experiment effect: the arm's effect on these groups (common random numbers)."""
+    key = {"exit_30d": "exit_30d_members", "messages_per_member_week": "messages_per_member_week"}[outcome]
+    return lambda truth: truth["planted_effects"]["content_ratio_experiment"]["true_values"]["effects"][
+        f"{arm}_vs_control"
+    ][key]
+
+
+HEADLINE_TRUTH: dict[tuple[str, str], Callable[[dict], float | None]] = {
+    ("retention", "homogeneity_hazard_ratio"): _param("mixed_exit_hr"),
+    ("size_activity", "size_peak"): _param("size_peak", lambda p: p["activity_size_curvature"] > 0),
+    ("size_activity", "size_peak_within_groups"): _param("size_peak", lambda p: p["activity_size_curvature"] > 0),
+    ("size_activity", "monitor_share_peak"): _param("monitor_optimum", lambda p: p["monitor_curvature"] > 0),
+    ("size_activity", "koc_above_150"): lambda truth: truth["claims"]["koc_above_150"]["value"],
+    ("recruitment", "threshold"): _param("window_threshold_days", lambda p: p["early_exit_hr"] != 1),
+    **{
+        ("experiment", f"{outcome}: {arm}"): _crn(arm, outcome)
+        for outcome in ("exit_30d", "messages_per_member_week")
+        for arm in ("promo_low", "promo_high")
+    },
+}
+"""Headline estimates whose true value the world knows, and where in truth.json it is."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One world to calibrate on: its parameters and the seed of its data."""
+
+    index: int
+    world: World
+    seed: int
+
+
+def _number(x: float | None) -> float | None:
+    """A JSON-safe number (None for NaN or infinity)."""
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def _estimate_record(estimate, truth_value: float | None) -> dict:
+    """An estimate beside its truth: value, interval, whether it covers the truth."""
+    estimable = not estimate.not_estimable and math.isfinite(estimate.ci_low) and math.isfinite(estimate.ci_high)
+    return {
+        "value": _number(estimate.value),
+        "ci": [_number(estimate.ci_low), _number(estimate.ci_high)],
+        "truth": _number(truth_value),
+        "covered": estimate.covers(truth_value) if estimable and truth_value is not None else None,
+        "reason": estimate.why_not or None,
+    }
+
+
+def score_world(truth: dict, results: dict[str, object], errors: dict[str, str]) -> dict:
+    """The world's claims (truth and verdict) and headline estimates (value, CI, truth) from study results."""
+    claims = {cid: {**truth["claims"][cid], "verdict": "error", "reason": None} for cid in CLAIMS}
+    for result in results.values():
+        for verdict in result.verdicts:
+            e = verdict.estimate
+            claims[verdict.claim_id].update(
+                verdict=verdict.verdict,
+                reason=verdict.reason,
+                estimate=None if e is None else _number(e.value),
+                ci=None if e is None else [_number(e.ci_low), _number(e.ci_high)],
+                not_estimable=bool(e is not None and e.not_estimable),
+            )
+    for study, error in errors.items():
+        for claim in claims.values():
+            if claim["verdict"] == "error":
+                claim["reason"] = claim["reason"] or f"{study} failed: {error.splitlines()[-1]}"
+    estimates = {}
+    for (study, key), locate in HEADLINE_TRUTH.items():
+        if study in results and key in results[study].headline:
+            estimates[f"{study}.{key}"] = _estimate_record(results[study].headline[key], locate(truth))
+    return {"claims": claims, "estimates": estimates}
+
+
+def run_world(task: Task, workdir: str | None = None) -> dict:
+    """Generate the task's world in a scratch folder, run every study, and return its scored record."""
+    began = time.perf_counter()
+    record: dict = {"index": task.index, "seed": task.seed, "world": task.world.name, "error": None}
+    scratch = Path(tempfile.mkdtemp(prefix="calibrate-", dir=workdir))
+    try:
+        truth = generate(scratch / "data", seed=task.seed, world=task.world, progress=False)
+        record["switched_off"] = truth["switched_off"]
+        record["parameters"] = {
+            k: v for k, v in truth["parameters"].items() if not isinstance(v, dict) and k != "switched_off"
+        }
+        record["realised"] = truth["marginals"]["realised"]
+        ds = open_dataset(scratch / "data")
+        results, errors, seconds = {}, {}, {}
+        for name, summarise in STUDIES.items():
+            t = time.perf_counter()
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    results[name] = summarise(ds)
+            except Exception:  # a study that fails is what calibration must record, not stop on
+                errors[name] = traceback.format_exc(limit=3)
+            seconds[name] = round(time.perf_counter() - t, 2)
+        record.update(score_world(truth, results, errors))
+        record["study_errors"] = errors
+        record["study_seconds"] = seconds
+    except Exception:  # the world itself failed: keep its error, the harness goes on
+        record["error"] = traceback.format_exc(limit=5)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    record["seconds"] = round(time.perf_counter() - began, 2)
+    return record

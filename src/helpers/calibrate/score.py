@@ -1,0 +1,134 @@
+"""From per-world records to error rates: confusion matrices, CI coverage and bias, power by effect size.
+
+Truth labels (``helpers.synth.truth.claim_truths``): supported, contradicted, no effect (the
+claim's effect is absent or smaller than the smallest that matters) and untestable (the
+estimand does not exist on that world, e.g. no group reached 150 members). A verdict is
+correct when it equals the truth, or is inconclusive where the truth is no effect or
+untestable. Rates carry 95% Wilson intervals: over a few hundred worlds they are estimates too.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from statsmodels.stats.proportion import proportion_confint
+
+from helpers.claims.registry import CLAIMS
+
+VERDICTS = ("supported", "contradicted", "inconclusive", "error")
+TRUTHS = ("supported", "contradicted", "no effect", "untestable")
+EFFECT_BINS = 3
+"""Power is also given by tercile of the true effect's size among worlds where the claim's effect is there."""
+
+
+def rate(k: int, n: int) -> dict:
+    """k of n as a share with its 95% Wilson interval (None when n is 0)."""
+    if n == 0:
+        return {"k": 0, "n": 0, "share": None, "ci": [None, None]}
+    low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
+    return {"k": int(k), "n": int(n), "share": k / n, "ci": [float(low), float(high)]}
+
+
+def correct(truth: str, verdict: str) -> bool:
+    """Whether a verdict is right about a world whose truth is ``truth``."""
+    return verdict == truth or (verdict == "inconclusive" and truth in ("no effect", "untestable"))
+
+
+def _effect_size(claim: dict) -> float | None:
+    """How far the planted effect is from none, on the claim's effect scale (ratios on the log scale)."""
+    e = claim.get("effect")
+    if e is None or not math.isfinite(e):
+        return None
+    return abs(math.log(e)) if CLAIMS[claim["id"]].smallest_effect > 1 and e > 0 else abs(e)
+
+
+def claim_summary(records: list[dict], claim_id: str) -> dict:
+    """Confusion matrix of verdict vs truth for one claim, its error rates, and its power."""
+    rows = [{**r["claims"][claim_id], "id": claim_id} for r in records if not r.get("error")]
+    matrix = {t: dict.fromkeys(VERDICTS, 0) for t in TRUTHS}
+    for c in rows:
+        matrix[c["truth"]][c["verdict"] if c["verdict"] in VERDICTS else "error"] += 1
+    n_truth = {t: sum(matrix[t].values()) for t in TRUTHS}
+    real = [c for c in rows if c["truth"] in ("supported", "contradicted")]
+    out = {
+        "claim": claim_id,
+        "label": CLAIMS[claim_id].label,
+        "worlds": len(rows),
+        "truth_counts": n_truth,
+        "matrix": matrix,
+        "false_supported": rate(
+            sum(matrix[t]["supported"] for t in TRUTHS if t != "supported"), len(rows) - n_truth["supported"]
+        ),
+        "false_contradicted": rate(
+            sum(matrix[t]["contradicted"] for t in TRUTHS if t != "contradicted"), len(rows) - n_truth["contradicted"]
+        ),
+        "correct": rate(sum(correct(c["truth"], c["verdict"]) for c in rows), len(rows)),
+        "inconclusive_when_real": rate(sum(c["verdict"] == "inconclusive" for c in real), len(real)),
+        "errors": rate(sum(c["verdict"] == "error" for c in rows), len(rows)),
+        "power": rate(sum(c["verdict"] == c["truth"] for c in real), len(real)),
+        "power_supported": rate(matrix["supported"]["supported"], n_truth["supported"]),
+        "power_by_effect": _power_by_effect(real),
+    }
+    return out
+
+
+def _power_by_effect(real: list[dict]) -> list[dict]:
+    """Power within terciles of the true effect's size (worlds where the claim's effect is there)."""
+    sized = [(s, c) for c in real if (s := _effect_size(c)) is not None]
+    if len(sized) < EFFECT_BINS:
+        return []
+    edges = np.quantile([s for s, _ in sized], np.linspace(0, 1, EFFECT_BINS + 1))
+    out = []
+    for i in range(EFFECT_BINS):
+        low, high = edges[i], edges[i + 1]
+        part = [c for s, c in sized if low <= s <= high and (i == EFFECT_BINS - 1 or s < high)]
+        out.append(
+            {
+                "effect_from": float(low),
+                "effect_to": float(high),
+                "power": rate(sum(c["verdict"] == c["truth"] for c in part), len(part)),
+            }
+        )
+    return out
+
+
+def estimate_summary(records: list[dict], key: str) -> dict:
+    """Coverage of the 95% CI and mean bias of one headline estimate, over worlds where its truth is known."""
+    rows = [r["estimates"][key] for r in records if not r.get("error") and key in r.get("estimates", {})]
+    known = [e for e in rows if e["truth"] is not None]
+    estimable = [e for e in known if e["covered"] is not None]
+    errors = np.array([e["value"] - e["truth"] for e in estimable]) if estimable else np.array([])
+    relative = [(e["value"] - e["truth"]) / abs(e["truth"]) for e in estimable if e["truth"]]
+    return {
+        "estimate": key,
+        "worlds": len(rows),
+        "truth_known": len(known),
+        "not_estimable": len(known) - len(estimable),
+        "coverage": rate(sum(bool(e["covered"]) for e in estimable), len(estimable)),
+        "mean_bias": float(errors.mean()) if len(errors) else None,
+        "median_relative_bias": float(np.median(relative)) if relative else None,
+        "rmse": float(np.sqrt((errors**2).mean())) if len(errors) else None,
+    }
+
+
+def summarise_records(records: list[dict]) -> dict:
+    """Every claim's and every headline estimate's summary, and the worlds that failed."""
+    keys = sorted({k for r in records if not r.get("error") for k in r.get("estimates", {})})
+    failed = [
+        {"index": r["index"], "seed": r["seed"], "error": r["error"].strip().splitlines()[-1]}
+        for r in records
+        if r.get("error")
+    ]
+    study_errors = [
+        {"index": r["index"], "seed": r["seed"], "study": s, "error": e.strip().splitlines()[-1]}
+        for r in records
+        for s, e in (r.get("study_errors") or {}).items()
+    ]
+    return {
+        "worlds": len(records),
+        "worlds_failed": failed,
+        "study_errors": study_errors,
+        "claims": {cid: claim_summary(records, cid) for cid in CLAIMS},
+        "estimates": {k: estimate_summary(records, k) for k in keys},
+    }

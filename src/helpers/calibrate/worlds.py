@@ -1,0 +1,106 @@
+"""The worlds a calibration runs on: drawn from the documented ranges, or shaped like the analyst's dataset.
+
+A world *like* a dataset keeps what describes the data's shape (number of groups, months
+covered, group sizes, the share of homogeneous groups, how much members talk and how
+fast they leave, how fast groups fill) and draws every planted effect as a random world
+does, so the same tests can be scored on data of that shape with known truth. The
+generator's vocabularies (channels, cities, segments) stay its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.calibrate.run import Task
+from helpers.data.engine import open_dataset
+from helpers.data.event_time import data_end
+from helpers.measures.members import member_table
+from helpers.synth.parameters import PARAMETERS, with_values
+from helpers.synth.parameters import random_world as draw
+
+
+def drawn(n: int, groups: int, months: int, seed: int) -> list[Task]:
+    """``n`` random worlds of ``groups`` groups over ``months`` months; world ``i`` is drawn from seed ``seed + i``."""
+    return [Task(i, draw(seed + i, groups, months), seed + i) for i in range(n)]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a dataset looks like, as world parameters (and what was measured to set them)."""
+
+    parameters: dict[str, float]
+    measured: dict[str, float]
+
+    def as_dict(self) -> dict:
+        """Plain values for calibration_like.json."""
+        return {"parameters": self.parameters, "measured": self.measured}
+
+
+def _clip(name: str, value: float) -> float:
+    spec = PARAMETERS[name]
+    value = min(max(value, spec.low), spec.high)
+    return int(round(value)) if spec.integer else float(value)
+
+
+def shape_of(data_dir: str | Path) -> Shape:
+    """The world parameters that describe a dataset's shape, measured on it."""
+    ds = open_dataset(data_dir)
+    end = data_end(ds.tables)
+    members = member_table(ds.tables, end)
+    created = ds.tables.groups.select("created_at").to_pandas()["created_at"]
+    n_groups = int(ds.tables.groups.count().to_pandas())
+    start = min(created.min(), members["joined_at"].min()) if len(members) else created.min()
+    months = max(2, math.ceil((end - start) / pd.Timedelta(days=30.44)))
+    per_group = members.groupby("group_id").agg(
+        joins=("member_id", "size"), homogeneous=("homogeneous", "first"), first=("joined_at", "min")
+    )
+    member_days = float(members["duration_days"].sum()) if len(members) else 0.0
+    exits = float(members["left"].sum()) if len(members) else 0.0
+    messages = float(members["messages"].sum()) if len(members) else 0.0
+    measured = {
+        "groups": n_groups,
+        "months": months,
+        "joins_p10": float(per_group["joins"].quantile(0.1)) if len(per_group) else 0.0,
+        "joins_p95": float(per_group["joins"].quantile(0.95)) if len(per_group) else 0.0,
+        "homogeneous_share": float(per_group["homogeneous"].mean()) if len(per_group) else 0.5,
+        "messages_per_member_day": messages / member_days if member_days else 0.0,
+        "exits_per_member_day": exits / member_days if member_days else 0.0,
+    }
+    parameters = {"groups": _clip("groups", n_groups), "months": _clip("months", months)}
+    if len(per_group):
+        low = _clip("target_size_min", measured["joins_p10"])
+        parameters["target_size_min"] = low
+        parameters["target_size_max"] = max(_clip("target_size_max", measured["joins_p95"]), low + 1)
+        parameters["homogeneous_share"] = _clip("homogeneous_share", measured["homogeneous_share"])
+    if measured["messages_per_member_day"] > 0:
+        # member propensity is lognormal (sigma 1.2): its mean is the median x e^(sigma^2 / 2)
+        parameters["activity_median"] = _clip("activity_median", measured["messages_per_member_day"] / math.exp(0.72))
+        parameters["activity_sigma"] = 1.2
+    if measured["exits_per_member_day"] > 0:
+        # new members leave faster (x 1 + boost in their first weeks): the base rate is below the average
+        parameters["exit_base"] = _clip("exit_base", measured["exits_per_member_day"] / 1.5)
+    return Shape(parameters, measured)
+
+
+def like(data_dir: str | Path, n: int, seed: int) -> tuple[Shape, list[Task]]:
+    """``n`` worlds shaped like the dataset in ``data_dir``, every planted effect drawn as in random worlds."""
+    shape = shape_of(data_dir)
+    groups, months = int(shape.parameters["groups"]), int(shape.parameters["months"])
+    tasks = []
+    for i in range(n):
+        world = with_values(draw(seed + i, groups, months), shape.parameters)
+        tasks.append(Task(i, replace(world, name=f"like-{seed + i}"), seed + i))
+    return shape, tasks
+
+
+def effect_counts(tasks: list[Task]) -> dict[str, int]:
+    """How many of the worlds switch each effect off (a check that nulls occur)."""
+    out: dict[str, int] = {}
+    for t in tasks:
+        for name in t.world.switched_off:
+            out[name] = out.get(name, 0) + 1
+    return dict(sorted(out.items()))

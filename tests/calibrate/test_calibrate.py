@@ -1,0 +1,147 @@
+"""The calibration harness: its bookkeeping (a wrong verdict is counted wrong), failures recorded, a quick run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from html import escape
+
+import pytest
+
+from helpers.calibrate import run as calibrate_run
+from helpers.calibrate.harness import run_tasks
+from helpers.calibrate.run import Task, run_world
+from helpers.calibrate.score import claim_summary, correct, estimate_summary, rate, summarise_records
+from helpers.calibrate.worlds import drawn, like, shape_of
+from helpers.claims.registry import CLAIMS
+from helpers.synth.parameters import random_world
+
+from conftest import GOOD
+
+
+def _record(truth: str, verdict: str, effect: float = 0.03, error: str | None = None) -> dict:
+    claims = {cid: {"truth": "no effect", "verdict": "inconclusive", "effect": None} for cid in CLAIMS}
+    claims["content_exits"] = {"truth": truth, "verdict": verdict, "effect": effect}
+    return {"index": 0, "seed": 0, "error": error, "claims": claims, "estimates": {}}
+
+
+def test_a_verdict_forced_wrong_is_counted_wrong():
+    records = [
+        _record("supported", "supported"),
+        _record("supported", "contradicted"),  # false contradicted, and a miss
+        _record("supported", "inconclusive"),  # a miss, not an error of sign
+        _record("no effect", "supported"),  # false supported
+        _record("no effect", "inconclusive"),  # correct
+        _record("contradicted", "contradicted"),
+        _record("untestable", "contradicted"),  # false contradicted
+        _record("no effect", "supported", error="world failed"),  # a failed world is not counted
+    ]
+    s = claim_summary(records, "content_exits")
+    assert s["worlds"] == 7
+    assert s["matrix"]["supported"] == {"supported": 1, "contradicted": 1, "inconclusive": 1, "error": 0}
+    assert (s["false_supported"]["k"], s["false_supported"]["n"]) == (1, 4)  # of the 4 worlds where it is not true
+    assert (s["false_contradicted"]["k"], s["false_contradicted"]["n"]) == (2, 6)
+    assert (s["power"]["k"], s["power"]["n"]) == (2, 4)  # right on 2 of the 4 worlds with a real effect
+    assert (s["power_supported"]["k"], s["power_supported"]["n"]) == (1, 3)
+    assert (s["correct"]["k"], s["correct"]["n"]) == (3, 7)
+    assert (s["inconclusive_when_real"]["k"], s["inconclusive_when_real"]["n"]) == (1, 4)
+    assert correct("untestable", "inconclusive") and not correct("supported", "inconclusive")
+
+
+def test_rates_carry_a_wilson_interval():
+    """Reference: closed form of the Wilson score interval, 3 of 10 at 95%."""
+    r = rate(3, 10)
+    z = 1.959963984540054
+    centre = (0.3 + z**2 / 20) / (1 + z**2 / 10)
+    half = z / (1 + z**2 / 10) * (0.3 * 0.7 / 10 + z**2 / 400) ** 0.5
+    assert r["ci"] == pytest.approx([centre - half, centre + half])
+    assert rate(0, 0)["share"] is None
+
+
+def test_coverage_and_bias_bookkeeping():
+    rows = [
+        {"value": 1.2, "ci": [1.0, 1.4], "truth": 1.1, "covered": True, "reason": None},
+        {"value": 1.5, "ci": [1.3, 1.7], "truth": 1.1, "covered": False, "reason": None},
+        {"value": None, "ci": [None, None], "truth": 1.1, "covered": None, "reason": "one group"},
+        {"value": 0.9, "ci": [0.8, 1.0], "truth": None, "covered": None, "reason": None},  # truth unknown
+    ]
+    records = [{"index": i, "seed": i, "error": None, "estimates": {"x": e}} for i, e in enumerate(rows)]
+    s = estimate_summary(records, "x")
+    assert (s["worlds"], s["truth_known"], s["not_estimable"]) == (4, 3, 1)
+    assert (s["coverage"]["k"], s["coverage"]["n"]) == (1, 2)
+    assert s["mean_bias"] == pytest.approx((0.1 + 0.4) / 2)
+
+
+def test_a_failing_study_and_a_failing_world_are_recorded_and_the_rest_goes_on(monkeypatch, tmp_path):
+    def broken(ds):
+        raise RuntimeError("boom in the model")
+
+    monkeypatch.setitem(calibrate_run.STUDIES, "retention", broken)
+    task = Task(0, random_world(3, groups=12, months=3), 3)
+    record = run_world(task, workdir=str(tmp_path))
+    assert record["error"] is None
+    assert record["claims"]["homophily"]["verdict"] == "error"
+    assert "retention failed: RuntimeError: boom in the model" in record["claims"]["homophily"]["reason"]
+    assert record["claims"]["content_exits"]["verdict"] in ("supported", "contradicted", "inconclusive")
+    assert list(tmp_path.iterdir()) == []  # the world's scratch data is removed
+
+    def no_disk(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(calibrate_run, "generate", no_disk)
+    failed = run_world(Task(1, random_world(4, groups=12, months=3), 4))
+    assert "OSError: disk full" in failed["error"]
+    summary = summarise_records([record, failed])
+    assert summary["worlds_failed"] == [{"index": 1, "seed": 4, "error": "OSError: disk full"}]
+    assert summary["claims"]["homophily"]["errors"]["k"] == 1
+    assert summary["study_errors"][0]["study"] == "retention"
+
+
+def test_a_quick_calibration_sets_each_verdict_beside_its_truth():
+    tasks = drawn(2, groups=30, months=4, seed=40)
+    records = run_tasks(tasks, jobs=1, progress=False)
+    for task, record in zip(tasks, records):
+        assert record["error"] is None, record["error"]
+        assert record["study_errors"] == {}
+        assert set(record["claims"]) == set(CLAIMS)
+        for claim in record["claims"].values():
+            assert claim["verdict"] in ("supported", "contradicted", "inconclusive")
+        truth = record["estimates"]["retention.homogeneity_hazard_ratio"]["truth"]
+        assert truth == task.world.mixed_exit_hr
+        effect = record["estimates"]["experiment.exit_30d: promo_high"]
+        assert effect["value"] is not None and effect["truth"] is not None
+    summary = summarise_records(records)
+    assert all(c["worlds"] == 2 for c in summary["claims"].values())
+
+
+@pytest.mark.slow
+def test_the_command_runs_worlds_in_parallel_and_writes_json_and_page(tmp_path):
+    out, page = tmp_path / "calibration.json", tmp_path / "calibration.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.calibrate", "--worlds", "2", "--groups", "20", "--months", "3", "--jobs", "2"]
+        + ["--seed", "7", "--out", str(out), "--page", str(page), "--quiet"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(out.read_text())
+    assert document["settings"] == {"worlds": 2, "groups": 20, "months": 3, "seed": 7, "jobs": 2}
+    assert [r["seed"] for r in document["records"]] == [7, 8]
+    assert set(document["claims"]) == set(CLAIMS)
+    html = page.read_text()
+    assert "data:image/png;base64," in html
+    for claim in CLAIMS.values():
+        assert escape(claim.label) in html
+    assert "false supported" in done.stderr  # the per-claim table
+
+
+def test_worlds_like_a_dataset_take_its_shape():
+    shape = shape_of(GOOD)
+    groups = shape.measured["groups"]
+    assert shape.parameters["groups"] == groups
+    assert shape.parameters["target_size_min"] <= shape.parameters["target_size_max"]
+    _, tasks = like(GOOD, 3, seed=5)
+    assert [t.world.groups for t in tasks] == [groups] * 3
+    assert tasks[0].world.months == shape.parameters["months"]
+    assert tasks[0].world.name == "like-5" and tasks[0].world != tasks[1].world
