@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.installed
 TESTED  := $(VENV)/.test-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data reports slides test test-fast lint bench lab validate clean
+.PHONY: help venv data reports slides test test-fast lint bench calibrate lab validate clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -70,6 +70,12 @@ test: lint $(CHROMIUM) $(JAVA) ## Lint, then every test: unit, slow, browser, sp
 
 test-fast: $(TESTED) ## The unit tests only (no notebooks, full-size worlds, browser, Spark or JupyterLab)
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not spark and not lab"
+
+CAL_WORLDS ?= 200
+CAL_GROUPS ?= 80
+CAL_MONTHS ?= 9
+calibrate: $(STAMP) ## Every verdict's error rates on 200 drawn worlds (about 40 min on 2 cores): benchmarks/calibration.json
+	$(BIN)/python -m helpers.calibrate --worlds $(CAL_WORLDS) --groups $(CAL_GROUPS) --months $(CAL_MONTHS) --seed 1
 
 BENCH := data/processed/bench_10000
 $(BENCH)/.complete: $(STAMP) $(wildcard src/helpers/synth/*.py)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from helpers.calibrate.score import summarise_records
+from helpers.claims.registry import CLAIMS
 from helpers.reporting import batch
 from helpers.reporting.scorecard import scorecard
 
@@ -117,3 +121,50 @@ def test_config_errors_are_clear(tmp_path: Path):
     broken.write_text("runs:\n  - name: x\n")
     with pytest.raises(batch.ConfigError, match="run 1 has no 'notebook'"):
         batch.load_config(broken)
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [("{worlds: 0}", "worlds must be a whole number >= 1"), ("{wrolds: 3}", "'calibrate_like' takes {worlds: N")],
+)
+def test_a_bad_calibrate_like_setting_is_named(tmp_path: Path, setting, message):
+    config = _config(tmp_path, "  - notebook: study.ipynb\n")
+    config.write_text(config.read_text() + f"calibrate_like: {setting}\n")
+    with pytest.raises(batch.ConfigError, match=re.escape(message)):
+        batch.load_config(config)
+
+
+def _calibration(worlds: int, verdicts: list[tuple[str, str]]) -> dict:
+    """A calibration document over hand-made worlds: content_exits' truth and verdict per world."""
+    records = []
+    for i, (truth, verdict) in enumerate(verdicts):
+        claims = {cid: {"truth": "no effect", "verdict": "inconclusive", "effect": None} for cid in CLAIMS}
+        claims["content_exits"] = {"truth": truth, "verdict": verdict, "effect": 0.02}
+        records.append({"index": i, "seed": i, "error": None, "claims": claims, "estimates": {}})
+    settings = {"worlds": worlds, "groups": 10, "months": 3, "seed": 1, "jobs": 1}
+    return {"settings": settings, "seconds": 1.0, "effects_switched_off": {}, **summarise_records(records)}
+
+
+def test_the_index_links_the_calibration_and_says_how_each_test_fares_on_data_like_this(tmp_path: Path):
+    body = (
+        "from helpers.reporting.runner import write_results\n"
+        "v = {'claim': 'too much promo', 'claim_id': 'content_exits', 'verdict': 'supported', 'reason': 'r',\n"
+        "     'estimate': {'name': 'x', 'value': 0.02, 'ci_low': 0.01, 'ci_high': 0.03, 'method': 'm', 'n': 1}}\n"
+        "write_results({'findings': [], 'verdicts': [v]}, results_dir, {'parameters': {}})"
+    )
+    _notebook(tmp_path / "study.ipynb", body)
+    config = _config(tmp_path, "  - notebook: study.ipynb\n")
+    config.write_text(config.read_text() + "calibration: cal.json\n")
+    (tmp_path / "cal.json").write_text(json.dumps(_calibration(3, [("supported", "supported")] * 3)))
+    out = tmp_path / "out"
+    out.mkdir()
+    like = _calibration(4, [("supported", "supported"), ("supported", "inconclusive"), ("no effect", "supported")])
+    (out / "calibration_like.json").write_text(json.dumps(like))
+    assert batch.main(["--config", str(config)]) == 0
+    index = (out / "index.html").read_text()
+    assert '<a href="calibration.html">on 3 worlds drawn at random</a>' in index
+    assert (out / "calibration.html").exists()
+    assert (
+        "On data like this (3 worlds): where the claim holds, this test says supported in 50% (1/2); "
+        "where it does not, in 100% (1/1) (false alarms)."
+    ) in index

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from helpers.reporting.calibration import calibrate_like, publish_baseline
 from helpers.reporting.index_page import write_index
 from helpers.reporting.runner import ROOT, RunResult, notebook_parameters, run_notebook
 
@@ -70,8 +71,23 @@ def load_config(path: Path) -> tuple[list[Run], dict]:
         "out": (base / config.get("out", "reports")).resolve(),
         "kernel": config.get("kernel", KERNEL),
         "base": base,
+        "calibration": (base / config.get("calibration", "benchmarks/calibration.json")).resolve(),
+        "calibrate_like": _like_settings(path, config.get("calibrate_like")),
+        "data_dir": shared.get("data_dir"),
     }
     return runs, settings
+
+
+def _like_settings(path: Path, value: object) -> dict | None:
+    """``calibrate_like: {worlds: N, seed: S}`` checked (None when absent: the step is off)."""
+    if value is None or value is False:
+        return None
+    if not isinstance(value, dict) or set(value) - {"worlds", "seed"}:
+        raise ConfigError(f"{path}: 'calibrate_like' takes {{worlds: N, seed: S}}")
+    worlds, seed = value.get("worlds", 20), value.get("seed", 1)
+    if not isinstance(worlds, int) or isinstance(worlds, bool) or worlds < 1 or not isinstance(seed, int):
+        raise ConfigError(f"{path}: 'calibrate_like': worlds must be a whole number >= 1 and seed a whole number")
+    return {"worlds": worlds, "seed": seed}
 
 
 def _type_ok(value: object, default: object) -> bool:
@@ -160,8 +176,16 @@ def main(argv: list[str] | None = None) -> int:
         print("error: the batch cannot run:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 2
     began = time.perf_counter()
-    results = execute(runs, settings["out"], args.workers or settings["workers"], settings["kernel"], settings["base"])
-    index = write_index(settings["out"], runs, results)
+    workers = args.workers or settings["workers"]
+    results = execute(runs, settings["out"], workers, settings["kernel"], settings["base"])
+    baseline = publish_baseline(settings["calibration"], settings["out"])
+    like = settings["calibrate_like"]
+    data_dir = args.data or settings["data_dir"]
+    if like and data_dir:
+        t = time.perf_counter()
+        calibrate_like(settings["base"] / str(data_dir), settings["out"], like["worlds"], like["seed"], workers)
+        print(f"calibration on {like['worlds']} worlds like the data: {time.perf_counter() - t:.0f} s", flush=True)
+    index = write_index(settings["out"], runs, results, baseline)
     failed = [r for r in results if not r.ok]
     print(
         f"{len(results) - len(failed)} of {len(results)} reports built in {time.perf_counter() - began:.0f} s; "

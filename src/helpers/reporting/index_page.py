@@ -15,6 +15,7 @@ from pathlib import Path
 from helpers import fmt
 from helpers.claims.registry import CLAIMS
 from helpers.data.atomic import write_text_atomic
+from helpers.reporting.calibration import LIKE, PAGE, like_sentence
 from helpers.reporting.runner import RunResult
 from helpers.reporting.scorecard import scorecard
 
@@ -57,8 +58,11 @@ def _provenance(doc: dict) -> str:
     )
 
 
-def write_index(out: Path, runs: list, results: list[RunResult]) -> Path:
-    """Write ``out/index.html`` for this batch's runs (links are relative, so the folder can be moved)."""
+def write_index(out: Path, runs: list, results: list[RunResult], baseline: dict | None = None) -> Path:
+    """Write ``out/index.html`` for this batch's runs (links are relative, so the folder can be moved).
+
+    ``baseline`` is the calibration document whose page is ``out/calibration.html``, if any.
+    """
     documents, rows = {}, []
     for run, result in zip(runs, results):
         folder = out / run.name
@@ -86,6 +90,7 @@ def write_index(out: Path, runs: list, results: list[RunResult]) -> Path:
             f"<tr><td>{title}<br><small>{escape(run.notebook.name)}</small></td><td>{status}</td>"
             f"<td>{result.seconds:.0f} s</td><td><ul>{bullets}</ul>{_provenance(doc)}</td></tr>"
         )
+    like = json.loads((out / LIKE).read_text(encoding="utf-8")) if (out / LIKE).exists() else {}
     cards = []
     for run_name, verdict in scorecard(documents):
         e = verdict.estimate
@@ -103,9 +108,19 @@ def write_index(out: Path, runs: list, results: list[RunResult]) -> Path:
         )
         cards.append(
             f'<tr class="{verdict.verdict}"><td>{escape(verdict.claim)}{said}</td><td>{value}</td>'
-            f"<td><strong>{verdict.verdict}</strong><br><small>{escape(verdict.reason)}</small></td>"
+            f"<td><strong>{verdict.verdict}</strong><br><small>{escape(verdict.reason)}</small>"
+            + (f"<br><small><em>{escape(like_sentence(like, verdict.claim_id))}</em></small>" if like else "")
+            + "</td>"
             f"<td><small>{escape(run_name)}</small></td></tr>"
         )
+    links = [f'<a href="{PAGE}">on {baseline["worlds"]} worlds drawn at random</a>'] if baseline else []
+    if like:
+        links.append(f'<a href="calibration_like.html">on {like["worlds"]} worlds shaped like this data</a>')
+    calibration = (
+        f"<p>How often these verdicts are right, measured on synthetic worlds with known truth: {' and '.join(links)}.</p>"
+        if links
+        else ""
+    )
     failed = sum(not r.ok for r in results)
     failed_note = f', <span class="failed">{failed} failed</span>' if failed else ""
     page = f"""<!DOCTYPE html>
@@ -118,6 +133,7 @@ Each report opens offline; numbers come with 95% confidence intervals that treat
 <p><small>Supported: the estimate's CI lies inside what the claim allows; contradicted: entirely outside;
 inconclusive: neither, or no effect detected.</small></p>
 <table><tr><th>claim</th><th>estimate</th><th>verdict</th><th>report</th></tr>{"".join(cards)}</table>
+{calibration}
 <h2>Reports</h2>
 <table><tr><th>report</th><th>status</th><th>time</th><th>headline findings and provenance</th></tr>
 {"".join(rows)}</table>
