@@ -15,9 +15,9 @@ from pathlib import Path
 
 from helpers.calibrate.harness import run_tasks
 from helpers.calibrate.page import write_page
-from helpers.calibrate.score import summarise_records
+from helpers.calibrate.score import document_text, summarise_records
 from helpers.calibrate.worlds import drawn, effect_counts, like
-from helpers.data.atomic import write_json
+from helpers.data.atomic import write_text_atomic
 from helpers.data.validation import ContractError
 
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         **summary,
         "records": records,
     }
-    write_json(out, document)
+    write_text_atomic(out, document_text(document))
     write_page(document, page)
     print(table(document), file=sys.stderr)
     print(f"wrote {out} and {page} ({len(records)} worlds in {document['seconds']:.0f} s)", file=sys.stderr)

@@ -9,6 +9,7 @@ untestable. Rates carry 95% Wilson intervals: over a few hundred worlds they are
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -132,3 +133,25 @@ def summarise_records(records: list[dict]) -> dict:
         "claims": {cid: claim_summary(records, cid) for cid in CLAIMS},
         "estimates": {k: estimate_summary(records, k) for k in keys},
     }
+
+
+def finite(value: object) -> object:
+    """``value`` with every NaN or infinite float (at any depth) replaced by None: valid JSON."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    return value
+
+
+def document_text(document: dict) -> str:
+    """A calibration document as JSON text: the summary indented, each world's record on one line (small diffs)."""
+    document = finite(document)
+    head = {k: v for k, v in document.items() if k != "records"}
+    records = ",\n".join("  " + json.dumps(r, separators=(",", ":"), allow_nan=False) for r in document["records"])
+    text = json.dumps(head, indent=1, allow_nan=False)
+    return text[:-2] + ',\n "records": [\n' + records + "\n ]\n}\n"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from helpers.calibrate.harness import run_tasks
 from helpers.calibrate.page import write_page
-from helpers.calibrate.score import summarise_records
+from helpers.calibrate.score import document_text, summarise_records
 from helpers.calibrate.worlds import effect_counts, like
-from helpers.data.atomic import write_json
+from helpers.data.atomic import write_text_atomic
 
 LIKE = "calibration_like.json"
 PAGE = "calibration.html"
@@ -51,7 +51,7 @@ def calibrate_like(data_dir: Path, out: Path, worlds: int, seed: int, jobs: int)
         "records": records,
     }
     write_page(document, out / "calibration_like.html")
-    return write_json(out / LIKE, document)
+    return write_text_atomic(out / LIKE, document_text(document))
 
 
 def like_sentence(document: dict, claim_id: str) -> str:
