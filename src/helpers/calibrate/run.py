@@ -91,6 +91,12 @@ def _estimate_record(estimate, truth_value: float | None) -> dict:
     }
 
 
+def _first_line(err: Exception) -> str:
+    """'TypeName: first line of the message' (some libraries write messages over several lines)."""
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+
+
 def score_world(truth: dict, results: dict[str, object], errors: dict[str, str]) -> dict:
     """The world's claims (truth and verdict) and headline estimates (value, CI, truth) from study results."""
     claims = {cid: {**truth["claims"][cid], "verdict": "error", "reason": None} for cid in CLAIMS}
@@ -107,7 +113,7 @@ def score_world(truth: dict, results: dict[str, object], errors: dict[str, str])
     for study, error in errors.items():
         for claim in claims.values():
             if claim["verdict"] == "error":
-                claim["reason"] = claim["reason"] or f"{study} failed: {error.splitlines()[-1]}"
+                claim["reason"] = claim["reason"] or f"{study} failed: {error}"
     estimates = {}
     for (study, key), locate in HEADLINE_TRUTH.items():
         if study in results and key in results[study].headline:
@@ -135,14 +141,16 @@ def run_world(task: Task, workdir: str | None = None) -> dict:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     results[name] = summarise(ds)
-            except Exception:  # a study that fails is what calibration must record, not stop on
-                errors[name] = traceback.format_exc(limit=3)
+            except Exception as err:  # a study that fails is what calibration must record, not stop on
+                errors[name] = _first_line(err)
+                record.setdefault("study_tracebacks", {})[name] = traceback.format_exc(limit=4)
             seconds[name] = round(time.perf_counter() - t, 2)
         record.update(score_world(truth, results, errors))
         record["study_errors"] = errors
         record["study_seconds"] = seconds
-    except Exception:  # the world itself failed: keep its error, the harness goes on
-        record["error"] = traceback.format_exc(limit=5)
+    except Exception as err:  # the world itself failed: keep its error, the harness goes on
+        record["error"] = _first_line(err)
+        record["traceback"] = traceback.format_exc(limit=5)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     record["seconds"] = round(time.perf_counter() - began, 2)

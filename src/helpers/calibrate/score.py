@@ -116,13 +116,9 @@ def estimate_summary(records: list[dict], key: str) -> dict:
 def summarise_records(records: list[dict]) -> dict:
     """Every claim's and every headline estimate's summary, and the worlds that failed."""
     keys = sorted({k for r in records if not r.get("error") for k in r.get("estimates", {})})
-    failed = [
-        {"index": r["index"], "seed": r["seed"], "error": r["error"].strip().splitlines()[-1]}
-        for r in records
-        if r.get("error")
-    ]
+    failed = [{"index": r["index"], "seed": r["seed"], "error": r["error"]} for r in records if r.get("error")]
     study_errors = [
-        {"index": r["index"], "seed": r["seed"], "study": s, "error": e.strip().splitlines()[-1]}
+        {"index": r["index"], "seed": r["seed"], "study": s, "error": e}
         for r in records
         for s, e in (r.get("study_errors") or {}).items()
     ]
