@@ -145,3 +145,30 @@ def test_worlds_like_a_dataset_take_its_shape():
     assert [t.world.groups for t in tasks] == [groups] * 3
     assert tasks[0].world.months == shape.parameters["months"]
     assert tasks[0].world.name == "like-5" and tasks[0].world != tasks[1].world
+
+
+@pytest.mark.slow
+def test_like_a_dataset_from_the_command_line(tmp_path):
+    out = tmp_path / "like.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.calibrate", "--like", str(GOOD), "--worlds", "1", "--jobs", "1"]
+        + ["--out", str(out), "--page", str(tmp_path / "like.html"), "--quiet"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(out.read_text())
+    assert document["kind"] == "like" and document["like"]["data"] == GOOD.name
+    assert document["settings"]["groups"] == shape_of(GOOD).parameters["groups"]
+    assert document["records"][0]["world"] == "like-1"
+    assert "shaped like the dataset" in (tmp_path / "like.html").read_text()
+
+
+def test_like_names_a_dataset_that_breaks_the_contract(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.calibrate", "--like", str(tmp_path / "nowhere"), "--quiet"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "nowhere" in done.stderr and "Traceback" not in done.stderr

@@ -364,9 +364,9 @@ def claim_truths(world: World, effects: dict) -> dict[str, dict]:
 
     An effect smaller than the claim's ``smallest_effect`` counts as no effect; untestable
     means the estimand does not exist in this world (no group of 150+ members, no member
-    exposed at the mature stage). Values are
-    on the scale of the claim's estimand (the planted parameter where the estimand is one,
-    the common-random-numbers effect on these groups where it emerges).
+    exposed at the mature stage). Values are on the scale of the claim's estimand (the
+    planted parameter where the estimand is one, the common-random-numbers effect on these
+    groups where it emerges).
     """
     c = CLAIMS
     out: dict[str, dict] = {}
