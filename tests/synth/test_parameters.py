@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from dataclasses import replace
@@ -195,3 +196,22 @@ def test_a_generated_world_records_the_truth_of_every_claim(tmp_path):
         assert claim["truth"] in ("supported", "contradicted", "no effect", "untestable")
         assert claim["why"]
     assert truth["switched_off"] == list(random_world(8).switched_off)
+
+
+def test_the_command_line_draws_a_random_world_and_applies_a_file_on_top(tmp_path):
+    params = tmp_path / "world.yml"
+    params.write_text("mixed_exit_hr: 2.0\n")
+    out = tmp_path / "data"
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.synth", "--out", str(out), "--world", "random", "--seed", "3"]
+        + ["--groups", "8", "--months", "2", "--params", str(params), "--quiet"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    truth = json.loads((out / "truth.json").read_text())
+    drawn = random_world(3)
+    assert truth["world"] == "random-3" and truth["groups"] == 8 and truth["months"] == 2
+    assert truth["parameters"]["size_peak"] == drawn.size_peak
+    assert truth["parameters"]["mixed_exit_hr"] == 2.0
+    assert truth["claims"]["homophily"]["truth"] == "supported"

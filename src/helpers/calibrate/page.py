@@ -35,14 +35,14 @@ def share(r: dict, digits: int = 0) -> str:
 def _coverage_png(estimates: dict) -> str:
     """Coverage of each estimate's 95% CI with its Wilson interval, as a base64 PNG."""
     rows = [(k, e["coverage"]) for k, e in estimates.items() if e["coverage"]["share"] is not None]
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.2))
+    fig, ax = plt.subplots(figsize=(9.5, 0.42 * len(rows) + 1.3))
     for y, (_, r) in enumerate(rows):
         ax.plot(r["ci"], [y, y], color="0.4")
         ax.plot(r["share"], y, "o", color="#1f5fa8")
     ax.axvline(0.95, color="#b03a2e", linestyle="--", linewidth=1)
     ax.set_yticks(range(len(rows)), [k for k, _ in rows])
     ax.set_xlim(0, 1)
-    ax.set_xlabel("share of worlds whose 95% CI covers the truth (dashed: the nominal 95%)")
+    ax.set_xlabel("share of worlds whose 95% CI covers the truth, with its 95% interval (dashed: 95%)")
     ax.invert_yaxis()
     fig.tight_layout()
     buffer = io.BytesIO()
