@@ -17,7 +17,7 @@ from helpers.calibrate.worlds import drawn, like, shape_of
 from helpers.claims.registry import CLAIMS
 from helpers.synth.parameters import random_world
 
-from conftest import GOOD
+from conftest import GOOD, ROOT
 
 
 def _record(truth: str, verdict: str, effect: float = 0.03, error: str | None = None) -> dict:
@@ -85,6 +85,8 @@ def test_a_failing_study_and_a_failing_world_are_recorded_and_the_rest_goes_on(m
     assert "retention failed: RuntimeError: boom in the model" in record["claims"]["homophily"]["reason"]
     assert record["claims"]["content_exits"]["verdict"] in ("supported", "contradicted", "inconclusive")
     assert list(tmp_path.iterdir()) == []  # the world's scratch data is removed
+    assert "boom in the model" in record["study_tracebacks"]["retention"]
+    assert str(ROOT) not in json.dumps(record)  # no absolute paths in what may be committed
 
     def no_disk(*args, **kwargs):
         raise OSError("disk full")

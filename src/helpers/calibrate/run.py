@@ -7,6 +7,7 @@ the harness goes on: a study that raises leaves its claims' verdicts as ``error`
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import tempfile
 import time
@@ -91,6 +92,12 @@ def _estimate_record(estimate, truth_value: float | None) -> dict:
     }
 
 
+def _traceback(limit: int) -> str:
+    """The current exception's traceback with each file named by its last two path parts (no home paths)."""
+    text = traceback.format_exc(limit=limit)
+    return re.sub(r'File "/[^"]*?([^/"]+/[^/"]+)"', r'File "\1"', text)
+
+
 def _first_line(err: Exception) -> str:
     """'TypeName: first line of the message' (some libraries write messages over several lines)."""
     lines = str(err).strip().splitlines()
@@ -143,14 +150,14 @@ def run_world(task: Task, workdir: str | None = None) -> dict:
                     results[name] = summarise(ds)
             except Exception as err:  # a study that fails is what calibration must record, not stop on
                 errors[name] = _first_line(err)
-                record.setdefault("study_tracebacks", {})[name] = traceback.format_exc(limit=4)
+                record.setdefault("study_tracebacks", {})[name] = _traceback(4)
             seconds[name] = round(time.perf_counter() - t, 2)
         record.update(score_world(truth, results, errors))
         record["study_errors"] = errors
         record["study_seconds"] = seconds
     except Exception as err:  # the world itself failed: keep its error, the harness goes on
         record["error"] = _first_line(err)
-        record["traceback"] = traceback.format_exc(limit=5)
+        record["traceback"] = _traceback(5)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     record["seconds"] = round(time.perf_counter() - began, 2)
