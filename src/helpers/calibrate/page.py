@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from helpers.claims.registry import CLAIMS  # noqa: E402
 from helpers.data.atomic import write_text_atomic  # noqa: E402
 
 STYLE = """
@@ -51,6 +52,16 @@ def _coverage_png(estimates: dict) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+def _scale(claim_id: str) -> str:
+    """The scale on which a claim's effect size (and its terciles) is given."""
+    claim = CLAIMS.get(claim_id)
+    if claim is None:
+        return "unknown"
+    logged = " (|ln|: ratios on the log scale)" if claim.smallest_effect > 1 else ""
+    matters = f"; matters from {claim.smallest_effect:g}" if claim.smallest_effect else ""
+    return f"{claim.effect}{logged}{matters}"
+
+
 def _claims_table(claims: dict) -> str:
     head = (
         "<tr><th>claim</th><th>truth: supported / contradicted / no effect / untestable</th>"
@@ -65,7 +76,8 @@ def _claims_table(claims: dict) -> str:
         )
         flag = ' class="bad"' if (c["false_supported"]["share"] or 0) > 0.05 else ""
         body.append(
-            f"<tr><td>{escape(c['label'])}</td><td>{t['supported']} / {t['contradicted']} / {t['no effect']} / "
+            f"<tr><td>{escape(c['label'])}<br><small>effect size: {escape(_scale(c['claim']))}</small></td>"
+            f"<td>{t['supported']} / {t['contradicted']} / {t['no effect']} / "
             f"{t['untestable']}</td><td{flag}>{share(c['false_supported'])}</td><td>{share(c['false_contradicted'])}</td>"
             f"<td>{share(c['power'])}</td><td><small>{terciles or '—'}</small></td><td>{share(c['correct'])}</td>"
             f"<td>{share(c['errors'])}</td></tr>"
