@@ -10,13 +10,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
-from helpers.calibrate.harness import run_tasks
+from helpers.calibrate.harness import calibrate
 from helpers.calibrate.page import write_page
-from helpers.calibrate.score import document_text, summarise_records
-from helpers.calibrate.worlds import drawn, effect_counts, like
+from helpers.calibrate.score import count_share, document_text
+from helpers.calibrate.worlds import drawn, like
 from helpers.data.atomic import write_text_atomic
 from helpers.data.validation import ContractError
 
@@ -41,45 +40,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.worlds < 1 or args.groups < 1 or args.months < 2 or args.jobs < 1:
         parser.error("--worlds, --groups and --jobs must be >= 1 and --months >= 2")
-    began = time.perf_counter()
-    shape = None
+    like_info = None
     if args.like:
         try:
             shape, tasks = like(args.like, args.worlds, args.seed)
         except (ContractError, FileNotFoundError) as err:
             print(f"error: {args.like}: {err}", file=sys.stderr)
             return 2
+        like_info = {"data": Path(args.like).name, **shape.as_dict()}
         out = Path(args.out or "reports/calibration_like.json")
     else:
         tasks = drawn(args.worlds, args.groups, args.months, args.seed)
         out = Path(args.out or "benchmarks/calibration.json")
     page = Path(args.page or Path("reports") / f"{out.stem}.html")
-    records = run_tasks(tasks, jobs=args.jobs, progress=not args.quiet)
-    summary = summarise_records(records)
-    document = {
-        "kind": "like" if args.like else "drawn",
-        "like": {"data": Path(args.like).name, **shape.as_dict()} if shape else None,
-        "settings": {
-            "worlds": args.worlds,
-            "groups": tasks[0].world.groups,
-            "months": tasks[0].world.months,
-            "seed": args.seed,
-            "jobs": args.jobs,
-        },
-        "effects_switched_off": effect_counts(tasks),
-        "seconds": round(time.perf_counter() - began, 1),
-        **summary,
-        "records": records,
-    }
+    document = calibrate(tasks, args.seed, jobs=args.jobs, progress=not args.quiet, like=like_info)
     write_text_atomic(out, document_text(document))
     write_page(document, page)
     print(table(document), file=sys.stderr)
-    print(f"wrote {out} and {page} ({len(records)} worlds in {document['seconds']:.0f} s)", file=sys.stderr)
+    print(f"wrote {out} and {page} ({len(tasks)} worlds in {document['seconds']:.0f} s)", file=sys.stderr)
     return 0
-
-
-def _pct(r: dict) -> str:
-    return "—" if r["share"] is None else f"{100 * r['share']:.0f}% ({r['k']}/{r['n']})"
 
 
 def table(document: dict) -> str:
@@ -87,14 +66,14 @@ def table(document: dict) -> str:
     lines = [f"{'claim':<16} {'false supported':>18} {'false contradicted':>20} {'power':>16} {'correct':>16}"]
     for cid, c in document["claims"].items():
         lines.append(
-            f"{cid:<16} {_pct(c['false_supported']):>18} {_pct(c['false_contradicted']):>20} "
-            f"{_pct(c['power']):>16} {_pct(c['correct']):>16}"
+            f"{cid:<16} {count_share(c['false_supported']):>18} {count_share(c['false_contradicted']):>20} "
+            f"{count_share(c['power']):>16} {count_share(c['correct']):>16}"
         )
     lines.append("")
     lines.append(f"{'estimate':<48} {'coverage':>16} {'mean bias':>12}")
     for key, e in document["estimates"].items():
         bias = "—" if e["mean_bias"] is None else f"{e['mean_bias']:+.3g}"
-        lines.append(f"{key:<48} {_pct(e['coverage']):>16} {bias:>12}")
+        lines.append(f"{key:<48} {count_share(e['coverage']):>16} {bias:>12}")
     return "\n".join(lines)
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from tqdm.auto import tqdm
 
 from helpers.calibrate.run import Task, run_world
+from helpers.calibrate.score import summarise_records
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 ATTEMPTS = 2
@@ -68,3 +70,31 @@ def _run_pool(tasks: list[Task], jobs: int, records: dict[int, dict], bar: tqdm)
                     records[task.index] = _failed(task, f"{type(err).__name__}: {err}")
                     bar.update()
     return unfinished
+
+
+def calibrate(tasks: list[Task], seed: int, jobs: int = 1, progress: bool = True, like: dict | None = None) -> dict:
+    """Run the worlds and return the calibration document: settings, the summary, and every world's record.
+
+    ``like`` describes the dataset the worlds are shaped like (None for drawn worlds).
+    """
+    began = time.perf_counter()
+    records = run_tasks(tasks, jobs=jobs, progress=progress)
+    switched_off: dict[str, int] = {}
+    for task in tasks:
+        for name in task.world.switched_off:
+            switched_off[name] = switched_off.get(name, 0) + 1
+    return {
+        "kind": "like" if like else "drawn",
+        "like": like,
+        "settings": {
+            "worlds": len(tasks),
+            "groups": tasks[0].world.groups,
+            "months": tasks[0].world.months,
+            "seed": seed,
+            "jobs": jobs,
+        },
+        "effects_switched_off": dict(sorted(switched_off.items())),
+        "seconds": round(time.perf_counter() - began, 1),
+        **summarise_records(records),
+        "records": records,
+    }

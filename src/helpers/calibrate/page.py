@@ -10,13 +10,11 @@ import io
 from html import escape
 from pathlib import Path
 
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from helpers.claims.registry import CLAIMS  # noqa: E402
-from helpers.data.atomic import write_text_atomic  # noqa: E402
+from helpers import fmt
+from helpers.claims.registry import CLAIMS
+from helpers.data.atomic import write_text_atomic
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;color:#222;line-height:1.45}
@@ -25,18 +23,19 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}small{color:
 """
 
 
-def share(r: dict, digits: int = 0) -> str:
+def share(r: dict) -> str:
     """'12% (3/25; 4–30%)': a rate with its count and 95% Wilson interval."""
     if r["share"] is None:
         return "—"
     low, high = r["ci"]
-    return f"{100 * r['share']:.{digits}f}% ({r['k']}/{r['n']}; {100 * low:.0f}–{100 * high:.0f}%)"
+    return f"{fmt.pct(r['share'], 0)} ({r['k']}/{r['n']}; {fmt.pct(low, 0)}–{fmt.pct(high, 0)})"
 
 
 def _coverage_png(estimates: dict) -> str:
     """Coverage of each estimate's 95% CI with its Wilson interval, as a base64 PNG."""
     rows = [(k, e["coverage"]) for k, e in estimates.items() if e["coverage"]["share"] is not None]
-    fig, ax = plt.subplots(figsize=(9.5, 0.42 * len(rows) + 1.3))
+    fig = Figure(figsize=(9.5, 0.42 * len(rows) + 1.3))
+    ax = fig.subplots()
     for y, (_, r) in enumerate(rows):
         ax.plot(r["ci"], [y, y], color="0.4")
         ax.plot(r["share"], y, "o", color="#1f5fa8")
@@ -48,7 +47,6 @@ def _coverage_png(estimates: dict) -> str:
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode()
 
 
@@ -106,13 +104,10 @@ def _estimates_table(estimates: dict) -> str:
         "<th>mean bias</th><th>median relative bias</th><th>RMSE</th></tr>"
     )
 
-    def num(x: float | None, spec: str = ".3g") -> str:
-        return "—" if x is None else format(x, spec)
-
     body = "".join(
         f"<tr><td>{escape(k)}</td><td>{e['truth_known']}</td><td>{e['not_estimable']}</td>"
-        f"<td>{share(e['coverage'])}</td><td>{num(e['mean_bias'], '+.3g')}</td>"
-        f"<td>{num(e['median_relative_bias'], '+.1%')}</td><td>{num(e['rmse'])}</td></tr>"
+        f"<td>{share(e['coverage'])}</td><td>{fmt.num(e['mean_bias'], '+.3g')}</td>"
+        f"<td>{fmt.num(e['median_relative_bias'], '+.1%')}</td><td>{fmt.num(e['rmse'], '.3g')}</td></tr>"
         for k, e in estimates.items()
     )
     return f"<table>{head}{body}</table>"

@@ -15,6 +15,7 @@ import math
 import numpy as np
 from statsmodels.stats.proportion import proportion_confint
 
+from helpers import fmt
 from helpers.claims.registry import CLAIMS
 
 VERDICTS = ("supported", "contradicted", "inconclusive", "error")
@@ -29,6 +30,11 @@ def rate(k: int, n: int) -> dict:
         return {"k": 0, "n": 0, "share": None, "ci": [None, None]}
     low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
     return {"k": int(k), "n": int(n), "share": k / n, "ci": [float(low), float(high)]}
+
+
+def count_share(r: dict, missing: str = "—") -> str:
+    """'12% (3/25)': a rate as a percentage with its count (``missing`` when there is no world to count)."""
+    return missing if r["share"] is None else f"{fmt.pct(r['share'], 0)} ({r['k']}/{r['n']})"
 
 
 def correct(truth: str, verdict: str) -> bool:

@@ -55,9 +55,7 @@ def shape_of(data_dir: str | Path) -> Shape:
     n_groups = int(ds.tables.groups.count().to_pandas())
     start = min(created.min(), members["joined_at"].min()) if len(members) else created.min()
     months = max(2, math.ceil((end - start) / pd.Timedelta(days=30.44)))
-    per_group = members.groupby("group_id").agg(
-        joins=("member_id", "size"), homogeneous=("homogeneous", "first"), first=("joined_at", "min")
-    )
+    per_group = members.groupby("group_id").agg(joins=("member_id", "size"), homogeneous=("homogeneous", "first"))
     member_days = float(members["duration_days"].sum()) if len(members) else 0.0
     exits = float(members["left"].sum()) if len(members) else 0.0
     messages = float(members["messages"].sum()) if len(members) else 0.0
@@ -95,12 +93,3 @@ def like(data_dir: str | Path, n: int, seed: int) -> tuple[Shape, list[Task]]:
         world = with_values(draw(seed + i, groups, months), shape.parameters)
         tasks.append(Task(i, replace(world, name=f"like-{seed + i}"), seed + i))
     return shape, tasks
-
-
-def effect_counts(tasks: list[Task]) -> dict[str, int]:
-    """How many of the worlds switch each effect off (a check that nulls occur)."""
-    out: dict[str, int] = {}
-    for t in tasks:
-        for name in t.world.switched_off:
-            out[name] = out.get(name, 0) + 1
-    return dict(sorted(out.items()))

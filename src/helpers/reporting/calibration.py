@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers.calibrate.harness import run_tasks
+from helpers.calibrate.harness import calibrate
 from helpers.calibrate.page import write_page
-from helpers.calibrate.score import document_text, summarise_records
-from helpers.calibrate.worlds import effect_counts, like
+from helpers.calibrate.score import count_share, document_text
+from helpers.calibrate.worlds import like
 from helpers.data.atomic import write_text_atomic
 
 LIKE = "calibration_like.json"
@@ -34,22 +34,7 @@ def publish_baseline(calibration: Path, out: Path) -> dict | None:
 def calibrate_like(data_dir: Path, out: Path, worlds: int, seed: int, jobs: int) -> Path:
     """Run ``worlds`` worlds shaped like ``data_dir`` and write ``out/calibration_like.json`` and its page."""
     shape, tasks = like(data_dir, worlds, seed)
-    records = run_tasks(tasks, jobs=jobs, progress=False)
-    document = {
-        "kind": "like",
-        "like": {"data": data_dir.name, **shape.as_dict()},
-        "settings": {
-            "worlds": worlds,
-            "groups": tasks[0].world.groups,
-            "months": tasks[0].world.months,
-            "seed": seed,
-            "jobs": jobs,
-        },
-        "effects_switched_off": effect_counts(tasks),
-        "seconds": sum(r["seconds"] or 0 for r in records),
-        **summarise_records(records),
-        "records": records,
-    }
+    document = calibrate(tasks, seed, jobs=jobs, progress=False, like={"data": data_dir.name, **shape.as_dict()})
     write_page(document, out / "calibration_like.html")
     return write_text_atomic(out / LIKE, document_text(document))
 
@@ -59,12 +44,9 @@ def like_sentence(document: dict, claim_id: str) -> str:
     claim = document.get("claims", {}).get(claim_id)
     if not claim:
         return ""
-    power, alarms = claim["power_supported"], claim["false_supported"]
-
-    def pct(r: dict) -> str:
-        return "no such world drawn" if r["share"] is None else f"{100 * r['share']:.0f}% ({r['k']}/{r['n']})"
-
+    none = "no such world drawn"
     return (
         f"On data like this ({claim['worlds']} worlds): where the claim holds, this test says supported in "
-        f"{pct(power)}; where it does not, in {pct(alarms)} (false alarms)."
+        f"{count_share(claim['power_supported'], none)}; where it does not, in "
+        f"{count_share(claim['false_supported'], none)} (false alarms)."
     )
