@@ -3,8 +3,10 @@
 Truth labels (``helpers.synth.truth.claim_truths``): supported, contradicted, no effect (the
 claim's effect is absent or smaller than the smallest that matters) and untestable (the
 estimand does not exist on that world, e.g. no group reached 150 members). A verdict is
-correct when it equals the truth, or is inconclusive where the truth is no effect or
-untestable. Rates carry 95% Wilson intervals: over a few hundred worlds they are estimates too.
+correct when it equals the truth, is inconclusive where the truth is no effect or
+untestable, or is contradicted where the truth is no effect (a claim that an effect exists
+is false where it does not). False "supported" is counted over every world where the
+claim does not hold; false "contradicted" over the worlds where it holds. Rates carry 95% Wilson intervals: over a few hundred worlds they are estimates too.
 """
 
 from __future__ import annotations
@@ -39,7 +41,11 @@ def count_share(r: dict, missing: str = "—") -> str:
 
 def correct(truth: str, verdict: str) -> bool:
     """Whether a verdict is right about a world whose truth is ``truth``."""
-    return verdict == truth or (verdict == "inconclusive" and truth in ("no effect", "untestable"))
+    return (
+        verdict == truth
+        or (verdict == "inconclusive" and truth in ("no effect", "untestable"))
+        or (verdict == "contradicted" and truth == "no effect")
+    )
 
 
 def _effect_size(claim: dict) -> float | None:
@@ -67,9 +73,7 @@ def claim_summary(records: list[dict], claim_id: str) -> dict:
         "false_supported": rate(
             sum(matrix[t]["supported"] for t in TRUTHS if t != "supported"), len(rows) - n_truth["supported"]
         ),
-        "false_contradicted": rate(
-            sum(matrix[t]["contradicted"] for t in TRUTHS if t != "contradicted"), len(rows) - n_truth["contradicted"]
-        ),
+        "false_contradicted": rate(matrix["supported"]["contradicted"], n_truth["supported"]),
         "correct": rate(sum(correct(c["truth"], c["verdict"]) for c in rows), len(rows)),
         "inconclusive_when_real": rate(sum(c["verdict"] == "inconclusive" for c in real), len(real)),
         "errors": rate(sum(c["verdict"] == "error" for c in rows), len(rows)),

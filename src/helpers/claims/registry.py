@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from helpers.claims.verdict import Verdict, interval_verdict
+from helpers.claims.verdict import Verdict, effect_verdict, interval_verdict
 from helpers.stats.estimate import Estimate
 
 SIZE_BAND = (150.0, 350.0)
@@ -72,14 +72,45 @@ class Claim:
     wording: str  # the claim as the practitioners put it
     label: str  # short form shown on the scorecard
     estimand: str  # what the judging estimate measures
-    direction: Literal["inside", "above", "below"]
+    direction: Literal["inside", "above", "below", "either"]
     allowed: tuple[float, float]  # the region of the estimand the claim allows
     effect: str = ""  # the effect whose size decides whether the claim's effect is there at all
     smallest_effect: float = 0.0  # the smallest size of ``effect`` that matters (truth of drawn worlds)
+    scale: Literal["region", "difference", "ratio"] = "region"  # region: judged by where the CI lies
 
-    def judge(self, estimate: Estimate, detected: bool = True) -> Verdict:
-        """The verdict of this claim on an estimate of its estimand."""
-        return interval_verdict(self.label, estimate, self.allowed, detected=detected, claim_id=self.id)
+    def judge(
+        self, estimate: Estimate, detected: bool = True, significant: bool | None = None, z: float = 1.959964
+    ) -> Verdict:
+        """The verdict of this claim on an estimate of its estimand (see ``claims.verdict`` for the two rules).
+
+        Region claims use the interval rule (``detected`` False: no effect to place, so
+        inconclusive). Effect claims use the smallest effect that matters, in the claim's
+        direction; ``significant`` is the study's own multiplicity-corrected decision and
+        ``z`` the normal quantile of the estimate's (adjusted) interval.
+        """
+        if self.scale == "region":
+            return interval_verdict(self.label, estimate, self.allowed, detected=detected, claim_id=self.id)
+        return effect_verdict(
+            self.label, estimate, self.smallest_effect, self.scale, self.direction, significant, self.id, z
+        )
+
+    @property
+    def rule(self) -> str:
+        """The decision rule in words, for the reports' methods."""
+        if self.scale == "region":
+            low, high = self.allowed
+            region = f"at least {low:g}" if high == math.inf else f"{low:g} to {high:g}"
+            return (
+                f"supported if the 95% CI of the {self.estimand} lies inside {region}, contradicted if it lies "
+                "entirely outside, otherwise inconclusive"
+            )
+        null = "1" if self.scale == "ratio" else "0"
+        beyond = {"above": "above", "below": "below", "either": "beyond, either way,"}[self.direction]
+        return (
+            f"supported if the CI of the {self.estimand} (at the study's multiplicity-corrected level) lies "
+            f"{beyond} {self.smallest_effect:g}, the smallest effect that matters; contradicted if it lies inside "
+            f"the region of smaller effects or on the other side of {null}; otherwise inconclusive"
+        )
 
     def as_dict(self) -> dict:
         """Plain values for results.json and the index."""
@@ -94,6 +125,8 @@ class Claim:
             "allowed": list(self.allowed),
             "effect": self.effect,
             "smallest_effect": self.smallest_effect,
+            "scale": self.scale,
+            "rule": self.rule,
         }
 
 
@@ -147,6 +180,7 @@ CLAIMS: dict[str, Claim] = {
             (1.0, math.inf),
             "hazard ratio, mixed vs homogeneous (either way: x or 1/x)",
             1.1,
+            "ratio",
         ),
         Claim(
             "content_exits",
@@ -154,11 +188,12 @@ CLAIMS: dict[str, Claim] = {
             ("001", "002", "003"),
             "Too much promotional content squeezes members and drives exits.",
             "too much promotional content drives exits (claim 4)",
-            "difference in 30-day exit rate, most exit-raising arm minus control",
+            "difference in 30-day exit rate, most promotional arm minus control",
             "above",
             (0.0, math.inf),
             "30-day exit rate, most promotional arm minus control (either way)",
             0.01,
+            "difference",
         ),
         Claim(
             "content_stage",
@@ -166,11 +201,12 @@ CLAIMS: dict[str, Claim] = {
             ("001", "002", "003"),
             "The right mix of useful and promotional content depends on the group's lifecycle stage.",
             "the right content mix depends on the group's stage (claim 4)",
-            "launch-stage minus mature-stage effect on 30-day exits",
-            "above",
-            (0.0, math.inf),
-            "launch-stage minus mature-stage effect of the most promotional arm on 30-day exits (either way)",
+            "largest gap between two stages in an arm's effect on 30-day exits",
+            "either",
+            (-math.inf, math.inf),
+            "largest gap between two stages' effects of an arm on 30-day exits (either way)",
             0.01,
+            "difference",
         ),
         Claim(
             "monitor_share",
@@ -201,9 +237,11 @@ CLAIMS: dict[str, Claim] = {
 """Every claim a study tests, in scorecard order."""
 
 
-def judge(claim_id: str, estimate: Estimate, detected: bool = True) -> Verdict:
+def judge(
+    claim_id: str, estimate: Estimate, detected: bool = True, significant: bool | None = None, z: float = 1.959964
+) -> Verdict:
     """The verdict of the registered claim ``claim_id`` on an estimate of its estimand."""
-    return CLAIMS[claim_id].judge(estimate, detected)
+    return CLAIMS[claim_id].judge(estimate, detected, significant, z)
 
 
 def not_testable(claim_id: str, reason: str) -> Verdict:

@@ -1,17 +1,31 @@
-"""One rule for verdicts: an estimate's confidence interval against the range a claim allows.
+"""Two rules for verdicts: one for claims about where something lies, one for claims about an effect.
 
-Inside it is *supported*, entirely outside it is *contradicted*, anything else (or no
-effect detected at all, or no estimate) is *inconclusive* on this data.
+- ``interval_verdict`` (region claims: the size band, "almost every group", about 5%): the
+  CI inside the region the claim allows is *supported*, entirely outside it *contradicted*.
+- ``effect_verdict`` (effect claims: homogeneity, promotion, stage): *supported* needs the
+  CI, at the study's own multiplicity-adjusted level, entirely beyond the smallest effect
+  that matters in the claimed direction (which also makes the study's own test
+  significant); *contradicted* needs it entirely inside the equivalence region (smaller
+  than that effect either way) or entirely on the other side of no effect.
+
+Anything else, no effect detected, or no estimate, is *inconclusive* on this data, and the
+reason says what effect the data could have detected.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 from typing import Literal
 
 from helpers.stats.estimate import Estimate
 
 Outcome = Literal["supported", "contradicted", "inconclusive"]
+Scale = Literal["difference", "ratio"]
+
+Z_POWER = NormalDist().inv_cdf(0.975) + NormalDist().inv_cdf(0.8)
+"""z distance at which a 5% two-sided test has 80% power: the detectable effect is this many SEs away."""
 
 
 @dataclass(frozen=True)
@@ -83,3 +97,98 @@ def verdict_from_dict(d: dict) -> Verdict:
         else None
     )
     return Verdict(d["claim"], d["verdict"], d["reason"], estimate, d.get("claim_id", ""))
+
+
+def _to_scale(x: float, scale: Scale) -> float:
+    """Differences as they are, ratios on the log scale (where their intervals are symmetric)."""
+    return math.log(x) if scale == "ratio" else x
+
+
+def _from_scale(x: float, scale: Scale) -> float:
+    """Back from ``_to_scale``."""
+    return math.exp(x) if scale == "ratio" else x
+
+
+def detectable_effect(estimate: Estimate, smallest: float, scale: Scale, z: float = 1.959964) -> float:
+    """The true effect beyond which this data would show 'supported' with 80% power (same CI width).
+
+    The CI's half-width (on the log scale for ratios) gives the standard error; to clear
+    the smallest effect with 80% power the truth must lie ``Z_POWER`` standard errors
+    beyond it (the CI's own z is ``z``).
+    """
+    se = (_to_scale(estimate.ci_high, scale) - _to_scale(estimate.ci_low, scale)) / (2 * z)
+    return _from_scale(_to_scale(smallest, scale) + Z_POWER * se, scale)
+
+
+def effect_verdict(
+    claim: str,
+    estimate: Estimate,
+    smallest: float,
+    scale: Scale = "difference",
+    direction: Literal["above", "below", "either"] = "above",
+    significant: bool | None = None,
+    claim_id: str = "",
+    z: float = 1.959964,
+) -> Verdict:
+    """Supported if the CI lies beyond the smallest effect that matters in the claimed direction, else see module.
+
+    ``estimate`` is on the effect's scale (a difference, with no effect at 0, or a ratio,
+    with no effect at 1) and its CI is already at the level the study's multiplicity
+    correction implies (``z`` is that level's normal quantile, used only to report the
+    detectable effect). ``direction`` 'below' mirrors 'above'; 'either' accepts an effect
+    beyond the smallest one in either direction. ``significant`` is the study's own
+    decision: a claim it did not find significant is never supported.
+    """
+    if estimate.not_estimable or not (math.isfinite(estimate.ci_low) and math.isfinite(estimate.ci_high)):
+        return Verdict(
+            claim,
+            "inconclusive",
+            f"not estimable on this data: {estimate.why_not or 'no interval'}",
+            estimate,
+            claim_id,
+        )
+    null = 1.0 if scale == "ratio" else 0.0
+    low, high = _to_scale(estimate.ci_low, scale), _to_scale(estimate.ci_high, scale)
+    bound = abs(_to_scale(smallest, scale))
+    ci = f"CI {estimate.ci_low:.3g} to {estimate.ci_high:.3g}"
+    beyond_up, beyond_down = low > bound, high < -bound
+    wanted = {"above": beyond_up, "below": beyond_down, "either": beyond_up or beyond_down}[direction]
+    if wanted and significant is not False:
+        return Verdict(
+            claim,
+            "supported",
+            f"{ci} lies beyond the smallest effect that matters ({_describe(smallest, scale, direction)})",
+            estimate,
+            claim_id,
+        )
+    inside = -bound < low and high < bound
+    other_side = {"above": high < 0, "below": low > 0, "either": False}[direction]
+    if inside or other_side:
+        why = (
+            (
+                f"{ci} lies inside {_from_scale(-bound, scale):.3g} to {_from_scale(bound, scale):.3g}: "
+                "any effect is smaller than the smallest that matters"
+            )
+            if inside
+            else (f"{ci} lies on the other side of {null:g}: the effect runs against the claim")
+        )
+        return Verdict(claim, "contradicted", why, estimate, claim_id)
+    if wanted:
+        why = f"{ci} clears the smallest effect, but the study's multiplicity-corrected test is not significant"
+    else:
+        why = (
+            f"{ci} lies neither wholly {_describe(smallest, scale, direction)} nor wholly inside the region of no "
+            f"effect; this data would detect an effect of about {detectable_effect(estimate, smallest, scale, z):.3g}"
+        )
+    return Verdict(claim, "inconclusive", why, estimate, claim_id)
+
+
+def _describe(smallest: float, scale: Scale, direction: str) -> str:
+    """'above 1.1' / 'below -0.01' / 'beyond 0.01 either way' for the smallest effect in a direction."""
+    if direction == "either":
+        return (
+            f"beyond {smallest:g} either way" if scale == "difference" else f"beyond {smallest:g} or {1 / smallest:.3g}"
+        )
+    if direction == "below":
+        return f"below {(1 / smallest if scale == 'ratio' else -smallest):.3g}"
+    return f"above {smallest:g}"

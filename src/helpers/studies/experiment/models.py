@@ -15,7 +15,7 @@ from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2
+from scipy.stats import chi2, norm
 from statsmodels.stats.multitest import multipletests
 
 from helpers.stats.estimate import Estimate, plain_fields
@@ -171,7 +171,7 @@ def arm_effect(
     diff = (values[arm] - values[control]) * scale
     se = np.sqrt(variances[arm] + variances[control]) * scale
     plain_var = (plain[arm] + plain[control]) * scale**2
-    p = 2 * (1 - NormalDist().cdf(abs(diff) / se)) if se > 0 else float("nan")
+    p = 2 * norm.sf(abs(diff) / se) if se > 0 else float("nan")
     label = f"{outcome}{'' if stage is None else ' (' + stage + ')'}: {arm} - {control}"
     estimate = Estimate(
         label,
@@ -201,6 +201,24 @@ def correct(effects: list[ArmEffect], method: str = "holm", alpha: float = 0.05)
     p = np.array([e.p_value for e in effects])
     adjusted = p if methods[method] is None else multipletests(p, alpha=alpha, method=methods[method])[1]
     return [ArmEffect(**{**e.__dict__, "adjusted_p": float(a)}) for e, a in zip(effects, adjusted)]
+
+
+def adjusted_z(comparisons: int, method: str = "holm", alpha: float = 0.05) -> float:
+    """Normal quantile of CIs consistent with the study's correction over ``comparisons`` tests.
+
+    Holm and Benjamini-Hochberg have no simple interval of their own; a Bonferroni
+    interval (level 1 - alpha / comparisons) lying beyond a value implies that Holm (and
+    BH) reject there too, so it never claims more than the study's decision. 'none': 95%.
+    """
+    m = 1 if method == "none" else max(comparisons, 1)
+    return float(NormalDist().inv_cdf(1 - alpha / (2 * m)))
+
+
+def widened(estimate: Estimate, z: float) -> Estimate:
+    """The estimate with its normal CI widened from 95% to the level of ``z``."""
+    half = (estimate.ci_high - estimate.ci_low) / 2 * z / Z95
+    method = f"{estimate.method}; CI at level {1 - 2 * NormalDist().cdf(-z):.4f} (corrected for multiplicity)"
+    return Estimate(estimate.name, estimate.value, estimate.value - half, estimate.value + half, method, n=estimate.n)
 
 
 def effects_table(effects: list[ArmEffect]) -> pd.DataFrame:
@@ -338,3 +356,127 @@ def promo_exit_association(panel: pd.DataFrame) -> Estimate:
         "Poisson with group fixed effects, adjusted for ln age, errors clustered by group",
         n=len(rows),
     )
+
+
+def arm_promo_shares(outcomes: pd.DataFrame, panel: pd.DataFrame) -> pd.Series:
+    """Per arm, the measured share of promotional posts among operator posts in weeks after assignment.
+
+    Arms are ordered by what groups actually received, not by their names: the claim is
+    about more promotion, and an arm called 'promo_low' may still post more than control.
+    """
+    assigned = outcomes.set_index("group_id")["assigned_at"]
+    weeks = panel[panel["group_id"].isin(assigned.index)]
+    weeks = weeks[weeks["week"] >= weeks["group_id"].map(assigned)]
+    totals = weeks.groupby(weeks["group_id"].map(outcomes.set_index("group_id")["arm"]))[
+        ["promo_posts", "operator_posts"]
+    ].sum()
+    return (totals["promo_posts"] / totals["operator_posts"].where(totals["operator_posts"] > 0)).sort_values()
+
+
+def dose_response(outcomes: pd.DataFrame, shares: pd.Series) -> Estimate:
+    """Change in 30-day exit rate per 10 points of promotional share, across arms ordered by measured share.
+
+    Each group's exit rate (exits / exposed members) on its arm's measured promo share,
+    weighted by exposed members; groups are the units, so HC1 errors on group rows are the
+    cluster-robust errors of the member-level model.
+    """
+    import statsmodels.api as sm
+
+    name = "30-day exit rate per 10 points more promotional posts (dose-response across arms)"
+    rows = outcomes[outcomes["members"] > 0]
+    x = rows["arm"].map(shares).astype(float)
+    if x.isna().any() or x.nunique() < 2 or len(rows) < 4:
+        return Estimate.missing(name, "fewer than two arms with a measured promo share and exposed members")
+    fit = sm.WLS(rows["exits"] / rows["members"], sm.add_constant(10 * x.to_numpy()), weights=rows["members"]).fit(
+        cov_type="HC1"
+    )
+    b, se = float(fit.params.iloc[1]), float(fit.bse.iloc[1])
+    return Estimate(
+        name, b, b - Z95 * se, b + Z95 * se, "WLS of group exit rates on arm promo share, HC1 errors", n=len(rows)
+    )
+
+
+@dataclass(frozen=True)
+class StageGaps:
+    """How much an arm's effect on 30-day exits differs between lifecycle stages (arm x stage interaction)."""
+
+    gaps: pd.DataFrame  # arm, stage_a, stage_b, gap, se
+    chi2: float  # Wald test of no interaction (every arm's effect equal across stages)
+    df: int
+    p_value: float
+    z: float  # normal quantile of the gaps' CIs (corrected for the number of gaps)
+
+    def gap(self, i: int) -> Estimate:
+        """Gap ``i`` (a row of ``gaps``) as an estimate with its corrected CI."""
+        row = self.gaps.iloc[i]
+        return Estimate(
+            f"{row['arm']}: {row['stage_a']} effect - {row['stage_b']} effect on 30-day exits",
+            float(row["gap"]),
+            float(row["gap"] - self.z * row["se"]),
+            float(row["gap"] + self.z * row["se"]),
+            f"difference of stage effects, groups as units; CI corrected for {len(self.gaps)} stage gaps",
+        )
+
+    def decisive(self, smallest: float) -> Estimate:
+        """The gap that decides the claim: the one whose CI lies farthest beyond ``smallest`` if any CI does;
+        otherwise the one whose CI reaches farthest (if even that one stays within ``smallest``, every gap does)."""
+        near = (self.gaps["gap"].abs() - self.z * self.gaps["se"]).to_numpy()
+        if (near > smallest).any():
+            return self.gap(int(np.argmax(near)))
+        return self.gap(int(np.argmax((self.gaps["gap"].abs() + self.z * self.gaps["se"]).to_numpy())))
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return plain_fields(self)
+
+
+def _stage_influence(part: pd.DataFrame, stages: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Exit ratio per stage in one arm and each group's influence on it (groups x stages)."""
+    members = part[[f"members_{s}" for s in stages]].to_numpy(float)
+    exits = part[[f"exits_{s}" for s in stages]].to_numpy(float)
+    ratio = exits.sum(axis=0) / members.sum(axis=0)
+    return ratio, (exits - ratio * members) / members.mean(axis=0)
+
+
+def stage_gaps(
+    outcomes: pd.DataFrame, arms: list[str], control: str, stages: tuple[str, ...], z: float, min_groups: int = 2
+) -> StageGaps | str:
+    """Arm x stage interaction on 30-day exits: Wald test of equal effects across stages, and every pairwise gap.
+
+    Uses the stages in which every arm and control have ``min_groups`` groups with exposed
+    members. The joint covariance of an arm's stage effects comes from each group's
+    influence on every stage (a group contributes to several stages), so the test and the
+    gaps' errors are clustered by group. Returns the reason as a string when fewer than two
+    stages qualify.
+    """
+    used = [
+        s
+        for s in stages
+        if all(((outcomes["arm"] == a) & (outcomes[f"members_{s}"] > 0)).sum() >= min_groups for a in [*arms, control])
+    ]
+    if len(used) < 2:
+        return f"fewer than two stages with exposed members in every arm ({', '.join(used) or 'none'})"
+    parts = {a: _stage_influence(outcomes[outcomes["arm"] == a], used) for a in [*arms, control]}
+    k = len(used)
+    contrast = np.column_stack([np.ones(k - 1), -np.eye(k - 1)])  # first stage minus each other
+    stat, rows = 0.0, []
+    for arm in arms:
+        effect = parts[arm][0] - parts[control][0]
+        cov = sum(np.cov(parts[a][1], rowvar=False, ddof=1).reshape(k, k) / len(parts[a][1]) for a in (arm, control))
+        d = contrast @ effect
+        stat += float(d @ np.linalg.pinv(contrast @ cov @ contrast.T) @ d)
+        for i in range(k):
+            for j in range(i + 1, k):
+                v = cov[i, i] + cov[j, j] - 2 * cov[i, j]
+                rows.append(
+                    {
+                        "arm": arm,
+                        "stage_a": used[i],
+                        "stage_b": used[j],
+                        "gap": effect[i] - effect[j],
+                        "se": float(np.sqrt(max(v, 0.0))),
+                    }
+                )
+    gaps = pd.DataFrame(rows)
+    df = len(arms) * (k - 1)
+    return StageGaps(gaps, stat, df, float(chi2.sf(stat, df)), z)

@@ -6,10 +6,11 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from helpers import fmt
-from helpers.claims.registry import judge, not_testable
+from helpers.claims.registry import CLAIMS, judge, not_testable
 from helpers.claims.verdict import Verdict
 from helpers.data.engine import Dataset
 from helpers.measures.group_week import group_week_panel
@@ -49,28 +50,83 @@ class ExperimentParams:
         return {**asdict(self), "outcomes": list(self.outcomes)}
 
 
-def content_verdicts(table: pd.DataFrame, stages: pd.DataFrame) -> tuple[Verdict, Verdict]:
-    """Claim 4 from the experiment: the most exit-raising arm's effect on exits, and its launch-vs-mature gap."""
-    exits = table[table["outcome"] == "exit_30d"]
+@dataclass(frozen=True)
+class ContentClaims:
+    """Claim 4 judged on the experiment, and what the verdicts rest on."""
+
+    exits: Verdict  # the most promotional arm vs control, CI corrected as the study corrects
+    stage: Verdict  # arm x stage interaction: the decisive stage gap, CI corrected for the gaps
+    promo_shares: pd.Series  # measured promo share per arm, ascending
+    dose: Estimate  # exits per 10 points of promo share, across arms
+    stage_gaps: em.StageGaps | None
+
+
+def content_verdicts(
+    table: pd.DataFrame, groups: pd.DataFrame, panel: pd.DataFrame, control: str, correction: str, alpha: float
+) -> ContentClaims:
+    """Claim 4 from the experiment: exits under the most promotional arm, and whether arms' effects differ by stage.
+
+    The arm judged is the one whose groups received the largest measured share of promo
+    posts, and it must be more promotional than control; its CI is widened to the study's
+    multiplicity level, and the study's own corrected p must agree. Stage dependence is
+    any pattern: an arm x stage Wald test, with every pairwise stage gap's CI corrected
+    for the number of gaps.
+    """
+    shares = em.arm_promo_shares(groups, panel)
+    dose = em.dose_response(groups, shares)
+    exits = table[table["outcome"] == "exit_30d"].set_index("arm")
     if exits.empty:
         reason = "30-day exits are not among the outcomes estimated"
-        return not_testable("content_exits", reason), not_testable("content_stage", reason)
-    worst = exits.loc[exits["effect"].idxmax()]
-    effect = Estimate.from_row(
-        f"exit_30d: {worst['arm']} - control", worst, INTERVAL, "difference of ratios, groups as units"
+        return ContentClaims(
+            not_testable("content_exits", reason), not_testable("content_stage", reason), shares, dose, None
+        )
+    arms = [a for a in exits.index if a in shares.index]
+    most = max(arms, key=lambda a: shares[a]) if arms else None
+    z = em.adjusted_z(len(table), correction, alpha)
+    if most is None or control not in shares.index or not shares[most] > shares[control]:
+        exit_verdict = not_testable("content_exits", "no arm received more promotional posts than control")
+    else:
+        row = exits.loc[most]
+        effect = em.widened(
+            Estimate.from_row(f"exit_30d: {most} - {control}", row, INTERVAL, "difference of ratios, groups as units"),
+            z,
+        )
+        exit_verdict = judge("content_exits", effect, significant=bool(row["adjusted_p"] < alpha), z=z)
+    arms_all = [a for a in sorted(groups["arm"].unique()) if a != control]
+    n_gaps = len(arms_all) * len(ex.STAGES) * (len(ex.STAGES) - 1) // 2
+    gaps = em.stage_gaps(groups, arms_all, control, ex.STAGES, em.adjusted_z(n_gaps, "holm", alpha))
+    if isinstance(gaps, str):
+        return ContentClaims(exit_verdict, not_testable("content_stage", gaps), shares, dose, None)
+    smallest = CLAIMS["content_stage"].smallest_effect
+    stage_verdict = judge("content_stage", gaps.decisive(smallest), significant=gaps.p_value < alpha, z=gaps.z)
+    return ContentClaims(exit_verdict, stage_verdict, shares, dose, gaps)
+
+
+def _stage_sentence(gaps: em.StageGaps | None, alpha: float) -> str:
+    """The arm x stage interaction test in words."""
+    if gaps is None:
+        return "**Stage dependence** cannot be tested: fewer than two stages have exposed members in every arm."
+    stages = sorted({*gaps.gaps["stage_a"], *gaps.gaps["stage_b"]}, key=ex.STAGES.index)
+    top = gaps.gap(int(np.argmax(gaps.gaps["gap"].abs().to_numpy())))
+    return (
+        f"**Stage dependence** (any pattern across {', '.join(stages)}): the arm × stage test gives chi² "
+        f"{gaps.chi2:.1f} on {gaps.df} df, p {fmt.p_value(gaps.p_value)}"
+        f"{' (significant)' if gaps.p_value < alpha else ''}; the largest gap is {top.name}, "
+        f"{100 * top.value:+.1f} points (CI {100 * top.ci_low:+.1f} to {100 * top.ci_high:+.1f}, corrected for "
+        f"{len(gaps.gaps)} gaps)."
     )
-    by_stage = {s["stage"]: s for s in records(stages) if s["arm"] == worst["arm"]}
-    if "launch" not in by_stage or "mature" not in by_stage:
-        return judge("content_exits", effect), not_testable("content_stage", "no launch or no mature stage effect")
-    launch, mature = by_stage["launch"], by_stage["mature"]
-    gap = Estimate(
-        f"{worst['arm']}: launch effect - mature effect",
-        launch["effect"] - mature["effect"],
-        launch["ci_low"] - mature["ci_high"],
-        launch["ci_high"] - mature["ci_low"],
-        "difference of stage effects; conservative interval from the two CIs",
+
+
+def _dose_sentence(shares: pd.Series, dose: Estimate) -> str:
+    """Measured promo share per arm and the exits' dose-response in words."""
+    measured = ", ".join(f"{arm} {fmt.pct(v)}" for arm, v in shares.items())
+    if dose.not_estimable:
+        return f"**Promotional share received**: {measured}; dose-response not estimable: {dose.why_not}."
+    return (
+        f"**Dose-response**: the arms' groups received {measured} promotional posts; across arms, 10 points more "
+        f"promotion goes with {100 * dose.value:+.2f} points of 30-day exits (95% CI {100 * dose.ci_low:+.2f} to "
+        f"{100 * dose.ci_high:+.2f})."
     )
-    return judge("content_exits", effect), judge("content_stage", gap)
 
 
 def _decision(row, alpha: float) -> str:
@@ -110,7 +166,8 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
     power_table = em.power_table(groups["pre_exits"], groups["pre_members"], list(POWER_GROUPS), p.alpha)
     power, power_inputs = power_table.table, power_table.inputs
     observational = em.promo_exit_association(panel)
-    verdicts = content_verdicts(table, stages)
+    content = content_verdicts(table, groups, panel, p.control_arm, p.correction, p.alpha)
+    verdicts = (content.exits, content.stage)
 
     decisions = [Finding(_decision(r, p.alpha) + ".", (f"{r.outcome}: {r.arm}",)) for r in table.itertuples()]
     launch = stages[stages["stage"] == "launch"].set_index("arm")
@@ -130,6 +187,8 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
     findings = (
         *decisions,
         Finding(f"**By stage** (30-day exits, stage at the start of each member's exposure): {stage_lines}."),
+        Finding(_stage_sentence(content.stage_gaps, p.alpha)),
+        Finding(_dose_sentence(content.promo_shares, content.dose), ("dose_response",)),
         Finding(
             f"**Checks**: the split of groups {'matches' if srm_groups.p_value >= 0.001 else 'does NOT match'} "
             f"the design (sample-ratio test p {fmt.p_value(srm_groups.p_value)}), and of exposed members p "
@@ -174,6 +233,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
     observed = {r.arm: r.effect for r in table[table["outcome"] == "exit_30d"].itertuples()}
     headline = {f"{e.outcome}: {e.arm}": e.effect for e in effects}
     headline["observational_promo_exit"] = observational
+    headline["dose_response"] = content.dose
     return StudyResult(
         study="experiment",
         title=TITLE,
@@ -211,6 +271,9 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
             "effects": records(table),
             "effects_without_cuped": records(plain),
             "stage_effects_exit_30d": records(stages),
+            "promo_share_by_arm": {str(k): float(v) for k, v in content.promo_shares.items()},
+            "dose_response": content.dose.as_dict(),
+            "stage_interaction": None if content.stage_gaps is None else content.stage_gaps.as_dict(),
             "srm": {"groups": srm_groups.as_dict(), "members": srm_members.as_dict()},
             "balance": records(balance),
             "power": power_table.as_dict(),

@@ -18,9 +18,11 @@ import statsmodels.api as sm
 from lifelines import CoxPHFitter
 from lifelines.statistics import proportional_hazard_test
 
+from helpers.stats.bootstrap import percentile_estimate
 from helpers.stats.clustered import clustered_ratio, wilson_clustered
 from helpers.stats.estimate import Estimate, plain_fields
 from helpers.stats.glm import profile_grid, spline_term
+from helpers.stats.survival import COX_FIT_OPTIONS
 
 Z95 = NormalDist().inv_cdf(0.975)
 
@@ -141,6 +143,17 @@ def _binomial(groups: pd.DataFrame, rhs: str) -> tuple[sm.GLM, patsy.DesignInfo]
     return sm.GLM(endog, X, family=sm.families.Binomial()), X.design_info
 
 
+def _fit_hc1(model: sm.GLM) -> tuple[pd.Series, pd.DataFrame]:
+    """Coefficients and their HC1 covariance (HC0 x n / (n - k)).
+
+    statsmodels' GLM returns HC0 when asked for HC1 (statsmodels issue 7798), so the
+    small-sample factor is applied here, as R's ``sandwich::vcovHC(type = "HC1")`` does.
+    """
+    fit = model.fit(cov_type="HC0")
+    n, k = fit.nobs, len(fit.params)
+    return fit.params, fit.cov_params() * n / (n - k)
+
+
 @dataclass(frozen=True)
 class WindowCurve:
     """The logistic model's exit probability over the window, and the adjusted odds ratio slow vs fast."""
@@ -166,11 +179,11 @@ def window_curve(groups: pd.DataFrame, spline_df: int = 4, threshold_days: float
     low, high = filled["log_window"].quantile([0.01, 0.99])
     filled["log_window"] = filled["log_window"].clip(low, high)
     model, design = _binomial(filled, f"{spline_term(filled, 'log_window', spline_df)} + {CONTROLS}")
-    fit = model.fit(cov_type="HC1")
+    params, cov = _fit_hc1(model)
     values = np.linspace(low, high, 200)
     grid = profile_grid(design, np.asarray(model.exog), filled.iloc[[0]], "log_window", values)
-    eta = grid @ np.asarray(fit.params)
-    se = np.sqrt(np.einsum("ij,jk,ik->i", grid, np.asarray(fit.cov_params()), grid))
+    eta = grid @ np.asarray(params)
+    se = np.sqrt(np.einsum("ij,jk,ik->i", grid, np.asarray(cov), grid))
     expit = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
     curve = pd.DataFrame(
         {
@@ -181,17 +194,28 @@ def window_curve(groups: pd.DataFrame, spline_df: int = 4, threshold_days: float
         }
     )
     filled["slow"] = (filled["window_days"] > threshold_days).astype(int)
-    indicator = _binomial(filled, f"slow + {CONTROLS}")[0].fit(cov_type="HC1")
-    b, s = indicator.params["slow"], indicator.bse["slow"]
-    odds = Estimate(
-        f"odds ratio of exit, slow (> {threshold_days:g} d) vs fast, adjusted",
+    return WindowCurve(curve, _slow_odds_ratio(filled, threshold_days), len(filled), spline_df)
+
+
+def _slow_odds_ratio(filled: pd.DataFrame, threshold_days: float) -> Estimate:
+    """Adjusted odds ratio of exit, slow vs fast groups; not estimable when one kind is missing or the fit is singular."""
+    name = f"odds ratio of exit, slow (> {threshold_days:g} d) vs fast, adjusted"
+    kinds = filled["slow"].value_counts()
+    if len(kinds) < 2 or kinds.min() < 2:
+        return Estimate.missing(name, f"fewer than two {'fast' if filled['slow'].all() else 'slow'} groups")
+    try:
+        params, cov = _fit_hc1(_binomial(filled, f"slow + {CONTROLS}")[0])
+    except np.linalg.LinAlgError:
+        return Estimate.missing(name, "the controls leave nothing to compare slow with fast groups (singular model)")
+    b, s = params["slow"], float(np.sqrt(cov.loc["slow", "slow"]))
+    return Estimate(
+        name,
         float(np.exp(b)),
         float(np.exp(b - Z95 * s)),
         float(np.exp(b + Z95 * s)),
-        "binomial GLM on group totals, robust errors",
+        "binomial GLM on group totals, heteroscedasticity-robust (HC1) errors",
         n=int(filled["members"].sum()),
     )
-    return WindowCurve(curve, odds, len(filled), spline_df)
 
 
 @dataclass(frozen=True)
@@ -306,27 +330,21 @@ def threshold_estimate(
         k = int(np.argmin(dev))
         thresholds.append(candidates[k])
         slopes.append(fits[k][-1])
-    t_low, t_high = np.quantile(thresholds, [0.025, 0.975]) if thresholds else (np.nan, np.nan)
-    s_low, s_high = np.quantile(slopes, [0.025, 0.975]) if slopes else (np.nan, np.nan)
-    method = f"threshold logistic model on group totals, cluster bootstrap ({len(thresholds)} resamples), percentile CI"
-    threshold = Estimate(
-        "recruitment-window threshold (days)",
-        float(candidates[best]),
-        float(t_low),
-        float(t_high),
-        method,
-        n=len(filled),
+    method = "threshold logistic model on group totals, cluster bootstrap"
+    threshold = percentile_estimate(
+        "recruitment-window threshold (days)", float(candidates[best]), thresholds, bootstrap_reps, method, len(filled)
     )
-    slope = Estimate(
+    slope = percentile_estimate(
         "log-odds of exit per week waited beyond the threshold",
         float(betas[best][-1]),
-        float(s_low),
-        float(s_high),
+        slopes,
+        bootstrap_reps,
         method,
-        n=len(filled),
+        len(filled),
     )
     profile = pd.DataFrame({"threshold_days": candidates, "deviance": deviance})
-    return Threshold(profile, threshold, slope, bool(s_low > 0), np.array(thresholds))
+    detected = not slope.not_estimable and slope.ci_low > 0
+    return Threshold(profile, threshold, slope, bool(detected), np.array(thresholds))
 
 
 @dataclass(frozen=True)
@@ -361,7 +379,7 @@ def cox_slow_vs_fast(early: pd.DataFrame, threshold_days: float = 28.0, follow_d
             "group_id": rows["group_id"],
         }
     )
-    cph = CoxPHFitter().fit(frame, "duration", "event", cluster_col="group_id")
+    cph = CoxPHFitter().fit(frame, "duration", "event", cluster_col="group_id", fit_options=COX_FIT_OPTIONS)
     summary = cph.summary
     row = summary.loc["slow"]
     estimate = Estimate.from_row(

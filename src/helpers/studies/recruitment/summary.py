@@ -92,6 +92,8 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
             f"week waited beyond it multiplies the odds of leaving by {per_week.value:.2f} "
             f"({fmt.ci(per_week)}), over and above the size the group had."
         )
+    elif threshold.slope.not_estimable:
+        threshold_line = f"**The threshold is not estimable** on this data: {threshold.slope.why_not}."
     else:
         threshold_line = (
             "**No threshold is found**: the effect of waiting beyond any candidate window is not "
@@ -140,8 +142,7 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
         "**Uncertainty**: the window belongs to the group, so members of one group share it. Shares have "
         "design-effect-adjusted Wilson intervals, the risk ratio a cluster-robust delta-method CI, the logistic "
         "models are fitted on group totals with robust errors, the Cox model has errors clustered by group, and the "
-        f"threshold's CI comes from {bootstrap.split('(')[1].split(')')[0] if '(' in bootstrap else bootstrap} of "
-        "groups.",
+        f"threshold's CI comes from resampling whole groups ({bootstrap}).",
         "**Threshold model**: logit P(exit) = controls + a quadratic in ln of the mean headcount the early members "
         "lived through + ln window + b × weeks they waited beyond the threshold in the still-unfilled group. Slow "
         "groups also stay small longer, and small groups lose members faster on their own (claim 1); the size and "

@@ -16,7 +16,7 @@ import pandas as pd
 from lifelines import CoxPHFitter
 
 from helpers.stats.estimate import Estimate
-from helpers.stats.survival import n_day_retention
+from helpers.stats.survival import COX_FIT_OPTIONS, n_day_retention
 
 
 def size_terms(members: pd.DataFrame, reference: float = 229.0) -> pd.DataFrame:
@@ -68,7 +68,7 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
     )
     if adjust_for_size:
         frame = frame.join(size_terms(members))
-    fit = CoxPHFitter().fit(frame, "duration_days", "left", cluster_col="cluster")
+    fit = CoxPHFitter().fit(frame, "duration_days", "left", cluster_col="cluster", fit_options=COX_FIT_OPTIONS)
     row = fit.summary.loc["mixed"]
     estimate = Estimate(
         name=name,

@@ -31,6 +31,7 @@ import statsmodels.api as sm
 from scipy.stats import chi2 as chi2_dist
 
 from helpers.measures.size_bands import SIZE_BANDS, size_band
+from helpers.stats.bootstrap import percentile_estimate
 from helpers.stats.clustered import clustered_proportion, clustered_ratio
 from helpers.stats.estimate import Estimate, plain_fields
 from helpers.stats.glm import (
@@ -324,11 +325,11 @@ def activity_model(
     boot = _bootstrap_fits(metric, y, X, offset, weights, group_codes, beta, bootstrap_reps, seed)
     draws = np.array([_peak_and_band(x, grid @ b, margin, to_level)[:3] for b in boot]).reshape(-1, 3)
     wald = fit.wald_test(np.eye(len(beta))[cols], scalar=True)
-    method = f"cluster bootstrap, {len(boot)} resamples of groups, percentile 95% CI"
 
     def estimate(name: str, value: float, column: int) -> Estimate:
-        low_q, high_q = np.quantile(draws[:, column], [0.025, 0.975]) if len(draws) else (np.nan, np.nan)
-        return Estimate(name, value, float(low_q), float(high_q), method, n=int(fit.nobs))
+        return percentile_estimate(
+            name, value, draws[:, column], bootstrap_reps, "cluster bootstrap of groups", n=int(fit.nobs)
+        )
 
     curve = Curve(
         term,
@@ -486,13 +487,12 @@ def within_group_size_curve(
         except np.linalg.LinAlgError:
             continue
         peaks.append(x[int(np.argmax(basis @ draw[cols]))])
-    low, high = np.quantile(peaks, [0.025, 0.975]) if peaks else (np.nan, np.nan)
-    peak = Estimate(
+    peak = percentile_estimate(
         "size at peak messages per member (within groups)",
         float(x[top]),
-        float(low),
-        float(high),
-        f"Poisson with group fixed effects, cluster bootstrap ({len(peaks)} resamples)",
+        peaks,
+        bootstrap_reps,
+        "Poisson with group fixed effects, cluster bootstrap of groups",
         n=len(used),
     )
     return WithinFit(curve, peak, chi2, len(cols), p_value, 0 < top < len(x) - 1, int(n_groups), len(used))
