@@ -34,17 +34,18 @@ def test_a_verdict_forced_wrong_is_counted_wrong():
         _record("no effect", "supported"),  # false supported
         _record("no effect", "inconclusive"),  # correct
         _record("contradicted", "contradicted"),
-        _record("untestable", "contradicted"),  # false contradicted
+        _record("untestable", "contradicted"),  # wrong (untestable), but not a claim that holds called false
+        _record("no effect", "contradicted"),  # correct: a claim that an effect exists is false without one
         _record("no effect", "supported", error="world failed"),  # a failed world is not counted
     ]
     s = claim_summary(records, "content_exits")
-    assert s["worlds"] == 7
+    assert s["worlds"] == 8
     assert s["matrix"]["supported"] == {"supported": 1, "contradicted": 1, "inconclusive": 1, "error": 0}
-    assert (s["false_supported"]["k"], s["false_supported"]["n"]) == (1, 4)  # of the 4 worlds where it is not true
-    assert (s["false_contradicted"]["k"], s["false_contradicted"]["n"]) == (2, 6)
+    assert (s["false_supported"]["k"], s["false_supported"]["n"]) == (1, 5)  # of the 5 worlds where it is not true
+    assert (s["false_contradicted"]["k"], s["false_contradicted"]["n"]) == (1, 3)  # of the 3 where it holds
     assert (s["power"]["k"], s["power"]["n"]) == (2, 4)  # right on 2 of the 4 worlds with a real effect
     assert (s["power_supported"]["k"], s["power_supported"]["n"]) == (1, 3)
-    assert (s["correct"]["k"], s["correct"]["n"]) == (3, 7)
+    assert (s["correct"]["k"], s["correct"]["n"]) == (4, 8)
     assert (s["inconclusive_when_real"]["k"], s["inconclusive_when_real"]["n"]) == (1, 4)
     assert correct("untestable", "inconclusive") and not correct("supported", "inconclusive")
 

@@ -181,7 +181,7 @@ def test_monday_counts_by_hand():
         removed=np.zeros(4, bool),
     )
     run = Run(np.array([np.inf, 13.0, np.inf, np.inf]), np.zeros(2), *([np.zeros(0)] * 3), *([np.zeros((2, 1))] * 3))
-    size, kocs = monday_counts(cohort, run, 2, total_days=21.0)
+    size, kocs = monday_counts(cohort, run, 2, 21.0, cohort.koc)
     # Mondays 5, 12, 19: the KOC in group 0 is there from day 4 to 13, the other member from day 6;
     # group 1's KOC joins on Monday 12 itself
     assert size.tolist() == [[1, 2, 1], [0, 1, 1]]

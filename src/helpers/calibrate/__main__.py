@@ -74,6 +74,13 @@ def table(document: dict) -> str:
     for key, e in document["estimates"].items():
         bias = "—" if e["mean_bias"] is None else f"{e['mean_bias']:+.3g}"
         lines.append(f"{key:<48} {count_share(e['coverage']):>16} {bias:>12}")
+    koc = document.get("koc_classification") or {}
+    if koc.get("precision") and koc.get("recall"):
+        lines.append("")
+        lines.append(
+            f"KOC members found vs planted ({koc['worlds']} worlds): median precision {koc['precision']['median']:.2f}, "
+            f"median recall {koc['recall']['median']:.2f}"
+        )
     return "\n".join(lines)
 
 

@@ -55,6 +55,7 @@ HEADLINE_TRUTH: dict[tuple[str, str], Callable[[dict], float | None]] = {
     ("size_activity", "size_peak"): _param("size_peak", lambda p: p["activity_size_curvature"] > 0),
     ("size_activity", "size_peak_within_groups"): _param("size_peak", lambda p: p["activity_size_curvature"] > 0),
     ("size_activity", "monitor_share_peak"): _param("monitor_optimum", lambda p: p["monitor_curvature"] > 0),
+    ("size_activity", "monitor_share_peak_same_week"): _param("monitor_optimum", lambda p: p["monitor_curvature"] > 0),
     ("size_activity", "koc_above_150"): lambda truth: truth["claims"]["koc_above_150"]["value"],
     ("recruitment", "threshold"): _param("window_threshold_days", lambda p: p["early_exit_hr"] != 1),
     **{
@@ -125,7 +126,23 @@ def score_world(truth: dict, results: dict[str, object], errors: dict[str, str])
     for (study, key), locate in HEADLINE_TRUTH.items():
         if study in results and key in results[study].headline:
             estimates[f"{study}.{key}"] = _estimate_record(results[study].headline[key], locate(truth))
-    return {"claims": claims, "estimates": estimates}
+    return {"claims": claims, "estimates": estimates, "koc_classification": koc_classification(truth, results)}
+
+
+def koc_classification(truth: dict, results: dict[str, object]) -> dict | None:
+    """Precision and recall of the study's KOCs against the members the world planted as KOCs."""
+    planted = truth.get("planted_effects", {}).get("koc", {}).get("koc_members")
+    frame = getattr(results.get("size_activity"), "frames", {}).get("koc_members")
+    if planted is None or frame is None:
+        return None
+    found, planted = set(frame.loc[frame["koc"], "member_id"]), set(planted)
+    hits = len(found & planted)
+    return {
+        "planted": len(planted),
+        "found": len(found),
+        "precision": hits / len(found) if found else None,
+        "recall": hits / len(planted) if planted else None,
+    }
 
 
 def run_world(task: Task, workdir: str | None = None) -> dict:

@@ -138,7 +138,22 @@ def summarise_records(records: list[dict]) -> dict:
         "study_errors": study_errors,
         "claims": {cid: claim_summary(records, cid) for cid in CLAIMS},
         "estimates": {k: estimate_summary(records, k) for k in keys},
+        "koc_classification": koc_summary(records),
     }
+
+
+def koc_summary(records: list[dict]) -> dict:
+    """Median precision and recall of the KOC classification over worlds with planted KOCs, and their quartiles."""
+    rows = [r["koc_classification"] for r in records if not r.get("error") and r.get("koc_classification")]
+    out: dict = {"worlds": len(rows)}
+    for key in ("precision", "recall"):
+        values = [v[key] for v in rows if v.get(key) is not None]
+        out[key] = (
+            {"median": float(np.median(values)), "quartiles": [float(q) for q in np.quantile(values, [0.25, 0.75])]}
+            if values
+            else None
+        )
+    return out
 
 
 def finite(value: object) -> object:

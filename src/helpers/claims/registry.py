@@ -22,6 +22,10 @@ SIZE_BAND = (150.0, 350.0)
 KOC_SIZE = 150.0
 """Claim 1: above 150 members almost every group has several KOCs."""
 
+KOC_FACTOR = 10.0
+"""Claim 1's KOCs made measurable: a member who writes at least this many times as much as her group's median
+member (a share of the group's talk far above the typical member's; relative, so quiet and busy groups alike)."""
+
 KOC_ALMOST_EVERY = 0.9
 """What "almost every group" is taken to mean: at least 90% of group-weeks."""
 

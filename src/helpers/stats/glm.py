@@ -63,6 +63,19 @@ def group_resamples(group_codes: np.ndarray, reps: int, seed: int) -> Iterator[t
         yield index, np.repeat(np.arange(n_groups), bounds[drawn + 1] - bounds[drawn])
 
 
+def solve_or_drop(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve ``a x = b``; if ``a`` is singular (aliased columns), the least-squares minimum-norm solution.
+
+    In a Newton step the minimum-norm solution leaves the coefficients of aliased
+    columns (a category absent from a bootstrap resample) where they were: the same as
+    dropping those columns, as R's ``glm`` does.
+    """
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(a, b, rcond=None)[0]
+
+
 def poisson_fixed_effects(
     y: np.ndarray, X: np.ndarray, offset: np.ndarray, groups: np.ndarray, max_iter: int = 100, tol: float = 1e-9
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -25,7 +25,7 @@ from helpers.data.schema import MESSAGE_KINDS
 from helpers.synth import groups as grp
 from helpers.synth import messages as msg
 from helpers.synth.simulate import ROLE_CODES, Run, arm_codes, draw_cohort, draw_weeks, simulate
-from helpers.synth.truth import Accumulator, build_truth
+from helpers.synth.truth import Accumulator, build_truth, is_koc
 from helpers.synth.world import ARMS, WORLDS, World
 
 BATCH_GROUPS = 250
@@ -91,6 +91,7 @@ def generate(
     n_weeks = int(total_days // 7) + 2
     acc = Accumulator(n_groups)
     realised = {"memberships": 0, "messages": 0, "kocs": 0, "groups_reaching_target": 0}
+    koc_members: list[str] = []
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -163,15 +164,17 @@ def generate(
                 _stream(seed, 5, number),
             )
             pq.write_table(texts, tmp / "messages" / f"part-{number:05d}.parquet", row_group_size=1_000_000)
+            koc = is_koc(cohort, world)
+            koc_members += member_ids(first_member, len(cohort.group), seed).filter(pa.array(koc)).to_pylist()
             first_member += len(cohort.group)
             first_message += texts.num_rows
             realised["memberships"] += members.num_rows
             realised["messages"] += texts.num_rows
-            realised["kocs"] += int(cohort.koc.sum())
+            realised["kocs"] += int(koc.sum())
             joins = np.bincount(cohort.group[cohort.role == 3], minlength=len(batch))
             realised["groups_reaching_target"] += int((joins >= batch["target_size"].to_numpy()).sum())
 
-        truth = build_truth(world, seed, n_groups, months, acc, realised)
+        truth = build_truth(world, seed, n_groups, months, acc, realised, koc_members)
         write_json(tmp / "truth.json", truth)
         publish_folder(tmp, out)
     except BaseException:

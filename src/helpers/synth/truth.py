@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helpers.claims.registry import CLAIMS, DAYTIME_HOURS, KOC_SIZE, PEAK_HOURS
+from helpers.claims.registry import CLAIMS, DAYTIME_HOURS, KOC_FACTOR, KOC_SIZE, PEAK_HOURS
 from helpers.synth.simulate import MEMBER, WEEK_OFFSET_DAYS, Cohort, Run
 from helpers.synth.world import ARMS, STAGES, World
 
@@ -48,7 +48,11 @@ DEFINITIONS = {
     ),
     "recruitment.without_mechanism": "the same members' outcome with the early-member effect switched off (CRN)",
     "homophily.exit_30d": "non-operator member left within 30 days of joining (joined >= 30 days before the end)",
-    "koc": "a member of the KOC type (propensity ~ lognormal(koc_activity_median, koc_activity_sigma) per day)",
+    "koc": (
+        "a member whose propensity to talk is at least KOC_FACTOR (10) times the median member's (activity_median): "
+        "the KOC type (propensity ~ lognormal(koc_activity_median, koc_activity_sigma) per day) when it talks that "
+        "much, and the most talkative ordinary members"
+    ),
 }
 
 
@@ -124,7 +128,7 @@ class Accumulator:
                 }
             )
         )
-        size, kocs = monday_counts(cohort, run, len(plan), total_days)
+        size, kocs = monday_counts(cohort, run, len(plan), total_days, is_koc(cohort, world))
         large = size >= KOC_SIZE
         self.koc_weeks += [int(large.sum()), int((large & (kocs >= 2)).sum())]
         self.joins.append(
@@ -214,8 +218,15 @@ class Accumulator:
         return out
 
 
-def monday_counts(cohort: Cohort, run: Run, n_groups: int, total_days: float) -> tuple[np.ndarray, np.ndarray]:
-    """Non-operator members and KOC-type members present on each Monday of the data, per group (groups x weeks).
+def is_koc(cohort: Cohort, world: World) -> np.ndarray:
+    """Planted KOCs: members whose propensity is at least ``KOC_FACTOR`` times the median member's."""
+    return (cohort.role == MEMBER) & (cohort.propensity >= KOC_FACTOR * world.activity_median)
+
+
+def monday_counts(
+    cohort: Cohort, run: Run, n_groups: int, total_days: float, koc: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Non-operator members and KOCs (``koc``: per cohort row) present on each Monday of the data, per group.
 
     Monday ``k`` is day ``7k - 2``; a member is present if she joined at or before it and
     had not left. Only Mondays inside the data (day 0 to its end) are kept.
@@ -227,7 +238,7 @@ def monday_counts(cohort: Cohort, run: Run, n_groups: int, total_days: float) ->
     last = np.ceil((np.minimum(run.exit_day[member], total_days) + WEEK_OFFSET_DAYS) / 7).astype(np.int64)
     group = cohort.group[member].astype(np.int64)
     out = []
-    for weight in (np.ones(member.sum()), cohort.koc[member].astype(float)):
+    for weight in (np.ones(member.sum()), koc[member].astype(float)):
         diff = np.zeros((n_groups, n_weeks + 1))
         np.add.at(diff, (group, np.minimum(first, n_weeks)), weight)
         np.add.at(diff, (group, np.minimum(last, n_weeks)), -weight)
@@ -243,7 +254,15 @@ def _minus(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else a - b
 
 
-def build_truth(world: World, seed: int, n_groups: int, months: int, acc: Accumulator, realised: dict) -> dict:
+def build_truth(
+    world: World,
+    seed: int,
+    n_groups: int,
+    months: int,
+    acc: Accumulator,
+    realised: dict,
+    koc_members: list[str] | None = None,
+) -> dict:
     """The whole ``truth.json`` document."""
     activity_band = _band_around(world.size_peak, world.activity_size_curvature)
     monitor_half = (
@@ -300,7 +319,10 @@ def build_truth(world: World, seed: int, n_groups: int, months: int, acc: Accumu
             "true_values": acc.experiment(),
         },
         "koc": {
-            "koc_share": world.koc_share,
+            "definition": DEFINITIONS["koc"],
+            "factor": KOC_FACTOR,
+            "koc_type_share": world.koc_share,
+            "koc_members": sorted(koc_members or []),
             "size_two_or_more_kocs_95pct": koc_certain_size(world.koc_share),
             "group_weeks_150_plus": int(acc.koc_weeks[0]),
             "share_with_two_or_more_kocs_150_plus": _ratio(acc.koc_weeks[1], acc.koc_weeks[0]),

@@ -60,6 +60,16 @@ class ContentClaims:
     dose: Estimate  # exits per 10 points of promo share, across arms
     stage_gaps: em.StageGaps | None
 
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return {
+            "exits": self.exits.as_dict(),
+            "stage": self.stage.as_dict(),
+            "promo_shares": {str(k): float(v) for k, v in self.promo_shares.items()},
+            "dose": self.dose.as_dict(),
+            "stage_gaps": None if self.stage_gaps is None else self.stage_gaps.as_dict(),
+        }
+
 
 def content_verdicts(
     table: pd.DataFrame, groups: pd.DataFrame, panel: pd.DataFrame, control: str, correction: str, alpha: float

@@ -16,12 +16,12 @@ import pandas as pd
 import patsy
 import statsmodels.api as sm
 from lifelines import CoxPHFitter
-from lifelines.statistics import proportional_hazard_test
 
 from helpers.stats.bootstrap import percentile_estimate
 from helpers.stats.clustered import clustered_ratio, wilson_clustered
 from helpers.stats.estimate import Estimate, plain_fields
 from helpers.stats.glm import profile_grid, spline_term
+from helpers.stats.ph_test import zph_test
 from helpers.stats.survival import COX_FIT_OPTIONS
 
 Z95 = NormalDist().inv_cdf(0.975)
@@ -204,7 +204,7 @@ def _slow_odds_ratio(filled: pd.DataFrame, threshold_days: float) -> Estimate:
     if len(kinds) < 2 or kinds.min() < 2:
         return Estimate.missing(name, f"fewer than two {'fast' if filled['slow'].all() else 'slow'} groups")
     try:
-        params, cov = _fit_hc1(_binomial(filled, f"slow + {CONTROLS}")[0])
+        params, cov = _fit_hc1(_binomial(filled, f"slow + {SIZE_CONTROLS} + {CONTROLS}")[0])
     except np.linalg.LinAlgError:
         return Estimate.missing(name, "the controls leave nothing to compare slow with fast groups (singular model)")
     b, s = params["slow"], float(np.sqrt(cov.loc["slow", "slow"]))
@@ -353,17 +353,21 @@ class CoxResult:
 
     hazard_ratio: Estimate
     summary: pd.DataFrame
-    ph_test: pd.DataFrame  # per covariate: test statistic and p (Schoenfeld residuals vs rank of time)
+    ph_test: pd.DataFrame  # per covariate and GLOBAL: chi2, df, p (Grambsch-Therneau score test, R's cox.zph)
 
     def as_dict(self) -> dict:
         """Plain values for results.json."""
         return plain_fields(self)
 
 
-def cox_slow_vs_fast(early: pd.DataFrame, threshold_days: float = 28.0, follow_days: float = 180.0) -> CoxResult:
+def cox_slow_vs_fast(
+    early: pd.DataFrame, threshold_days: float = 28.0, follow_days: float = 180.0, early_size: pd.Series | None = None
+) -> CoxResult:
     """Time from joining to first exit (censored at ``follow_days`` or the data's end), slow vs fast groups.
 
-    Adjusted for homogeneity and ln target size; errors clustered by group (lifelines);
+    Adjusted for homogeneity, ln target size and (with ``early_size``, per group id) a
+    quadratic in ln of the headcount the early members lived through: slow groups stay
+    small longer, and small groups lose members by themselves. Errors clustered by group (lifelines);
     groups that never filled are left out. The proportional-hazards test is reported
     beside the ratio: the planted effect acts only while a slow group is still unfilled,
     so the ratio is an average over follow-up, not a constant.
@@ -379,6 +383,9 @@ def cox_slow_vs_fast(early: pd.DataFrame, threshold_days: float = 28.0, follow_d
             "group_id": rows["group_id"],
         }
     )
+    if early_size is not None:
+        frame["log_early_size"] = np.log(rows["group_id"].map(early_size).fillna(1).clip(lower=1)).to_numpy()
+        frame["log_early_size_sq"] = frame["log_early_size"] ** 2
     cph = CoxPHFitter().fit(frame, "duration", "event", cluster_col="group_id", fit_options=COX_FIT_OPTIONS)
     summary = cph.summary
     row = summary.loc["slow"]
@@ -389,5 +396,12 @@ def cox_slow_vs_fast(early: pd.DataFrame, threshold_days: float = 28.0, follow_d
         "Cox model, errors clustered by group (lifelines)",
         n=len(frame),
     )
-    test = proportional_hazard_test(cph, frame, time_transform="rank")
-    return CoxResult(estimate, summary, test.summary[["test_statistic", "p"]])
+    covariates = [c for c in frame.columns if c not in ("duration", "event", "group_id")]
+    test = zph_test(
+        frame["duration"].to_numpy(),
+        frame["event"].to_numpy().astype(bool),
+        frame[covariates].to_numpy(float),
+        cph.params_[covariates].to_numpy(),
+        covariates,
+    )
+    return CoxResult(estimate, summary, test)

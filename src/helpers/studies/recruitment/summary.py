@@ -67,14 +67,15 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
     windows = recruitment_windows(ds.tables, p.target_size, end=end, window_bins=tuple(p.window_bins))
     early = early_members(ds.tables, windows, None if p.early_k else p.early_days, p.early_k, p.horizon_days, end)
     curves = recruitment_curves(ds.tables, days=int(p.horizon_days + p.early_days))
-    groups = rm.group_outcomes(early, mean_members(curves, int(p.horizon_days + p.early_days)))
+    early_size = mean_members(curves, int(p.horizon_days + p.early_days))
+    groups = rm.group_outcomes(early, early_size)
     claim_days = 7 * RECRUITMENT_WEEKS
     by_bin = rm.churn_by_bin(early)
     contrast = rm.slow_vs_fast(early, claim_days)
     contrast_never = rm.slow_vs_fast(early, claim_days, include_never=True)
     model = rm.window_curve(groups, threshold_days=claim_days)
     threshold = rm.threshold_estimate(early, groups, p.horizon_days, bootstrap_reps=p.bootstrap_reps)
-    cox = rm.cox_slow_vs_fast(early, claim_days)
+    cox = rm.cox_slow_vs_fast(early, claim_days, early_size=early_size)
     verdict = judge("recruitment", threshold.threshold, detected=threshold.detected)
     claim_range = CLAIMS["recruitment"].allowed
 
@@ -110,7 +111,8 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
             f"left within {p.horizon_days} days in groups that took more than {claim_days:g} days to fill, "
             f"against **{fmt.pct(contrast.fast_share)}** in groups that filled faster: a risk ratio of "
             f"**{rr.value:.2f}** ({fmt.ci(rr)}; {contrast.slow_groups} slow and {contrast.fast_groups} fast "
-            f"groups). Adjusted for homogeneity, target size, channel and segment, the odds ratio is "
+            f"groups). Adjusted for homogeneity, target size, channel, segment and the headcount the early members "
+            f"lived through (slow groups stay small longer), the odds ratio is "
             f"{model.odds_ratio.value:.2f} ({fmt.ci(model.odds_ratio)}); the Cox hazard ratio over the first 180 "
             f"days is {cox.hazard_ratio.value:.2f} ({fmt.ci(cox.hazard_ratio)}).",
             ("risk_ratio_slow_vs_fast", "odds_ratio_slow_vs_fast_adjusted", "hazard_ratio_slow_vs_fast"),

@@ -9,13 +9,14 @@ allows (clustered proportions, cluster-robust Cox errors).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter
 
 from helpers.stats.estimate import Estimate
+from helpers.stats.ph_test import zph_test
 from helpers.stats.survival import COX_FIT_OPTIONS, n_day_retention
 
 
@@ -31,12 +32,14 @@ class CoxHazardRatio:
 
     hazard_ratio: Estimate
     coefficients: pd.DataFrame
+    ph_test: pd.DataFrame = field(default_factory=pd.DataFrame)  # R's cox.zph: chi2, df, p per covariate, GLOBAL
 
     def as_dict(self) -> dict:
         """Plain values for results.json."""
         return {
             "hazard_ratio": self.hazard_ratio.as_dict(),
             "coefficients": self.coefficients.reset_index().to_dict(orient="records"),
+            "ph_test": self.ph_test.reset_index().to_dict(orient="records"),
         }
 
 
@@ -79,7 +82,15 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
         + (", adjusted for ln peak size and its square" if adjust_for_size else ""),
         n=len(frame),
     )
-    return CoxHazardRatio(estimate, fit.summary)
+    covariates = [c for c in frame.columns if c not in ("duration_days", "left", "cluster")]
+    ph = zph_test(
+        frame["duration_days"].to_numpy(),
+        frame["left"].to_numpy().astype(bool),
+        frame[covariates].to_numpy(float),
+        fit.params_[covariates].to_numpy(),
+        covariates,
+    )
+    return CoxHazardRatio(estimate, fit.summary, ph)
 
 
 def compare_segments(

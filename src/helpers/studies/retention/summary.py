@@ -119,6 +119,16 @@ def _survival_figure(members: pd.DataFrame, by: str) -> plt.Figure:
     return km_curves(km.curves, km.at_risk, by)
 
 
+def _ph_note(test: pd.DataFrame) -> str:
+    """A sentence on the proportional-hazards test of the mixed-group term, when it rejects."""
+    if test.empty or "mixed" not in test.index or test.loc["mixed", "p"] >= 0.05:
+        return ""
+    return (
+        f" The ratio is not constant over membership time (Grambsch-Therneau test p {fmt.p_value(test.loc['mixed', 'p'])}"
+        "): read it as an average over follow-up."
+    )
+
+
 def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult:
     """Retention 7/30/90 days, median membership, retention by attribute, homogeneity HR, layers; claim 3 judged."""
     params = params or RetentionParams()
@@ -192,7 +202,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             Finding(
                 f"Homogeneous groups {how} mixed ones: a member of a mixed group leaves at **{hazard_ratio.value:.2f} "
                 f"times** the rate (hazard ratio, {fmt.ci(hazard_ratio)}; Cox model with errors clustered by group, "
-                "adjusted for group size).",
+                f"adjusted for group size). Verdict: **{verdict.verdict}** ({verdict.reason}).{_ph_note(cox.ph_test)}",
                 ("homogeneity_hazard_ratio",),
             )
         )
@@ -219,7 +229,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
         headline=headline,
         findings=tuple(findings),
         verdicts=(verdict,),
-        tables={"cox": cox_shown},
+        tables={"cox": cox_shown, "ph_test": cox.ph_test.round(4)},
         notes={"cox": hazard_ratio.method},
         figures={
             "triangle": partial(figures.retention_heatmap, triangle.rates, triangle.cohort_sizes, title),

@@ -39,6 +39,7 @@ from helpers.stats.glm import (
     group_resamples,
     poisson_fixed_effects,
     profile_grid,
+    solve_or_drop,
     spline_term,
     term_columns,
 )
@@ -81,6 +82,11 @@ def model_rows(
     rows["join_share"] = rows["joins"] / rows["members_in_week"]
     rows["month"] = pd.to_datetime(rows["week"], utc=True).dt.strftime("%m")
     rows["size_band"] = size_band(rows["size"], tuple(size_bands))
+    talk = rows["member_messages"] + rows["monitor_messages"]
+    by_group = rows["group_id"]
+    rows["other_weeks_talk"] = talk.groupby(by_group).transform("sum") - talk
+    other_monitor = rows["monitor_messages"].groupby(by_group).transform("sum") - rows["monitor_messages"]
+    rows["monitor_share_loo"] = other_monitor / rows["other_weeks_talk"].where(rows["other_weeks_talk"] > 0)
     return rows.reset_index(drop=True)
 
 
@@ -105,6 +111,19 @@ def binned_activity(rows: pd.DataFrame, by: str = "size_band") -> pd.DataFrame:
             }
         )
     return pd.DataFrame(out)
+
+
+def with_koc_counts(rows: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with ``kocs`` replaced by the KOCs present at each week's start (``measures.kocs``; 0 where none)."""
+    counts = counts.assign(week=pd.to_datetime(counts["week"], utc=True).astype("datetime64[ns, UTC]"))
+    weeks = pd.to_datetime(rows["week"], utc=True).astype("datetime64[ns, UTC]")
+    merged = (
+        rows.drop(columns="kocs")
+        .assign(_week=weeks)
+        .merge(counts.rename(columns={"week": "_week"}), on=["group_id", "_week"], how="left")
+    )
+    merged["kocs"] = merged.pop("kocs_relative").fillna(0).astype("int64")
+    return merged.drop(columns="_week").set_axis(rows.index)
 
 
 @dataclass(frozen=True)
@@ -207,7 +226,7 @@ class ActivityFit:
         return plain_fields(self)
 
 
-CLIPPED = ("log_size", "monitor_share", "log_age", "log_tenure")
+CLIPPED = ("log_size", "monitor_share", "monitor_share_loo", "log_age", "log_tenure")
 """Regressors held to their 1st-99th percentile range: curves are read only where data is dense."""
 
 
@@ -247,7 +266,8 @@ def _glm(metric: str, y: np.ndarray, X: np.ndarray, offset: np.ndarray, weights:
     return sm.GLM(np.column_stack([successes, weights - successes]), X, family=sm.families.Binomial())
 
 
-TERMS = {"size": "log_size", "monitor_share": "monitor_share"}
+TERMS = {"size": "log_size", "monitor_share": "monitor_share", "monitor_share_loo": "monitor_share_loo"}
+"""Model terms and their variables: size, the week's own monitor share, and the group's share in its other weeks."""
 
 
 MIN_TALK = 100
@@ -272,7 +292,11 @@ def activity_model(
     The monitor-share model adds a spline in monitor share and uses only group-weeks
     with at least ``min_talk`` member + monitor messages: in quieter weeks the share is a
     ratio of a few counts (one message in three is 33%), and such noise in a regressor
-    flattens and shifts the curve. ``rows`` come from ``model_rows``.
+    flattens and shifts the curve. The week's own share also has the week's member
+    messages in its denominator, so their noise sits in the outcome and the regressor
+    at once and pulls the optimum down; ``monitor_share_loo`` (the group's share in its
+    other weeks, with at least ``min_talk`` messages there) is free of it. ``rows``
+    come from ``model_rows``.
     """
     if metric not in METRICS:
         raise ValueError(f"activity_metric must be one of {', '.join(METRICS)}, not {metric!r}")
@@ -281,14 +305,16 @@ def activity_model(
     used = rows
     if term == "monitor_share":
         used = rows[(rows["member_messages"] + rows["monitor_messages"]) >= min_talk]
+    elif term == "monitor_share_loo":
+        used = rows[(rows["other_weeks_talk"] >= min_talk) & rows["monitor_share_loo"].notna()]
     used = _clip(used.reset_index(drop=True))
     splines = [
         spline_term(used, "log_size", spline_df),
         spline_term(used, "log_age", 3),
         spline_term(used, "log_tenure", 3),
     ]
-    if term == "monitor_share":
-        splines.insert(0, spline_term(used, "monitor_share", spline_df))
+    if term != "size":
+        splines.insert(0, spline_term(used, TERMS[term], spline_df))
     design = patsy.dmatrix(
         " + ".join(splines + ["join_share", "C(channel)", "C(segment)", "C(month)"]), used, return_type="dataframe"
     )
@@ -382,7 +408,7 @@ def _irls(
             mu = 1 / (1 + np.exp(-eta))
             variance = np.maximum(mu * (1 - mu), 1e-12)
             working, z = weights * variance, (y - mu) / variance
-        step = np.linalg.solve((X * working[:, None]).T @ X, X.T @ (working * z))
+        step = solve_or_drop((X * working[:, None]).T @ X, X.T @ (working * z))
         beta = beta + step
         if np.max(np.abs(step)) < tol:
             break
@@ -400,7 +426,12 @@ def _bootstrap_fits(
     reps: int,
     seed: int,
 ) -> list[np.ndarray]:
-    """Coefficients refitted on ``reps`` resamples of whole groups (with replacement)."""
+    """Coefficients refitted on ``reps`` resamples of whole groups (with replacement).
+
+    A resample without some category level (a rare month, channel or segment) leaves its
+    column all zero; that coefficient is dropped for the resample, as R's ``glm`` does,
+    which leaves the curve's shape, and so the peak and band, untouched.
+    """
     out = []
     for index, _ in group_resamples(group_codes, reps, seed):
         try:

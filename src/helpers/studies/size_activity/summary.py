@@ -10,11 +10,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from helpers import fmt
-from helpers.claims.registry import KOC_ALMOST_EVERY, KOC_SIZE, MONITOR_SHARE_ABOUT, audience_of, judge
+from helpers.claims.registry import KOC_ALMOST_EVERY, KOC_FACTOR, KOC_SIZE, MONITOR_SHARE_ABOUT, audience_of, judge
+from helpers.claims.verdict import Verdict
 from helpers.data.engine import Dataset
 from helpers.data.event_time import data_end
+from helpers.measures import kocs as kocs_m
 from helpers.measures.group_week import group_week_panel
+from helpers.measures.kocs import classify_kocs, kocs_at_week_start, member_activity
 from helpers.measures.size_bands import SIZE_BANDS
+from helpers.stats.estimate import Estimate
 from helpers.studies.result import Finding, StudyResult, records
 from helpers.studies.size_activity import figures, timing
 from helpers.studies.size_activity import models as am
@@ -29,7 +33,7 @@ class SizeParams:
     activity_metric: Literal["messages_per_member", "interaction_rate"] = "messages_per_member"
     size_bands: tuple[int, ...] = field(default=SIZE_BANDS)
     spline_df: int = 8
-    koc_threshold: int = 10
+    koc_factor: float = KOC_FACTOR
     bootstrap_reps: int = 200
     min_members: int = 10
     utc_offset_hours: float = 8
@@ -52,18 +56,57 @@ def _hours_figure(counts: pd.DataFrame, peaks: pd.DataFrame) -> plt.Figure:
     return figures.hour_weekday(audiences, {a: timing.claimed_hours(a) for a in audiences})
 
 
+def peak_or_why(peak: Estimate, detected: bool, flat_p: float, what: str) -> Estimate:
+    """The peak as an estimate only where the curve has one inside the data; otherwise not estimable, saying why."""
+    if detected:
+        return peak
+    if flat_p >= 0.05:
+        return Estimate.missing(peak.name, f"no peak: a flat {what} curve lies inside its confidence region")
+    return Estimate.missing(
+        peak.name,
+        f"the {what} curve is highest at the edge of the observed range ({peak.value:.3g}): the peak, if "
+        "any, lies beyond the data",
+    )
+
+
+def _size_verdict(size: am.Curve, within: am.WithinFit) -> Verdict:
+    """Claim 1's band, judged on both size curves: a verdict only where the pooled and within-group peaks agree.
+
+    The pooled curve mixes groups that differ in many ways besides size; the within-group
+    curve sees only changes of a group's own size and leans on the age adjustment. Each
+    can be wrong where the other is right, so one alone never decides.
+    """
+    pooled = judge("size_band", size.peak, detected=size.detected)
+    own = judge("size_band", within.peak, detected=within.detected)
+    if pooled.verdict == own.verdict:
+        return own
+    return Verdict(
+        pooled.claim,
+        "inconclusive",
+        f"the pooled ({pooled.verdict}: {pooled.reason}) and within-group ({own.verdict}: {own.reason}) size curves "
+        "disagree",
+        own.estimate,
+        pooled.claim_id,
+    )
+
+
 def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
     """Peak size and band (between and within groups), KOC emergence, monitor-share optimum, peak hours; claims 1, 5, 6."""
     p = params or SizeParams()
     end = data_end(ds.tables)
-    panel = group_week_panel(ds.tables, koc_threshold=p.koc_threshold, end=end)
+    panel = group_week_panel(ds.tables, end=end)
     rows = am.model_rows(
         panel, ds.tables.groups.to_pandas(), end, min_members=p.min_members, size_bands=tuple(p.size_bands)
     )
+    members = classify_kocs(member_activity(ds.tables, end), p.koc_factor)
+    rows = am.with_koc_counts(rows, kocs_at_week_start(ds.tables, members, end))
     size_fit = am.activity_model(
         rows, "size", p.activity_metric, spline_df=p.spline_df, bootstrap_reps=p.bootstrap_reps
     )
     monitor_fit = am.activity_model(
+        rows, "monitor_share_loo", p.activity_metric, spline_df=p.spline_df, bootstrap_reps=p.bootstrap_reps
+    )
+    same_week_fit = am.activity_model(
         rows, "monitor_share", p.activity_metric, spline_df=p.spline_df, bootstrap_reps=p.bootstrap_reps
     )
     within = am.within_group_size_curve(rows, spline_df=p.spline_df, bootstrap_reps=p.bootstrap_reps)
@@ -73,9 +116,9 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
     counts = timing.hour_weekday_counts(ds.tables, p.utc_offset_hours)
     peaks = timing.peak_hours(counts)
 
-    size, monitor = size_fit.curve, monitor_fit.curve
+    size, monitor, same_week = size_fit.curve, monitor_fit.curve, same_week_fit.curve
     verdicts = {
-        "size_band": judge("size_band", size.peak, detected=size.detected),
+        "size_band": _size_verdict(size, within),
         "koc_above_150": judge("koc_above_150", koc_above),
         "monitor_share": judge("monitor_share", monitor.peak, detected=monitor.detected),
         "peak_hours": timing.peak_hours_verdict(peaks),
@@ -111,15 +154,21 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
     )
     if monitor.detected:
         monitor_line = (
-            f"Activity peaks when the monitor writes **{fmt.pct(monitor.peak.value)}** of the week's "
-            f"messages ({ci(monitor.peak, '.1%')}), and stays within {monitor.margin:.0%} of the peak from "
-            f"{fmt.pct(monitor.band_low.value)} to {fmt.pct(monitor.band_high.value)}"
+            f"Activity peaks where the monitor writes **{fmt.pct(monitor.peak.value)}** of the group's messages "
+            f"(her share in the group's other weeks; {ci(monitor.peak, '.1%')}), and stays within "
+            f"{monitor.margin:.0%} of the peak from {fmt.pct(monitor.band_low.value)} to "
+            f"{fmt.pct(monitor.band_high.value)}"
         )
     else:
         monitor_line = (
             "No optimum in the monitor's share is found (a flat curve, or a peak at the edge of the "
             f"observed shares, p = {monitor.flat_p:.2f})"
         )
+    monitor_line += (
+        f"; by the week's own share, {fmt.pct(same_week.peak.value)} ({ci(same_week.peak, '.1%')}, biased low)"
+        if same_week.detected
+        else "; the week's own share shows no optimum inside the data"
+    )
     hours = (
         "; ".join(
             f"{r.audience}: busiest hours {', '.join(f'{h}h' for h in r.busiest_hours)}, claimed "
@@ -138,7 +187,8 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
         ),
         Finding(
             f"**KOCs.** In **{fmt.pct(koc_above.value)}** of weeks ({ci(koc_above, '.1%')}) groups of "
-            f"{KOC_SIZE:g}+ members have two or more members writing {p.koc_threshold}+ messages; below "
+            f"{KOC_SIZE:g}+ members have two or more KOCs (members writing {p.koc_factor:g}× as much as the group's "
+            f"median member) present; below "
             f'{KOC_SIZE:g} members, {fmt.pct(koc_below.value)} ({ci(koc_below, ".1%")}). Verdict on "almost every '
             f'group above 150" (taken as ≥ {KOC_ALMOST_EVERY:.0%}): **{v["koc_above_150"].verdict}**.',
             ("koc_above_150", "koc_below_150"),
@@ -147,7 +197,7 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
             f'**Monitor share.** {monitor_line}. Verdict on "about 5%" (taken as '
             f"{100 * MONITOR_SHARE_ABOUT[0]:.1f}–{100 * MONITOR_SHARE_ABOUT[1]:.1f}%): "
             f"**{v['monitor_share'].verdict}**.",
-            ("monitor_share_peak",),
+            ("monitor_share_peak", "monitor_share_peak_same_week"),
         ),
         Finding(f"**Timing.** {hours}. Verdict: **{v['peak_hours'].verdict}**."),
         Finding(
@@ -169,15 +219,21 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
         "cluster-bootstrap resamples (whole groups drawn with replacement, model refitted). A peak is reported only "
         "if the size terms are jointly significant (cluster-robust Wald test) and the peak lies inside the observed "
         "range.",
-        f"**KOCs**: a member with at least {p.koc_threshold} messages in the week; shares are over group-weeks, with "
-        "CIs clustered by group. Part of the rise with size is arithmetic: more members give more chances that two "
-        "pass the threshold, so the share says nothing on whether large groups *make* members more active (the size "
+        f"**KOCs**: a member whose messages per day present are at least {p.koc_factor:g} times her group's median "
+        f"member's (median over members present {kocs_m.MEDIAN_DAYS}+ days; members present fewer than "
+        f"{kocs_m.MIN_DAYS} days or with fewer than {kocs_m.MIN_MESSAGES} messages are not classified): relative to "
+        "the group, so a busy week does not turn ordinary members into KOCs. A group-week counts the KOCs present at "
+        f"its start; shares are over group-weeks, with CIs clustered by group. {int(members['koc'].sum()):,} of "
+        f"{len(members):,} members are KOCs. Part of the rise with size is arithmetic: more members give more chances "
+        "that two are KOCs, so the share says nothing on whether large groups *make* members more active (the size "
         "curve above does).",
-        "**Monitor share** = the monitor's messages / (member + monitor messages) in the week. In quiet weeks it is a "
-        "ratio of a few counts (one message in three is 33%); such noise in a regressor flattens the curve and shifts "
-        f"its peak, so the model uses weeks with at least {am.MIN_TALK} messages. That selects busier weeks, and a "
-        "busy week lowers the share by itself (members' messages are in its denominator): read the optimum as an "
-        "association.",
+        "**Monitor share** = the monitor's messages / (member + monitor messages). The week's own share has the "
+        "week's member messages in its denominator, so a busy week lowers it by itself: the noise of the outcome sits "
+        "in the regressor too and pulls the optimum down (by 5-15% on drawn worlds with a known optimum). The verdict "
+        "therefore uses the group's share in its *other* weeks (leave-one-week-out, groups with at least "
+        f"{am.MIN_TALK} messages in them), which is free of that week's noise; the same-week optimum (weeks with "
+        f"{am.MIN_TALK}+ messages) is shown beside it. Both are associations: operators may write more where groups "
+        "are quiet.",
         "**Reverse causality**: active groups attract and keep members, so size is partly an outcome of activity; "
         "the pooled curve mixes this with any effect of size on activity. The within-group curve removes everything "
         "fixed about a group, but within a group size changes mostly while it fills and then shrinks as it ages, so "
@@ -190,13 +246,16 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
         study="size_activity",
         title=TITLE,
         headline={
-            "size_peak": size.peak,
-            "size_band_low": size.band_low,
-            "size_band_high": size.band_high,
-            "size_peak_within_groups": within.peak,
+            "size_peak": peak_or_why(size.peak, size.detected, size.flat_p, "size"),
+            "size_band_low": peak_or_why(size.band_low, size.detected, size.flat_p, "size"),
+            "size_band_high": peak_or_why(size.band_high, size.detected, size.flat_p, "size"),
+            "size_peak_within_groups": peak_or_why(within.peak, within.detected, within.flat_p, "within-group size"),
             "koc_above_150": koc_above,
             "koc_below_150": koc_below,
-            "monitor_share_peak": monitor.peak,
+            "monitor_share_peak": peak_or_why(monitor.peak, monitor.detected, monitor.flat_p, "monitor-share"),
+            "monitor_share_peak_same_week": peak_or_why(
+                same_week.peak, same_week.detected, same_week.flat_p, "same-week monitor-share"
+            ),
         },
         findings=findings,
         verdicts=tuple(verdicts.values()),
@@ -214,14 +273,17 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
             "size": size.as_dict(),
             "size_within_groups": {"peak": within.peak.as_dict(), "detected": within.detected, "flat_p": within.flat_p},
             "koc": {
-                "threshold": p.koc_threshold,
+                "factor": p.koc_factor,
+                "kocs": int(members["koc"].sum()),
+                "members_classified": int((members["days"] >= kocs_m.MIN_DAYS).sum()),
                 "below_150": koc_below.as_dict(),
                 "above_150": koc_above.as_dict(),
                 "by_band": records(koc_bands),
             },
             "monitor_share": monitor.as_dict(),
+            "monitor_share_same_week": same_week.as_dict(),
             "binned": records(binned),
             "peak_hours": records(peaks),
         },
-        frames={"model_rows": rows},
+        frames={"model_rows": rows, "koc_members": members},
     )

@@ -1,0 +1,98 @@
+"""The proportional-hazards test of Grambsch and Therneau as R's ``survival::cox.zph`` computes it (survival >= 3).
+
+For each covariate x_j the Cox model is extended by x_j * g(t), with g the transformed
+event time (default: 1 - Kaplan-Meier, left-continuous, as R's ``transform = "km"``);
+the test is the score test of that term's coefficient being 0, at the fitted
+coefficients, with the full information matrix of the extended model (the model's own
+information, not a robust variance). The global test adds all the terms at once. Ties are
+handled as Efron's approximation handles them, as in ``coxph``'s default.
+
+lifelines' ``proportional_hazard_test`` instead uses the older approximation (scaled
+Schoenfeld residuals with the model's variance held fixed), which can differ a lot:
+p 0.16 against R's 0.0006 on one homogeneity model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2
+
+
+def km_transform(durations: np.ndarray, events: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """1 - S(t-) at each time in ``at``: the Kaplan-Meier estimate just before it (R's 'km' transform)."""
+    times = np.unique(durations[events])
+    at_risk = len(durations) - np.searchsorted(np.sort(durations), times, side="left")
+    deaths = np.bincount(np.searchsorted(times, durations[events]), minlength=len(times))
+    surv = np.cumprod(1 - deaths / at_risk)
+    index = np.searchsorted(times, at, side="left")  # events strictly before t
+    return 1 - np.concatenate([[1.0], surv])[index]
+
+
+def zph_test(
+    durations: np.ndarray, events: np.ndarray, X: np.ndarray, beta: np.ndarray, names: list[str], transform: str = "km"
+) -> pd.DataFrame:
+    """Per covariate and globally: chi-square, df and p of the score test for x * g(t) (R's ``cox.zph``).
+
+    ``X`` is the model's design (rows x covariates) and ``beta`` its fitted coefficients.
+    ``transform``: 'km' (default, as R), 'rank', 'identity' or 'log'.
+    """
+    t = np.asarray(durations, float)
+    d = np.asarray(events, bool)
+    X = np.asarray(X, float) - np.asarray(X, float).mean(axis=0)
+    p = X.shape[1]
+    order = np.argsort(-t, kind="stable")  # descending time: cumulative sums give risk sets
+    t, d, X = t[order], d[order], X[order]
+    r = np.exp(X @ beta)
+    S0 = np.cumsum(r)
+    S1 = np.cumsum(r[:, None] * X, axis=0)
+    S2 = np.cumsum(r[:, None, None] * X[:, :, None] * X[:, None, :], axis=0)
+    # risk set of time t: everyone with duration >= t, i.e. up to the last row with that time
+    _, first_of = np.unique(-t, return_index=True)
+    uniq = -np.unique(-t)
+    end_of = np.append(first_of[1:], len(t)) - 1  # last row index of each time value (descending order)
+    block = np.searchsorted(-uniq, -t)  # which time value each row has
+    row_end = end_of[block]
+    deaths = np.flatnonzero(d)
+    k = row_end[deaths]
+    # Efron: the l-th of d tied deaths sees the risk set minus l/d of the tied deaths' weight
+    tie = block[deaths]
+    n_tied = np.bincount(tie, minlength=len(uniq))[tie]
+    rank_in_tie = np.arange(len(deaths)) - np.searchsorted(tie, tie, side="left")
+    f = rank_in_tie / n_tied
+    A0 = np.bincount(tie, weights=r[deaths], minlength=len(uniq))[tie]
+    A1 = np.stack([np.bincount(tie, weights=r[deaths] * X[deaths, j], minlength=len(uniq)) for j in range(p)], 1)[tie]
+    A2 = np.zeros((len(uniq), p, p))
+    np.add.at(A2, tie, r[deaths, None, None] * X[deaths, :, None] * X[deaths, None, :])
+    A2 = A2[tie]
+    s0 = S0[k] - f * A0
+    s1 = S1[k] - f[:, None] * A1
+    s2 = S2[k] - f[:, None, None] * A2
+    mean = s1 / s0[:, None]
+    V = s2 / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]
+    if transform == "km":
+        g = km_transform(durations, np.asarray(events, bool), t[deaths])
+    elif transform == "rank":
+        g = pd.Series(t[deaths]).rank(method="average").to_numpy()
+    elif transform == "identity":
+        g = t[deaths]
+    elif transform == "log":
+        g = np.log(t[deaths])
+    else:
+        raise ValueError(f"transform must be km, rank, identity or log, not {transform!r}")
+    g = g - g.mean()
+    resid = X[deaths] - mean
+    u = (g[:, None] * resid).sum(axis=0)
+    info = np.zeros((2 * p, 2 * p))
+    info[:p, :p] = V.sum(axis=0)
+    info[:p, p:] = info[p:, :p] = (g[:, None, None] * V).sum(axis=0)
+    info[p:, p:] = (g[:, None, None] ** 2 * V).sum(axis=0)
+    rows = []
+    for j in range(p):
+        keep = [*range(p), p + j]
+        inverse = np.linalg.pinv(info[np.ix_(keep, keep)])
+        stat = float(u[j] ** 2 * inverse[-1, -1])
+        rows.append({"covariate": names[j], "chi2": stat, "df": 1, "p": float(chi2.sf(stat, 1))})
+    stat = float(u @ np.linalg.pinv(info)[p:, p:] @ u)
+    rows.append({"covariate": "GLOBAL", "chi2": stat, "df": p, "p": float(chi2.sf(stat, p))})
+    return pd.DataFrame(rows).set_index("covariate")
