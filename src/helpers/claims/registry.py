@@ -81,6 +81,7 @@ class Claim:
     effect: str = ""  # the effect whose size decides whether the claim's effect is there at all
     smallest_effect: float = 0.0  # the smallest size of ``effect`` that matters (truth of drawn worlds)
     scale: Literal["region", "difference", "ratio"] = "region"  # region: judged by where the CI lies
+    rule_text: str = ""  # the rule in words where a study applies its own (several estimates at once)
 
     def judge(
         self, estimate: Estimate, detected: bool = True, significant: bool | None = None, z: float = 1.959964
@@ -101,6 +102,8 @@ class Claim:
     @property
     def rule(self) -> str:
         """The decision rule in words, for the reports' methods."""
+        if self.rule_text:
+            return self.rule_text
         if self.scale == "region":
             low, high = self.allowed
             region = f"at least {low:g}" if high == math.inf else f"{low:g} to {high:g}"
@@ -235,6 +238,11 @@ CLAIMS: dict[str, Claim] = {
             (1.0, math.inf),
             "lift of the planted peak hours over other daytime hours",
             1.1,
+            rule_text=(
+                "supported if, for every audience, the claimed hours are the busiest daytime hours and the CI of their "
+                "lift over other daytime hours lies above 1.1, the smallest lift that matters; contradicted if for some "
+                "audience it lies below 1.1; otherwise inconclusive"
+            ),
         ),
     )
 }
@@ -251,3 +259,9 @@ def judge(
 def not_testable(claim_id: str, reason: str) -> Verdict:
     """An inconclusive verdict for a claim the data cannot test, saying why."""
     return Verdict(CLAIMS[claim_id].label, "inconclusive", f"not estimable on this data: {reason}", None, claim_id)
+
+
+def rule_line(claim_id: str) -> str:
+    """The decision rule of a claim as a line for a report's methods."""
+    claim = CLAIMS[claim_id]
+    return f"**Verdict rule, {claim.label}**: {claim.rule}."

@@ -101,7 +101,7 @@ def write_index(out: Path, runs: list, results: list[RunResult], baseline: dict 
         said = (
             (
                 f"<br><small>“{escape(claim.wording)}” (claim {claim.number}; article{'s' if len(claim.sources) > 1 else ''} "
-                f"{', '.join(claim.sources)})</small>"
+                f"{', '.join(claim.sources)})</small><br><small><em>Rule: {escape(claim.rule)}.</em></small>"
             )
             if claim
             else ""
@@ -130,8 +130,11 @@ def write_index(out: Path, runs: list, results: list[RunResult], baseline: dict 
 <p>{len(results) - failed} of {len(results)} reports built{failed_note}.
 Each report opens offline; numbers come with 95% confidence intervals that treat groups as the independent units.</p>
 <h2>Rules of thumb: what this data says</h2>
-<p><small>Supported: the estimate's CI lies inside what the claim allows; contradicted: entirely outside;
-inconclusive: neither, or no effect detected.</small></p>
+<p><small>Claims about where something lies (a size band, a share): supported if the estimate's CI lies inside
+what the claim allows, contradicted if entirely outside. Claims about an effect: supported only if the CI, at the
+study's own multiplicity-corrected level, lies beyond the smallest effect that matters in the claimed direction;
+contradicted if it lies inside the region of smaller effects or on the other side. Anything else is inconclusive,
+and says what effect the data could have detected. Each claim's rule is under it.</small></p>
 <table><tr><th>claim</th><th>estimate</th><th>verdict</th><th>report</th></tr>{"".join(cards)}</table>
 {calibration}
 <h2>Reports</h2>

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import fmt
-from helpers.claims.registry import CLAIMS, judge, not_testable
+from helpers.claims.registry import CLAIMS, judge, not_testable, rule_line
 from helpers.claims.verdict import Verdict
 from helpers.data.engine import Dataset
 from helpers.measures.group_week import group_week_panel
@@ -250,7 +250,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
         headline=headline,
         findings=findings,
         verdicts=verdicts,
-        methods=methods,
+        methods=(*methods, *(rule_line(c) for c in ("content_exits", "content_stage"))),
         tables={
             "effects": shown[
                 [

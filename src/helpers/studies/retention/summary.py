@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from helpers import fmt
-from helpers.claims.registry import judge
+from helpers.claims.registry import judge, rule_line
 from helpers.data.engine import Dataset
 from helpers.data.event_time import data_end
 from helpers.figures.survival import km_curves
@@ -244,7 +244,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             "survival": partial(_survival_figure, members, by),
             "layers": partial(figures.lifecycle_stacked, layers, LAYERS),
         },
-        methods=(),
+        methods=(rule_line("homophily"),),
         details={
             "retention_30d_by_segment": records(by_segment),
             "retention_nd_overall": {str(d): r.to_dict() for d, r in retained.items()},

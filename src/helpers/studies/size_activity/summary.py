@@ -10,7 +10,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from helpers import fmt
-from helpers.claims.registry import KOC_ALMOST_EVERY, KOC_FACTOR, KOC_SIZE, MONITOR_SHARE_ABOUT, audience_of, judge
+from helpers.claims.registry import (
+    KOC_ALMOST_EVERY,
+    KOC_FACTOR,
+    KOC_SIZE,
+    MONITOR_SHARE_ABOUT,
+    audience_of,
+    judge,
+    rule_line,
+)
 from helpers.claims.verdict import Verdict
 from helpers.data.engine import Dataset
 from helpers.data.event_time import data_end
@@ -259,7 +267,7 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
         },
         findings=findings,
         verdicts=tuple(verdicts.values()),
-        methods=methods,
+        methods=(*methods, *(rule_line(c) for c in ("size_band", "koc_above_150", "monitor_share", "peak_hours"))),
         figures={
             "size_activity": partial(_scatter_figure, rows, size, p.activity_metric),
             "size_bands": partial(figures.size_bands, binned, p.activity_metric),

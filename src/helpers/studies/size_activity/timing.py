@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers.claims.registry import DAYTIME_HOURS, PEAK_HOURS, Verdict, audience_of
+from helpers.claims.registry import CLAIMS, DAYTIME_HOURS, PEAK_HOURS, Verdict, audience_of
 from helpers.data.engine import Tables, epoch_seconds
 from helpers.measures.group_week import messages_with_role
 from helpers.stats.clustered import clustered_ratio
@@ -86,7 +86,9 @@ def peak_hours(counts: pd.DataFrame) -> pd.DataFrame:
 
 
 def peak_hours_verdict(peaks: pd.DataFrame) -> Verdict:
-    """Claim 6: supported if, for every audience, the claimed hours are the busiest and clearly busier (CI > 1)."""
+    """Claim 6 by the registry's rule: supported if, for every audience, the claimed hours are the busiest and the
+    lift's CI lies above the smallest lift that matters; contradicted if for some audience it lies below it."""
+    smallest = CLAIMS["peak_hours"].smallest_effect
     if peaks.empty:
         return Verdict(
             "peak hours (claim 6)",
@@ -101,19 +103,22 @@ def peak_hours_verdict(peaks: pd.DataFrame) -> Verdict:
         ("lift", "ci_low", "ci_high"),
         "messages per claimed hour / per other daytime hour, clustered CI",
     )
-    if (peaks["ci_low"] > 1).all() and (peaks["overlap"] == 1).all():
+    if (peaks["ci_low"] > smallest).all() and (peaks["overlap"] == 1).all():
         return Verdict(
             "peak hours (claim 6)",
             "supported",
-            "for each audience the claimed hours are the busiest and busier than other daytime hours (CI above 1)",
+            f"for each audience the claimed hours are the busiest, and at least {smallest:g}x as busy as other daytime "
+            "hours (CI)",
             estimate,
             "peak_hours",
         )
-    if (peaks["ci_high"] < 1).any():
+    if (peaks["ci_high"] < smallest).any():
+        low = peaks.sort_values("ci_high").iloc[0]
         return Verdict(
             "peak hours (claim 6)",
             "contradicted",
-            f"{worst['audience']}: claimed hours are quieter than other daytime hours",
+            f"{low['audience']}: claimed hours are less than {smallest:g}x as busy as other daytime hours "
+            f"(CI {low['ci_low']:.2f}-{low['ci_high']:.2f})",
             estimate,
             "peak_hours",
         )
