@@ -16,6 +16,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 from scipy.stats import chi2, norm
+from scipy.stats import f as f_dist
+from scipy.stats import t as student_t
 from statsmodels.stats.multitest import multipletests
 
 from helpers.stats.estimate import Estimate, plain_fields
@@ -401,9 +403,9 @@ class StageGaps:
     """How much an arm's effect on 30-day exits differs between lifecycle stages (arm x stage interaction)."""
 
     gaps: pd.DataFrame  # arm, stage_a, stage_b, gap, se
-    chi2: float  # Wald test of no interaction (every arm's effect equal across stages)
+    chi2: float  # Wald statistic of no interaction (every arm's effect equal across stages)
     df: int
-    p_value: float
+    p_value: float  # from F(df, fewest groups in a cell - 1)
     z: float  # normal quantile of the gaps' CIs (corrected for the number of gaps)
 
     def gap(self, i: int) -> Estimate:
@@ -439,23 +441,37 @@ def _stage_influence(part: pd.DataFrame, stages: list[str]) -> tuple[np.ndarray,
 
 
 def stage_gaps(
-    outcomes: pd.DataFrame, arms: list[str], control: str, stages: tuple[str, ...], z: float, min_groups: int = 2
+    outcomes: pd.DataFrame,
+    arms: list[str],
+    control: str,
+    stages: tuple[str, ...],
+    alpha: float = 0.05,
+    min_groups: int = 5,
 ) -> StageGaps | str:
     """Arm x stage interaction on 30-day exits: Wald test of equal effects across stages, and every pairwise gap.
 
     Uses the stages in which every arm and control have ``min_groups`` groups with exposed
     members. The joint covariance of an arm's stage effects comes from each group's
     influence on every stage (a group contributes to several stages), so the test and the
-    gaps' errors are clustered by group. Returns the reason as a string when fewer than two
-    stages qualify.
+    gaps' errors are clustered by group. A stage cell often holds a dozen groups, where
+    normal quantiles are too optimistic: the gaps' CIs use Student's t with (fewest groups
+    in a cell - 1) degrees of freedom at the Bonferroni level of all the gaps, and the Wald
+    test is read as an F test with the same denominator. Returns the reason as a string
+    when fewer than two stages qualify.
     """
-    used = [
-        s
+    cells = {
+        s: min(((outcomes["arm"] == a) & (outcomes[f"members_{s}"] > 0)).sum() for a in [*arms, control])
         for s in stages
-        if all(((outcomes["arm"] == a) & (outcomes[f"members_{s}"] > 0)).sum() >= min_groups for a in [*arms, control])
-    ]
+    }
+    used = [s for s in stages if cells[s] >= min_groups]
     if len(used) < 2:
-        return f"fewer than two stages with exposed members in every arm ({', '.join(used) or 'none'})"
+        return (
+            f"fewer than two stages with {min_groups}+ groups with exposed members in every arm "
+            f"({', '.join(used) or 'none'})"
+        )
+    dof = int(min(cells[s] for s in used)) - 1
+    n_gaps = len(arms) * len(used) * (len(used) - 1) // 2
+    z = float(student_t.ppf(1 - alpha / (2 * n_gaps), dof))
     parts = {a: _stage_influence(outcomes[outcomes["arm"] == a], used) for a in [*arms, control]}
     k = len(used)
     contrast = np.column_stack([np.ones(k - 1), -np.eye(k - 1)])  # first stage minus each other
@@ -479,4 +495,4 @@ def stage_gaps(
                 )
     gaps = pd.DataFrame(rows)
     df = len(arms) * (k - 1)
-    return StageGaps(gaps, stat, df, float(chi2.sf(stat, df)), z)
+    return StageGaps(gaps, stat, df, float(f_dist.sf(stat / df, df, dof)), z)

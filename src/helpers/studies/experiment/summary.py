@@ -103,8 +103,7 @@ def content_verdicts(
         )
         exit_verdict = judge("content_exits", effect, significant=bool(row["adjusted_p"] < alpha), z=z)
     arms_all = [a for a in sorted(groups["arm"].unique()) if a != control]
-    n_gaps = len(arms_all) * len(ex.STAGES) * (len(ex.STAGES) - 1) // 2
-    gaps = em.stage_gaps(groups, arms_all, control, ex.STAGES, em.adjusted_z(n_gaps, "holm", alpha))
+    gaps = em.stage_gaps(groups, arms_all, control, ex.STAGES, alpha)
     if isinstance(gaps, str):
         return ContentClaims(exit_verdict, not_testable("content_stage", gaps), shares, dose, None)
     smallest = CLAIMS["content_stage"].smallest_effect
@@ -119,8 +118,8 @@ def _stage_sentence(gaps: em.StageGaps | None, alpha: float) -> str:
     stages = sorted({*gaps.gaps["stage_a"], *gaps.gaps["stage_b"]}, key=ex.STAGES.index)
     top = gaps.gap(int(np.argmax(gaps.gaps["gap"].abs().to_numpy())))
     return (
-        f"**Stage dependence** (any pattern across {', '.join(stages)}): the arm × stage test gives chi² "
-        f"{gaps.chi2:.1f} on {gaps.df} df, p {fmt.p_value(gaps.p_value)}"
+        f"**Stage dependence** (any pattern across {', '.join(stages)}): the arm × stage test gives Wald "
+        f"{gaps.chi2:.1f} on {gaps.df} df, p {fmt.p_value(gaps.p_value)} (F test, groups as units)"
         f"{' (significant)' if gaps.p_value < alpha else ''}; the largest gap is {top.name}, "
         f"{100 * top.value:+.1f} points (CI {100 * top.ci_low:+.1f} to {100 * top.ci_high:+.1f}, corrected for "
         f"{len(gaps.gaps)} gaps)."

@@ -16,6 +16,7 @@ import pandas as pd
 import patsy
 import statsmodels.api as sm
 from lifelines import CoxPHFitter
+from lifelines.exceptions import ConvergenceError
 
 from helpers.stats.bootstrap import percentile_estimate
 from helpers.stats.clustered import clustered_ratio, wilson_clustered
@@ -88,11 +89,20 @@ def slow_vs_fast(early: pd.DataFrame, threshold_days: float = 28.0, include_neve
     slow = rows[(rows["filled"] & (rows["window_days"] > threshold_days)) | (~rows["filled"] & include_never)]
     p_fast, se_fast, g_fast = _share_and_se(fast)
     p_slow, se_slow, g_slow = _share_and_se(slow)
+    who = "slow or never filled" if include_never else "slow (filled)"
+    name = f"risk ratio of exit, {who} vs fast (window <= {threshold_days:g} d)"
+    if min(g_slow, g_fast) < 2 or not (p_fast > 0 and p_slow > 0):
+        why = (
+            f"{'slow' if g_slow < 2 else 'fast'} groups: {min(g_slow, g_fast)} (two or more needed)"
+            if min(g_slow, g_fast) < 2
+            else "no early member left in one of the two sets of groups: the ratio has no finite CI"
+        )
+        estimate = Estimate.missing(name, why, n=len(fast) + len(slow))
+        return SlowFastContrast(estimate, p_fast, p_slow, len(fast), len(slow), g_fast, g_slow)
     ratio = p_slow / p_fast
     se_log = np.sqrt((se_slow / p_slow) ** 2 + (se_fast / p_fast) ** 2)
-    who = "slow or never filled" if include_never else "slow (filled)"
     estimate = Estimate(
-        f"risk ratio of exit, {who} vs fast (window <= {threshold_days:g} d)",
+        name,
         float(ratio),
         float(ratio * np.exp(-Z95 * se_log)),
         float(ratio * np.exp(Z95 * se_log)),
@@ -386,11 +396,21 @@ def cox_slow_vs_fast(
     if early_size is not None:
         frame["log_early_size"] = np.log(rows["group_id"].map(early_size).fillna(1).clip(lower=1)).to_numpy()
         frame["log_early_size_sq"] = frame["log_early_size"] ** 2
-    cph = CoxPHFitter().fit(frame, "duration", "event", cluster_col="group_id", fit_options=COX_FIT_OPTIONS)
+    name = f"hazard ratio of exit, slow (> {threshold_days:g} d) vs fast"
+    kinds = frame.groupby("slow")["group_id"].nunique()
+    if len(kinds) < 2 or kinds.min() < 2:
+        why = f"fewer than two {'fast' if frame['slow'].all() else 'slow'} groups among those that filled"
+        return CoxResult(Estimate.missing(name, why, n=len(frame)), pd.DataFrame(), pd.DataFrame())
+    frame = frame.loc[:, frame.nunique() > 1]  # a constant covariate (e.g. every group homogeneous) is not estimable
+    try:
+        cph = CoxPHFitter().fit(frame, "duration", "event", cluster_col="group_id", fit_options=COX_FIT_OPTIONS)
+    except ConvergenceError as err:
+        why = f"the Cox model did not converge ({str(err).splitlines()[0][:80]})"
+        return CoxResult(Estimate.missing(name, why, n=len(frame)), pd.DataFrame(), pd.DataFrame())
     summary = cph.summary
     row = summary.loc["slow"]
     estimate = Estimate.from_row(
-        f"hazard ratio of exit, slow (> {threshold_days:g} d) vs fast",
+        name,
         row,
         ("exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%"),
         "Cox model, errors clustered by group (lifelines)",

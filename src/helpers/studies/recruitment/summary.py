@@ -117,11 +117,11 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
             f"**Slow filling and early churn.** Of early members ({who}), **{fmt.pct(contrast.slow_share)}** "
             f"left within {p.horizon_days} days in groups that took more than {claim_days:g} days to fill, "
             f"against **{fmt.pct(contrast.fast_share)}** in groups that filled faster: a risk ratio of "
-            f"**{rr.value:.2f}** ({fmt.ci(rr)}; {contrast.slow_groups} slow and {contrast.fast_groups} fast "
+            f"**{fmt.num(rr.value)}** ({fmt.ci(rr)}; {contrast.slow_groups} slow and {contrast.fast_groups} fast "
             f"groups). Adjusted for homogeneity, target size, channel, segment and the headcount the early members "
             f"lived through (slow groups stay small longer), the odds ratio is "
-            f"{model.odds_ratio.value:.2f} ({fmt.ci(model.odds_ratio)}); the Cox hazard ratio over the first 180 "
-            f"days is {cox.hazard_ratio.value:.2f} ({fmt.ci(cox.hazard_ratio)}).",
+            f"{fmt.num(model.odds_ratio.value)} ({fmt.ci(model.odds_ratio)}); the Cox hazard ratio over the first "
+            f"180 days is {fmt.num(cox.hazard_ratio.value)} ({fmt.ci(cox.hazard_ratio)}).",
             ("risk_ratio_slow_vs_fast", "odds_ratio_slow_vs_fast_adjusted", "hazard_ratio_slow_vs_fast"),
         ),
         Finding(
@@ -131,7 +131,7 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
         ),
         Finding(
             f"**Groups that never filled** ({never} of {len(windows)}) are the slowest of all: counting them as "
-            f"slow, the risk ratio is {rr_never.value:.2f} ({fmt.ci(rr_never)}). The models leave them out (they "
+            f"slow, the risk ratio is {fmt.num(rr_never.value)} ({fmt.ci(rr_never)}). The models leave them out (they "
             "have no window), so there the slow side is the groups that filled in the end; counting them in makes "
             "the contrast stronger, not weaker.",
             ("risk_ratio_slow_or_never_vs_fast",),
@@ -164,12 +164,21 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
         "**Confounding**: groups that recruit slowly may differ (channel, audience, operator effort) in ways not in "
         "the data; the contrasts are associations, adjusted only for what is listed.",
     )
-    cox_table = cox.summary[["exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%", "p"]].round(3)
+    cox_table = (
+        cox.summary[["exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%", "p"]].round(3)
+        if not cox.summary.empty
+        else pd.DataFrame()
+    )
     return StudyResult(
         study="recruitment",
         title=TITLE,
         headline={
-            "threshold": threshold.threshold,
+            "threshold": threshold.threshold
+            if threshold.detected
+            else Estimate.missing(
+                threshold.threshold.name,
+                threshold.slope.why_not or "no effect of waiting beyond any candidate window: no threshold to place",
+            ),
             "risk_ratio_slow_vs_fast": rr,
             "risk_ratio_slow_or_never_vs_fast": rr_never,
             "odds_ratio_slow_vs_fast_adjusted": model.odds_ratio,
