@@ -105,7 +105,7 @@ def _arms_frame(exit_p: dict[str, dict[str, float]], promo: dict[str, float], gr
                     "group_id": row["group_id"],
                     "week": start,
                     "operator_posts": 100,
-                    "promo_posts": int(100 * promo[arm]),
+                    "promo_posts": int(100 * promo.get(arm, 0.1)),
                 }
             )
     return pd.DataFrame(rows), pd.DataFrame(weeks)
@@ -259,3 +259,18 @@ def test_single_panel_figures_draw_into_the_callers_axes(results):
     ]
     assert drawn == list(axes) and len(fig.axes) == 3 and all(ax.has_data() for ax in axes)
     matplotlib.pyplot.close(fig)
+
+
+def test_dose_response_with_two_arms_is_the_difference_of_weighted_rates():
+    """Closed form: WLS on an arm's share with member weights, two arms, is the difference of pooled exit rates
+    divided by the difference of shares (per 10 points)."""
+    from helpers.studies.experiment.models import dose_response
+
+    groups, _ = _arms_frame({"control": {"launch": 0.1}, "promo_high": {"launch": 0.2}}, {}, groups=40, seed=3)
+    shares = pd.Series({"control": 0.1, "promo_high": 0.3})
+    rates = groups.groupby("arm")[["exits", "members"]].sum()
+    rates = rates["exits"] / rates["members"]
+    dose = dose_response(groups, shares)
+    assert dose.value == pytest.approx((rates["promo_high"] - rates["control"]) / 2)
+    assert dose.ci_low < dose.value < dose.ci_high
+    assert dose_response(groups, pd.Series({"control": 0.1})).not_estimable

@@ -113,6 +113,18 @@ def _estimates_table(estimates: dict) -> str:
     return f"<table>{head}{body}</table>"
 
 
+def _koc_line(koc: dict | None) -> str:
+    """How well the study's KOCs match the members each world planted as KOCs."""
+    if not koc or not koc.get("precision") or not koc.get("recall"):
+        return ""
+    p, r = koc["precision"], koc["recall"]
+    return (
+        f"<p><small><strong>KOCs found vs planted</strong> ({koc['worlds']} worlds): median precision "
+        f"{p['median']:.2f} (quartiles {p['quartiles'][0]:.2f}–{p['quartiles'][1]:.2f}), median recall "
+        f"{r['median']:.2f} ({r['quartiles'][0]:.2f}–{r['quartiles'][1]:.2f}).</small></p>"
+    )
+
+
 def write_page(document: dict, path: Path) -> Path:
     """Write the calibration page for a calibration document (drawn worlds or worlds like a dataset)."""
     s = document["settings"]
@@ -151,11 +163,13 @@ def write_page(document: dict, path: Path) -> Path:
 <h1>Calibration: how often the verdicts are right</h1>
 <p>{about}; {document["seconds"]:.0f} s. Every study ran on each world with its default parameters, and each
 verdict was set beside the world's truth for that claim. Effects switched off (worlds): {escape(off) or "none"}.</p>
-<p><small><strong>False supported</strong>: "supported" where the truth is not (contradicted, no effect, or untestable),
-as a share of those worlds. <strong>False contradicted</strong>: likewise for "contradicted". <strong>Power</strong>:
-the verdict equals the truth where the claim's effect is there (supported or contradicted). <strong>Correct</strong>:
-the verdict equals the truth, or is inconclusive where there is no effect or nothing to test. An effect smaller than
-the claim's smallest effect that matters counts as no effect. Intervals are 95% Wilson intervals over worlds.</small></p>
+<p><small><strong>False supported</strong>: "supported" where the claim does not hold (contradicted, no effect, or
+untestable), as a share of those worlds. <strong>False contradicted</strong>: "contradicted" where the claim holds, as a
+share of those worlds. <strong>Power</strong>: the verdict equals the truth where the claim's effect is there (supported
+or contradicted). <strong>Correct</strong>: the verdict equals the truth, is inconclusive where there is no effect or
+nothing to test, or is contradicted where there is no effect (a claim that an effect exists is false without one). An
+effect smaller than the claim's smallest effect that matters counts as no effect. Intervals are 95% Wilson intervals
+over worlds.</small></p>{_koc_line(document.get("koc_classification"))}
 <h2>Verdicts</h2>{_claims_table(document["claims"])}
 <h2>Estimates: do the 95% intervals cover the truth?</h2>
 {f'<img alt="CI coverage per estimate" src="data:image/png;base64,{png}">' if png else ""}

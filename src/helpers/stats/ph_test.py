@@ -96,3 +96,16 @@ def zph_test(
     stat = float(u @ np.linalg.pinv(info)[p:, p:] @ u)
     rows.append({"covariate": "GLOBAL", "chi2": stat, "df": p, "p": float(chi2.sf(stat, p))})
     return pd.DataFrame(rows).set_index("covariate")
+
+
+def zph_for_fit(fit, frame: pd.DataFrame, duration_col: str, event_col: str, transform: str = "km") -> pd.DataFrame:
+    """``zph_test`` of a fitted lifelines ``CoxPHFitter`` on the frame it was fitted to."""
+    covariates = list(fit.params_.index)
+    return zph_test(
+        frame[duration_col].to_numpy(),
+        frame[event_col].to_numpy().astype(bool),
+        frame[covariates].to_numpy(float),
+        fit.params_.to_numpy(),
+        covariates,
+        transform,
+    )

@@ -22,7 +22,7 @@ from helpers.stats.bootstrap import percentile_estimate
 from helpers.stats.clustered import clustered_ratio, wilson_clustered
 from helpers.stats.estimate import Estimate, plain_fields
 from helpers.stats.glm import profile_grid, spline_term
-from helpers.stats.ph_test import zph_test
+from helpers.stats.ph_test import zph_for_fit
 from helpers.stats.survival import COX_FIT_OPTIONS
 
 Z95 = NormalDist().inv_cdf(0.975)
@@ -416,12 +416,4 @@ def cox_slow_vs_fast(
         "Cox model, errors clustered by group (lifelines)",
         n=len(frame),
     )
-    covariates = [c for c in frame.columns if c not in ("duration", "event", "group_id")]
-    test = zph_test(
-        frame["duration"].to_numpy(),
-        frame["event"].to_numpy().astype(bool),
-        frame[covariates].to_numpy(float),
-        cph.params_[covariates].to_numpy(),
-        covariates,
-    )
-    return CoxResult(estimate, summary, test)
+    return CoxResult(estimate, summary, zph_for_fit(cph, frame, "duration", "event"))

@@ -16,7 +16,7 @@ import pandas as pd
 from lifelines import CoxPHFitter
 
 from helpers.stats.estimate import Estimate
-from helpers.stats.ph_test import zph_test
+from helpers.stats.ph_test import zph_for_fit
 from helpers.stats.survival import COX_FIT_OPTIONS, n_day_retention
 
 
@@ -82,15 +82,7 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
         + (", adjusted for ln peak size and its square" if adjust_for_size else ""),
         n=len(frame),
     )
-    covariates = [c for c in frame.columns if c not in ("duration_days", "left", "cluster")]
-    ph = zph_test(
-        frame["duration_days"].to_numpy(),
-        frame["left"].to_numpy().astype(bool),
-        frame[covariates].to_numpy(float),
-        fit.params_[covariates].to_numpy(),
-        covariates,
-    )
-    return CoxHazardRatio(estimate, fit.summary, ph)
+    return CoxHazardRatio(estimate, fit.summary, zph_for_fit(fit, frame, "duration_days", "left"))
 
 
 def compare_segments(
