@@ -11,6 +11,7 @@ from helpers import open_dataset
 from helpers.claims import registry as claims
 from helpers.data.event_time import data_end
 from helpers.measures.group_week import group_week_panel
+from helpers.measures.kocs import classify_kocs, member_activity
 from helpers.measures.size_bands import size_band_labels
 from helpers.stats import glm
 from helpers.studies.size_activity import models as am
@@ -57,6 +58,23 @@ def test_monitor_optimum_recovers_planted_share(planted_world, planted_rows):
     assert curve.detected and curve.peak.covers(truth["optimum"])
     assert curve.band_low.value == pytest.approx(truth["band_90pct_of_peak"][0], abs=0.006)
     assert curve.band_high.value == pytest.approx(truth["band_90pct_of_peak"][1], abs=0.006)
+
+
+def test_leave_one_week_out_monitor_share_recovers_the_planted_optimum(planted_world, planted_rows):
+    """The group's share in its other weeks is free of the week's member-message noise: its CI covers the optimum."""
+    truth = planted_world.truth["planted_effects"]["monitor_share"]["optimum"]
+    curve = am.activity_model(planted_rows, "monitor_share_loo", bootstrap_reps=REPS).curve
+    assert curve.detected and curve.peak.covers(truth)
+
+
+def test_kocs_found_match_the_planted_kocs(planted_world):
+    """Precision and recall of the group-relative KOC rule against the members the world planted as KOCs."""
+    tables = open_dataset(planted_world.path).tables
+    members = classify_kocs(member_activity(tables, data_end(tables)), claims.KOC_FACTOR)
+    planted = set(planted_world.truth["planted_effects"]["koc"]["koc_members"])
+    found = set(members.loc[members["koc"], "member_id"])
+    assert len(found & planted) / len(found) >= 0.7  # precision
+    assert len(found & planted) / len(planted) >= 0.6  # recall (recent joiners are not classified yet)
 
 
 def test_null_world_has_no_size_peak_and_no_monitor_optimum(null_rows):
