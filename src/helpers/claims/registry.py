@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from helpers.claims.verdict import Verdict, effect_verdict, interval_verdict
+from helpers.claims.verdict import Z95, Verdict, effect_verdict, interval_verdict
 from helpers.stats.estimate import Estimate
 
 SIZE_BAND = (150.0, 350.0)
@@ -84,7 +84,7 @@ class Claim:
     rule_text: str = ""  # the rule in words where a study applies its own (several estimates at once)
 
     def judge(
-        self, estimate: Estimate, detected: bool = True, significant: bool | None = None, z: float = 1.959964
+        self, estimate: Estimate, detected: bool = True, significant: bool | None = None, z: float = Z95
     ) -> Verdict:
         """The verdict of this claim on an estimate of its estimand (see ``claims.verdict`` for the two rules).
 
@@ -250,7 +250,7 @@ CLAIMS: dict[str, Claim] = {
 
 
 def judge(
-    claim_id: str, estimate: Estimate, detected: bool = True, significant: bool | None = None, z: float = 1.959964
+    claim_id: str, estimate: Estimate, detected: bool = True, significant: bool | None = None, z: float = Z95
 ) -> Verdict:
     """The verdict of the registered claim ``claim_id`` on an estimate of its estimand."""
     return CLAIMS[claim_id].judge(estimate, detected, significant, z)

@@ -24,7 +24,10 @@ from helpers.stats.estimate import Estimate
 Outcome = Literal["supported", "contradicted", "inconclusive"]
 Scale = Literal["difference", "ratio"]
 
-Z_POWER = NormalDist().inv_cdf(0.975) + NormalDist().inv_cdf(0.8)
+Z95 = NormalDist().inv_cdf(0.975)
+"""Normal quantile of a two-sided 95% interval."""
+
+Z_POWER = Z95 + NormalDist().inv_cdf(0.8)
 """z distance at which a 5% two-sided test has 80% power: the detectable effect is this many SEs away."""
 
 
@@ -109,7 +112,7 @@ def _from_scale(x: float, scale: Scale) -> float:
     return math.exp(x) if scale == "ratio" else x
 
 
-def detectable_effect(estimate: Estimate, smallest: float, scale: Scale, z: float = 1.959964) -> float:
+def detectable_effect(estimate: Estimate, smallest: float, scale: Scale, z: float = Z95) -> float:
     """The true effect beyond which this data would show 'supported' with 80% power (same CI width).
 
     The CI's half-width (on the log scale for ratios) gives the standard error; to clear
@@ -128,7 +131,7 @@ def effect_verdict(
     direction: Literal["above", "below", "either"] = "above",
     significant: bool | None = None,
     claim_id: str = "",
-    z: float = 1.959964,
+    z: float = Z95,
 ) -> Verdict:
     """Supported if the CI lies beyond the smallest effect that matters in the claimed direction, else see module.
 

@@ -217,8 +217,12 @@ def epoch_seconds(value: ibis.Value) -> ibis.Value:
     return value.epoch_seconds()
 
 
+MONDAY_SHIFT = 3 * 86_400
+"""1970-01-01 was a Thursday: epoch seconds + this, divided into whole weeks, gives weeks that start on Monday."""
+
+
 def week_start(value: ibis.Value) -> ibis.Value:
     """Monday 00:00 UTC of the week an instant falls in (like truncate('W'), without time-zone work)."""
     seconds = epoch_seconds(value)
-    monday = ((seconds + 3 * 86_400) / 604_800).floor() * 604_800 - 3 * 86_400  # 1970-01-01 was a Thursday
+    monday = ((seconds + MONDAY_SHIFT) / 604_800).floor() * 604_800 - MONDAY_SHIFT
     return monday.cast("int64").as_timestamp("s").cast("timestamp('UTC')")

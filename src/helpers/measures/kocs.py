@@ -15,7 +15,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from helpers.data.engine import Tables, epoch_seconds
+from helpers.data.engine import MONDAY_SHIFT, Tables, epoch_seconds
 from helpers.data.event_time import DAY
 from helpers.measures.group_week import WEEK_SECONDS, messages_with_role
 
@@ -25,8 +25,6 @@ MEDIAN_DAYS = 14
 """The group's median member is taken over members present at least this many days."""
 MIN_MESSAGES = 5
 """A KOC has written at least this many messages (guards groups whose median member is silent)."""
-MONDAY_SHIFT = 3 * 86_400
-"""1970-01-01 was a Thursday: epoch seconds + this, divided into weeks, gives Monday-based weeks."""
 
 
 def member_activity(tables: Tables, end: pd.Timestamp) -> pd.DataFrame:

@@ -48,21 +48,22 @@ def zph_test(
     S1 = np.cumsum(r[:, None] * X, axis=0)
     S2 = np.cumsum(r[:, None, None] * X[:, :, None] * X[:, None, :], axis=0)
     # risk set of time t: everyone with duration >= t, i.e. up to the last row with that time
-    _, first_of = np.unique(-t, return_index=True)
-    uniq = -np.unique(-t)
-    end_of = np.append(first_of[1:], len(t)) - 1  # last row index of each time value (descending order)
-    block = np.searchsorted(-uniq, -t)  # which time value each row has
+    negated, first_of = np.unique(-t, return_index=True)  # distinct times, descending
+    end_of = np.append(first_of[1:], len(t)) - 1  # last row index of each time value
+    block = np.searchsorted(negated, -t)  # which time value each row has
     row_end = end_of[block]
     deaths = np.flatnonzero(d)
     k = row_end[deaths]
     # Efron: the l-th of d tied deaths sees the risk set minus l/d of the tied deaths' weight
     tie = block[deaths]
-    n_tied = np.bincount(tie, minlength=len(uniq))[tie]
+    n_tied = np.bincount(tie, minlength=len(negated))[tie]
     rank_in_tie = np.arange(len(deaths)) - np.searchsorted(tie, tie, side="left")
     f = rank_in_tie / n_tied
-    A0 = np.bincount(tie, weights=r[deaths], minlength=len(uniq))[tie]
-    A1 = np.stack([np.bincount(tie, weights=r[deaths] * X[deaths, j], minlength=len(uniq)) for j in range(p)], 1)[tie]
-    A2 = np.zeros((len(uniq), p, p))
+    A0 = np.bincount(tie, weights=r[deaths], minlength=len(negated))[tie]
+    A1 = np.stack([np.bincount(tie, weights=r[deaths] * X[deaths, j], minlength=len(negated)) for j in range(p)], 1)[
+        tie
+    ]
+    A2 = np.zeros((len(negated), p, p))
     np.add.at(A2, tie, r[deaths, None, None] * X[deaths, :, None] * X[deaths, None, :])
     A2 = A2[tie]
     s0 = S0[k] - f * A0

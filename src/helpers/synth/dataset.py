@@ -145,7 +145,8 @@ def generate(
                 if world.early_exit_hr != 1
                 else actual
             )
-            acc.add_actual(batch, cohort, actual, without, world, total_days)
+            koc = is_koc(cohort, world)
+            acc.add_actual(batch, cohort, actual, without, koc, total_days)
 
             members = _memberships(batch, cohort, actual, start, total_days, first_member, seed)
             pq.write_table(members, tmp / "memberships" / f"part-{number:05d}.parquet")
@@ -164,7 +165,6 @@ def generate(
                 _stream(seed, 5, number),
             )
             pq.write_table(texts, tmp / "messages" / f"part-{number:05d}.parquet", row_group_size=1_000_000)
-            koc = is_koc(cohort, world)
             koc_members += member_ids(first_member, len(cohort.group), seed).filter(pa.array(koc)).to_pylist()
             first_member += len(cohort.group)
             first_message += texts.num_rows

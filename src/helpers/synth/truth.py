@@ -111,9 +111,9 @@ class Accumulator:
         self.messages[arm][rows] += run.post_messages
 
     def add_actual(
-        self, plan: pd.DataFrame, cohort: Cohort, run: Run, without_early: Run, world: World, total_days: float
+        self, plan: pd.DataFrame, cohort: Cohort, run: Run, without_early: Run, koc: np.ndarray, total_days: float
     ) -> None:
-        """Add one batch as written (each group under its own arm), and its run without the early effect."""
+        """Add one batch as written (each group under its own arm), its run without the early effect, its KOCs."""
         created = plan["created_day"].to_numpy()
         window = run.reached_day - created
         member = cohort.role == MEMBER
@@ -128,7 +128,7 @@ class Accumulator:
                 }
             )
         )
-        size, kocs = monday_counts(cohort, run, len(plan), total_days, is_koc(cohort, world))
+        size, kocs = monday_counts(cohort, run, len(plan), total_days, koc)
         large = size >= KOC_SIZE
         self.koc_weeks += [int(large.sum()), int((large & (kocs >= 2)).sum())]
         self.joins.append(

@@ -207,12 +207,21 @@ def window_curve(groups: pd.DataFrame, spline_df: int = 4, threshold_days: float
     return WindowCurve(curve, _slow_odds_ratio(filled, threshold_days), len(filled), spline_df)
 
 
+def _one_kind_missing(slow_by_group: pd.Series, among: str = "") -> str | None:
+    """Why slow and fast groups cannot be compared (fewer than two of one kind), or None if they can."""
+    kinds = slow_by_group.astype(bool).value_counts()
+    if kinds.get(True, 0) >= 2 and kinds.get(False, 0) >= 2:
+        return None
+    missing = "slow" if kinds.get(True, 0) < 2 else "fast"
+    return f"fewer than two {missing} groups{among}"
+
+
 def _slow_odds_ratio(filled: pd.DataFrame, threshold_days: float) -> Estimate:
     """Adjusted odds ratio of exit, slow vs fast groups; not estimable when one kind is missing or the fit is singular."""
     name = f"odds ratio of exit, slow (> {threshold_days:g} d) vs fast, adjusted"
-    kinds = filled["slow"].value_counts()
-    if len(kinds) < 2 or kinds.min() < 2:
-        return Estimate.missing(name, f"fewer than two {'fast' if filled['slow'].all() else 'slow'} groups")
+    why = _one_kind_missing(filled["slow"])
+    if why:
+        return Estimate.missing(name, why)
     try:
         params, cov = _fit_hc1(_binomial(filled, f"slow + {SIZE_CONTROLS} + {CONTROLS}")[0])
     except np.linalg.LinAlgError:
@@ -397,9 +406,8 @@ def cox_slow_vs_fast(
         frame["log_early_size"] = np.log(rows["group_id"].map(early_size).fillna(1).clip(lower=1)).to_numpy()
         frame["log_early_size_sq"] = frame["log_early_size"] ** 2
     name = f"hazard ratio of exit, slow (> {threshold_days:g} d) vs fast"
-    kinds = frame.groupby("slow")["group_id"].nunique()
-    if len(kinds) < 2 or kinds.min() < 2:
-        why = f"fewer than two {'fast' if frame['slow'].all() else 'slow'} groups among those that filled"
+    why = _one_kind_missing(frame.groupby("group_id")["slow"].first(), " among those that filled")
+    if why:
         return CoxResult(Estimate.missing(name, why, n=len(frame)), pd.DataFrame(), pd.DataFrame())
     frame = frame.loc[:, frame.nunique() > 1]  # a constant covariate (e.g. every group homogeneous) is not estimable
     try:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from helpers import fmt
 from helpers.claims.registry import CLAIMS, RECRUITMENT_WEEKS, judge, rule_line
-from helpers.claims.verdict import Z_POWER
+from helpers.claims.verdict import detectable_effect
 from helpers.data.engine import Dataset
 from helpers.data.event_time import data_end
 from helpers.figures.survival import km_curves
@@ -61,11 +61,6 @@ def _survival_figure(early: pd.DataFrame, claim_days: float) -> plt.Figure:
     return km_curves(km.curves, km.at_risk, "filling")
 
 
-def _detectable_odds(slope: Estimate) -> float:
-    """Per-week odds ratio a 5% test would detect with 80% power, from the slope's CI width (log-odds scale)."""
-    return float(np.exp(Z_POWER * (slope.ci_high - slope.ci_low) / (2 * 1.959964)))
-
-
 def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResult:
     """Exit shares by window, slow-vs-fast risk ratio, adjusted odds and hazard ratios, the threshold; claim 2."""
     p = params or RecruitmentParams()
@@ -106,7 +101,7 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
             "**No threshold is found**: the effect of waiting beyond any candidate window is not "
             f"distinguishable from zero (its 95% CI {threshold.slope.ci_low:.2f} to "
             f"{threshold.slope.ci_high:.2f} covers 0); this data would detect, with 80% power, waiting that "
-            f"multiplies the odds of leaving by about {_detectable_odds(threshold.slope):.2f} per week."
+            f"multiplies the odds of leaving by about {np.exp(detectable_effect(threshold.slope, 0.0, 'difference')):.2f} per week."
         )
     filled = windows["filled"]
     never = int((~filled).sum())

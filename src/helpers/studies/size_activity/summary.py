@@ -64,11 +64,11 @@ def _hours_figure(counts: pd.DataFrame, peaks: pd.DataFrame) -> plt.Figure:
     return figures.hour_weekday(audiences, {a: timing.claimed_hours(a) for a in audiences})
 
 
-def peak_or_why(peak: Estimate, detected: bool, flat_p: float, what: str) -> Estimate:
-    """The peak as an estimate only where the curve has one inside the data; otherwise not estimable, saying why."""
-    if detected:
+def peak_or_why(peak: Estimate, curve: am.Curve | am.WithinFit, what: str) -> Estimate:
+    """An optimum of ``curve`` (its peak or a band edge) only where the curve peaks inside the data; else why not."""
+    if curve.detected:
         return peak
-    if flat_p >= 0.05:
+    if curve.flat_p >= 0.05:
         return Estimate.missing(peak.name, f"no peak: a flat {what} curve lies inside its confidence region")
     return Estimate.missing(
         peak.name,
@@ -254,16 +254,14 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
         study="size_activity",
         title=TITLE,
         headline={
-            "size_peak": peak_or_why(size.peak, size.detected, size.flat_p, "size"),
-            "size_band_low": peak_or_why(size.band_low, size.detected, size.flat_p, "size"),
-            "size_band_high": peak_or_why(size.band_high, size.detected, size.flat_p, "size"),
-            "size_peak_within_groups": peak_or_why(within.peak, within.detected, within.flat_p, "within-group size"),
+            "size_peak": peak_or_why(size.peak, size, "size"),
+            "size_band_low": peak_or_why(size.band_low, size, "size"),
+            "size_band_high": peak_or_why(size.band_high, size, "size"),
+            "size_peak_within_groups": peak_or_why(within.peak, within, "within-group size"),
             "koc_above_150": koc_above,
             "koc_below_150": koc_below,
-            "monitor_share_peak": peak_or_why(monitor.peak, monitor.detected, monitor.flat_p, "monitor-share"),
-            "monitor_share_peak_same_week": peak_or_why(
-                same_week.peak, same_week.detected, same_week.flat_p, "same-week monitor-share"
-            ),
+            "monitor_share_peak": peak_or_why(monitor.peak, monitor, "monitor-share"),
+            "monitor_share_peak_same_week": peak_or_why(same_week.peak, same_week, "same-week monitor-share"),
         },
         findings=findings,
         verdicts=tuple(verdicts.values()),
