@@ -121,7 +121,15 @@ def _effects_table(groups: pd.DataFrame, control: str = "control") -> pd.DataFra
             - rate.loc[control, "exits"] / rate.loc[control, "members"]
         )
         rows.append(
-            {"outcome": "exit_30d", "arm": arm, "effect": d, "ci_low": d - 0.01, "ci_high": d + 0.01, "adjusted_p": 0.0}
+            {
+                "outcome": "exit_30d",
+                "arm": arm,
+                "effect": d,
+                "ci_low": d - 0.01,
+                "ci_high": d + 0.01,
+                "adjusted_p": 0.0,
+                "dof": np.inf,
+            }
         )
     return pd.DataFrame(rows)
 

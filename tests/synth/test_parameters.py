@@ -14,7 +14,7 @@ from helpers.claims.registry import CLAIMS, PEAK_HOURS
 from helpers.synth import generate
 from helpers.synth.parameters import EFFECTS, OFF_PROBABILITY, PARAMETERS, ParameterError, flat, from_file, random_world
 from helpers.synth.simulate import Cohort, Run
-from helpers.synth.truth import claim_truths, monday_counts, peak_hour_lifts
+from helpers.synth.truth import claim_truths, is_koc, monday_counts, peak_hour_lifts
 from helpers.synth.world import World, null, planted
 
 
@@ -180,7 +180,13 @@ def test_monday_counts_by_hand():
         threshold=np.ones(4),
         removed=np.zeros(4, bool),
     )
-    run = Run(np.array([np.inf, 13.0, np.inf, np.inf]), np.zeros(2), *([np.zeros(0)] * 3), *([np.zeros((2, 1))] * 3))
+    run = Run(
+        np.array([np.inf, 13.0, np.inf, np.inf]),
+        np.zeros(2),
+        *([np.zeros(0)] * 3),
+        *([np.zeros((2, 1))] * 3),
+        np.zeros(4),
+    )
     size, kocs = monday_counts(cohort, run, 2, 21.0, cohort.koc)
     # Mondays 5, 12, 19: the KOC in group 0 is there from day 4 to 13, the other member from day 6;
     # group 1's KOC joins on Monday 12 itself
@@ -215,3 +221,24 @@ def test_the_command_line_draws_a_random_world_and_applies_a_file_on_top(tmp_pat
     assert truth["parameters"]["size_peak"] == drawn.size_peak
     assert truth["parameters"]["mixed_exit_hr"] == 2.0
     assert truth["claims"]["homophily"]["truth"] == "supported"
+
+
+def test_planted_kocs_are_talkers_who_are_heard():
+    """By hand: the propensity rule, plus a week's stay and five expected messages (a silenced talker is no KOC)."""
+    world = planted()
+    high = 10 * world.activity_median
+    cohort = Cohort(
+        group=np.zeros(6, int),
+        joined=np.array([0.0, 0.0, 0.0, 0.0, 0.0, 95.0]),
+        role=np.array([0, 3, 3, 3, 3, 3], dtype=np.int8),
+        propensity=np.array([high, high, high / 2, high, high, high]),
+        koc=np.zeros(6, bool),
+        early=np.zeros(6, bool),
+        threshold=np.ones(6),
+        removed=np.zeros(6, bool),
+    )
+    exit_day = np.array([np.inf, np.inf, np.inf, 5.0, np.inf, np.inf])
+    messages = np.array([50.0, 50.0, 50.0, 50.0, 1.0, 50.0])  # member 4 in a silenced group
+    run = Run(exit_day, np.zeros(1), *([np.zeros(0)] * 3), *([np.zeros((1, 1))] * 3), messages)
+    # owner: no; talker: yes; half the rate: no; left after 5 days: no; silenced: no; 5 days before the end: no
+    assert is_koc(cohort, world, run, 100.0).tolist() == [False, True, False, False, False, False]

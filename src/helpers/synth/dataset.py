@@ -63,6 +63,7 @@ def _combine(runs: dict[str, Run], arm_code: np.ndarray, group: np.ndarray) -> R
         expected_messages=np.choose(arm_code[:, None], [r.expected_messages for r in pick]),
         post_member_days=np.choose(arm_code[:, None], [r.post_member_days for r in pick]),
         post_messages=np.choose(arm_code[:, None], [r.post_messages for r in pick]),
+        member_messages=np.choose(arm_code[group], [r.member_messages for r in pick]),
     )
 
 
@@ -145,7 +146,7 @@ def generate(
                 if world.early_exit_hr != 1
                 else actual
             )
-            koc = is_koc(cohort, world)
+            koc = is_koc(cohort, world, actual, total_days)
             acc.add_actual(batch, cohort, actual, without, koc, total_days)
 
             members = _memberships(batch, cohort, actual, start, total_days, first_member, seed)

@@ -57,6 +57,7 @@ class Run:
     expected_messages: np.ndarray  # (groups, days) expected member messages
     post_member_days: np.ndarray  # (groups, 3 stages) member-days after assignment
     post_messages: np.ndarray  # (groups, 3 stages) expected member messages after assignment
+    member_messages: np.ndarray  # per stay: expected messages over the stay (up to the data's end)
 
 
 def draw_cohort(plan: pd.DataFrame, world: World, total_days: float, rng: np.random.Generator) -> Cohort:
@@ -214,6 +215,7 @@ def simulate(
     expected = np.zeros((n_groups, n_days))
     post_days = np.zeros(n_groups * 3)
     post_msgs = np.zeros(n_groups * 3)
+    member_messages = np.zeros(len(cohort.group))
     out_member, out_day, out_count = [], [], []
     active = np.empty(0, dtype=np.int64)
 
@@ -267,6 +269,7 @@ def simulate(
             * member
         )
         expected[:, day] = np.bincount(g, weights=rate, minlength=n_groups)
+        member_messages[active] += rate
         after = (day + 0.5 >= assigned[g]) & member
         cell = g[after] * 3 + stage[g[after]]
         post_days += np.bincount(cell, weights=present[after], minlength=n_groups * 3)
@@ -290,4 +293,5 @@ def simulate(
         expected_messages=expected,
         post_member_days=post_days.reshape(n_groups, 3),
         post_messages=post_msgs.reshape(n_groups, 3),
+        member_messages=member_messages,
     )

@@ -2,10 +2,10 @@
 
 Every outcome is a ratio of per-group totals (exits / members, messages / member-days,
 speakers / member-weeks). An arm's value is the ratio of its sums (every member or
-member-week weighs the same); its variance comes from the per-group linearisation
-(influence) of the ratio, so groups, the randomised units, are the independent draws.
-CUPED subtracts the part of that influence predicted by the group's pre-period value of
-the same outcome, which randomisation makes mean-zero in every arm.
+member-week weighs the same). CUPED subtracts the part of each group's influence on that
+ratio predicted by the group's pre-period value of the same outcome, which randomisation
+makes mean-zero in every arm. Variances are delete-one-group jackknives of the whole
+estimator, so groups, the randomised units, are the independent draws.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2, norm
+from scipy.stats import chi2
 from scipy.stats import f as f_dist
 from scipy.stats import t as student_t
 from statsmodels.stats.multitest import multipletests
@@ -112,10 +112,65 @@ def balance_table(outcomes: pd.DataFrame, covariates: list[str], control: str) -
     return pd.DataFrame(rows)
 
 
-def _influence(num: np.ndarray, den: np.ndarray) -> tuple[float, np.ndarray]:
-    """Ratio of sums and each group's influence on it (its linearised contribution)."""
-    ratio = num.sum() / den.sum()
-    return ratio, (num - ratio * den) / den.mean()
+def _arm_values(num: np.ndarray, den: np.ndarray, pre: np.ndarray, in_arm: np.ndarray, cuped: bool) -> np.ndarray:
+    """CUPED-adjusted ratio of each arm (columns), on the full sample (row 0) and leaving out each group in turn.
+
+    An arm's ratio of sums minus theta times its mean member-weighted pre-period
+    deviation; theta is the pooled regression slope of the groups' influence on that
+    deviation, refitted in every replicate, as is the pooled pre-period mean that groups
+    without a pre-period (``pre`` denominators 0) are given. Every term is a sum over
+    groups of per-group products, so a replicate's sums are the full sums minus the
+    left-out group's terms: O(groups), not O(groups^2).
+    """
+    pre_num, pre_den = np.nan_to_num(pre[0]), np.nan_to_num(pre[1])
+    has_pre = (pre_den > 0).astype(float)
+    value = np.where(pre_den > 0, pre_num / np.where(pre_den > 0, pre_den, 1.0), 0.0)
+    a, b = den * value * has_pre, den * has_pre  # deviation x mean den = a - pooled * b
+    terms = np.column_stack(
+        [np.ones_like(num), num, den, a, b, num * a, num * b, den * a, den * b, a * a, a * b, b * b]
+    )
+    groups = len(num)
+
+    def dropped(x: np.ndarray) -> np.ndarray:
+        """Per replicate, the left-out group's terms (nothing for the full sample in row 0)."""
+        return np.concatenate([np.zeros((1, *x.shape[1:])), x])
+
+    pooled = (pre_num.sum() - dropped(pre_num)) / np.maximum(pre_den.sum() - dropped(pre_den), 1e-12)
+    ratios, means, products, squares = [], [], 0.0, 0.0
+    for mask in in_arm.T.astype(float):
+        sums = (terms * mask[:, None]).sum(axis=0) - dropped(terms * mask[:, None])
+        count, n, d, sa, sb, na, nb, da, db, aa, ab, bb = sums.T
+        ratio, mean_den = n / d, d / count
+        mean_dev = (sa - pooled * sb) / d
+        ratios.append(ratio)
+        means.append(mean_dev)
+        products = products + (na - pooled * nb - ratio * da + ratio * pooled * db) / mean_den**2
+        squares = squares + (aa - 2 * pooled * ab + pooled**2 * bb) / mean_den**2 - count * mean_dev**2
+    theta = np.zeros(groups + 1)
+    if cuped:
+        usable = squares > 1e-12 * np.max(np.abs(squares), initial=1.0)
+        theta = np.where(usable, products / np.where(usable, squares, 1.0), 0.0)
+    return np.column_stack([r - theta * m for r, m in zip(ratios, means)])
+
+
+def _jackknife_difference(
+    num: np.ndarray, den: np.ndarray, pre: np.ndarray, in_arm: np.ndarray, cuped: bool
+) -> tuple[float, float, float, float]:
+    """Arm-minus-control difference, its delete-one-group jackknife variance (stratified by arm), and both values.
+
+    The variance is the sum over the two arms of (n - 1) / n times the sum of squared
+    deviations of the replicates that drop one of that arm's groups: the whole estimator,
+    CUPED's theta included, is recomputed, which the linearised variance does not do and
+    which matters with a dozen groups per arm.
+    """
+    values = _arm_values(num, den, pre, in_arm, cuped)
+    diffs = values[:, 0] - values[:, 1]
+    variance = 0.0
+    for mask in in_arm.T:
+        replicates = diffs[1:][mask]
+        n = len(replicates)
+        variance += (n - 1) / n * float(((replicates - replicates.mean()) ** 2).sum())
+    return float(diffs[0]), variance, float(values[0, 0]), float(values[0, 1])
 
 
 @dataclass(frozen=True)
@@ -131,6 +186,7 @@ class ArmEffect:
     cuped: bool
     variance_reduction: float  # 1 - var(with CUPED) / var(without); 0 without CUPED
     adjusted_p: float = float("nan")
+    dof: float = float("inf")  # degrees of freedom of the t quantile behind the CI and p
 
     def as_dict(self) -> dict:
         """Plain values for results.json."""
@@ -144,54 +200,52 @@ def arm_effect(
 
     With ``stage``, only exits of members whose exposure started in that stage count
     (exit outcome only). CUPED uses the group's pre-period value of the outcome; groups
-    without a pre-period get the pooled pre-period mean (no adjustment for them).
+    without a pre-period get the pooled pre-period mean (no adjustment for them). The
+    variance is the delete-one-group jackknife of the whole estimator, and the CI and p
+    use Student's t with (groups in the smaller arm - 1) degrees of freedom: with a dozen
+    groups per arm the linearised variance and normal quantiles reject a true null about
+    8% of the time at 5% (measured on drawn worlds), the jackknife with t about 5%.
     """
     post_num, post_den, pre_num, pre_den, scale, _ = OUTCOMES[outcome]
     if stage is not None:
         post_num, post_den = f"exits_{stage}", f"members_{stage}"
     rows = outcomes[outcomes["arm"].isin([arm, control]) & (outcomes[post_den] > 0)]
-    pre_value = (rows[pre_num] / rows[pre_den].where(rows[pre_den] > 0)).to_numpy(float)
-    pooled_pre = rows[pre_num].sum() / max(rows[pre_den].sum(), 1e-12)
-    pre_value = np.where(np.isnan(pre_value), pooled_pre, pre_value)
-    parts = {}
-    for name in (arm, control):
-        sel = (rows["arm"] == name).to_numpy()
-        den = rows[post_den].to_numpy(float)[sel]
-        ratio, phi = _influence(rows[post_num].to_numpy(float)[sel], den)
-        weighted_pre = den / den.mean() * (pre_value[sel] - pooled_pre)
-        parts[name] = (ratio, phi, weighted_pre)
-    theta = 0.0
-    if cuped:
-        phis = np.concatenate([parts[n][1] for n in parts])
-        covs = np.concatenate([parts[n][2] - parts[n][2].mean() for n in parts])
-        theta = float(np.dot(phis, covs) / np.dot(covs, covs)) if np.dot(covs, covs) > 0 else 0.0
-    values, variances, plain = {}, {}, {}
-    for name, (ratio, phi, w) in parts.items():
-        values[name] = ratio - theta * w.mean()
-        variances[name] = np.var(phi - theta * (w - w.mean()), ddof=1) / len(phi)
-        plain[name] = np.var(phi, ddof=1) / len(phi)
-    diff = (values[arm] - values[control]) * scale
-    se = np.sqrt(variances[arm] + variances[control]) * scale
-    plain_var = (plain[arm] + plain[control]) * scale**2
-    p = 2 * norm.sf(abs(diff) / se) if se > 0 else float("nan")
+    in_arm = np.column_stack([(rows["arm"] == name).to_numpy() for name in (arm, control)])
     label = f"{outcome}{'' if stage is None else ' (' + stage + ')'}: {arm} - {control}"
+    name = outcome if stage is None else f"{outcome}_{stage}"
+    smaller = int(in_arm.sum(axis=0).min())
+    if smaller < 2:
+        reason = f"fewer than two groups with exposed members in {arm if in_arm[:, 0].sum() < 2 else control}"
+        nan = float("nan")
+        return ArmEffect(name, arm, nan, nan, Estimate.missing(label, reason), nan, cuped, 0.0, dof=nan)
+    num, den = rows[post_num].to_numpy(float), rows[post_den].to_numpy(float)
+    pre = rows[[pre_num, pre_den]].to_numpy(float).T
+    diff, variance, arm_value, control_value = _jackknife_difference(num, den, pre, in_arm, cuped)
+    plain_var = _jackknife_difference(num, den, pre, in_arm, False)[1] if cuped else variance
+    diff, se = diff * scale, np.sqrt(variance) * scale
+    dof = smaller - 1
+    q = float(student_t.ppf(0.975, dof))
+    p = 2 * student_t.sf(abs(diff) / se, dof) if se > 0 else float("nan")
     estimate = Estimate(
         label,
         float(diff),
-        float(diff - Z95 * se),
-        float(diff + Z95 * se),
-        "difference of ratios, groups as units" + (", CUPED" if cuped else ""),
+        float(diff - q * se),
+        float(diff + q * se),
+        "difference of ratios, groups as units"
+        + (", CUPED" if cuped else "")
+        + f"; jackknife variance, t with {dof} df",
         n=len(rows),
     )
     return ArmEffect(
-        outcome if stage is None else f"{outcome}_{stage}",
+        name,
         arm,
-        values[control] * scale,
-        values[arm] * scale,
+        control_value * scale,
+        arm_value * scale,
         estimate,
         float(p),
         cuped,
-        float(1 - se**2 / plain_var) if plain_var > 0 else 0.0,
+        float(1 - variance / plain_var) if plain_var > 0 else 0.0,
+        dof=float(dof),
     )
 
 
@@ -205,21 +259,22 @@ def correct(effects: list[ArmEffect], method: str = "holm", alpha: float = 0.05)
     return [ArmEffect(**{**e.__dict__, "adjusted_p": float(a)}) for e, a in zip(effects, adjusted)]
 
 
-def adjusted_z(comparisons: int, method: str = "holm", alpha: float = 0.05) -> float:
-    """Normal quantile of CIs consistent with the study's correction over ``comparisons`` tests.
+def adjusted_z(comparisons: int, method: str = "holm", alpha: float = 0.05, dof: float = float("inf")) -> float:
+    """Quantile (Student's t with ``dof``, normal if infinite) of CIs consistent with the study's correction.
 
     Holm and Benjamini-Hochberg have no simple interval of their own; a Bonferroni
     interval (level 1 - alpha / comparisons) lying beyond a value implies that Holm (and
     BH) reject there too, so it never claims more than the study's decision. 'none': 95%.
     """
     m = 1 if method == "none" else max(comparisons, 1)
-    return float(NormalDist().inv_cdf(1 - alpha / (2 * m)))
+    return float(student_t.ppf(1 - alpha / (2 * m), dof))
 
 
-def widened(estimate: Estimate, z: float) -> Estimate:
-    """The estimate with its normal CI widened from 95% to the level of ``z``."""
-    half = (estimate.ci_high - estimate.ci_low) / 2 * z / Z95
-    method = f"{estimate.method}; CI at level {1 - 2 * NormalDist().cdf(-z):.4f} (corrected for multiplicity)"
+def widened(estimate: Estimate, z: float, dof: float = float("inf")) -> Estimate:
+    """The estimate with its 95% CI (t with ``dof``, normal if infinite) widened to the level of quantile ``z``."""
+    half = (estimate.ci_high - estimate.ci_low) / 2 * z / float(student_t.ppf(0.975, dof))
+    level = 1 - 2 * student_t.sf(z, dof)
+    method = f"{estimate.method}; CI at level {level:.4f} (corrected for multiplicity)"
     return Estimate(estimate.name, estimate.value, estimate.value - half, estimate.value + half, method, n=estimate.n)
 
 
@@ -239,6 +294,7 @@ def effects_table(effects: list[ArmEffect]) -> pd.DataFrame:
                 "adjusted_p": e.adjusted_p,
                 "cuped": e.cuped,
                 "variance_reduction": e.variance_reduction,
+                "dof": e.dof,
             }
             for e in effects
         ]
@@ -432,12 +488,15 @@ class StageGaps:
         return plain_fields(self)
 
 
-def _stage_influence(part: pd.DataFrame, stages: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Exit ratio per stage in one arm and each group's influence on it (groups x stages)."""
+def _stage_jackknife(part: pd.DataFrame, stages: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Exit ratio per stage in one arm and its delete-one-group jackknife covariance (stages x stages)."""
     members = part[[f"members_{s}" for s in stages]].to_numpy(float)
     exits = part[[f"exits_{s}" for s in stages]].to_numpy(float)
     ratio = exits.sum(axis=0) / members.sum(axis=0)
-    return ratio, (exits - ratio * members) / members.mean(axis=0)
+    n = len(members)
+    dropped = (exits.sum(axis=0) - exits) / (members.sum(axis=0) - members)  # each group left out in turn
+    deviation = dropped - dropped.mean(axis=0)
+    return ratio, (n - 1) / n * deviation.T @ deviation
 
 
 def stage_gaps(
@@ -451,9 +510,9 @@ def stage_gaps(
     """Arm x stage interaction on 30-day exits: Wald test of equal effects across stages, and every pairwise gap.
 
     Uses the stages in which every arm and control have ``min_groups`` groups with exposed
-    members. The joint covariance of an arm's stage effects comes from each group's
-    influence on every stage (a group contributes to several stages), so the test and the
-    gaps' errors are clustered by group. A stage cell often holds a dozen groups, where
+    members. The joint covariance of an arm's stage effects is the delete-one-group
+    jackknife over every stage at once (a group contributes to several stages), so the
+    test and the gaps' errors are clustered by group. A stage cell often holds a dozen groups, where
     normal quantiles are too optimistic: the gaps' CIs use Student's t with (fewest groups
     in a cell - 1) degrees of freedom at the Bonferroni level of all the gaps, and the Wald
     test is read as an F test with the same denominator. Returns the reason as a string
@@ -472,13 +531,13 @@ def stage_gaps(
     dof = int(min(cells[s] for s in used)) - 1
     n_gaps = len(arms) * len(used) * (len(used) - 1) // 2
     z = float(student_t.ppf(1 - alpha / (2 * n_gaps), dof))
-    parts = {a: _stage_influence(outcomes[outcomes["arm"] == a], used) for a in [*arms, control]}
+    parts = {a: _stage_jackknife(outcomes[outcomes["arm"] == a], used) for a in [*arms, control]}
     k = len(used)
     contrast = np.column_stack([np.ones(k - 1), -np.eye(k - 1)])  # first stage minus each other
     stat, rows = 0.0, []
     for arm in arms:
         effect = parts[arm][0] - parts[control][0]
-        cov = sum(np.cov(parts[a][1], rowvar=False, ddof=1).reshape(k, k) / len(parts[a][1]) for a in (arm, control))
+        cov = parts[arm][1] + parts[control][1]
         d = contrast @ effect
         stat += float(d @ np.linalg.pinv(contrast @ cov @ contrast.T) @ d)
         for i in range(k):

@@ -92,14 +92,15 @@ def content_verdicts(
         )
     arms = [a for a in exits.index if a in shares.index]
     most = max(arms, key=lambda a: shares[a]) if arms else None
-    z = em.adjusted_z(len(table), correction, alpha)
     if most is None or control not in shares.index or not shares[most] > shares[control]:
         exit_verdict = not_testable("content_exits", "no arm received more promotional posts than control")
     else:
         row = exits.loc[most]
+        z = em.adjusted_z(len(table), correction, alpha, row["dof"])
         effect = em.widened(
             Estimate.from_row(f"exit_30d: {most} - {control}", row, INTERVAL, "difference of ratios, groups as units"),
             z,
+            row["dof"],
         )
         exit_verdict = judge("content_exits", effect, significant=bool(row["adjusted_p"] < alpha), z=z)
     arms_all = [a for a in sorted(groups["arm"].unique()) if a != control]
@@ -222,9 +223,11 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
         "**Outcomes**, per group, from assignment on: members' 30-day exits (exposure starts at the later of joining "
         "and assignment; only exposures that started 30+ days before the data's end), member messages per "
         "member-week, speakers per member-week.",
-        "**Estimates**: each arm's ratio of sums minus control's; standard errors from the per-group linearisation, "
-        f"so groups are the independent units; normal 95% CIs; p-values adjusted by {p.correction} across all arm × "
-        "outcome comparisons.",
+        "**Estimates**: each arm's ratio of sums minus control's; standard errors from the delete-one-group "
+        "jackknife of the whole estimator (CUPED's adjustment refitted each time), so groups are the independent "
+        "units; 95% CIs and p-values from Student's t with (groups in the smaller arm − 1) degrees of freedom, "
+        f"because a dozen groups per arm make normal intervals too narrow; p-values adjusted by {p.correction} "
+        "across all arm × outcome comparisons.",
         "**CUPED**: the influence of each group is adjusted by its pre-period value of the same outcome (the 90 days "
         "before assignment); groups created during the experiment have none, which limits the variance reduction "
         "(shown in the table).",
