@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import t as student_t
 
 from helpers import open_dataset
 from helpers.measures.group_week import group_week_panel
@@ -164,3 +165,50 @@ def test_corrections_differ_as_they_should():
     assert holm == pytest.approx([0.04, 0.06, 0.06, 0.5]) and bh == pytest.approx([0.04, 0.04, 0.04, 0.5])
     with pytest.raises(ValueError, match="correction"):
         em.correct(effects, "bonferonni")
+
+
+def test_jackknife_variance_equals_refitting_without_each_group():
+    """Reference: the jackknife by brute force. Drop each group, rerun the whole CUPED estimator (theta and the
+    pooled pre-period refitted), and combine the replicates per arm; the O(groups) sums must give the same SE."""
+    rng = np.random.default_rng(3)
+    n = 23
+    members = rng.integers(5, 60, n)
+    pre_members = np.where(rng.random(n) < 0.3, 0, rng.integers(5, 60, n))  # some groups have no pre-period
+    frame = pd.DataFrame(
+        {
+            "arm": np.where(np.arange(n) < 11, "control", "treated"),
+            "members": members,
+            "exits": rng.binomial(members, 0.2),
+            "pre_members": pre_members,
+            "pre_exits": rng.binomial(pre_members, 0.2),
+        }
+    )
+    for cuped in (False, True):
+        full = em.arm_effect(frame, "exit_30d", "treated", "control", cuped=cuped)
+        parts, counts = [], []
+        for arm in ("treated", "control"):
+            rows = frame.index[frame["arm"] == arm]
+            values = np.array(
+                [
+                    em.arm_effect(frame.drop(index=i), "exit_30d", "treated", "control", cuped=cuped).effect.value
+                    for i in rows
+                ]
+            )
+            parts.append((len(rows) - 1) / len(rows) * ((values - values.mean()) ** 2).sum())
+            counts.append(len(rows))
+        dof = sum(parts) ** 2 / sum(v**2 / (n - 1) for v, n in zip(parts, counts))  # Welch-Satterthwaite
+        assert 10 <= full.dof <= 21 and full.dof == pytest.approx(dof, rel=1e-9)
+        q = student_t.ppf(0.975, dof)
+        assert full.effect.ci_high - full.effect.value == pytest.approx(q * np.sqrt(sum(parts)), rel=1e-9)
+
+
+def test_an_arm_with_one_group_is_not_estimable_and_says_why():
+    frame = pd.DataFrame({"arm": ["control", "treated", "treated"], "members": [10, 12, 9], "exits": [2, 3, 1]}).assign(
+        pre_members=0, pre_exits=0
+    )
+    effect = em.arm_effect(frame, "exit_30d", "treated", "control")
+    assert (
+        effect.effect.not_estimable
+        and "fewer than two groups" in effect.effect.why_not
+        and "control" in effect.effect.why_not
+    )

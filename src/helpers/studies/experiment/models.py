@@ -155,22 +155,33 @@ def _arm_values(num: np.ndarray, den: np.ndarray, pre: np.ndarray, in_arm: np.nd
 
 def _jackknife_difference(
     num: np.ndarray, den: np.ndarray, pre: np.ndarray, in_arm: np.ndarray, cuped: bool
-) -> tuple[float, float, float, float]:
-    """Arm-minus-control difference, its delete-one-group jackknife variance (stratified by arm), and both values.
+) -> tuple[float, np.ndarray, float, float]:
+    """Arm-minus-control difference, its delete-one-group jackknife variance per arm, and both arms' values.
 
-    The variance is the sum over the two arms of (n - 1) / n times the sum of squared
-    deviations of the replicates that drop one of that arm's groups: the whole estimator,
-    CUPED's theta included, is recomputed, which the linearised variance does not do and
-    which matters with a dozen groups per arm.
+    An arm's variance part is (n - 1) / n times the sum of squared deviations of the
+    replicates that drop one of that arm's groups; the difference's variance is their sum.
+    The whole estimator, CUPED's theta included, is recomputed, which the linearised
+    variance does not do and which matters with a dozen groups per arm.
     """
     values = _arm_values(num, den, pre, in_arm, cuped)
     diffs = values[:, 0] - values[:, 1]
-    variance = 0.0
+    parts = []
     for mask in in_arm.T:
         replicates = diffs[1:][mask]
         n = len(replicates)
-        variance += (n - 1) / n * float(((replicates - replicates.mean()) ** 2).sum())
-    return float(diffs[0]), variance, float(values[0, 0]), float(values[0, 1])
+        parts.append((n - 1) / n * float(((replicates - replicates.mean()) ** 2).sum()))
+    return float(diffs[0]), np.array(parts), float(values[0, 0]), float(values[0, 1])
+
+
+def welch_dof(parts: np.ndarray, groups: np.ndarray) -> float:
+    """Welch-Satterthwaite degrees of freedom of a sum of per-arm variances from ``groups`` units each.
+
+    Between (fewest groups - 1) and (all groups - 2); the smaller bound when one arm's
+    variance dominates.
+    """
+    total = float(parts.sum())
+    spread = float((parts**2 / (groups - 1)).sum())
+    return total**2 / spread if spread > 0 else float(groups.sum() - 2)
 
 
 @dataclass(frozen=True)
@@ -202,9 +213,10 @@ def arm_effect(
     (exit outcome only). CUPED uses the group's pre-period value of the outcome; groups
     without a pre-period get the pooled pre-period mean (no adjustment for them). The
     variance is the delete-one-group jackknife of the whole estimator, and the CI and p
-    use Student's t with (groups in the smaller arm - 1) degrees of freedom: with a dozen
-    groups per arm the linearised variance and normal quantiles reject a true null about
-    8% of the time at 5% (measured on drawn worlds), the jackknife with t about 5%.
+    use Student's t with Welch-Satterthwaite degrees of freedom from the two arms' parts:
+    with a dozen groups per arm the linearised variance and normal quantiles reject a true
+    null about 8% of the time at 5% (measured on 200 drawn worlds), the jackknife with t
+    at (fewer groups - 1) df 4%.
     """
     post_num, post_den, pre_num, pre_den, scale, _ = OUTCOMES[outcome]
     if stage is not None:
@@ -213,17 +225,18 @@ def arm_effect(
     in_arm = np.column_stack([(rows["arm"] == name).to_numpy() for name in (arm, control)])
     label = f"{outcome}{'' if stage is None else ' (' + stage + ')'}: {arm} - {control}"
     name = outcome if stage is None else f"{outcome}_{stage}"
-    smaller = int(in_arm.sum(axis=0).min())
-    if smaller < 2:
-        reason = f"fewer than two groups with exposed members in {arm if in_arm[:, 0].sum() < 2 else control}"
+    counts = in_arm.sum(axis=0)
+    if counts.min() < 2:
+        reason = f"fewer than two groups with exposed members in {arm if counts[0] < 2 else control}"
         nan = float("nan")
         return ArmEffect(name, arm, nan, nan, Estimate.missing(label, reason), nan, cuped, 0.0, dof=nan)
     num, den = rows[post_num].to_numpy(float), rows[post_den].to_numpy(float)
     pre = rows[[pre_num, pre_den]].to_numpy(float).T
-    diff, variance, arm_value, control_value = _jackknife_difference(num, den, pre, in_arm, cuped)
-    plain_var = _jackknife_difference(num, den, pre, in_arm, False)[1] if cuped else variance
+    diff, parts, arm_value, control_value = _jackknife_difference(num, den, pre, in_arm, cuped)
+    variance = float(parts.sum())
+    plain_var = float(_jackknife_difference(num, den, pre, in_arm, False)[1].sum()) if cuped else variance
     diff, se = diff * scale, np.sqrt(variance) * scale
-    dof = smaller - 1
+    dof = welch_dof(parts, counts)
     q = float(student_t.ppf(0.975, dof))
     p = 2 * student_t.sf(abs(diff) / se, dof) if se > 0 else float("nan")
     estimate = Estimate(
@@ -233,7 +246,7 @@ def arm_effect(
         float(diff + q * se),
         "difference of ratios, groups as units"
         + (", CUPED" if cuped else "")
-        + f"; jackknife variance, t with {dof} df",
+        + f"; jackknife variance, t with {dof:.1f} df (Welch)",
         n=len(rows),
     )
     return ArmEffect(
