@@ -12,7 +12,7 @@ import pytest
 from helpers.calibrate import run as calibrate_run
 from helpers.calibrate.harness import run_tasks
 from helpers.calibrate.run import Task, run_world
-from helpers.calibrate.score import claim_summary, correct, estimate_summary, rate, summarise_records
+from helpers.calibrate.score import claim_summary, correct, estimate_summary, null_rejections, rate, summarise_records
 from helpers.calibrate.worlds import drawn, like, shape_of
 from helpers.claims.registry import CLAIMS
 from helpers.synth.parameters import random_world
@@ -72,6 +72,29 @@ def test_coverage_and_bias_bookkeeping():
     assert (s["worlds"], s["truth_known"], s["not_estimable"]) == (4, 3, 1)
     assert (s["coverage"]["k"], s["coverage"]["n"]) == (1, 2)
     assert s["mean_bias"] == pytest.approx((0.1 + 0.4) / 2)
+
+
+def test_aa_rate_counts_only_worlds_without_the_outcomes_content_effect():
+    def record(off: list[str], exits: list[float], messages: list[float], error: str | None = None) -> dict:
+        return {
+            "error": error,
+            "switched_off": off,
+            "estimates": {
+                "experiment.exit_30d: promo_high": {"ci": exits},
+                "experiment.messages_per_member_week: promo_high": {"ci": messages},
+                "experiment.exit_30d: promo_low": {"ci": [None, None]},  # not estimable: not counted
+            },
+        }
+
+    records = [
+        record(["content_exits"], [0.01, 0.03], [-1, 1]),  # exits: a false positive; messages not null here
+        record(["content_exits", "content_activity"], [-0.01, 0.02], [0.1, 0.2]),  # messages: a false positive
+        record([], [0.01, 0.03], [0.1, 0.2]),  # effects planted: not an A/A world
+        record(["content_exits"], [0.01, 0.03], [0.1, 0.2], error="world failed"),
+    ]
+    null = null_rejections(records)
+    assert (null["exit_30d"]["k"], null["exit_30d"]["n"]) == (1, 2)
+    assert (null["messages_per_member_week"]["k"], null["messages_per_member_week"]["n"]) == (1, 1)
 
 
 def test_a_failing_study_and_a_failing_world_are_recorded_and_the_rest_goes_on(monkeypatch, tmp_path):

@@ -81,6 +81,8 @@ def table(document: dict) -> str:
             f"KOC members found vs planted ({koc['worlds']} worlds): median precision {koc['precision']['median']:.2f}, "
             f"median recall {koc['recall']['median']:.2f}"
         )
+    for outcome, r in (document.get("experiment_null") or {}).items():
+        lines.append(f"A/A {outcome}: 95% CIs excluding 0 where no content effect was planted {count_share(r)}")
     return "\n".join(lines)
 
 

@@ -139,7 +139,32 @@ def summarise_records(records: list[dict]) -> dict:
         "claims": {cid: claim_summary(records, cid) for cid in CLAIMS},
         "estimates": {k: estimate_summary(records, k) for k in keys},
         "koc_classification": koc_summary(records),
+        "experiment_null": null_rejections(records),
     }
+
+
+NULL_OUTCOMES = {"exit_30d": "content_exits", "messages_per_member_week": "content_activity"}
+"""Experiment outcomes and the planted effect whose switching off makes every arm's true effect on them zero."""
+
+
+def null_rejections(records: list[dict]) -> dict:
+    """A/A rate: how often an arm's 95% CI excludes 0 where the world planted no content effect on that outcome.
+
+    Counted per arm and outcome over worlds with that effect switched off; the arms' true
+    effects there are exactly zero (the same members under every arm), so about 5% is right.
+    """
+    out: dict = {}
+    for outcome, effect in NULL_OUTCOMES.items():
+        k = n = 0
+        for r in records:
+            if r.get("error") or effect not in (r.get("switched_off") or []):
+                continue
+            for key, e in r.get("estimates", {}).items():
+                if key.startswith(f"experiment.{outcome}: ") and e.get("ci") and e["ci"][0] is not None:
+                    n += 1
+                    k += not (e["ci"][0] <= 0 <= e["ci"][1])
+        out[outcome] = rate(k, n)
+    return out
 
 
 def koc_summary(records: list[dict]) -> dict:
