@@ -265,6 +265,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
                     "ci_high",
                     "p_value",
                     "adjusted_p",
+                    "dof",
                     "ci_width",
                     "ci_width_without_cuped",
                     "variance_reduction",
