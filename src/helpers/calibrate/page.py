@@ -23,12 +23,12 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}small{color:
 """
 
 
-def share(r: dict) -> str:
+def share(r: dict, digits: int = 0) -> str:
     """'12% (3/25; 4–30%)': a rate with its count and 95% Wilson interval."""
     if r["share"] is None:
         return "—"
     low, high = r["ci"]
-    return f"{fmt.pct(r['share'], 0)} ({r['k']}/{r['n']}; {fmt.pct(low, 0)}–{fmt.pct(high, 0)})"
+    return f"{fmt.pct(r['share'], digits)} ({r['k']}/{r['n']}; {fmt.pct(low, digits)}–{fmt.pct(high, digits)})"
 
 
 def _coverage_png(estimates: dict) -> str:
@@ -129,11 +129,7 @@ def _null_line(null: dict | None) -> str:
     """The experiment's A/A rate: CIs excluding 0 where no content effect was planted on the outcome."""
     if not null or not any(r["n"] for r in null.values()):
         return ""
-    parts = ", ".join(
-        f"{escape(outcome)} {fmt.pct(r['share'], 1)} ({r['k']}/{r['n']}; {fmt.pct(r['ci'][0], 1)}–{fmt.pct(r['ci'][1], 1)})"
-        for outcome, r in null.items()
-        if r["n"]
-    )
+    parts = ", ".join(f"{escape(outcome)} {share(r, 1)}" for outcome, r in null.items() if r["n"])
     return (
         f"<p><small><strong>Experiment A/A</strong>: arms' 95% CIs that exclude 0 where the world planted no content "
         f"effect on the outcome (about 5% is right): {parts}.</small></p>"

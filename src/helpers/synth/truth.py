@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.claims.registry import CLAIMS, DAYTIME_HOURS, KOC_FACTOR, KOC_SIZE, PEAK_HOURS
+from helpers.measures.kocs import MIN_DAYS, MIN_MESSAGES
 from helpers.synth.simulate import MEMBER, WEEK_OFFSET_DAYS, Cohort, Run
 from helpers.synth.world import ARMS, STAGES, World
 
@@ -50,8 +51,8 @@ DEFINITIONS = {
     "homophily.exit_30d": "non-operator member left within 30 days of joining (joined >= 30 days before the end)",
     "koc": (
         "a member whose propensity to talk is at least KOC_FACTOR (10) times the median member's (activity_median), "
-        "who stays at least KOC_MIN_DAYS (7) days up to the data's end and is expected to write at least "
-        "KOC_MIN_MESSAGES (5) messages: the KOC type (propensity ~ lognormal(koc_activity_median, "
+        "who stays at least MIN_DAYS (7) days up to the data's end and is expected to write at least "
+        "MIN_MESSAGES (5) messages: the KOC type (propensity ~ lognormal(koc_activity_median, "
         "koc_activity_sigma) per day) when it talks that much, and the most talkative ordinary members"
     ),
 }
@@ -219,27 +220,21 @@ class Accumulator:
         return out
 
 
-KOC_MIN_DAYS = 7
-"""A planted KOC stays at least this many days (the classifier, too, waits a week)..."""
-KOC_MIN_MESSAGES = 5
-"""...and is expected to write at least this many messages: a talker nobody hears is no KOC."""
-
-
 def is_koc(cohort: Cohort, world: World, run: Run, total_days: float) -> np.ndarray:
     """Planted KOCs: members talking at least ``KOC_FACTOR`` times the median member's propensity, and heard.
 
     The propensity rule alone counts members of groups that the world silences (a monitor
     share far from its optimum can take every member's rate to almost nothing): such a
     member never writes, so no one, analyst or practitioner, could call her a KOC. She
-    must also stay ``KOC_MIN_DAYS`` days (up to the data's end) and be expected to write
-    ``KOC_MIN_MESSAGES``.
+    must also stay the days and be expected to write the messages that a member needs to
+    be classified at all (``measures.kocs.MIN_DAYS``, ``MIN_MESSAGES``).
     """
     stay = np.minimum(run.exit_day, total_days) - cohort.joined
     return (
         (cohort.role == MEMBER)
         & (cohort.propensity >= KOC_FACTOR * world.activity_median)
-        & (stay >= KOC_MIN_DAYS)
-        & (run.member_messages >= KOC_MIN_MESSAGES)
+        & (stay >= MIN_DAYS)
+        & (run.member_messages >= MIN_MESSAGES)
     )
 
 

@@ -112,8 +112,13 @@ def balance_table(outcomes: pd.DataFrame, covariates: list[str], control: str) -
     return pd.DataFrame(rows)
 
 
-def _arm_values(num: np.ndarray, den: np.ndarray, pre: np.ndarray, in_arm: np.ndarray, cuped: bool) -> np.ndarray:
-    """CUPED-adjusted ratio of each arm (columns), on the full sample (row 0) and leaving out each group in turn.
+def _arm_values(
+    num: np.ndarray, den: np.ndarray, pre: np.ndarray, in_arm: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each arm's ratio and CUPED adjustment (columns), on the full sample (row 0) and leaving out each group in turn.
+
+    Returns the ratios, the arms' mean pre-period deviations and theta (one per
+    replicate); the CUPED-adjusted value is ratio - theta x deviation.
 
     An arm's ratio of sums minus theta times its mean member-weighted pre-period
     deviation; theta is the pooled regression slope of the groups' influence on that
@@ -129,7 +134,6 @@ def _arm_values(num: np.ndarray, den: np.ndarray, pre: np.ndarray, in_arm: np.nd
     terms = np.column_stack(
         [np.ones_like(num), num, den, a, b, num * a, num * b, den * a, den * b, a * a, a * b, b * b]
     )
-    groups = len(num)
 
     def dropped(x: np.ndarray) -> np.ndarray:
         """Per replicate, the left-out group's terms (nothing for the full sample in row 0)."""
@@ -146,31 +150,25 @@ def _arm_values(num: np.ndarray, den: np.ndarray, pre: np.ndarray, in_arm: np.nd
         means.append(mean_dev)
         products = products + (na - pooled * nb - ratio * da + ratio * pooled * db) / mean_den**2
         squares = squares + (aa - 2 * pooled * ab + pooled**2 * bb) / mean_den**2 - count * mean_dev**2
-    theta = np.zeros(groups + 1)
-    if cuped:
-        usable = squares > 1e-12 * np.max(np.abs(squares), initial=1.0)
-        theta = np.where(usable, products / np.where(usable, squares, 1.0), 0.0)
-    return np.column_stack([r - theta * m for r, m in zip(ratios, means)])
+    usable = squares > 1e-12 * np.max(np.abs(squares), initial=1.0)
+    theta = np.where(usable, products / np.where(usable, squares, 1.0), 0.0)
+    return np.column_stack(ratios), np.column_stack(means), theta
 
 
-def _jackknife_difference(
-    num: np.ndarray, den: np.ndarray, pre: np.ndarray, in_arm: np.ndarray, cuped: bool
-) -> tuple[float, np.ndarray, float, float]:
-    """Arm-minus-control difference, its delete-one-group jackknife variance per arm, and both arms' values.
+def _jackknife_parts(values: np.ndarray, in_arm: np.ndarray) -> np.ndarray:
+    """Per arm, the delete-one-group jackknife variance of the arm-minus-control difference.
 
-    An arm's variance part is (n - 1) / n times the sum of squared deviations of the
-    replicates that drop one of that arm's groups; the difference's variance is their sum.
-    The whole estimator, CUPED's theta included, is recomputed, which the linearised
-    variance does not do and which matters with a dozen groups per arm.
+    ``values`` holds both arms' values on the full sample (row 0) and each replicate. An
+    arm's part is (n - 1) / n times the sum of squared deviations of the replicates that
+    drop one of that arm's groups; the difference's variance is the sum of the parts.
     """
-    values = _arm_values(num, den, pre, in_arm, cuped)
-    diffs = values[:, 0] - values[:, 1]
+    diffs = values[1:, 0] - values[1:, 1]
     parts = []
     for mask in in_arm.T:
-        replicates = diffs[1:][mask]
+        replicates = diffs[mask]
         n = len(replicates)
         parts.append((n - 1) / n * float(((replicates - replicates.mean()) ** 2).sum()))
-    return float(diffs[0]), np.array(parts), float(values[0, 0]), float(values[0, 1])
+    return np.array(parts)
 
 
 def welch_dof(parts: np.ndarray, groups: np.ndarray) -> float:
@@ -232,10 +230,13 @@ def arm_effect(
         return ArmEffect(name, arm, nan, nan, Estimate.missing(label, reason), nan, cuped, 0.0, dof=nan)
     num, den = rows[post_num].to_numpy(float), rows[post_den].to_numpy(float)
     pre = rows[[pre_num, pre_den]].to_numpy(float).T
-    diff, parts, arm_value, control_value = _jackknife_difference(num, den, pre, in_arm, cuped)
+    ratios, deviations, theta = _arm_values(num, den, pre, in_arm)
+    values = ratios - theta[:, None] * deviations if cuped else ratios  # the whole estimator, refitted per replicate
+    parts = _jackknife_parts(values, in_arm)
     variance = float(parts.sum())
-    plain_var = float(_jackknife_difference(num, den, pre, in_arm, False)[1].sum()) if cuped else variance
-    diff, se = diff * scale, np.sqrt(variance) * scale
+    plain_var = float(_jackknife_parts(ratios, in_arm).sum())
+    arm_value, control_value = values[0]
+    diff, se = (arm_value - control_value) * scale, np.sqrt(variance) * scale
     dof = welch_dof(parts, counts)
     q = float(student_t.ppf(0.975, dof))
     p = 2 * student_t.sf(abs(diff) / se, dof) if se > 0 else float("nan")
