@@ -18,9 +18,11 @@ def num(x: float, spec: str = ".2f") -> str:
 
 
 def ci(estimate: Estimate, spec: str = ".2f", scale: float = 1.0, unit: str = "") -> str:
-    """'95% CI low–high' of an estimate, or why there is none."""
-    if not (_finite(estimate.ci_low) and _finite(estimate.ci_high)):
+    """'95% CI low–high' of an estimate ('95% CI low or more' when it has no upper end), or why there is none."""
+    if estimate.not_estimable or not _finite(estimate.ci_low) or math.isnan(estimate.ci_high):
         return "no CI: " + (estimate.why_not or "the interval cannot be estimated on this data")
+    if estimate.ci_high == math.inf:
+        return f"95% CI {format(scale * estimate.ci_low, spec)}{unit} or more"
     return f"95% CI {format(scale * estimate.ci_low, spec)}–{format(scale * estimate.ci_high, spec)}{unit}"
 
 

@@ -19,7 +19,8 @@ import statsmodels.api as sm
 from lifelines import CoxPHFitter
 from lifelines.datasets import load_lung
 
-from helpers.stats.bootstrap import percentile_estimate
+from helpers import fmt
+from helpers.stats.bootstrap import argmax_estimate, percentile_estimate
 from helpers.stats.glm import solve_or_drop
 from helpers.stats.ph_test import zph_test
 from helpers.stats.survival import COX_FIT_OPTIONS
@@ -84,6 +85,26 @@ def test_bootstrap_interval_counts_its_resamples_and_needs_ninety_percent():
     nan = percentile_estimate("x", 1.0, [1.0, np.nan, 2.0], 3, "b")
     assert nan.not_estimable  # a non-finite draw is a failed resample
     assert percentile_estimate("x", 1.0, [], 0, "b").not_estimable
+
+
+def test_argmax_interval_is_open_where_resampled_peaks_sit_on_the_edge():
+    # reference: percentiles by hand over the draws, edge draws read as beyond the range
+    inner = np.linspace(120.0, 380.0, 190)
+    open_above = argmax_estimate("peak", 250.0, np.r_[inner, np.full(10, 400.0)], 200, "b", (20.0, 400.0))
+    assert open_above.ci_high == np.inf and open_above.ci_low == pytest.approx(
+        np.quantile(np.r_[inner, [999] * 10], 0.025)
+    )
+    assert fmt.ci(open_above, ".0f") == f"95% CI {open_above.ci_low:.0f} or more"
+    open_below = argmax_estimate("peak", 50.0, np.r_[np.full(10, 20.0), inner], 200, "b", (20.0, 400.0))
+    assert open_below.ci_low == 0.0 and open_below.ci_high == pytest.approx(np.quantile(inner, 0.975), rel=0.01)
+    # a few edge draws (under 2.5%) leave a closed interval, equal to the plain percentile one
+    few = np.r_[inner, [400.0] * 3]
+    closed = argmax_estimate("peak", 250.0, few, 193, "b", (20.0, 400.0))
+    assert (closed.ci_low, closed.ci_high) == pytest.approx(np.quantile(few, [0.025, 0.975]))
+    assert (
+        closed.covers(370.0) and not closed.covers(390.0) and not open_above.covers(100.0) and open_above.covers(5000.0)
+    )
+    assert argmax_estimate("peak", 1.0, [1.0, 2.0], 10, "b", (0.0, 3.0)).not_estimable  # too few refitted
 
 
 def test_singular_step_drops_the_aliased_column():

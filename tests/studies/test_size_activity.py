@@ -105,6 +105,39 @@ def test_poisson_fixed_effects_equals_glm_with_group_dummies():
     assert np.all(np.diag(cov) > 0)
 
 
+def test_poisson_fixed_effects_leaves_a_column_aliased_with_the_groups_at_zero():
+    # reference: the same fit without the aliased column (an indicator constant within every group)
+    rng = np.random.default_rng(4)
+    groups = np.repeat(np.arange(30), 10)
+    x = rng.normal(size=(len(groups), 1))
+    y = rng.poisson(np.exp(0.5 * x[:, 0] + rng.normal(size=30)[groups])).astype(float)
+    aliased = np.column_stack([x, (groups % 2).astype(float)])
+    beta, cov = glm.poisson_fixed_effects(y, aliased, np.zeros(len(y)), groups)
+    reference, _ = glm.poisson_fixed_effects(y, x, np.zeros(len(y)), groups)
+    assert beta[0] == pytest.approx(reference[0], abs=1e-8) and beta[1] == 0 and np.isfinite(cov).all()
+
+
+def test_content_arm_by_stage_from_the_assignment_on():
+    groups = pd.DataFrame(
+        {"group_id": ["a", "b"], "created_at": pd.to_datetime(["2025-01-06", "2025-01-06"], utc=True)}
+    )
+    weeks = pd.to_datetime(["2025-01-06", "2025-02-03", "2025-03-03", "2025-05-05"], utc=True)
+    rows = pd.DataFrame({"group_id": ["a"] * 4 + ["b"] * 4, "week": list(weeks) * 2})
+    assignments = pd.DataFrame(
+        {
+            "experiment": ["mix", "mix"],
+            "group_id": ["a", "c"],
+            "arm": ["promo_high", "control"],
+            "assigned_at": pd.to_datetime(["2025-02-01", "2025-01-01"], utc=True),
+        }
+    )
+    arm = am.content_arm(rows, groups, assignments)
+    # a: none before 1 Feb; then day 31 (growth), day 59 (growth), day 122 (mature); b was never assigned
+    assert list(arm[:4]) == ["none", "mix:promo_high (growth)", "mix:promo_high (growth)", "mix:promo_high (mature)"]
+    assert set(arm[4:]) == {"none"}
+    assert set(am.content_arm(rows, groups, None)) == {"none"}
+
+
 @pytest.mark.parametrize("metric", am.METRICS)
 def test_bootstrap_refit_equals_statsmodels(metric):
     rng = np.random.default_rng(5)

@@ -82,14 +82,19 @@ def _number(x: float | None) -> float | None:
 
 
 def _estimate_record(estimate, truth_value: float | None) -> dict:
-    """An estimate beside its truth: value, interval, whether it covers the truth."""
-    estimable = not estimate.not_estimable and math.isfinite(estimate.ci_low) and math.isfinite(estimate.ci_high)
+    """An estimate beside its truth: value, interval, whether it covers the truth.
+
+    An interval open above (an optimum the data cannot bound) still covers or misses; its
+    upper end is written as null with ``open_above`` true.
+    """
+    estimable = not estimate.not_estimable and not (math.isnan(estimate.ci_low) or math.isnan(estimate.ci_high))
     return {
         "value": _number(estimate.value),
         "ci": [_number(estimate.ci_low), _number(estimate.ci_high)],
         "truth": _number(truth_value),
         "covered": estimate.covers(truth_value) if estimable and truth_value is not None else None,
         "reason": estimate.why_not or None,
+        "open_above": bool(estimable and estimate.ci_high == math.inf),
     }
 
 

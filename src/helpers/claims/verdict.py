@@ -46,6 +46,13 @@ class Verdict:
         return asdict(self)
 
 
+def _span(estimate: Estimate) -> str:
+    """'low-high' of an estimate's CI, or 'low or more' when it has no upper end."""
+    if estimate.ci_high == math.inf:
+        return f"{estimate.ci_low:.3g} or more"
+    return f"{estimate.ci_low:.3g}-{estimate.ci_high:.3g}"
+
+
 def interval_verdict(
     claim: str, estimate: Estimate, allowed: tuple[float, float], detected: bool = True, claim_id: str = ""
 ) -> Verdict:
@@ -65,27 +72,13 @@ def interval_verdict(
             claim_id,
         )
     if low <= estimate.ci_low and estimate.ci_high <= high:
-        return Verdict(
-            claim,
-            "supported",
-            f"95% CI {estimate.ci_low:.3g}-{estimate.ci_high:.3g} lies inside {low:g}-{high:g}",
-            estimate,
-            claim_id,
-        )
+        return Verdict(claim, "supported", f"95% CI {_span(estimate)} lies inside {low:g}-{high:g}", estimate, claim_id)
     if estimate.ci_high < low or estimate.ci_low > high:
         return Verdict(
-            claim,
-            "contradicted",
-            f"95% CI {estimate.ci_low:.3g}-{estimate.ci_high:.3g} lies outside {low:g}-{high:g}",
-            estimate,
-            claim_id,
+            claim, "contradicted", f"95% CI {_span(estimate)} lies outside {low:g}-{high:g}", estimate, claim_id
         )
     return Verdict(
-        claim,
-        "inconclusive",
-        f"95% CI {estimate.ci_low:.3g}-{estimate.ci_high:.3g} overlaps {low:g}-{high:g} only in part",
-        estimate,
-        claim_id,
+        claim, "inconclusive", f"95% CI {_span(estimate)} overlaps {low:g}-{high:g} only in part", estimate, claim_id
     )
 
 

@@ -35,3 +35,40 @@ def percentile_estimate(
         return Estimate.missing(name, reason, method=f"not estimable: {reason}", n=n)
     low, high = np.quantile(ok, [0.025, 0.975])
     return Estimate(name, float(value), float(low), float(high), label, n=n)
+
+
+def argmax_estimate(
+    name: str,
+    value: float,
+    draws: np.ndarray | list[float],
+    reps: int,
+    method: str,
+    edges: tuple[float, float],
+    n: int | None = None,
+    floor: float = 0.0,
+) -> Estimate:
+    """A percentile CI for where a curve peaks, open where resampled peaks fall on the edge of the observed range.
+
+    A resample whose curve is highest at the edge of the range (``edges``: the lowest and
+    highest x searched) says the peak is *at or beyond* that edge, not at it. So where
+    the 97.5th percentile of the resampled peaks falls on the upper edge, the interval has
+    no upper end (``ci_high`` is infinite: the data cannot rule out a peak beyond the
+    largest x seen); where the 2.5th falls on the lower edge, it reaches down to ``floor``.
+    Failed resamples count as in ``percentile_estimate``.
+    """
+    estimate = percentile_estimate(name, value, draws, reps, method, n=n)
+    if estimate.not_estimable:
+        return estimate
+    low_edge, high_edge = edges
+    tolerance = 1e-9 * max(abs(low_edge), abs(high_edge), 1.0)
+    values = np.asarray(draws, dtype=float)
+    values = values[np.isfinite(values)]
+    at_low, at_high = values <= low_edge + tolerance, values >= high_edge - tolerance
+    # edge draws moved just outside the range: a percentile between an inner and an edge draw then lands outside too
+    span = max(high_edge - low_edge, tolerance)
+    moved = np.where(at_low, low_edge - span, np.where(at_high, high_edge + span, values))
+    low, high = np.quantile(moved, [0.025, 0.975])
+    low = floor if low < low_edge - tolerance else float(low)
+    high = np.inf if high > high_edge + tolerance else float(high)
+    label = f"{estimate.method}; {int(at_low.sum() + at_high.sum())} resampled peaks at the edge of the range read as beyond it"
+    return Estimate(name, float(value), low, high, label, n=n)

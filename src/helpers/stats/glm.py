@@ -83,7 +83,9 @@ def poisson_fixed_effects(
 
     Newton's method on the likelihood with the group effects profiled out (each group's
     expected total equals its observed total), so no dummy columns are built. Groups
-    without any event carry no information and must be dropped by the caller.
+    without any event carry no information and must be dropped by the caller. A column
+    aliased with the group effects (e.g. an indicator no resampled group varies in) keeps
+    its starting value, as R's ``glm`` drops it.
     """
     n_groups, k = groups.max() + 1, X.shape[1]
     totals = np.bincount(groups, weights=y, minlength=n_groups)
@@ -95,14 +97,17 @@ def poisson_fixed_effects(
         centred = X - _group_means(X, mu, groups, n_groups)[groups]
         score = centred.T @ (y - mu)
         hessian = (centred * mu[:, None]).T @ centred
-        step = np.linalg.solve(hessian, score)
+        step = solve_or_drop(hessian, score)
         beta = beta + step
         if np.max(np.abs(step)) < tol:
             break
     per_group = np.stack(
         [np.bincount(groups, weights=centred[:, j] * (y - mu), minlength=n_groups) for j in range(k)], axis=1
     )
-    bread = np.linalg.inv(hessian)
+    try:
+        bread = np.linalg.inv(hessian)
+    except np.linalg.LinAlgError:  # an aliased column (absent from a resample): its variance is left at zero
+        bread = np.linalg.pinv(hessian)
     cov = bread @ (per_group.T @ per_group) @ bread * n_groups / (n_groups - 1)
     return beta, cov
 

@@ -15,12 +15,7 @@ import pandas as pd
 from helpers.data.engine import Tables, epoch_seconds
 from helpers.data.event_time import DAY, data_end
 from helpers.measures.group_week import messages_with_role
-
-STAGES = ("launch", "growth", "mature")
-
-
-STAGE_EDGES_DAYS = (28.0, 84.0)
-"""Lifecycle stage by group age: launch < 28 days <= growth < 84 days <= mature."""
+from helpers.measures.stages import STAGE_EDGES_DAYS, STAGES
 
 
 def randomise(

@@ -18,10 +18,10 @@ LABELS = {
 
 
 def _peak_marks(ax: plt.Axes, curve: Curve, scale: float = 1.0) -> None:
-    """Shade the estimated peak's CI and draw the peak."""
-    ax.axvspan(
-        curve.peak.ci_low * scale, curve.peak.ci_high * scale, color="C3", alpha=0.15, lw=0, label="peak, 95% CI"
-    )
+    """Shade the estimated peak's CI (to the edge of the curve where it has no end there) and draw the peak."""
+    low = max(curve.peak.ci_low, float(curve.curve["x"].min()))
+    high = min(curve.peak.ci_high, float(curve.curve["x"].max()))
+    ax.axvspan(low * scale, high * scale, color="C3", alpha=0.15, lw=0, label="peak, 95% CI")
     ax.axvline(curve.peak.value * scale, color="C3", lw=1)
 
 

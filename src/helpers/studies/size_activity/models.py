@@ -31,7 +31,8 @@ import statsmodels.api as sm
 from scipy.stats import chi2 as chi2_dist
 
 from helpers.measures.size_bands import SIZE_BANDS, size_band
-from helpers.stats.bootstrap import percentile_estimate
+from helpers.measures.stages import stage_names
+from helpers.stats.bootstrap import argmax_estimate
 from helpers.stats.clustered import clustered_proportion, clustered_ratio
 from helpers.stats.estimate import Estimate, plain_fields
 from helpers.stats.glm import (
@@ -59,6 +60,7 @@ def model_rows(
     end: pd.Timestamp,
     min_members: int = 10,
     size_bands: tuple[int, ...] = SIZE_BANDS,
+    assignments: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Group-weeks fit for the activity models: whole weeks, groups of at least ``min_members``.
 
@@ -66,7 +68,8 @@ def model_rows(
     ``log_size``, ``log_age`` (ln weeks since the creation week), ``log_tenure`` (ln of 1 +
     the members' mean tenure in days), ``join_share`` (joiners among the week's members: they
     were there for part of it), ``month`` (calendar month
-    of the week, for season), ``size_band`` and the group's channel and segment. The
+    of the week, for season), ``size_band``, the group's channel and segment, and
+    ``content_arm`` (the experiment arm in force, by stage; see ``content_arm``). The
     creation week and the week the data ends in are partial, and are left out.
     """
     rows = panel.merge(groups[["group_id", "channel", "segment"]], on="group_id", how="left")
@@ -87,7 +90,41 @@ def model_rows(
     rows["other_weeks_talk"] = talk.groupby(by_group).transform("sum") - talk
     other_monitor = rows["monitor_messages"].groupby(by_group).transform("sum") - rows["monitor_messages"]
     rows["monitor_share_loo"] = other_monitor / rows["other_weeks_talk"].where(rows["other_weeks_talk"] > 0)
+    rows["content_arm"] = content_arm(rows, groups, assignments)
     return rows.reset_index(drop=True)
+
+
+NO_ARM = "none"
+"""``content_arm`` of a group-week with no experiment arm in force."""
+
+
+def content_arm(rows: pd.DataFrame, groups: pd.DataFrame, assignments: pd.DataFrame | None) -> pd.Series:
+    """The experiment arm in force in each group-week, by the group's lifecycle stage: 'promo_high (launch)'.
+
+    An arm changes what the group reads, and so how much members talk; a content
+    experiment's arms also act differently by stage (the content study's question), and
+    stage moves with a group's age and size. Adjusting the activity curves for the arm in
+    force, by stage, keeps that effect out of the size and monitor curves. A week counts
+    once it starts at or after the group's assignment (its latest, if several);
+    ``'none'`` before, and for groups never assigned.
+    """
+    none = pd.Series(NO_ARM, index=rows.index)
+    if assignments is None or assignments.empty:
+        return none
+    week = pd.to_datetime(rows["week"], utc=True)
+    latest = (
+        assignments.assign(assigned_at=pd.to_datetime(assignments["assigned_at"], utc=True))
+        .sort_values("assigned_at")
+        .drop_duplicates("group_id", keep="last")
+        .set_index("group_id")
+    )
+    assigned = rows["group_id"].map(latest["assigned_at"])
+    arm = rows["group_id"].map(latest["experiment"].astype(str) + ":" + latest["arm"].astype(str))
+    created = rows["group_id"].map(groups.set_index("group_id")["created_at"])
+    age_days = (week + pd.Timedelta(days=3.5) - pd.to_datetime(created, utc=True)) / pd.Timedelta(days=1)
+    on = assigned.notna() & (week >= assigned)
+    labelled = arm + " (" + pd.Series(stage_names(age_days.to_numpy()), index=rows.index) + ")"
+    return none.where(~on, labelled)
 
 
 def binned_activity(rows: pd.DataFrame, by: str = "size_band") -> pd.DataFrame:
@@ -258,6 +295,40 @@ def _peak_and_band(x: np.ndarray, linear: np.ndarray, margin: float, to_level) -
     return float(x[top]), float(x[low]), float(x[high]), 0 < top < len(x) - 1
 
 
+def _arm_terms(rows: pd.DataFrame) -> list[str]:
+    """The design term for the experiment arm in force (none when no arm was ever in force)."""
+    if "content_arm" not in rows or rows["content_arm"].nunique() < 2:
+        return []
+    return [f"C(content_arm, Treatment({NO_ARM!r}))" if (rows["content_arm"] == NO_ARM).any() else "C(content_arm)"]
+
+
+def _within_arm_columns(rows: pd.DataFrame, X: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Indicators of the arm in force for the fixed-effects fit: those not absorbed by the group effects.
+
+    A group in one arm (by stage) throughout has that indicator constant, which its own
+    effect absorbs; columns are kept only while the design, centred within groups, stays
+    of full rank.
+    """
+    if "content_arm" not in rows:
+        return np.empty((len(rows), 0))
+    levels = [level for level in sorted(rows["content_arm"].unique()) if level != NO_ARM]
+    counts = np.bincount(groups).astype(float)
+
+    def centred(m: np.ndarray) -> np.ndarray:
+        means = np.stack([np.bincount(groups, weights=m[:, j]) for j in range(m.shape[1])], axis=1) / counts[:, None]
+        return m - means[groups]
+
+    kept = centred(X)
+    columns = []
+    for level in levels:
+        column = (rows["content_arm"] == level).to_numpy(float)[:, None]
+        trial = np.hstack([kept, centred(column)])
+        if np.linalg.matrix_rank(trial) == trial.shape[1]:
+            kept = trial
+            columns.append(column)
+    return np.hstack(columns) if columns else np.empty((len(rows), 0))
+
+
 def _glm(metric: str, y: np.ndarray, X: np.ndarray, offset: np.ndarray, weights: np.ndarray) -> sm.GLM:
     """The GLM for a metric: Poisson with offset, or binomial on shares ``y`` out of ``weights`` trials."""
     if metric == "messages_per_member":
@@ -316,7 +387,9 @@ def activity_model(
     if term != "size":
         splines.insert(0, spline_term(used, TERMS[term], spline_df))
     design = patsy.dmatrix(
-        " + ".join(splines + ["join_share", "C(channel)", "C(segment)", "C(month)"]), used, return_type="dataframe"
+        " + ".join(splines + ["join_share", "C(channel)", "C(segment)", "C(month)", *_arm_terms(used)]),
+        used,
+        return_type="dataframe",
     )
     X = design.to_numpy()
     if metric == "messages_per_member":
@@ -353,8 +426,14 @@ def activity_model(
     wald = fit.wald_test(np.eye(len(beta))[cols], scalar=True)
 
     def estimate(name: str, value: float, column: int) -> Estimate:
-        return percentile_estimate(
-            name, value, draws[:, column], bootstrap_reps, "cluster bootstrap of groups", n=int(fit.nobs)
+        return argmax_estimate(
+            name,
+            value,
+            draws[:, column],
+            bootstrap_reps,
+            "cluster bootstrap of groups",
+            (float(x[0]), float(x[-1])),
+            n=int(fit.nobs),
         )
 
     curve = Curve(
@@ -485,9 +564,10 @@ def within_group_size_curve(
         ]
     )
     design = patsy.dmatrix(formula, used, return_type="dataframe")
-    X, y = design.to_numpy(), used["member_messages"].to_numpy(float)
+    y = used["member_messages"].to_numpy(float)
     offset = np.log(used["size"].to_numpy())
     groups = pd.factorize(used["group_id"])[0]
+    X = np.hstack([design.to_numpy(), _within_arm_columns(used, design.to_numpy(), groups)])
     beta, cov = poisson_fixed_effects(y, X, offset, groups)
     info = design.design_info
     cols = term_columns(info, "log_size")
@@ -518,12 +598,13 @@ def within_group_size_curve(
         except np.linalg.LinAlgError:
             continue
         peaks.append(x[int(np.argmax(basis @ draw[cols]))])
-    peak = percentile_estimate(
+    peak = argmax_estimate(
         "size at peak messages per member (within groups)",
         float(x[top]),
         peaks,
         bootstrap_reps,
         "Poisson with group fixed effects, cluster bootstrap of groups",
+        (float(x[0]), float(x[-1])),
         n=len(used),
     )
     return WithinFit(curve, peak, chi2, len(cols), p_value, 0 < top < len(x) - 1, int(n_groups), len(used))

@@ -103,8 +103,14 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
     p = params or SizeParams()
     end = data_end(ds.tables)
     panel = group_week_panel(ds.tables, end=end)
+    assignments = None if ds.tables.assignments is None else ds.tables.assignments.to_pandas()
     rows = am.model_rows(
-        panel, ds.tables.groups.to_pandas(), end, min_members=p.min_members, size_bands=tuple(p.size_bands)
+        panel,
+        ds.tables.groups.to_pandas(),
+        end,
+        min_members=p.min_members,
+        size_bands=tuple(p.size_bands),
+        assignments=assignments,
     )
     members = classify_kocs(member_activity(ds.tables, end), p.koc_factor)
     rows = am.with_koc_counts(rows, kocs_at_week_start(ds.tables, members, end))
@@ -219,12 +225,18 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
         f"and left out, as are group-weeks with fewer than {p.min_members} members. Size = members at the week's "
         "start + half the week's net joins (operators not counted).",
         f"**Model**: {size_fit.method}. Controls: natural splines in ln group age and ln members' mean tenure (new "
-        "members talk more, and fast-growing groups hold more of them), the week's join share, channel, segment and "
-        f"calendar month. Splines have {p.spline_df} degrees of freedom with knots evenly spaced over the central 98% "
+        "members talk more, and fast-growing groups hold more of them), the week's join share, channel, segment, "
+        "calendar month, and the content-experiment arm in force that week by lifecycle stage (an arm changes how "
+        "much members talk, differently by stage, and stage moves with age and size; weeks before assignment and "
+        "groups never assigned form the reference). The within-group fit keeps the arm indicators that vary within "
+        f"groups. Splines have {p.spline_df} degrees of freedom with knots evenly spaced over the central 98% "
         "of values (values beyond are held at the 1st / 99th percentile).",
         f"**Peak and band**: the size (or share) at which the predicted curve is highest, and the contiguous range "
         f"within {size.margin:.0%} of it; their CIs are 2.5th and 97.5th percentiles over {size_fit.bootstrap_reps} "
-        "cluster-bootstrap resamples (whole groups drawn with replacement, model refitted). A peak is reported only "
+        "cluster-bootstrap resamples (whole groups drawn with replacement, model refitted). A resample whose curve "
+        "is highest at the edge of the observed range puts the peak at or beyond that edge, so when more than 2.5% "
+        'of them do, the CI is open there ("240 or more": the data cannot rule out a peak beyond the largest '
+        "size seen) instead of stopping at the edge of the data. A peak is reported only "
         "if the size terms are jointly significant (cluster-robust Wald test) and the peak lies inside the observed "
         "range.",
         f"**KOCs**: a member whose messages per day present are at least {p.koc_factor:g} times her group's median "
