@@ -23,7 +23,8 @@ REPS = 100
 def _rows(world) -> pd.DataFrame:
     tables = open_dataset(world.path).tables
     end = data_end(tables)
-    return am.model_rows(group_week_panel(tables, end=end), tables.groups.to_pandas(), end)
+    assignments = None if tables.assignments is None else tables.assignments.to_pandas()
+    return am.model_rows(group_week_panel(tables, end=end), tables.groups.to_pandas(), end, assignments=assignments)
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +116,18 @@ def test_poisson_fixed_effects_leaves_a_column_aliased_with_the_groups_at_zero()
     beta, cov = glm.poisson_fixed_effects(y, aliased, np.zeros(len(y)), groups)
     reference, _ = glm.poisson_fixed_effects(y, x, np.zeros(len(y)), groups)
     assert beta[0] == pytest.approx(reference[0], abs=1e-8) and beta[1] == 0 and np.isfinite(cov).all()
+
+
+def test_arm_levels_of_fewer_than_three_groups_join_the_reference(planted_rows):
+    rows = planted_rows.copy()
+    first = rows["group_id"].isin(rows["group_id"].unique()[:2])
+    rows.loc[first, "content_arm"] = "rare:arm (launch)"  # two groups' own indicator in all but name
+    assert set(am._common_arms(rows)[first]) == {am.NO_ARM}
+    kept = rows["content_arm"][~first].unique()
+    assert set(am._common_arms(rows)[~first]) == set(kept)
+    fit = am.activity_model(rows, "size", bootstrap_reps=0)
+    assert not any("rare:arm" in name for name in fit.coefficients.index)
+    assert any("content_arm" in name for name in fit.coefficients.index) == (len(kept) > 1)
 
 
 def test_content_arm_by_stage_from_the_assignment_on():

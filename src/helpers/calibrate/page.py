@@ -101,12 +101,12 @@ def _matrices(claims: dict) -> str:
 def _estimates_table(estimates: dict) -> str:
     head = (
         "<tr><th>estimate</th><th>worlds with a known truth</th><th>not estimable</th><th>95% CI coverage</th>"
-        "<th>mean bias</th><th>median relative bias</th><th>RMSE</th></tr>"
+        "<th>CIs open above</th><th>mean bias</th><th>median relative bias</th><th>RMSE</th></tr>"
     )
 
     body = "".join(
         f"<tr><td>{escape(k)}</td><td>{e['truth_known']}</td><td>{e['not_estimable']}</td>"
-        f"<td>{share(e['coverage'])}</td><td>{fmt.num(e['mean_bias'], '+.3g')}</td>"
+        f"<td>{share(e['coverage'])}</td><td>{e.get('open_above', 0)}</td><td>{fmt.num(e['mean_bias'], '+.3g')}</td>"
         f"<td>{fmt.num(e['median_relative_bias'], '+.1%')}</td><td>{fmt.num(e['rmse'], '.3g')}</td></tr>"
         for k, e in estimates.items()
     )
@@ -185,6 +185,8 @@ over worlds.</small></p>{_koc_line(document.get("koc_classification"))}{_null_li
 <h2>Estimates: do the 95% intervals cover the truth?</h2>
 {f'<img alt="CI coverage per estimate" src="data:image/png;base64,{png}">' if png else ""}
 {_estimates_table(document["estimates"])}
+<p><small>An optimum's CI is open above where more than 2.5% of the resampled curves peak at the edge of the
+observed range (the data cannot rule out a peak beyond it); it covers every truth above its lower end.</small></p>
 <h2>Verdict against truth, claim by claim</h2>{_matrices(document["claims"])}
 <h2>Failures</h2>{failures}{study_failures}
 </body></html>"""

@@ -117,6 +117,7 @@ def estimate_summary(records: list[dict], key: str) -> dict:
         "truth_known": len(known),
         "not_estimable": len(known) - len(estimable),
         "coverage": rate(sum(bool(e["covered"]) for e in estimable), len(estimable)),
+        "open_above": sum(bool(e.get("open_above")) for e in estimable),
         "mean_bias": float(errors.mean()) if len(errors) else None,
         "median_relative_bias": float(np.median(relative)) if relative else None,
         "rmse": float(np.sqrt((errors**2).mean())) if len(errors) else None,

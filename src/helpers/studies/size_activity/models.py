@@ -295,6 +295,23 @@ def _peak_and_band(x: np.ndarray, linear: np.ndarray, margin: float, to_level) -
     return float(x[top]), float(x[low]), float(x[high]), 0 < top < len(x) - 1
 
 
+MIN_ARM_GROUPS = 3
+"""An arm-by-stage level seen in fewer groups than this joins the reference level in the pooled fits."""
+
+
+def _common_arms(rows: pd.DataFrame) -> pd.Series:
+    """``content_arm`` with levels seen in fewer than ``MIN_ARM_GROUPS`` groups folded into ``NO_ARM``.
+
+    Such a level is a group's own indicator in all but name: it would cost a parameter
+    and, on small data, leave the design without full rank.
+    """
+    if "content_arm" not in rows:
+        return pd.Series(NO_ARM, index=rows.index)
+    groups = rows.groupby("content_arm")["group_id"].nunique()
+    rare = groups.index[groups < MIN_ARM_GROUPS]
+    return rows["content_arm"].where(~rows["content_arm"].isin(rare), NO_ARM)
+
+
 def _arm_terms(rows: pd.DataFrame) -> list[str]:
     """The design term for the experiment arm in force (none when no arm was ever in force)."""
     if "content_arm" not in rows or rows["content_arm"].nunique() < 2:
@@ -386,11 +403,11 @@ def activity_model(
     ]
     if term != "size":
         splines.insert(0, spline_term(used, TERMS[term], spline_df))
-    design = patsy.dmatrix(
-        " + ".join(splines + ["join_share", "C(channel)", "C(segment)", "C(month)", *_arm_terms(used)]),
-        used,
-        return_type="dataframe",
-    )
+    used = used.assign(content_arm=_common_arms(used))
+    controls = ["join_share", "C(channel)", "C(segment)", "C(month)"]
+    design = patsy.dmatrix(" + ".join(splines + controls + _arm_terms(used)), used, return_type="dataframe")
+    if _arm_terms(used) and np.linalg.matrix_rank(design.to_numpy()) < design.shape[1]:
+        design = patsy.dmatrix(" + ".join(splines + controls), used, return_type="dataframe")  # too few rows for it
     X = design.to_numpy()
     if metric == "messages_per_member":
         y, weights = used["member_messages"].to_numpy(float), np.ones(len(used))
