@@ -45,7 +45,6 @@ def argmax_estimate(
     method: str,
     edges: tuple[float, float],
     n: int | None = None,
-    floor: float = 0.0,
 ) -> Estimate:
     """A percentile CI for where a curve peaks, open where resampled peaks fall on the edge of the observed range.
 
@@ -53,7 +52,8 @@ def argmax_estimate(
     highest x searched) says the peak is *at or beyond* that edge, not at it. So where
     the 97.5th percentile of the resampled peaks falls on the upper edge, the interval has
     no upper end (``ci_high`` is infinite: the data cannot rule out a peak beyond the
-    largest x seen); where the 2.5th falls on the lower edge, it reaches down to ``floor``.
+    largest x seen); where the 2.5th falls on the lower edge, it reaches down to 0 (sizes
+    and shares are positive).
     Failed resamples count as in ``percentile_estimate``.
     """
     estimate = percentile_estimate(name, value, draws, reps, method, n=n)
@@ -68,7 +68,7 @@ def argmax_estimate(
     span = max(high_edge - low_edge, tolerance)
     moved = np.where(at_low, low_edge - span, np.where(at_high, high_edge + span, values))
     low, high = np.quantile(moved, [0.025, 0.975])
-    low = floor if low < low_edge - tolerance else float(low)
+    low = 0.0 if low < low_edge - tolerance else float(low)
     high = np.inf if high > high_edge + tolerance else float(high)
     label = f"{estimate.method}; {int(at_low.sum() + at_high.sum())} resampled peaks at the edge of the range read as beyond it"
     return Estimate(name, float(value), low, high, label, n=n)

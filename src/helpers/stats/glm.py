@@ -94,7 +94,7 @@ def poisson_fixed_effects(
         eta = X @ beta + offset
         e = np.exp(eta - eta.max())
         mu = e * (totals / np.bincount(groups, weights=e, minlength=n_groups))[groups]
-        centred = X - _group_means(X, mu, groups, n_groups)[groups]
+        centred = X - group_means(X, mu, groups, n_groups)[groups]
         score = centred.T @ (y - mu)
         hessian = (centred * mu[:, None]).T @ centred
         step = solve_or_drop(hessian, score)
@@ -112,7 +112,7 @@ def poisson_fixed_effects(
     return beta, cov
 
 
-def _group_means(X: np.ndarray, weights: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+def group_means(X: np.ndarray, weights: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """Weighted mean of each column of ``X`` within each group."""
     total = np.bincount(groups, weights=weights, minlength=n_groups)
     sums = np.stack(

@@ -37,6 +37,7 @@ from helpers.stats.clustered import clustered_proportion, clustered_ratio
 from helpers.stats.estimate import Estimate, plain_fields
 from helpers.stats.glm import (
     grid_design,
+    group_means,
     group_resamples,
     poisson_fixed_effects,
     profile_grid,
@@ -305,8 +306,6 @@ def _common_arms(rows: pd.DataFrame) -> pd.Series:
     Such a level is a group's own indicator in all but name: it would cost a parameter
     and, on small data, leave the design without full rank.
     """
-    if "content_arm" not in rows:
-        return pd.Series(NO_ARM, index=rows.index)
     groups = rows.groupby("content_arm")["group_id"].nunique()
     rare = groups.index[groups < MIN_ARM_GROUPS]
     return rows["content_arm"].where(~rows["content_arm"].isin(rare), NO_ARM)
@@ -314,7 +313,7 @@ def _common_arms(rows: pd.DataFrame) -> pd.Series:
 
 def _arm_terms(rows: pd.DataFrame) -> list[str]:
     """The design term for the experiment arm in force (none when no arm was ever in force)."""
-    if "content_arm" not in rows or rows["content_arm"].nunique() < 2:
+    if rows["content_arm"].nunique() < 2:
         return []
     return [f"C(content_arm, Treatment({NO_ARM!r}))" if (rows["content_arm"] == NO_ARM).any() else "C(content_arm)"]
 
@@ -326,20 +325,13 @@ def _within_arm_columns(rows: pd.DataFrame, X: np.ndarray, groups: np.ndarray) -
     effect absorbs; columns are kept only while the design, centred within groups, stays
     of full rank.
     """
-    if "content_arm" not in rows:
-        return np.empty((len(rows), 0))
     levels = [level for level in sorted(rows["content_arm"].unique()) if level != NO_ARM]
-    counts = np.bincount(groups).astype(float)
-
-    def centred(m: np.ndarray) -> np.ndarray:
-        means = np.stack([np.bincount(groups, weights=m[:, j]) for j in range(m.shape[1])], axis=1) / counts[:, None]
-        return m - means[groups]
-
-    kept = centred(X)
+    ones, n_groups = np.ones(len(rows)), int(groups.max() + 1)
+    kept = X - group_means(X, ones, groups, n_groups)[groups]
     columns = []
     for level in levels:
         column = (rows["content_arm"] == level).to_numpy(float)[:, None]
-        trial = np.hstack([kept, centred(column)])
+        trial = np.hstack([kept, column - group_means(column, ones, groups, n_groups)[groups]])
         if np.linalg.matrix_rank(trial) == trial.shape[1]:
             kept = trial
             columns.append(column)
@@ -405,8 +397,9 @@ def activity_model(
         splines.insert(0, spline_term(used, TERMS[term], spline_df))
     used = used.assign(content_arm=_common_arms(used))
     controls = ["join_share", "C(channel)", "C(segment)", "C(month)"]
-    design = patsy.dmatrix(" + ".join(splines + controls + _arm_terms(used)), used, return_type="dataframe")
-    if _arm_terms(used) and np.linalg.matrix_rank(design.to_numpy()) < design.shape[1]:
+    arm_terms = _arm_terms(used)
+    design = patsy.dmatrix(" + ".join(splines + controls + arm_terms), used, return_type="dataframe")
+    if arm_terms and np.linalg.matrix_rank(design.to_numpy()) < design.shape[1]:
         design = patsy.dmatrix(" + ".join(splines + controls), used, return_type="dataframe")  # too few rows for it
     X = design.to_numpy()
     if metric == "messages_per_member":
