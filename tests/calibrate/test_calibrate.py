@@ -7,10 +7,13 @@ import subprocess
 import sys
 from html import escape
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from helpers.calibrate import run as calibrate_run
 from helpers.calibrate.harness import run_tasks
+from helpers.calibrate.rerandomise import null_outcomes, pooled_rate, rerandomised_tests
 from helpers.calibrate.run import Task, run_world
 from helpers.calibrate.score import claim_summary, correct, estimate_summary, null_rejections, rate, summarise_records
 from helpers.calibrate.worlds import drawn, like, shape_of
@@ -198,3 +201,35 @@ def test_like_names_a_dataset_that_breaks_the_contract(tmp_path):
     )
     assert done.returncode == 2
     assert "nowhere" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_pooled_aa_rate_is_never_narrower_than_binomial_and_widens_when_worlds_disagree():
+    alike = pooled_rate([{"k": 5, "n": 100}, {"k": 5, "n": 100}])
+    assert alike["share"] == 0.05 and alike["design_effect"] == 1.0
+    assert alike["ci"][0] < 0.04 and alike["ci"][1] > 0.07  # two identical worlds: binomial width, not zero
+    apart = pooled_rate([{"k": 0, "n": 100}, {"k": 10, "n": 100}, {"k": 5, "n": 100}])
+    assert apart["design_effect"] > 1 and apart["ci"][1] - apart["ci"][0] > alike["ci"][1] - alike["ci"][0]
+    assert pooled_rate([])["share"] is None
+
+
+def test_null_worlds_are_rerandomised_within_strata_and_every_test_counted():
+    rng = np.random.default_rng(2)
+    n = 36
+    members = rng.integers(20, 80, n)
+    groups = pd.DataFrame(
+        {
+            "group_id": [f"g{i}" for i in range(n)],
+            "arm": ["control", "promo_low", "promo_high"] * (n // 3),
+            "stratum": [f"s{i % 4}" for i in range(n)],
+            "members": members,
+            "exits": rng.binomial(members, 0.2),
+            "pre_members": members,
+            "pre_exits": rng.binomial(members, 0.2),
+        }
+    )
+    counts = rerandomised_tests(groups, ["exit_30d"], "control", draws=20)
+    assert counts["exit_30d"]["n"] == 20 * 2 and 0 <= counts["exit_30d"]["k"] <= 40
+    assert rerandomised_tests(groups, ["exit_30d"], "control", draws=20) == counts  # seeded draws
+    effects = {"promo_low_vs_control": {"exit_30d_members": 0.0, "messages_per_member_week": 0.1}}
+    truth = {"planted_effects": {"content_ratio_experiment": {"true_values": {"effects": effects}}}}
+    assert null_outcomes(truth) == ["exit_30d"]

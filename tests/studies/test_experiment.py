@@ -202,6 +202,63 @@ def test_jackknife_variance_equals_refitting_without_each_group():
         assert full.effect.ci_high - full.effect.value == pytest.approx(q * np.sqrt(sum(parts)), rel=1e-9)
 
 
+def _stratified_groups(rng: np.random.Generator, strata: int = 12, per_stratum: int = 6) -> pd.DataFrame:
+    """Groups whose exit rates differ strongly between strata and little within them, no treatment effect."""
+    stratum = np.repeat(np.arange(strata), per_stratum)
+    members = rng.integers(30, 120, len(stratum))
+    rate = np.clip(np.linspace(0.05, 0.45, strata)[stratum] + rng.normal(0, 0.02, len(stratum)), 0.01, 0.99)
+    return pd.DataFrame(
+        {
+            "group_id": [f"g{i}" for i in range(len(stratum))],
+            "stratum": [f"s{s}" for s in stratum],
+            "members": members,
+            "exits": rng.binomial(members, rate),
+            "pre_members": 0,
+            "pre_exits": 0,
+        }
+    )
+
+
+def test_stratified_jackknife_rejects_a_stratified_aa_at_alpha():
+    """Simulation with known truth: strata that explain most of the outcome, randomised within strata (A/A).
+
+    The design removes the between-strata variance from the difference, so the plain
+    jackknife (which counts it) is far too wide; the stratified one rejects about 5%.
+    """
+    rng = np.random.default_rng(11)
+    frame = _stratified_groups(rng)
+    rejected = {True: 0, False: 0}
+    runs = 400
+    for seed in range(runs):
+        arms = experiment.randomise(frame, ["control", "treated"], ["stratum"], seed, "aa", pd.Timestamp(0))
+        shuffled = frame.assign(arm=arms["arm"].to_numpy())
+        for stratified in rejected:
+            effect = em.arm_effect(shuffled, "exit_30d", "treated", "control", stratified=stratified)
+            rejected[stratified] += effect.p_value < 0.05
+    assert abs(rejected[True] / runs - 0.05) <= 0.025, rejected
+    assert rejected[False] / runs < 0.01, rejected
+    assert "stratified jackknife" in effect.effect.method or not stratified
+
+
+def test_one_stratum_or_lone_groups_give_the_plain_jackknife():
+    """A single stratum label, or strata of one group each (collapsed into one cell), is the unstratified jackknife."""
+    rng = np.random.default_rng(4)
+    frame = _stratified_groups(rng, strata=20, per_stratum=1).assign(arm=["control", "treated"] * 10)
+    plain = em.arm_effect(frame, "exit_30d", "treated", "control", stratified=False)
+    for strata in (frame["stratum"], "all"):
+        same = em.arm_effect(frame.assign(stratum=strata), "exit_30d", "treated", "control")
+        assert same.effect.ci_low == pytest.approx(plain.effect.ci_low, rel=1e-12)
+        assert same.dof == pytest.approx(plain.dof, rel=1e-12)
+
+
+def test_jackknife_cells_collapse_lone_groups():
+    cells = em._cells(np.array(["a", "a", "b", "c", "d", "d", "d"]))
+    assert cells[0] == cells[1] and cells[4] == cells[5] == cells[6]
+    assert cells[2] == cells[3] and cells[2] not in (cells[0], cells[4])  # lone groups pooled
+    one_lone = em._cells(np.array(["a", "a", "b", "b", "b", "c"]))
+    assert one_lone[5] == one_lone[2]  # a single lone group joins the largest stratum
+
+
 def test_an_arm_with_one_group_is_not_estimable_and_says_why():
     frame = pd.DataFrame({"arm": ["control", "treated", "treated"], "members": [10, 12, 9], "exits": [2, 3, 1]}).assign(
         pre_members=0, pre_exits=0

@@ -83,6 +83,12 @@ def table(document: dict) -> str:
         )
     for outcome, r in (document.get("experiment_null") or {}).items():
         lines.append(f"A/A {outcome}: 95% CIs excluding 0 where no content effect was planted {count_share(r)}")
+    for outcome, r in (document.get("experiment_null_rerandomised") or {}).items():
+        if r.get("n"):
+            lines.append(
+                f"A/A {outcome}, null worlds re-randomised: {r['share']:.1%} of {r['n']} tests in {r['worlds']} worlds "
+                f"(95% CI {r['ci'][0]:.1%}-{r['ci'][1]:.1%})"
+            )
     return "\n".join(lines)
 
 

@@ -125,14 +125,26 @@ def _koc_line(koc: dict | None) -> str:
     )
 
 
-def _null_line(null: dict | None) -> str:
+def _null_line(null: dict | None, rerandomised: dict | None = None) -> str:
     """The experiment's A/A rate: CIs excluding 0 where no content effect was planted on the outcome."""
     if not null or not any(r["n"] for r in null.values()):
         return ""
     parts = ", ".join(f"{escape(outcome)} {share(r, 1)}" for outcome, r in null.items() if r["n"])
+    redrawn = ", ".join(
+        f"{escape(outcome)} {fmt.pct(r['share'], 1)} ({r['k']}/{r['n']} tests in {r['worlds']} worlds, "
+        f"95% CI {fmt.pct(r['ci'][0], 1)}–{fmt.pct(r['ci'][1], 1)})"
+        for outcome, r in (rerandomised or {}).items()
+        if r.get("n")
+    )
+    more = (
+        f" Each such world's groups re-randomised within their strata many times, every assignment an A/A test: "
+        f"{redrawn}."
+        if redrawn
+        else ""
+    )
     return (
         f"<p><small><strong>Experiment A/A</strong>: arms' 95% CIs that exclude 0 where the world planted no content "
-        f"effect on the outcome (about 5% is right): {parts}.</small></p>"
+        f"effect on the outcome (about 5% is right): {parts}.{more}</small></p>"
     )
 
 
@@ -180,7 +192,9 @@ share of those worlds. <strong>Power</strong>: the verdict equals the truth wher
 or contradicted). <strong>Correct</strong>: the verdict equals the truth, is inconclusive where there is no effect or
 nothing to test, or is contradicted where there is no effect (a claim that an effect exists is false without one). An
 effect smaller than the claim's smallest effect that matters counts as no effect. Intervals are 95% Wilson intervals
-over worlds.</small></p>{_koc_line(document.get("koc_classification"))}{_null_line(document.get("experiment_null"))}
+over worlds.</small></p>{_koc_line(document.get("koc_classification"))}{
+        _null_line(document.get("experiment_null"), document.get("experiment_null_rerandomised"))
+    }
 <h2>Verdicts</h2>{_claims_table(document["claims"])}
 <h2>Estimates: do the 95% intervals cover the truth?</h2>
 {f'<img alt="CI coverage per estimate" src="data:image/png;base64,{png}">' if png else ""}

@@ -17,8 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers.calibrate.rerandomise import null_outcomes, rerandomised_tests
 from helpers.claims.registry import CLAIMS
 from helpers.data.engine import open_dataset
+from helpers.studies.experiment.summary import ExperimentParams
 from helpers.studies.experiment.summary import summarise as experiment
 from helpers.studies.overview.summary import summarise as overview
 from helpers.studies.recruitment.summary import summarise as recruitment
@@ -175,6 +177,9 @@ def run_world(task: Task, workdir: str | None = None) -> dict:
                 record.setdefault("study_tracebacks", {})[name] = _traceback(4)
             seconds[name] = round(time.perf_counter() - t, 2)
         record.update(score_world(truth, results, errors))
+        if "experiment" in results and (nulls := null_outcomes(truth)):
+            frame = results["experiment"].frames["group_outcomes"]
+            record["aa_rerandomised"] = rerandomised_tests(frame, nulls, ExperimentParams().control_arm)
         record["study_errors"] = errors
         record["study_seconds"] = seconds
     except Exception as err:  # the world itself failed: keep its error, the harness goes on

@@ -18,6 +18,8 @@ import numpy as np
 from statsmodels.stats.proportion import proportion_confint
 
 from helpers import fmt
+from helpers.calibrate.rerandomise import OUTCOMES as AA_OUTCOMES
+from helpers.calibrate.rerandomise import pooled_rate
 from helpers.claims.registry import CLAIMS
 
 VERDICTS = ("supported", "contradicted", "inconclusive", "error")
@@ -141,6 +143,12 @@ def summarise_records(records: list[dict]) -> dict:
         "estimates": {k: estimate_summary(records, k) for k in keys},
         "koc_classification": koc_summary(records),
         "experiment_null": null_rejections(records),
+        "experiment_null_rerandomised": {
+            outcome: pooled_rate(
+                [r["aa_rerandomised"][outcome] for r in records if outcome in r.get("aa_rerandomised", {})]
+            )
+            for outcome in AA_OUTCOMES
+        },
     }
 
 

@@ -155,31 +155,64 @@ def _arm_values(
     return np.column_stack(ratios), np.column_stack(means), theta
 
 
-def _jackknife_parts(values: np.ndarray, in_arm: np.ndarray) -> np.ndarray:
-    """Per arm, the delete-one-group jackknife variance of the arm-minus-control difference.
+def _cells(strata: np.ndarray) -> np.ndarray:
+    """Jackknife cells of one arm's groups: their randomisation strata, the strata with one group collapsed into one.
 
-    ``values`` holds both arms' values on the full sample (row 0) and each replicate. An
-    arm's part is (n - 1) / n times the sum of squared deviations of the replicates that
-    drop one of that arm's groups; the difference's variance is the sum of the parts.
+    A lone group cannot show variation within its stratum; the lone groups together form
+    a cell (collapsed strata, which errs on the wide side), and a single lone group joins
+    the largest stratum.
+    """
+    codes = np.unique(strata, return_inverse=True)[1]
+    counts = np.bincount(codes)
+    lone = counts[codes] == 1
+    if lone.sum() == 1:
+        codes = np.where(lone, int(np.argmax(counts)), codes)
+    elif lone.any():
+        codes = np.where(lone, len(counts), codes)
+    return codes
+
+
+def _jackknife_parts(
+    values: np.ndarray, in_arm: np.ndarray, strata: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per arm, the delete-one-group jackknife variance of the arm-minus-control difference, and its degrees of freedom.
+
+    ``values`` holds both arms' values on the full sample (row 0) and each replicate; the
+    difference's variance is the sum of the parts. Without ``strata`` an arm's part is
+    (n - 1) / n times the sum of squared deviations of the replicates that drop one of its
+    n groups (n - 1 degrees of freedom). With ``strata`` (each group's randomisation
+    stratum) the jackknife is stratified, as the design was: replicates deviate from the
+    mean of their cell (``_cells``), and a cell of n_h groups weighs
+    n_h / (n_h - 1) x (n - 1)^2 / n^2, which turns the replicates' deviations (about
+    1 / (n - 1) of a group's influence) into the stratified-sampling variance
+    sum_h W_h^2 s_h^2 / n_h; n - cells degrees of freedom. One cell gives the plain
+    jackknife. The balance the blocks enforced within strata is then not counted as
+    variance: unstratified, a stratified experiment's CIs are too wide.
     """
     diffs = values[1:, 0] - values[1:, 1]
-    parts = []
+    parts, dofs = [], []
     for mask in in_arm.T:
         replicates = diffs[mask]
         n = len(replicates)
-        parts.append((n - 1) / n * float(((replicates - replicates.mean()) ** 2).sum()))
-    return np.array(parts)
+        cells = np.zeros(n, dtype=int) if strata is None else _cells(strata[mask])
+        sizes = np.bincount(cells)
+        means = np.bincount(cells, weights=replicates) / np.maximum(sizes, 1)
+        weight = sizes[cells] / (sizes[cells] - 1) * (n - 1) ** 2 / n**2
+        parts.append(float((weight * (replicates - means[cells]) ** 2).sum()))
+        dofs.append(n - int((sizes > 0).sum()))
+    return np.array(parts), np.array(dofs, float)
 
 
-def welch_dof(parts: np.ndarray, groups: np.ndarray) -> float:
-    """Welch-Satterthwaite degrees of freedom of a sum of per-arm variances from ``groups`` units each.
+def welch_dof(parts: np.ndarray, dofs: np.ndarray) -> float:
+    """Welch-Satterthwaite degrees of freedom of a sum of per-arm variances with ``dofs`` degrees of freedom each.
 
-    Between (fewest groups - 1) and (all groups - 2); the smaller bound when one arm's
+    Between the fewest and the sum of the arms' degrees of freedom (groups - 1 each, or
+    groups - strata for a stratified jackknife); the smaller bound when one arm's
     variance dominates.
     """
     total = float(parts.sum())
-    spread = float((parts**2 / (groups - 1)).sum())
-    return total**2 / spread if spread > 0 else float(groups.sum() - 2)
+    spread = float((parts**2 / dofs).sum())
+    return total**2 / spread if spread > 0 else float(dofs.sum())
 
 
 @dataclass(frozen=True)
@@ -203,7 +236,13 @@ class ArmEffect:
 
 
 def arm_effect(
-    outcomes: pd.DataFrame, outcome: str, arm: str, control: str, cuped: bool = True, stage: str | None = None
+    outcomes: pd.DataFrame,
+    outcome: str,
+    arm: str,
+    control: str,
+    cuped: bool = True,
+    stage: str | None = None,
+    stratified: bool = True,
 ) -> ArmEffect:
     """Difference of the outcome's ratio between ``arm`` and ``control``, groups as units; CUPED if asked.
 
@@ -214,7 +253,11 @@ def arm_effect(
     use Student's t with Welch-Satterthwaite degrees of freedom from the two arms' parts:
     with a dozen groups per arm the linearised variance and normal quantiles reject a true
     null about 8% of the time at 5% (measured on 200 drawn worlds), the jackknife with t
-    at (fewer groups - 1) df 4%.
+    at (fewer groups - 1) df 4%. Where the outcomes carry the groups' randomisation
+    ``stratum`` (and ``stratified``), the jackknife is stratified as the design was
+    (``_jackknife_parts``): on 16 drawn null worlds re-randomised 100 times each within
+    their strata, the plain jackknife rejected 4.2% (exits) and 3.9% (messages), the
+    stratified one 4.8% and 4.3%.
     """
     post_num, post_den, pre_num, pre_den, scale, _ = OUTCOMES[outcome]
     if stage is not None:
@@ -232,12 +275,13 @@ def arm_effect(
     pre = rows[[pre_num, pre_den]].to_numpy(float).T
     ratios, deviations, theta = _arm_values(num, den, pre, in_arm)
     values = ratios - theta[:, None] * deviations if cuped else ratios  # the whole estimator, refitted per replicate
-    parts = _jackknife_parts(values, in_arm)
+    strata = rows["stratum"].fillna("").astype(str).to_numpy() if stratified and "stratum" in rows else None
+    parts, dofs = _jackknife_parts(values, in_arm, strata)
     variance = float(parts.sum())
-    plain_var = float(_jackknife_parts(ratios, in_arm).sum())
+    plain_var = float(_jackknife_parts(ratios, in_arm, strata)[0].sum())
     arm_value, control_value = values[0]
     diff, se = (arm_value - control_value) * scale, np.sqrt(variance) * scale
-    dof = welch_dof(parts, counts)
+    dof = welch_dof(parts, dofs)
     q = float(student_t.ppf(0.975, dof))
     p = 2 * student_t.sf(abs(diff) / se, dof) if se > 0 else float("nan")
     estimate = Estimate(
@@ -247,7 +291,8 @@ def arm_effect(
         float(diff + q * se),
         "difference of ratios, groups as units"
         + (", CUPED" if cuped else "")
-        + f"; jackknife variance, t with {dof:.1f} df (Welch)",
+        + f"; {'stratified ' if strata is not None and len(set(strata)) > 1 else ''}jackknife variance"
+        + f", t with {dof:.1f} df (Welch)",
         n=len(rows),
     )
     return ArmEffect(

@@ -225,7 +225,9 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
         "member-week, speakers per member-week.",
         "**Estimates**: each arm's ratio of sums minus control's; standard errors from the delete-one-group "
         "jackknife of the whole estimator (CUPED's adjustment refitted each time), so groups are the independent "
-        "units; 95% CIs and p-values from Student's t with Welch–Satterthwaite degrees of freedom, because a "
+        "units; the jackknife is stratified as the randomisation was (replicates compared within their stratum, "
+        "strata with one group in an arm pooled), so the balance the blocks enforce is not counted as "
+        "uncertainty; 95% CIs and p-values from Student's t with Welch–Satterthwaite degrees of freedom, because a "
         f"dozen groups per arm make normal intervals too narrow; p-values adjusted by {p.correction} "
         "across all arm × outcome comparisons.",
         "**CUPED**: the influence of each group is adjusted by its pre-period value of the same outcome (the 90 days "
