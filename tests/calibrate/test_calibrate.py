@@ -77,23 +77,22 @@ def test_coverage_and_bias_bookkeeping():
     assert s["mean_bias"] == pytest.approx((0.1 + 0.4) / 2)
 
 
-def test_aa_rate_counts_only_worlds_without_the_outcomes_content_effect():
-    def record(off: list[str], exits: list[float], messages: list[float], error: str | None = None) -> dict:
+def test_aa_rate_counts_only_arms_whose_true_effect_is_exactly_zero():
+    def record(exit_truth: float, messages_truth: float, exits: list, messages: list, error: str | None = None) -> dict:
         return {
             "error": error,
-            "switched_off": off,
             "estimates": {
-                "experiment.exit_30d: promo_high": {"ci": exits},
-                "experiment.messages_per_member_week: promo_high": {"ci": messages},
-                "experiment.exit_30d: promo_low": {"ci": [None, None]},  # not estimable: not counted
+                "experiment.exit_30d: promo_high": {"ci": exits, "truth": exit_truth},
+                "experiment.messages_per_member_week: promo_high": {"ci": messages, "truth": messages_truth},
+                "experiment.exit_30d: promo_low": {"ci": [None, None], "truth": 0.0},  # not estimable: not counted
             },
         }
 
     records = [
-        record(["content_exits"], [0.01, 0.03], [-1, 1]),  # exits: a false positive; messages not null here
-        record(["content_exits", "content_activity"], [-0.01, 0.02], [0.1, 0.2]),  # messages: a false positive
-        record([], [0.01, 0.03], [0.1, 0.2]),  # effects planted: not an A/A world
-        record(["content_exits"], [0.01, 0.03], [0.1, 0.2], error="world failed"),
+        record(0.0, 0.2, [0.01, 0.03], [-1, 1]),  # exits: a false positive; messages have a true effect
+        record(0.0, 0.0, [-0.01, 0.02], [0.1, 0.2]),  # messages: a false positive
+        record(0.02, 0.1, [0.01, 0.03], [0.1, 0.2]),  # effects planted: not an A/A world
+        record(0.0, 0.0, [0.01, 0.03], [0.1, 0.2], error="world failed"),
     ]
     null = null_rejections(records)
     assert (null["exit_30d"]["k"], null["exit_30d"]["n"]) == (1, 2)
