@@ -171,6 +171,12 @@ def check_files(
     return typed
 
 
+EMPTY_ALLOWED = {
+    "messages": "has a header but no rows: no message was sent, so every measure of activity is not estimable"
+}
+"""Required tables that may be empty in a valid dataset (a group nobody wrote in is real), and what that means."""
+
+
 def check_rows(
     con: duckdb.DuckDBPyConnection, sources: dict[str, Source], typed: dict[str, str], report: ValidationReport
 ) -> None:
@@ -178,6 +184,9 @@ def check_rows(
     for name, sql in typed.items():
         table, label = TABLES[name], sources[name].label
         report.rows[name] = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+        if report.rows[name] == 0 and name in EMPTY_ALLOWED:
+            report.findings.append(Finding("warning", label, None, EMPTY_ALLOWED[name]))
+            continue
         if report.rows[name] == 0 and table.required:
             report.findings.append(Finding("error", label, None, "has a header but no rows"))
             continue

@@ -25,3 +25,10 @@ def interval_points(ax: plt.Axes, x: object, frame: object, value: str, **style:
     centre = frame[value]
     ax.errorbar(x, centre, yerr=[centre - frame["ci_low"], frame["ci_high"] - centre], **style)
     return ax
+
+
+def nothing_to_draw(ax: plt.Axes, made: bool, title: str, why: str) -> plt.Axes:
+    """An empty panel that says why there is nothing to show (a figure never fails on data that is merely thin)."""
+    ax.set(title=title, xticks=[], yticks=[])
+    ax.text(0.5, 0.5, why, ha="center", va="center", wrap=True, transform=ax.transAxes, color="0.35")
+    return finish(ax, made)

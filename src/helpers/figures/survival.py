@@ -5,9 +5,15 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from helpers.figures.axes import nothing_to_draw
+
 
 def km_curves(curves: pd.DataFrame, at_risk: pd.DataFrame, by: str) -> plt.Figure:
     """Kaplan-Meier membership survival with 95% bands, and members at risk under the axis."""
+    if curves.empty or at_risk.empty:
+        fig, ax = plt.subplots(figsize=(9, 3))
+        nothing_to_draw(ax, False, f"Membership survival by {by}", "No member stays to draw.")
+        return fig
     fig, (ax, table_ax) = plt.subplots(2, 1, figsize=(9, 5.6), height_ratios=[4, 0.25 + 0.22 * len(at_risk)])
     for i, (level, part) in enumerate(curves.groupby("level", sort=False)):
         colour = f"C{i % 10}"

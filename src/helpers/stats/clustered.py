@@ -86,5 +86,6 @@ def wilson_clustered(successes: pd.Series, trials: pd.Series, level: float = 0.9
     z = NormalDist().inv_cdf(0.5 + level / 2)
     centre = (p + z**2 / (2 * n_eff)) / (1 + z**2 / n_eff)
     half = z / (1 + z**2 / n_eff) * np.sqrt(p * (1 - p) / n_eff + z**2 / (4 * n_eff**2))
-    share = Estimate("share", float(p), float(centre - half), float(centre + half), WILSON, n=int(clusters))
+    low, high = min(centre - half, p), max(centre + half, p)  # at p = 0 or 1 rounding can leave p just outside
+    share = Estimate("share", float(p), float(max(low, 0.0)), float(min(high, 1.0)), WILSON, n=int(clusters))
     return WilsonShare(share, float(deff))

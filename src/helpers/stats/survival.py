@@ -9,6 +9,7 @@ allows (clustered proportions, cluster-robust Cox errors).
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -44,7 +45,8 @@ def n_day_retention(members: pd.DataFrame, days: int, end: pd.Timestamp, by: str
                 "groups": len(per_group),
             }
         )
-    return pd.DataFrame(rows)
+    columns = dict.fromkeys([by or "members", "days", "retention", "ci_low", "ci_high", "members", "groups"])
+    return pd.DataFrame(rows, columns=list(columns))
 
 
 def retention_curve(members: pd.DataFrame, end: pd.Timestamp, days: np.ndarray) -> pd.DataFrame:
@@ -83,7 +85,11 @@ def kaplan_meier(
     curves, risk, medians = [], {}, []
     parts = members.groupby(by, observed=True) if by else [("all", members)]
     for level, part in parts:
-        kmf = KaplanMeierFitter().fit(part["duration_days"], part["left"], label=str(level))
+        if part.empty:  # no member at all (every stay an operator's): no curve, and a median that says so
+            medians.append({"level": str(level), "median_days": math.nan, "ci_low": math.nan, "ci_high": math.nan})
+            medians[-1]["members"] = 0
+            continue
+        kmf = KaplanMeierFitter().fit(part["duration_days"].astype(float), part["left"].astype(bool), label=str(level))
         band = kmf.confidence_interval_survival_function_
         curves.append(
             pd.DataFrame(
@@ -108,9 +114,11 @@ def kaplan_meier(
                 "members": len(part),
             }
         )
-    at_risk = pd.DataFrame(risk).T
+    at_risk = pd.DataFrame(risk, index=list(at_risk_days)).T
     at_risk.columns.name = "days since join"
-    return KaplanMeier(pd.concat(curves, ignore_index=True), at_risk, pd.DataFrame(medians), by)
+    columns = ["level", "days", "survival", "ci_low", "ci_high"]
+    curves_frame = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=columns, dtype=float)
+    return KaplanMeier(curves_frame, at_risk, pd.DataFrame(medians), by)
 
 
 @dataclass(frozen=True)

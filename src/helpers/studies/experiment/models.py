@@ -459,14 +459,23 @@ def promo_exit_association(panel: pd.DataFrame) -> Estimate:
     rows = rows.dropna(subset=["promo_share", "next_exits"])
     rows = rows[rows["members_in_week"] >= 10]
     rows = rows[rows.groupby("group_id")["next_exits"].transform("sum") > 0]
+    name = "rate ratio of next-week exits per +10 points of promo share (observational)"
+    varying = rows.groupby("group_id")["promo_share"].transform("nunique") > 1
+    if rows.loc[varying, "group_id"].nunique() < 2:
+        return Estimate.missing(
+            name, "fewer than two groups with 10+ members, later exits and a promo share that changes from week to week"
+        )
     groups = pd.factorize(rows["group_id"])[0]
     X = np.column_stack([rows["promo_share"].to_numpy(float), np.log(rows["age_weeks"].to_numpy(float) + 1)])
-    beta, cov = poisson_fixed_effects(
-        rows["next_exits"].to_numpy(float), X, np.log(rows["members_in_week"].to_numpy(float)), groups
-    )
+    try:
+        beta, cov = poisson_fixed_effects(
+            rows["next_exits"].to_numpy(float), X, np.log(rows["members_in_week"].to_numpy(float)), groups
+        )
+    except np.linalg.LinAlgError:
+        return Estimate.missing(name, "the model cannot be fitted on this data (singular)")
     b, se = beta[0] * 0.1, np.sqrt(cov[0, 0]) * 0.1
     return Estimate(
-        "rate ratio of next-week exits per +10 points of promo share (observational)",
+        name,
         float(np.exp(b)),
         float(np.exp(b - Z95 * se)),
         float(np.exp(b + Z95 * se)),

@@ -151,12 +151,64 @@ def _decision(row, alpha: float) -> str:
     return f"{row.arm}: no evidence of an effect on {label} ({ci}; adjusted p {fmt.p_value(row.adjusted_p)})"
 
 
+def _observational_note(observational: Estimate) -> str:
+    """The observational promo-exit association in words, with its caveat (or why there is none)."""
+    if observational.not_estimable:
+        return f"The observational association of promotion with next week's exits is not estimable: {observational.why_not}."
+    return (
+        f"Across all weeks of all groups, a week with 10 points more promotional posts is followed by "
+        f"{observational.value:.3f}× the exits the next week (95% CI {observational.ci_low:.3f}–"
+        f"{observational.ci_high:.3f}; Poisson with group fixed effects, {observational.n:,} group-weeks). This is "
+        "an association within groups over time, not an experimental effect: operators may post more promotions "
+        "in weeks they expect to be calm, and week-to-week swings in the mix need not act on the following week "
+        "at all."
+    )
+
+
+def _no_experiment(panel: pd.DataFrame, reason: str) -> StudyResult:
+    """The study's result where the data holds no experiment to analyse: it says why; claim 4 is untestable."""
+    observational = em.promo_exit_association(panel)
+    return StudyResult(
+        study="experiment",
+        title=TITLE,
+        headline={"observational_promo_exit": observational},
+        findings=(Finding(f"**No experiment to analyse**: {reason}."),),
+        verdicts=(not_testable("content_exits", reason), not_testable("content_stage", reason)),
+        methods=(*(rule_line(c) for c in ("content_exits", "content_stage")),),
+        details={"reason": reason, "observational_promo_exit": observational.as_dict()},
+        notes={"observational": _observational_note(observational)},
+    )
+
+
+def _stage_pair(launch: pd.DataFrame, mature: pd.DataFrame, arm: str) -> str:
+    """One arm's effect on 30-day exits at launch and when mature, in words (or which is not estimable)."""
+    parts = []
+    for name, frame in (("at launch", launch), ("when mature", mature)):
+        if arm not in frame.index or not np.isfinite(frame.loc[arm, "effect"]):
+            parts.append(f"not estimable {name}")
+        else:
+            r = frame.loc[arm]
+            parts.append(
+                f"{100 * r['effect']:+.1f} points {name} (95% CI {100 * r['ci_low']:+.1f} to {100 * r['ci_high']:+.1f})"
+            )
+    return f"{arm}: {parts[0]} vs {parts[1]}"
+
+
 def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResult:
     """Each arm x outcome effect (CUPED, corrected), effects by stage, SRM, balance, power, observational view."""
     p = params or ExperimentParams()
     panel = group_week_panel(ds.tables)
+    if ds.tables.assignments is None:
+        return _no_experiment(panel, "this dataset has no assignments table (no experiment was recorded)")
     groups = ex.add_interaction(ex.group_outcomes(ds.tables, p.experiment), panel)
     arms = [a for a in sorted(groups["arm"].unique()) if a != p.control_arm]
+    if groups.empty or not arms or p.control_arm not in set(groups["arm"]):
+        found = ", ".join(sorted(groups["arm"].unique())) or "none"
+        return _no_experiment(
+            panel,
+            f"experiment {p.experiment!r} needs the control arm {p.control_arm!r} and another arm among its groups "
+            f"with members (arms found: {found})",
+        )
     effects = em.correct(
         [em.arm_effect(groups, o, a, p.control_arm, cuped=p.cuped) for o in p.outcomes for a in arms],
         p.correction,
@@ -182,12 +234,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
     decisions = [Finding(_decision(r, p.alpha) + ".", (f"{r.outcome}: {r.arm}",)) for r in table.itertuples()]
     launch = stages[stages["stage"] == "launch"].set_index("arm")
     mature = stages[stages["stage"] == "mature"].set_index("arm")
-    stage_lines = "; ".join(
-        f"{a}: {100 * launch.loc[a, 'effect']:+.1f} points at launch (95% CI {100 * launch.loc[a, 'ci_low']:+.1f} to "
-        f"{100 * launch.loc[a, 'ci_high']:+.1f}) vs {100 * mature.loc[a, 'effect']:+.1f} when mature "
-        f"(95% CI {100 * mature.loc[a, 'ci_low']:+.1f} to {100 * mature.loc[a, 'ci_high']:+.1f})"
-        for a in arms
-    )
+    stage_lines = "; ".join(_stage_pair(launch, mature, a) for a in arms)
     srm_ok = srm_groups.p_value >= 0.001 and srm_members.p_value >= 0.001
     worst_balance = balance[[c for c in balance.columns if c.startswith("std diff")]].abs().max().max()
     per_arm = int(groups["arm"].value_counts().mean())
@@ -210,6 +257,9 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
             f"**Power**: with an ICC of {power_inputs['icc']:.3f} and {power_inputs['mean_size']:.0f} members per "
             f"group on average, {per_arm} groups per arm detect a difference in 30-day exits of about "
             f"{100 * mde:.1f} points with 80% power."
+            if np.isfinite(mde)
+            else "**Power** cannot be computed: too few members joined in the pre-period to measure the exit rate, "
+            "its spread and its clustering."
         ),
         Finding(
             f"{len(groups)} groups randomised in {groups['stratum'].nunique()} strata; p-values adjusted by "
@@ -294,15 +344,6 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
             "power": power_table.as_dict(),
             "observational_promo_exit": observational.as_dict(),
         },
-        notes={
-            "observational": (
-                f"Across all weeks of all groups, a week with 10 points more promotional posts is followed by "
-                f"{observational.value:.3f}× the exits the next week (95% CI {observational.ci_low:.3f}–"
-                f"{observational.ci_high:.3f}; Poisson with group fixed effects, {observational.n:,} group-weeks). This is "
-                "an association within groups over time, not an experimental effect: operators may post more promotions "
-                "in weeks they expect to be calm, and week-to-week swings in the mix need not act on the following week "
-                "at all."
-            )
-        },
+        notes={"observational": _observational_note(observational)},
         frames={"group_outcomes": groups},
     )

@@ -7,7 +7,7 @@ import pandas as pd
 import seaborn as sns
 
 from helpers.data.schema import MESSAGE_KINDS
-from helpers.figures.axes import axes_for, finish
+from helpers.figures.axes import axes_for, finish, nothing_to_draw
 
 
 def members_over_time(frame: pd.DataFrame) -> plt.Figure:
@@ -32,6 +32,8 @@ def messages_over_time(frame: pd.DataFrame, by: str = "kind", ax: plt.Axes | Non
     if by == "kind":  # the contract's order, so colours mean the same kind in every report
         wide = wide[[k for k in MESSAGE_KINDS if k in wide.columns]]
     ax, made = axes_for(ax, (9, 4))
+    if wide.empty:
+        return nothing_to_draw(ax, made, f"Messages over time by {by}", "No messages in this dataset.")
     ax.stackplot(
         wide.index,
         wide.T.to_numpy(),

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.claims.registry import CRITICAL_SIZE, RECRUITMENT_WEEKS
-from helpers.figures.axes import axes_for, finish, interval_points
+from helpers.figures.axes import axes_for, finish, interval_points, nothing_to_draw
 from helpers.stats.estimate import Estimate
 
 CLAIM_DAYS = 7 * RECRUITMENT_WEEKS
@@ -17,6 +17,9 @@ def window_distribution(windows: pd.DataFrame, ax: plt.Axes | None = None) -> pl
     """Histogram of recruitment windows (filled groups), with the count that never filled."""
     ax, made = axes_for(ax, (9, 4))
     filled = windows.loc[windows["filled"], "window_days"]
+    if filled.empty:
+        why = f"No group reached its fill size ({len(windows):,} groups, none filled)."
+        return nothing_to_draw(ax, made, "Recruitment windows", why)
     ax.hist(filled, bins=np.arange(0, max(filled.max(), 1) + 7, 7), color="C0", alpha=0.8)
     ax.axvline(CLAIM_DAYS, color="C3", ls="--", label=f"claimed limit, {RECRUITMENT_WEEKS:g} weeks")
     never = int((~windows["filled"]).sum())
@@ -34,6 +37,8 @@ def recruitment_curves(
 ) -> plt.Axes:
     """Joiners over days since creation for a few groups per window bin."""
     ax, made = axes_for(ax, (9, 4.5))
+    if curves.empty or windows["window_bin"].isna().all():
+        return nothing_to_draw(ax, made, "Recruitment curves", "No group has a recruitment window to show.")
     rng = np.random.default_rng(seed)
     for k, (label, part) in enumerate(windows.groupby("window_bin", observed=True)):
         chosen = rng.choice(part["group_id"].to_numpy(), min(per_bin, len(part)), replace=False)
@@ -54,6 +59,9 @@ def recruitment_curves(
 def churn_by_bin(table: pd.DataFrame, horizon_days: int, ax: plt.Axes | None = None) -> plt.Axes:
     """Early members' exit share per window bin with 95% CIs (Wilson, design-effect adjusted)."""
     ax, made = axes_for(ax, (9, 4))
+    title = "Early members who left, by how long their group took to fill"
+    if table.empty or "exit_share" not in table:
+        return nothing_to_draw(ax, made, title, f"No early member joined {horizon_days}+ days before the data's end.")
     x = np.arange(len(table))
     interval_points(ax, x, table, "exit_share", fmt="o", capsize=4)
     ax.set_xticks(
@@ -64,11 +72,7 @@ def churn_by_bin(table: pd.DataFrame, horizon_days: int, ax: plt.Axes | None = N
         ],
         fontsize=8,
     )
-    ax.set(
-        xlabel="recruitment window",
-        ylabel=f"left within {horizon_days} days of joining",
-        title="Early members who left, by how long their group took to fill",
-    )
+    ax.set(xlabel="recruitment window", ylabel=f"left within {horizon_days} days of joining", title=title)
     return finish(ax, made)
 
 
@@ -77,10 +81,13 @@ def window_curve(
 ) -> plt.Axes:
     """The logistic model's exit probability by window with its 95% band, the estimated and claimed thresholds."""
     ax, made = axes_for(ax, (9, 4.5))
+    if curve.empty:
+        title = "Early members' exit probability by recruitment window"
+        return nothing_to_draw(ax, made, title, "Too few groups filled to fit the model.")
     ax.plot(curve["window_days"], curve["probability"], color="C1", lw=2, label="model (adjusted)")
     ax.fill_between(curve["window_days"], curve["ci_low"], curve["ci_high"], color="C1", alpha=0.25, lw=0)
     ax.axvline(CLAIM_DAYS, color="C3", ls="--", label=f"claimed {RECRUITMENT_WEEKS:g} weeks")
-    if threshold is not None:
+    if threshold is not None and not threshold.not_estimable:
         ax.axvspan(
             threshold.ci_low, threshold.ci_high, color="C2", alpha=0.15, lw=0, label="estimated threshold, 95% CI"
         )
@@ -96,6 +103,8 @@ def window_curve(
 def threshold_profile(profile: pd.DataFrame, threshold: Estimate, ax: plt.Axes | None = None) -> plt.Axes:
     """Deviance of the threshold model at each candidate threshold (lower fits better), with the bootstrap CI."""
     ax, made = axes_for(ax, (9, 4))
+    if profile.empty or threshold.not_estimable:
+        return nothing_to_draw(ax, made, "Profile of the threshold", f"Not estimable: {threshold.why_not}.")
     ax.plot(profile["threshold_days"], profile["deviance"] - profile["deviance"].min(), color="C0")
     ax.axvspan(threshold.ci_low, threshold.ci_high, color="C2", alpha=0.15, lw=0, label="95% CI")
     ax.axvline(threshold.value, color="C2", label=f"estimate, {threshold.value:g} days")

@@ -17,6 +17,7 @@ import patsy
 import statsmodels.api as sm
 from lifelines import CoxPHFitter
 from lifelines.exceptions import ConvergenceError
+from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
 from helpers.stats.bootstrap import percentile_estimate
 from helpers.stats.clustered import clustered_ratio, wilson_clustered
@@ -142,6 +143,31 @@ def group_outcomes(early: pd.DataFrame, early_size: pd.Series) -> pd.DataFrame:
 CONTROLS = "homogeneous + log_target + C(channel) + C(segment)"
 """Group attributes every recruitment model adjusts for."""
 
+CONTROL_COLUMNS = {
+    "homogeneous": "homogeneous",
+    "log_target": "log_target",
+    "C(channel)": "channel",
+    "C(segment)": "segment",
+}
+
+
+def controls(groups: pd.DataFrame) -> str:
+    """``CONTROLS`` without the attributes that do not vary across ``groups`` (one channel, no target size known)."""
+    kept = [term for term, column in CONTROL_COLUMNS.items() if groups[column].nunique(dropna=True) > 1]
+    return " + ".join(kept) or "1"
+
+
+MIN_FILLED_GROUPS = 10
+"""The recruitment models need at least this many groups that filled (about ten coefficients each)."""
+
+
+def too_few_filled(filled: pd.DataFrame) -> str | None:
+    """Why there are too few filled groups (with early members) to fit a recruitment model, or None."""
+    if len(filled) >= MIN_FILLED_GROUPS:
+        return None
+    return f"only {len(filled)} group(s) with early members reached their target (the models need {MIN_FILLED_GROUPS}+)"
+
+
 SIZE_CONTROLS = "log_early_size + I(log_early_size ** 2)"
 """The size the early members lived through: slow groups stay small longer, and size moves exits by itself."""
 
@@ -185,17 +211,40 @@ def window_curve(groups: pd.DataFrame, spline_df: int = 4, threshold_days: float
     cluster-robust errors of the member-level model. Only groups that filled have a window.
     """
     filled = groups[groups["filled"]].copy()
+    filled["slow"] = (filled["window_days"] > threshold_days).astype(int)
+    why = too_few_filled(filled) or (
+        "every group that filled took the same time" if filled["window_days"].nunique() < spline_df + 2 else None
+    )
+    empty = pd.DataFrame(columns=["window_days", "probability", "ci_low", "ci_high"], dtype=float)
+    if why:
+        return WindowCurve(
+            empty,
+            Estimate.missing(f"odds ratio of exit, slow (> {threshold_days:g} d) vs fast", why),
+            len(filled),
+            spline_df,
+        )
+    odds_ratio = _slow_odds_ratio(filled, threshold_days)
+    try:
+        curve = _window_probability(filled, spline_df)
+    except (np.linalg.LinAlgError, ValueError):
+        curve = empty  # the spline and controls leave too little: the odds ratio can still stand
+    return WindowCurve(curve, odds_ratio, len(filled), spline_df)
+
+
+def _window_probability(filled: pd.DataFrame, spline_df: int) -> pd.DataFrame:
+    """The exit probability over the window with its 95% band (``window_curve``'s spline model)."""
+    filled = filled.copy()
     filled["log_window"] = np.log(filled["window_days"].clip(lower=0.5))
     low, high = filled["log_window"].quantile([0.01, 0.99])
     filled["log_window"] = filled["log_window"].clip(low, high)
-    model, design = _binomial(filled, f"{spline_term(filled, 'log_window', spline_df)} + {CONTROLS}")
+    model, design = _binomial(filled, f"{spline_term(filled, 'log_window', spline_df)} + {controls(filled)}")
     params, cov = _fit_hc1(model)
     values = np.linspace(low, high, 200)
     grid = profile_grid(design, np.asarray(model.exog), filled.iloc[[0]], "log_window", values)
     eta = grid @ np.asarray(params)
     se = np.sqrt(np.einsum("ij,jk,ik->i", grid, np.asarray(cov), grid))
     expit = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
-    curve = pd.DataFrame(
+    return pd.DataFrame(
         {
             "window_days": np.exp(values),
             "probability": expit(eta),
@@ -203,8 +252,6 @@ def window_curve(groups: pd.DataFrame, spline_df: int = 4, threshold_days: float
             "ci_high": expit(eta + Z95 * se),
         }
     )
-    filled["slow"] = (filled["window_days"] > threshold_days).astype(int)
-    return WindowCurve(curve, _slow_odds_ratio(filled, threshold_days), len(filled), spline_df)
 
 
 def _one_kind_missing(slow_by_group: pd.Series, among: str = "") -> str | None:
@@ -223,8 +270,8 @@ def _slow_odds_ratio(filled: pd.DataFrame, threshold_days: float) -> Estimate:
     if why:
         return Estimate.missing(name, why)
     try:
-        params, cov = _fit_hc1(_binomial(filled, f"slow + {SIZE_CONTROLS} + {CONTROLS}")[0])
-    except np.linalg.LinAlgError:
+        params, cov = _fit_hc1(_binomial(filled, f"slow + {SIZE_CONTROLS} + {controls(filled)}")[0])
+    except (np.linalg.LinAlgError, PerfectSeparationError, ValueError):
         return Estimate.missing(name, "the controls leave nothing to compare slow with fast groups (singular model)")
     b, s = params["slow"], float(np.sqrt(cov.loc["slow", "slow"]))
     return Estimate(
@@ -255,7 +302,7 @@ class Threshold:
 def _threshold_design(groups: pd.DataFrame) -> np.ndarray:
     """Controls, early size and ln window (the smooth baseline); the waiting column is added per candidate."""
     return np.asarray(
-        patsy.dmatrix(f"np.log(window_days) + {SIZE_CONTROLS} + {CONTROLS}", groups, return_type="matrix")
+        patsy.dmatrix(f"np.log(window_days) + {SIZE_CONTROLS} + {controls(groups)}", groups, return_type="matrix")
     )
 
 
@@ -333,10 +380,23 @@ def threshold_estimate(
     """
     filled = groups[groups["filled"]].reset_index(drop=True)
     candidates = np.arange(7, 85) if candidates is None else np.asarray(candidates, float)
-    exposure = waiting_exposure(early, candidates.astype(float), horizon_days).loc[filled["group_id"]].to_numpy()
-    exits, members = filled["exits"].to_numpy(float), filled["members"].to_numpy(float)
-    base = _threshold_design(filled)
-    deviance, betas = _profile(exits, members, base, exposure, candidates)
+    why = too_few_filled(filled)
+    if not why:
+        exposure = waiting_exposure(early, candidates.astype(float), horizon_days).loc[filled["group_id"]].to_numpy()
+        exits, members = filled["exits"].to_numpy(float), filled["members"].to_numpy(float)
+        try:
+            base = _threshold_design(filled)
+            deviance, betas = _profile(exits, members, base, exposure, candidates)
+        except (np.linalg.LinAlgError, ValueError) as err:
+            why = f"the threshold model cannot be fitted on this data ({type(err).__name__})"
+    if why:
+        return Threshold(
+            pd.DataFrame(columns=["threshold_days", "deviance"], dtype=float),
+            Estimate.missing("recruitment-window threshold (days)", why),
+            Estimate.missing("log-odds of exit per week waited beyond the threshold", why),
+            False,
+            np.array([]),
+        )
     best = int(np.argmin(deviance))
     rng = np.random.default_rng(seed)
     thresholds, slopes = [], []

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from helpers.figures.axes import axes_for, finish
+from helpers.figures.axes import axes_for, finish, nothing_to_draw
 
 sns.set_theme(style="whitegrid", context="notebook")
 
@@ -42,7 +42,9 @@ def retention_heatmap(rates: pd.DataFrame, cohort_sizes: pd.Series, title: str, 
 def retention_curves(frame: pd.DataFrame, level: str, period: str, ax: plt.Axes | None = None) -> plt.Axes:
     """Pooled retention by periods since join, one line per ``level`` value (e.g. segment)."""
     ax, made = axes_for(ax, (8, 4.2))
-    sns.lineplot(data=frame, x="k", y="retention", hue=level, marker="o", ax=ax)
+    if frame["retention"].dropna().empty:
+        return nothing_to_draw(ax, made, f"Retention by {level}", "No join cohort is old enough to show retention.")
+    sns.lineplot(data=frame.reset_index(drop=True), x="k", y="retention", hue=level, marker="o", ax=ax)
     ax.set(
         xlabel=f"{period}s since join",
         ylabel="share of members retained",
@@ -56,6 +58,8 @@ def retention_curves(frame: pd.DataFrame, level: str, period: str, ax: plt.Axes 
 def lifecycle_stacked(frame: pd.DataFrame, layers: tuple[str, ...], ax: plt.Axes | None = None) -> plt.Axes:
     """Members per week in each lifecycle layer, stacked (churned drawn below zero)."""
     ax, made = axes_for(ax, (9, 4.2))
+    if frame.empty:
+        return nothing_to_draw(ax, made, "Lifecycle layers", "No member stays to sort into layers.")
     above = [layer for layer in layers if layer != "churned"]
     colours = {"new": "C2", "active": "C0", "resurrected": "C4", "silent": "C7", "churned": "C3"}
     ax.stackplot(frame["week"], frame[above].T.to_numpy(), labels=above, colors=[colours[c] for c in above])

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter
+from lifelines.exceptions import ConvergenceError
 
 from helpers.stats.estimate import Estimate
 from helpers.stats.ph_test import zph_for_fit
@@ -53,6 +54,8 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
     """
     name = "hazard ratio of leaving, mixed vs homogeneous groups"
     groups = members.groupby("homogeneous")["group_id"].nunique()
+    if groups.empty:
+        return CoxHazardRatio(Estimate.missing(name, "no member stays (only operators')", n=0), pd.DataFrame())
     if len(groups) < 2 or groups.min() < 2:
         reason = (
             "every group is " + ("homogeneous" if groups.index[0] else "mixed")
@@ -70,8 +73,18 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
         index=members.index,
     )
     if adjust_for_size:
-        frame = frame.join(size_terms(members))
-    fit = CoxPHFitter().fit(frame, "duration_days", "left", cluster_col="cluster", fit_options=COX_FIT_OPTIONS)
+        terms = size_terms(members)
+        frame = frame.join(terms.loc[:, terms.nunique() > 1])  # one size for every group: nothing to adjust for
+    events = frame.groupby("mixed")["left"].sum()  # both kinds are there (checked above)
+    if events.min() == 0:
+        kind = "mixed" if events.get(1.0, 0) == 0 else "homogeneous"
+        reason = f"no member of a {kind} group left, so the hazards cannot be compared"
+        return CoxHazardRatio(Estimate.missing(name, reason, n=len(members)), pd.DataFrame())
+    try:
+        fit = CoxPHFitter().fit(frame, "duration_days", "left", cluster_col="cluster", fit_options=COX_FIT_OPTIONS)
+    except (ConvergenceError, np.linalg.LinAlgError) as err:
+        reason = f"the Cox model does not converge on this data ({str(err).split('.')[0]})"
+        return CoxHazardRatio(Estimate.missing(name, reason, n=len(members)), pd.DataFrame())
     row = fit.summary.loc["mixed"]
     estimate = Estimate(
         name=name,

@@ -69,6 +69,8 @@ def _retention_estimate(row: pd.Series) -> Estimate:
 def _median_estimate(median: pd.Series) -> Estimate:
     """Median membership in days, or why it is not reached."""
     name = "median membership (days)"
+    if median["members"] == 0:
+        return Estimate.missing(name, "no member stays (only operators')", n=0)
     if not math.isfinite(median["median_days"]):
         return Estimate.missing(
             name, "fewer than half of all members had left by the data's end", n=int(median["members"])
@@ -102,7 +104,9 @@ def _curves_by_level(ds: Dataset, members: pd.DataFrame, params: RetentionParams
     for level, groups in members.groupby(params.segment_by, observed=True)["group_id"]:
         part = retention_triangle(ds.tables, **_cohorts(params, end), group_ids=groups.unique().tolist())
         curves.append(pooled_retention(part).assign(**{params.segment_by: str(level)}))
-    return pd.concat(curves)
+    return (
+        pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["k", "retention", params.segment_by])
+    )
 
 
 def _curves_figure(
@@ -154,32 +158,50 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
         return fmt.ci(_retention_estimate(row), ".1%")
 
     r7, r30, r90 = (retained[d] for d in DAYS)
-    findings = [
-        Finding(
-            f"**{fmt.pct(r7['retention'])}** of members are still in their group 7 days after joining ({ci(r7)}), "
-            f"**{fmt.pct(r30['retention'])}** after 30 days ({ci(r30)}) and **{fmt.pct(r90['retention'])}** after 90 "
-            f"days ({ci(r90)}); {int(r30['members']):,} members in {int(r30['groups'])} groups are old enough for the "
-            "30-day figure.",
-            ("retention_7d", "retention_30d", "retention_90d"),
+    if headline["retention_7d"].not_estimable:
+        first = f"N-day retention is not estimable on this data: {headline['retention_7d'].why_not}."
+    else:
+        first = f"**{fmt.pct(r7['retention'])}** of members are still in their group 7 days after joining ({ci(r7)})"
+        for row, key in ((r30, "retention_30d"), (r90, "retention_90d")):
+            e = headline[key]
+            first += (
+                f", **{fmt.pct(row['retention'])}** after {int(row['days'])} days ({ci(row)})"
+                if not e.not_estimable
+                else f"; {int(row['days'])}-day retention is not estimable ({e.why_not})"
+            )
+        first += (
+            f"; {int(r30['members']):,} members in {int(r30['groups'])} groups are old enough for the 30-day figure."
+            if r30["members"]
+            else "."
         )
-    ]
+    findings = [Finding(first, ("retention_7d", "retention_30d", "retention_90d"))]
     median = headline["median_membership_days"]
     findings.append(
         Finding(
             f"Half of all members have left after **{median.value:.0f} days** (median membership, 95% CI "
             f"{median.ci_low:.0f}–{median.ci_high:.0f})."
             if not median.not_estimable
-            else "Fewer than half of all members had left by the data's end, so the median membership is not reached yet.",
+            else f"The median membership is not estimable: {median.why_not}.",
             ("median_membership_days",),
         )
     )
-    ordered = by_segment.sort_values("retention")
-    best, worst = ordered.iloc[-1], ordered.iloc[0]
-    if test.levels < 2:
+    ordered = by_segment.dropna(subset=["retention"]).sort_values("retention")
+    if ordered.empty:
         findings.append(
-            Finding(f"All members' groups have the same {by} ({best[by]}), so there is no comparison by {by}.")
+            Finding(f"No member joined 30+ days before the data's end, so there is no 30-day retention by {by}.")
+        )
+    elif test.levels < 2:
+        findings.append(
+            Finding(
+                f"All members' groups have the same {by} ({ordered.iloc[-1][by]}), so there is no comparison by {by}."
+            )
+        )
+    elif len(ordered) < 2:
+        findings.append(
+            Finding(f"Only members of one {by} ({ordered.iloc[-1][by]}) joined 30+ days before the data's end.")
         )
     else:
+        best, worst = ordered.iloc[-1], ordered.iloc[0]
         findings.append(
             Finding(
                 f"By {by}, 30-day retention ranges from {fmt.pct(worst['retention'])} ({worst[by]}, {ci(worst)}) to "

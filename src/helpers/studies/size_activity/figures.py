@@ -8,7 +8,7 @@ import pandas as pd
 import seaborn as sns
 
 from helpers.claims.registry import KOC_ALMOST_EVERY, KOC_SIZE, MONITOR_SHARE, SIZE_BAND
-from helpers.figures.axes import axes_for, finish, interval_points
+from helpers.figures.axes import axes_for, finish, interval_points, nothing_to_draw
 from helpers.studies.size_activity.models import Curve, WithinFit
 
 LABELS = {
@@ -19,6 +19,8 @@ LABELS = {
 
 def _peak_marks(ax: plt.Axes, curve: Curve, scale: float = 1.0) -> None:
     """Shade the estimated peak's CI (to the edge of the curve where it has no end there) and draw the peak."""
+    if curve.peak.not_estimable or curve.curve.empty:
+        return
     low = max(curve.peak.ci_low, float(curve.curve["x"].min()))
     high = min(curve.peak.ci_high, float(curve.curve["x"].max()))
     ax.axvspan(low * scale, high * scale, color="C3", alpha=0.15, lw=0, label="peak, 95% CI")
@@ -30,6 +32,9 @@ def size_activity(
 ) -> plt.Axes:
     """Group-weeks (sample), the unadjusted smoother, and the model curve with its 95% band, against size."""
     ax, made = axes_for(ax, (9, 5))
+    title = f"{LABELS[metric].capitalize()} by group size"
+    if sample.empty:
+        return nothing_to_draw(ax, made, title, "No whole group-week to show.")
     ax.scatter(sample["size"], sample[metric], s=4, alpha=0.15, color="grey", rasterized=True, label="group-weeks")
     ax.plot(smooth["x"], smooth[metric], color="C0", lw=1.5, ls="--", label="smoother (unadjusted)")
     table = curve.curve
@@ -38,13 +43,10 @@ def size_activity(
     ax.axvspan(*SIZE_BAND, color="C2", alpha=0.08, lw=0, label="claimed 150-350")
     _peak_marks(ax, curve)
     ax.set_xscale("log")
-    top = float(np.nanquantile(sample[metric], 0.98))
-    ax.set(
-        xlabel="members (mean over the week, log scale)",
-        ylabel=LABELS[metric],
-        ylim=(0, max(top, table["ci_high"].max()) * 1.05),
-        title=f"{LABELS[metric].capitalize()} by group size",
-    )
+    top = np.nanmax([np.nanquantile(sample[metric], 0.98), table["ci_high"].max() if len(table) else np.nan])
+    ax.set(xlabel="members (mean over the week, log scale)", ylabel=LABELS[metric], title=title)
+    if np.isfinite(top) and top > 0:
+        ax.set_ylim(0, top * 1.05)
     ax.legend(loc="upper left", fontsize=8)
     return finish(ax, made)
 
@@ -53,6 +55,8 @@ def size_bands(binned: pd.DataFrame, metric: str, ax: plt.Axes | None = None) ->
     """Activity per size band with 95% CIs clustered by group."""
     low, high = ("mpm_ci_low", "mpm_ci_high") if metric == "messages_per_member" else ("rate_ci_low", "rate_ci_high")
     ax, made = axes_for(ax, (9, 4))
+    if binned.empty:
+        return nothing_to_draw(ax, made, f"{LABELS[metric].capitalize()} by size band", "No whole group-week to show.")
     x = np.arange(len(binned))
     ax.bar(
         x,
@@ -84,6 +88,10 @@ def size_bands(binned: pd.DataFrame, metric: str, ax: plt.Axes | None = None) ->
 def size_curves(pooled: Curve, within: WithinFit, ax: plt.Axes | None = None) -> plt.Axes:
     """Between- and within-group size curves, each relative to its own peak, with 95% bands."""
     ax, made = axes_for(ax, (9, 4.5))
+    title = "Size curve between groups and within groups"
+    if pooled.curve.empty and within.curve.empty:
+        why = pooled.peak.why_not or within.peak.why_not
+        return nothing_to_draw(ax, made, title, f"Neither size curve could be fitted: {why}.")
     table = pooled.curve
     peak_level = table["level"].max()
     ax.plot(table["x"], table["relative"], color="C1", lw=2, label="all groups (pooled model)")
@@ -95,12 +103,7 @@ def size_curves(pooled: Curve, within: WithinFit, ax: plt.Axes | None = None) ->
     ax.axvspan(*SIZE_BAND, color="C2", alpha=0.08, lw=0, label="claimed 150-350")
     ax.axhline(pooled.margin, color="grey", ls=":", lw=1, label=f"{pooled.margin:.0%} of peak")
     ax.set_xscale("log")
-    ax.set(
-        xlabel="members (log scale)",
-        ylabel="activity relative to the peak",
-        ylim=(0, 1.3),
-        title="Size curve between groups and within groups",
-    )
+    ax.set(xlabel="members (log scale)", ylabel="activity relative to the peak", ylim=(0, 1.3), title=title)
     ax.legend(fontsize=8)
     return finish(ax, made)
 
@@ -108,18 +111,16 @@ def size_curves(pooled: Curve, within: WithinFit, ax: plt.Axes | None = None) ->
 def koc_emergence(bands: pd.DataFrame, at_least: int = 2, ax: plt.Axes | None = None) -> plt.Axes:
     """Share of group-weeks with ``at_least`` KOCs per size band, with 95% CIs clustered by group."""
     ax, made = axes_for(ax, (9, 4))
+    title = f"Groups with {at_least} or more very active members (KOCs) in a week"
+    if bands.empty:
+        return nothing_to_draw(ax, made, title, "No whole group-week to show.")
     x = np.arange(len(bands))
     interval_points(ax, x, bands, "share", fmt="o-", color="C0", capsize=3)
     ax.axhline(KOC_ALMOST_EVERY, color="grey", ls=":", label=f"'almost every group' ({KOC_ALMOST_EVERY:.0%})")
     edges = [float(str(b).split("-")[0].rstrip("+")) for b in bands["size_band"].astype(str)]
     ax.axvline(np.searchsorted(edges, KOC_SIZE) - 0.5, color="C2", ls="--", label=f"{KOC_SIZE:g} members")
     ax.set_xticks(x, bands["size_band"].astype(str))
-    ax.set(
-        xlabel="size band (members)",
-        ylabel=f"share of weeks with {at_least}+ KOCs",
-        ylim=(0, 1.05),
-        title=f"Groups with {at_least} or more very active members (KOCs) in a week",
-    )
+    ax.set(xlabel="size band (members)", ylabel=f"share of weeks with {at_least}+ KOCs", ylim=(0, 1.05), title=title)
     ax.legend(fontsize=8)
     return finish(ax, made)
 
@@ -128,6 +129,9 @@ def monitor_share(curve: Curve, metric: str, ax: plt.Axes | None = None) -> plt.
     """Adjusted activity against the monitor's share of the week's messages, with the 95% band and the claim."""
     ax, made = axes_for(ax, (9, 4.5))
     table = curve.curve
+    if table.empty:
+        why = f"The curve could not be fitted: {curve.peak.why_not}."
+        return nothing_to_draw(ax, made, "Activity by the monitor's share of the talk", why)
     ax.plot(100 * table["x"], table["level"], color="C1", lw=2, label="model (adjusted)")
     ax.fill_between(100 * table["x"], table["ci_low"], table["ci_high"], color="C1", alpha=0.25, lw=0)
     ax.axvline(100 * MONITOR_SHARE, color="C2", ls="--", label="claimed 5%")
@@ -143,6 +147,10 @@ def monitor_share(curve: Curve, metric: str, ax: plt.Axes | None = None) -> plt.
 
 def hour_weekday(tables: dict[str, pd.DataFrame], claimed: dict[str, list[int]]) -> plt.Figure:
     """Heatmaps of message shares by local weekday and hour, one per audience; claimed peak hours marked."""
+    if not tables:
+        fig, ax = plt.subplots(figsize=(11, 2.6))
+        nothing_to_draw(ax, False, "Member messages by local hour and weekday", "No prenatal or postnatal messages.")
+        return fig
     fig, axes = plt.subplots(len(tables), 1, figsize=(11, 2.6 * len(tables)), squeeze=False)
     for ax, (name, table) in zip(axes[:, 0], tables.items()):
         sns.heatmap(100 * table, ax=ax, cmap="rocket_r", cbar_kws={"label": "% of messages"})

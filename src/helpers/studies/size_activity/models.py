@@ -29,6 +29,7 @@ import pandas as pd
 import patsy
 import statsmodels.api as sm
 from scipy.stats import chi2 as chi2_dist
+from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
 from helpers.measures.size_bands import SIZE_BANDS, size_band
 from helpers.measures.stages import stage_names
@@ -388,6 +389,80 @@ def activity_model(
     elif term == "monitor_share_loo":
         used = rows[(rows["other_weeks_talk"] >= min_talk) & rows["monitor_share_loo"].notna()]
     used = _clip(used.reset_index(drop=True))
+    variable = TERMS[term]
+    thin = too_thin(used, [variable] if term == "size" else [variable, "log_size"], spline_df)
+    if thin:
+        return _unfitted(term, metric, thin, used, rows, margin, bootstrap_reps)
+    try:
+        return _fit_activity(used, rows, term, metric, spline_df, bootstrap_reps, margin, seed)
+    except (np.linalg.LinAlgError, PerfectSeparationError, ValueError) as err:
+        reason = f"the model cannot be fitted on this data ({type(err).__name__}: {str(err).splitlines()[0][:80]})"
+        return _unfitted(term, metric, reason, used, rows, margin, bootstrap_reps)
+
+
+MIN_MODEL_GROUPS = 5
+"""A curve across groups, or within them, needs at least this many groups: fewer is an anecdote, not a curve."""
+
+
+def too_thin(used: pd.DataFrame, variables: list[str], spline_df: int) -> str | None:
+    """Why ``used`` is too thin for a spline curve (fewer than 5 groups, or too few distinct values); None if fine."""
+    groups = used["group_id"].nunique() if len(used) else 0
+    if groups < MIN_MODEL_GROUPS:
+        return f"only {groups} group(s) with whole weeks to model (a curve needs {MIN_MODEL_GROUPS} or more)"
+    for variable in variables:
+        distinct = used[variable].nunique()
+        if distinct < spline_df + 2:
+            return (
+                f"only {distinct} distinct values of {variable.removeprefix('log_')} (a curve needs {spline_df + 2}+)"
+            )
+    return None
+
+
+def _missing_curve(term: str, reason: str, margin: float) -> Curve:
+    """A curve that could not be fitted: no table, every optimum not estimable for ``reason``."""
+    nan = float("nan")
+    return Curve(
+        term,
+        pd.DataFrame(columns=["x", "level", "ci_low", "ci_high", "relative"], dtype=float),
+        Estimate.missing(f"{term} at peak", reason),
+        Estimate.missing(f"lower edge of the {margin:.0%} band", reason),
+        Estimate.missing(f"upper edge of the {margin:.0%} band", reason),
+        margin,
+        nan,
+        0,
+        nan,
+        False,
+        np.array([]),
+    )
+
+
+def _unfitted(
+    term: str, metric: str, reason: str, used: pd.DataFrame, rows: pd.DataFrame, margin: float, reps: int
+) -> ActivityFit:
+    """An activity model that could not be fitted on this data, saying why."""
+    return ActivityFit(
+        metric,
+        _missing_curve(term, reason, margin),
+        pd.DataFrame(columns=["coef", "se", "ci_low", "ci_high"], dtype=float),
+        len(used),
+        int(used["group_id"].nunique()) if len(used) else 0,
+        len(rows) - len(used),
+        0,
+        f"not fitted: {reason}",
+    )
+
+
+def _fit_activity(
+    used: pd.DataFrame,
+    rows: pd.DataFrame,
+    term: str,
+    metric: str,
+    spline_df: int,
+    bootstrap_reps: int,
+    margin: float,
+    seed: int,
+) -> ActivityFit:
+    """``activity_model`` on rows known to be thick enough (see there)."""
     splines = [
         spline_term(used, "log_size", spline_df),
         spline_term(used, "log_age", 3),
@@ -565,6 +640,33 @@ def within_group_size_curve(
     The peak's CI is from a cluster bootstrap as in ``activity_model``.
     """
     used = _clip(rows[rows.groupby("group_id")["member_messages"].transform("sum") > 0].reset_index(drop=True))
+    thin = too_thin(used, ["log_size"], spline_df)
+    if thin:
+        return _missing_within(thin, used)
+    try:
+        return _fit_within(used, spline_df, bootstrap_reps, seed)
+    except (np.linalg.LinAlgError, ValueError) as err:
+        reason = f"the model cannot be fitted on this data ({type(err).__name__}: {str(err).splitlines()[0][:80]})"
+        return _missing_within(reason, used)
+
+
+def _missing_within(reason: str, used: pd.DataFrame) -> WithinFit:
+    """A within-group curve that could not be fitted, saying why."""
+    nan = float("nan")
+    return WithinFit(
+        pd.DataFrame(columns=["x", "relative", "ci_low", "ci_high"], dtype=float),
+        Estimate.missing("size at peak messages per member (within groups)", reason),
+        nan,
+        0,
+        nan,
+        False,
+        int(used["group_id"].nunique()) if len(used) else 0,
+        len(used),
+    )
+
+
+def _fit_within(used: pd.DataFrame, spline_df: int, bootstrap_reps: int, seed: int) -> WithinFit:
+    """``within_group_size_curve`` on rows known to be thick enough (see there)."""
     formula = " + ".join(
         [
             "0",

@@ -67,7 +67,7 @@ def _hours_figure(counts: pd.DataFrame, peaks: pd.DataFrame) -> plt.Figure:
 
 def peak_or_why(peak: Estimate, curve: am.Curve | am.WithinFit, what: str) -> Estimate:
     """An optimum of ``curve`` (its peak or a band edge) only where the curve peaks inside the data; else why not."""
-    if curve.detected:
+    if curve.detected or peak.not_estimable:
         return peak
     if curve.flat_p >= 0.05:
         return Estimate.missing(peak.name, f"no peak: a flat {what} curve lies inside its confidence region")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers.claims.registry import CLAIMS, DAYTIME_HOURS, PEAK_HOURS, Verdict, audience_of
+from helpers.claims.registry import CLAIMS, DAYTIME_HOURS, PEAK_HOURS, Verdict, audience_of, not_testable
 from helpers.data.engine import Tables, epoch_seconds
 from helpers.measures.group_week import messages_with_role
 from helpers.stats.clustered import clustered_ratio
@@ -90,11 +90,12 @@ def peak_hours_verdict(peaks: pd.DataFrame) -> Verdict:
     lift's CI lies above the smallest lift that matters; contradicted if for some audience it lies below it."""
     smallest = CLAIMS["peak_hours"].smallest_effect
     if peaks.empty:
-        return Verdict(
-            "peak hours (claim 6)",
-            "inconclusive",
-            "no prenatal or postnatal segments in the data",
-            claim_id="peak_hours",
+        return not_testable("peak_hours", "no prenatal or postnatal segment with messages in the data")
+    unbounded = peaks[~(np.isfinite(peaks["ci_low"]) & np.isfinite(peaks["ci_high"]))]
+    if len(unbounded):
+        audiences = ", ".join(unbounded["audience"].astype(str))
+        return not_testable(
+            "peak_hours", f"no interval for the lift of the claimed hours ({audiences}): too few groups"
         )
     worst = peaks.sort_values("ci_low").iloc[0]
     estimate = Estimate.from_row(
