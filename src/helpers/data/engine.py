@@ -128,14 +128,37 @@ def _cached_report(fingerprint: str | None, data_dir: Path) -> ValidationReport 
     if not fingerprint or os.environ.get("WORKBENCH_REVALIDATE") or not path.is_file():
         return None
     saved = json.loads(path.read_text())
-    return ValidationReport(str(data_dir), [Finding(**f) for f in saved["findings"]], saved["rows"])
+    if "data_end" not in saved:  # remembered before the data's end was checked for outliers: check again
+        return None
+    findings = [Finding(**f) for f in saved["findings"]]
+    return ValidationReport(str(data_dir), findings, saved["rows"], saved.get("data_end"))
 
 
 def _remember(fingerprint: str, report: ValidationReport) -> None:
     """Keep a passed validation's findings (counts and examples of warnings) under the files' fingerprint."""
     write_json(
         _validated_dir() / f"{fingerprint}.json",
-        {"findings": [asdict(f) for f in report.findings], "rows": report.rows},
+        {"findings": [asdict(f) for f in report.findings], "rows": report.rows, "data_end": report.data_end},
+    )
+
+
+def _until_end(name: str, end: str | None) -> tuple[str, str]:
+    """SQL (a REPLACE clause, a WHERE clause) that drops a table's events after ``end``; empty when there is none.
+
+    ``end`` is set when a few outlying late times were set aside (``outliers``): joins and
+    messages after it are left out, and a stay that ended after it is still open at the
+    end, as it was then.
+    """
+    if end is None or name not in ("memberships", "messages"):
+        return "", ""
+    at = f"TIMESTAMPTZ '{pd.Timestamp(end).isoformat()}'"
+    if name == "messages":
+        return "", f" WHERE sent_at <= {at}"
+    late = f"left_at > {at}"
+    return (
+        f" REPLACE (CASE WHEN {late} THEN NULL ELSE left_at END AS left_at, "
+        f"CASE WHEN {late} THEN NULL ELSE leave_reason END AS leave_reason)",
+        f" WHERE joined_at <= {at}",
     )
 
 
@@ -155,8 +178,10 @@ def open_dataset(data_dir: str | Path, engine_url: str | None = None) -> Dataset
     if on_duckdb:
         con, tables = local, {}
         for name in checked:
+            replace, where = _until_end(name, report.data_end)
             con.raw_sql(
-                f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * EXCLUDE (_file, _row) FROM "_checked_{name}"'
+                f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * EXCLUDE (_file, _row){replace} '
+                f'FROM "_checked_{name}"{where}'
             )
             tables[name] = con.table(name).select(*TABLES[name].column_names)
     else:

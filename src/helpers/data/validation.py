@@ -22,6 +22,7 @@ import ibis
 import pandas as pd
 import pandera.errors as pe
 
+from helpers.data.outliers import EARLIEST_PLAUSIBLE, MAX_OUTLIERS, robust_end
 from helpers.data.schema import TABLES, Table, pandera_schema
 from helpers.data.sources import AWARE_TIMESTAMP, RAW_SUFFIX, Source, SourceError, file_columns, typed_sql
 
@@ -33,6 +34,7 @@ CHUNK_ROWS = 1_000_000
 
 SINGULAR = {
     "are": "is",
+    "lie": "lies",
     "break": "breaks",
     "repeat": "repeats",
     "overlap": "overlaps",
@@ -83,6 +85,7 @@ class ValidationReport:
     data_dir: str
     findings: list[Finding] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
+    data_end: str | None = None  # ISO time where the data ends when a few outlying late events were set aside
 
     @property
     def errors(self) -> list[Finding]:
@@ -387,6 +390,61 @@ def check_relations(tables: dict[str, ibis.Table], sources: dict[str, Source], r
         "were sent by someone who was not a member of the group at that time",
         outside.select("_row", "_file", "message_id", "group_id", "member_id", "sent_at"),
     )
+    check_times(tables, sources, report)
+
+
+TIME_COLUMNS = {
+    "groups": ("created_at",),
+    "memberships": ("joined_at", "left_at"),
+    "messages": ("sent_at",),
+    "assignments": ("assigned_at",),
+}
+EVENT_COLUMNS = {"memberships": ("joined_at", "left_at"), "messages": ("sent_at",)}
+"""The times that make up the data's span: joins, leaves and messages."""
+
+
+def check_times(tables: dict[str, ibis.Table], sources: dict[str, Source], report: ValidationReport) -> None:
+    """Implausible times: before 2000, later than now, or a handful of events far after the rest (``outliers``).
+
+    All are warnings listing the rows; late outliers also set ``report.data_end``, where
+    the studies then end (the rows beyond it are left out when the dataset is opened).
+    """
+    now = pd.Timestamp.now(tz="UTC")
+    floor = ibis.literal(EARLIEST_PLAUSIBLE.to_pydatetime(), type="timestamp('UTC')")
+    ceiling = ibis.literal(now.to_pydatetime(), type="timestamp('UTC')")
+    for name, columns in TIME_COLUMNS.items():
+        if name not in tables:
+            continue
+        t, key = tables[name], list(TABLES[name].key)
+        for column in columns:
+            shown = list(dict.fromkeys([*key, column]))
+            rows = t.filter(t[column] < floor).select("_row", "_file", *shown)
+            rule = "are before 2000: a default or zero date (e.g. 1970-01-01), not a real time; check the export"
+            _relation_finding(report, "warning", sources[name].label, column, rule, rows)
+            rows = t.filter(t[column] > ceiling).select("_row", "_file", *shown)
+            _relation_finding(report, "warning", sources[name].label, column, "are later than now", rows)
+    parts = [
+        tables[name].select(at=tables[name][column]).filter(lambda r: r.at.notnull())
+        for name, columns in EVENT_COLUMNS.items()
+        for column in columns
+    ]
+    events = ibis.union(*parts, distinct=False)
+    latest = events.order_by(ibis.desc("at")).limit(MAX_OUTLIERS + 2).to_pandas()["at"].tolist()
+    earliest = events.aggregate(first=events.at.min()).to_pandas().iloc[0, 0]
+    found = robust_end(latest, earliest)
+    if not found.outliers:
+        return
+    end = ibis.literal(found.end.to_pydatetime(), type="timestamp('UTC')")
+    report.data_end = found.end.isoformat()
+    rule = (
+        f"lie far after the rest of the data, which ends {found.end:%Y-%m-%d %H:%M} UTC (outlying times, e.g. a "
+        "wrong clock); the studies end there and leave these events out"
+    )
+    for name, columns in EVENT_COLUMNS.items():
+        t, key = tables[name], list(TABLES[name].key)
+        for column in columns:
+            rows = t.filter(t[column] > end).select("_row", "_file", *dict.fromkeys([*key, column]))
+            _relation_finding(report, "warning", sources[name].label, column, rule, rows)
 
 
 def _relation_finding(
