@@ -58,7 +58,9 @@ def overlay_case(case: Path, into: Path) -> dict:
     for name in expect.get("remove", []):
         (into / name).unlink()
     for path in case.iterdir():
-        if path.name != "expect.yml":
+        if path.is_dir():  # a folder of Parquet parts
+            shutil.copytree(path, into / path.name)
+        elif path.name != "expect.yml":
             shutil.copy(path, into / path.name)
     return expect
 

@@ -8,11 +8,13 @@ where each row stands in its file (``_row`` counts data rows from 1, header excl
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from helpers.data.schema import DUCKDB_TYPES, TABLES, Table
 
@@ -85,15 +87,25 @@ def find_sources(data_dir: Path) -> tuple[dict[str, Source], list[SourceError]]:
 def _describe(table: Table, path: Path) -> Source:
     """Check a table file is non-empty and say how to read it."""
     if path.is_dir():
-        if not any(path.rglob("*.parquet")):
+        parts = sorted(path.rglob("*.parquet"))
+        if not parts:
             raise SourceError(path.name + "/", "folder holds no .parquet files")
+        for part in parts:
+            _check_parquet(part, f"{path.name}/{part.relative_to(path)}")
         return Source(table, path, "parquet")
-    if path.stat().st_size == 0:
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(64 * 1024)
+    except OSError as err:
+        raise SourceError(path.name, f"cannot be opened ({err.strerror or type(err).__name__})") from None
+    if size == 0:
         raise SourceError(path.name, "file is empty (0 bytes)")
     if path.suffix == ".parquet":
+        _check_parquet(path, path.name)
         return Source(table, path, "parquet")
-    with path.open("rb") as fh:
-        head = fh.read(64 * 1024)
+    if not head.strip():
+        raise SourceError(path.name, "holds only blank space: no header line, no rows")
     has_bom = head.startswith(b"\xef\xbb\xbf")
     try:
         header = head.removeprefix(b"\xef\xbb\xbf").decode("utf-8").splitlines()[0]
@@ -101,6 +113,47 @@ def _describe(table: Table, path: Path) -> Source:
         raise SourceError(path.name, "is not UTF-8 text with a header line") from None
     delimiter = max([",", ";", "\t"], key=header.count)
     return Source(table, path, "csv", delimiter=delimiter, has_bom=has_bom)
+
+
+def _check_parquet(path: Path, label: str) -> None:
+    """Raise SourceError naming ``label`` unless the file's Parquet footer can be read (a cheap check)."""
+    try:
+        pq.read_metadata(path)
+    except Exception as err:  # pyarrow raises OSError or its own errors for truncated or foreign files
+        problem = f"cannot be read as Parquet ({type(err).__name__}): rewrite or remove it"
+        raise SourceError(label, problem) from None
+
+
+def diagnose_csv(source: Source) -> str:
+    """The first line of a CSV file that cannot be read, and why (encoding, quotes, field count); '' if none found.
+
+    DuckDB's own errors on such files name no line or name it vaguely; this reads the file
+    line by line as the contract reads it (UTF-8, the sniffed delimiter, double quotes).
+    """
+    delimiter = source.delimiter
+    with source.path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                return f"line {number} is not UTF-8 (byte 0x{raw[err.start]:02x} at column {err.start + 1}); save the file as UTF-8"
+    with source.path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter, quotechar='"', strict=True)
+        start = 1
+        try:
+            header = next(reader)
+            while True:
+                start = reader.line_num + 1
+                row = next(reader, None)
+                if row is None:
+                    return ""
+                if len(row) != len(header) and any(cell.strip() for cell in row):
+                    return (
+                        f"line {start} has {len(row)} fields where the header has {len(header)} "
+                        "(a stray delimiter, or a missing one?)"
+                    )
+        except csv.Error as err:
+            return f"the row starting on line {start} cannot be read ({err}): a double quote opened and never closed?"
 
 
 def raw_sql(source: Source) -> str:
@@ -126,9 +179,19 @@ def file_columns(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, st
     try:
         described = con.execute(f"DESCRIBE {raw_sql(source)}").fetchall()
     except duckdb.Error as err:
-        kind = "Parquet" if source.format == "parquet" else "CSV"
-        raise SourceError(source.label, f"cannot be read as {kind}: {_first_line(err)}") from None
+        raise read_error(source, err) from None
     return {name: ctype for name, ctype, *_ in described if name not in ("_file", "_row")}
+
+
+def read_error(source: Source, err: Exception) -> SourceError:
+    """A SourceError for a file DuckDB failed to read: the line and the reason where they can be found."""
+    if source.format == "csv":
+        found = diagnose_csv(source)
+        if found:
+            return SourceError(source.label, f"cannot be read as CSV: {found}")
+    kind = "Parquet" if source.format == "parquet" else "CSV"
+    text = re.sub(r"'?/[^' ]*/([^/' ]+)'?", r"'\1'", _first_line(err))  # no absolute paths in messages
+    return SourceError(source.label, f"cannot be read as {kind}: {text}")
 
 
 def typed_sql(source: Source, columns: dict[str, str]) -> str:
@@ -150,8 +213,13 @@ def typed_sql(source: Source, columns: dict[str, str]) -> str:
         else:
             text = f"NULLIF(TRIM(CAST({quoted} AS VARCHAR)), '')"
             if target == "BIGINT":  # whole numbers only: DuckDB alone would round '40.5' to 41
+                # NaN, inf and values beyond BIGINT (1e30, 20 digits) stay unreadable, as text does
                 number = f"TRY_CAST({text} AS DOUBLE)"
-                select.append(f"CASE WHEN {number} = trunc({number}) THEN CAST({number} AS BIGINT) END AS {quoted}")
+                whole = f"isfinite({number}) AND {number} = trunc({number}) AND abs({number}) < 9.2e18"
+                select.append(
+                    f"CASE WHEN regexp_full_match({text}, '[+-]?[0-9]+') THEN TRY_CAST({text} AS BIGINT) "
+                    f"WHEN {whole} THEN TRY_CAST({number} AS BIGINT) END AS {quoted}"
+                )
             else:
                 select.append(f"TRY_CAST({text} AS {target}) AS {quoted}")
             select.append(f'{text} AS "{col.name}{RAW_SUFFIX}"')

@@ -24,7 +24,7 @@ import pandera.errors as pe
 
 from helpers.data.outliers import EARLIEST_PLAUSIBLE, MAX_OUTLIERS, robust_end
 from helpers.data.schema import TABLES, Table, pandera_schema
-from helpers.data.sources import AWARE_TIMESTAMP, RAW_SUFFIX, Source, SourceError, file_columns, typed_sql
+from helpers.data.sources import AWARE_TIMESTAMP, RAW_SUFFIX, Source, SourceError, file_columns, read_error, typed_sql
 
 MAX_EXAMPLES = 5
 
@@ -185,26 +185,37 @@ def check_rows(
 ) -> None:
     """Check every row of every table: readable values, then pandera's checks, chunk by chunk."""
     for name, sql in typed.items():
-        table, label = TABLES[name], sources[name].label
-        report.rows[name] = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
-        if report.rows[name] == 0 and name in EMPTY_ALLOWED:
-            report.findings.append(Finding("warning", label, None, EMPTY_ALLOWED[name]))
-            continue
-        if report.rows[name] == 0 and table.required:
-            report.findings.append(Finding("error", label, None, "has a header but no rows"))
-            continue
-        _check_time_zones(con, table, label, sql, report)
-        schema = pandera_schema(table)
-        found: dict[tuple[str | None, str], Finding] = {}
-        reader = con.execute(f"SELECT * FROM ({sql})").to_arrow_reader(CHUNK_ROWS)
-        for batch in reader:
-            chunk = batch.to_pandas()  # positional index: _row repeats across part files
-            _check_readable(table, label, chunk, found)
-            try:
-                schema.validate(chunk, lazy=True)
-            except pe.SchemaErrors as errors:
-                _collect(table, label, chunk, errors.failure_cases, found)
-        report.findings.extend(found.values())
+        try:
+            _check_table_rows(con, name, sources[name], sql, report)
+        except duckdb.Error as err:  # a file DuckDB cannot read to the end: say where, never a traceback
+            problem = read_error(sources[name], err)
+            report.findings.append(Finding("error", problem.file, None, problem.problem))
+
+
+def _check_table_rows(
+    con: duckdb.DuckDBPyConnection, name: str, source: Source, sql: str, report: ValidationReport
+) -> None:
+    """``check_rows`` for one table: its row count, readable values, then pandera's checks, chunk by chunk."""
+    table, label = TABLES[name], source.label
+    report.rows[name] = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+    if report.rows[name] == 0 and name in EMPTY_ALLOWED:
+        report.findings.append(Finding("warning", label, None, EMPTY_ALLOWED[name]))
+        return
+    if report.rows[name] == 0 and table.required:
+        report.findings.append(Finding("error", label, None, "has a header but no rows"))
+        return
+    _check_time_zones(con, table, label, sql, report)
+    schema = pandera_schema(table)
+    found: dict[tuple[str | None, str], Finding] = {}
+    reader = con.execute(f"SELECT * FROM ({sql})").to_arrow_reader(CHUNK_ROWS)
+    for batch in reader:
+        chunk = batch.to_pandas()  # positional index: _row repeats across part files
+        _check_readable(table, label, chunk, found)
+        try:
+            schema.validate(chunk, lazy=True)
+        except pe.SchemaErrors as errors:
+            _collect(table, label, chunk, errors.failure_cases, found)
+    report.findings.extend(found.values())
 
 
 def _check_time_zones(
@@ -256,9 +267,10 @@ def _check_readable(
             continue
         bad = chunk[chunk[raw].notna() & chunk[col.name].isna()]
         if len(bad):
-            rule = f"cannot be read as {col.dtype}" + (
-                " (expected ISO 8601, e.g. 2025-01-07T12:31:00Z)" if col.dtype == "timestamp" else ""
-            )
+            rule = f"cannot be read as {col.dtype}" + {
+                "timestamp": " (expected ISO 8601, e.g. 2025-01-07T12:31:00Z)",
+                "integer": " (a whole number below 9.2e18; NaN and inf are not numbers)",
+            }.get(col.dtype, "")
             keys = [k for k in table.key if k != col.name and f"{k}{RAW_SUFFIX}" not in chunk.columns]
             rows = bad[["_row", "_file", *keys, raw]].rename(columns={raw: col.name})
             _add(found, "error", label, col.name, rule, rows)
