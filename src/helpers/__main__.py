@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.data.crash import guarded
 from helpers.data.engine import Tables, connect, validate_dataset
 from helpers.data.schema import markdown_table_docs
 from helpers.ingest import run as ingest
@@ -70,4 +71,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(guarded(main, "python -m helpers"))

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from helpers.__main__ import main
+from helpers.data.crash import guarded
 from helpers.data.engine import validate_dataset
 
 from conftest import BAD, overlay_case
@@ -64,3 +65,23 @@ def test_cli_exit_code_and_nothing_written(case: str, tmp_path: Path, capsys, mo
     else:
         assert code == 0
         assert expect["file"] in out and "warnings" in out
+
+
+def test_an_unexpected_error_is_one_line_and_a_log_not_a_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+
+    def broken() -> int:
+        raise RuntimeError("boom\nsecond line")
+
+    assert guarded(broken, "python -m helpers") == 70
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "RuntimeError: boom" in err and "not of your data" in err
+    logs = list((tmp_path / "cache" / "logs").iterdir())
+    assert len(logs) == 1 and "Traceback" in logs[0].read_text() and "second line" in logs[0].read_text()
+
+
+def test_a_file_given_as_the_dataset_folder_is_named(tmp_path, capsys):
+    (tmp_path / "groups.csv").write_text("group_id\n")
+    assert main(["validate", str(tmp_path / "groups.csv")]) == 1
+    assert "groups.csv: is a file; give the folder" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from helpers.calibrate.page import write_page
 from helpers.calibrate.score import count_share, document_text
 from helpers.calibrate.worlds import drawn, like
 from helpers.data.atomic import write_text_atomic
+from helpers.data.crash import guarded
 from helpers.data.validation import ContractError
 
 
@@ -93,4 +94,4 @@ def table(document: dict) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(guarded(main, "python -m helpers.calibrate"))

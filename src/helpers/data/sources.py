@@ -53,6 +53,8 @@ class Source:
 def find_sources(data_dir: Path) -> tuple[dict[str, Source], list[SourceError]]:
     """Locate each contract table under ``data_dir``; problems come back, not raised."""
     data_dir = Path(data_dir)
+    if data_dir.is_file():
+        return {}, [SourceError(data_dir.name, "is a file; give the folder that holds the dataset's tables")]
     if not data_dir.is_dir():
         return {}, [SourceError(str(data_dir), "no such dataset directory")]
     sources: dict[str, Source] = {}

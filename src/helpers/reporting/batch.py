@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from helpers.data.crash import guarded
 from helpers.reporting.calibration import calibrate_like, publish_baseline
 from helpers.reporting.index_page import write_index
 from helpers.reporting.runner import ROOT, RunResult, notebook_parameters, run_notebook
@@ -197,4 +198,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(guarded(main, "python -m helpers.reporting.batch"))

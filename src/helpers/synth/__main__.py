@@ -11,6 +11,7 @@ import argparse
 import sys
 import time
 
+from helpers.data.crash import guarded
 from helpers.synth.dataset import generate
 from helpers.synth.parameters import ParameterError, from_file, random_world
 from helpers.synth.world import WORLDS, World
@@ -62,4 +63,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(guarded(main, "python -m helpers.synth"))

@@ -1,0 +1,42 @@
+"""Commands never show a user a Python traceback: an unexpected error is one line, and the traceback goes to a log.
+
+User errors (bad input, bad settings) are caught where they happen and reported with the
+file, the line or key and the rule. Anything else is a bug of the workbench: the command
+prints one line naming the error and the log that holds the traceback, and exits 70
+(EX_SOFTWARE); Ctrl-C exits 130 quietly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+
+def log_dir() -> Path:
+    """Where tracebacks of unexpected errors go: $WORKBENCH_CACHE/logs (default ~/.cache/community-workbench)."""
+    return Path(os.environ.get("WORKBENCH_CACHE", Path.home() / ".cache" / "community-workbench")) / "logs"
+
+
+def guarded(main: Callable[[], int], command: str) -> int:
+    """Run a command's ``main``; on an unexpected error print one line and the path of the traceback's log."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        print(f"{command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # the one place a command may catch everything: to report it, not hide it
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        log = folder / f"{command.replace(' ', '_')}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        first = (str(err).strip().splitlines() or [""])[0][:200]
+        print(
+            f"{command}: internal error ({type(err).__name__}: {first}). This is a bug of the workbench, not of your "
+            f"data; the details are in {log}",
+            file=sys.stderr,
+        )
+        return 70
