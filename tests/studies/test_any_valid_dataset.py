@@ -13,20 +13,25 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import tempfile
 import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from studies.small_datasets import Shape, build, shapes
 
 from helpers import open_dataset
+from helpers.reporting import batch
 from helpers.studies.experiment.summary import summarise as experiment
 from helpers.studies.overview.summary import summarise as overview
 from helpers.studies.recruitment.summary import summarise as recruitment
 from helpers.studies.retention.summary import summarise as retention
 from helpers.studies.size_activity.summary import summarise as size_activity
+
+from conftest import ROOT
 
 STUDIES = {
     "overview": overview,
@@ -115,3 +120,19 @@ def run_every_study(shape: Shape) -> None:
 @given(shapes)
 def test_every_study_completes_on_any_small_valid_dataset(shape):
     run_every_study(shape)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", [FOUND[0], FOUND[5]], ids=["only-system-lines-no-experiment", "operators-only"])
+def test_the_batch_builds_every_report_on_odd_data(shape, tmp_path):
+    """The five notebooks, as `make reports` runs them, on two of the odd datasets: every report built, no 'nan'."""
+    build(shape, tmp_path / "data")
+    runs = "".join(f"  - notebook: {path}\n" for path in sorted((ROOT / "notebooks").glob("0*.ipynb")))
+    config = tmp_path / "reports.yml"
+    config.write_text(f"workers: 2\nout: out\nparameters:\n  data_dir: data\nruns:\n{runs}")
+    assert batch.main(["--config", str(config)]) == 0
+    pages = sorted((tmp_path / "out").glob("0*/*.html"))
+    assert len(pages) == len(runs.splitlines())
+    for page in pages:
+        text = re.sub(r"<[^>]+>", " ", page.read_text())
+        assert not re.search(r"\bnan\b", text, flags=re.IGNORECASE), page.name

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from helpers.claims.verdict import Verdict
+from helpers.figures.axes import nothing_to_draw
 from helpers.stats.estimate import Estimate
 
 RESULTS_SCHEMA_VERSION = 1
@@ -55,7 +56,15 @@ class StudyResult:
     frames: dict[str, object] = field(default_factory=dict, repr=False)  # inputs of the Explore section
 
     def figure(self, name: str) -> plt.Figure:
-        """Draw one of the study's figures (figure functions return their Axes or, with several panels, the Figure)."""
+        """Draw one of the study's figures (figure functions return their Axes or, with several panels, the Figure).
+
+        A figure the data gave nothing for (e.g. no experiment to plot) is a panel saying why
+        (the study's note under the figure's name).
+        """
+        if name not in self.figures:
+            _, ax = plt.subplots(figsize=(9, 2.5))
+            why = self.notes.get(name, "Nothing to draw on this data.")
+            return nothing_to_draw(ax, True, "", why).figure
         drawn = self.figures[name]()
         return drawn.figure if isinstance(drawn, plt.Axes) else drawn
 

@@ -176,7 +176,13 @@ def _no_experiment(panel: pd.DataFrame, reason: str) -> StudyResult:
         verdicts=(not_testable("content_exits", reason), not_testable("content_stage", reason)),
         methods=(*(rule_line(c) for c in ("content_exits", "content_stage")),),
         details={"reason": reason, "observational_promo_exit": observational.as_dict()},
-        notes={"observational": _observational_note(observational)},
+        notes={
+            "observational": _observational_note(observational),
+            **{
+                name: f"No experiment to show: {reason}."
+                for name in ("forest", "stages", "power", "effects", "srm", "balance")
+            },
+        },
     )
 
 

@@ -143,7 +143,9 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
     def ci(e, spec=".0f"):
         return fmt.ci(e, spec)
 
-    if size.detected:
+    if size.curve.empty:
+        size_line = f"**The size curve is not estimable** on this data: {size.peak.why_not}."
+    elif size.detected:
         size_line = (
             f"Per-member activity ({what}) peaks at **{size.peak.value:.0f} members** ({ci(size.peak)}); it "
             f"stays within {size.margin:.0%} of the peak from **{size.band_low.value:.0f}** "
@@ -165,9 +167,13 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
         f"Within groups, as a group's own size changes, the curve peaks at {within.peak.value:.0f} members "
         f"({ci(within.peak)})"
         if within.detected
+        else f"The within-group curve is not estimable: {within.peak.why_not}"
+        if within.curve.empty
         else f"Within groups (fixed effects) no peak is found (p = {within.flat_p:.2f} for a flat curve)"
     )
-    if monitor.detected:
+    if monitor.curve.empty:
+        monitor_line = f"The monitor-share curve is not estimable: {monitor.peak.why_not}"
+    elif monitor.detected:
         monitor_line = (
             f"Activity peaks where the monitor writes **{fmt.pct(monitor.peak.value)}** of the group's messages "
             f"(her share in the group's other weeks; {ci(monitor.peak, '.1%')}), and stays within "
@@ -182,6 +188,8 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
     monitor_line += (
         f"; by the week's own share, {fmt.pct(same_week.peak.value)} ({ci(same_week.peak, '.1%')}, biased low)"
         if same_week.detected
+        else ""
+        if same_week.curve.empty
         else "; the week's own share shows no optimum inside the data"
     )
     hours = (
