@@ -116,21 +116,44 @@ def test_scorecard_reads_the_verdicts_field_in_registry_order():
     assert card[1][1].estimate.value == 0.8
 
 
-def test_config_errors_are_clear(tmp_path: Path):
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("runs:\n  - name: x\n", "reports.yml: runs[1].notebook: is missing"),
+        ("- notebook: a.ipynb\n", "the config should be a mapping of settings (workers, out, runs, ...), not a list"),
+        ("runs:\n  - notebooks/a.ipynb\n", "runs[1]: should be a mapping (key: value lines), got 'notebooks/a.ipynb'"),
+        ("workers: two\nruns:\n  - notebook: a.ipynb\n", "workers: should be a whole number, got 'two'"),
+        ("workers: 0\nruns:\n  - notebook: a.ipynb\n", "workers: should be a whole number of at least 1, got 0"),
+        (
+            "runs:\n  - notebook: a.ipynb\n    sweep: {segment_by: channel}\n",
+            "runs[1].sweep.segment_by: should be a list (lines starting with '- '), got 'channel'",
+        ),
+        (
+            "runs:\n  - notebook: a.ipynb\n    sweep: {a: [1], b: [2]}\n",
+            "runs[1].sweep: should be one parameter only (one sweep per run)",
+        ),
+        ("runs: []\n", "runs: should be at least one run"),
+        ("wrokers: 2\nruns:\n  - notebook: a.ipynb\n", "wrokers: is not a setting here (a typo?)"),
+        ("runs:\n  - notebook: a.ipynb\n  parameters: [1]\n", "reports.yml: cannot read the config"),
+        (
+            "calibrate_like: {worlds: 0}\nruns:\n  - notebook: a.ipynb\n",
+            "calibrate_like.worlds: should be a whole number of at least 1",
+        ),
+        ("calibrate_like: {wrolds: 3}\nruns:\n  - notebook: a.ipynb\n", "calibrate_like.wrolds: is not a setting here"),
+    ],
+)
+def test_config_errors_name_the_key_path_and_the_shape(tmp_path: Path, text, message):
     broken = tmp_path / "reports.yml"
-    broken.write_text("runs:\n  - name: x\n")
-    with pytest.raises(batch.ConfigError, match="run 1 has no 'notebook'"):
+    broken.write_text(text)
+    with pytest.raises(batch.ConfigError, match=re.escape(message)):
         batch.load_config(broken)
 
 
-@pytest.mark.parametrize(
-    "setting, message",
-    [("{worlds: 0}", "worlds must be a whole number >= 1"), ("{wrolds: 3}", "'calibrate_like' takes {worlds: N")],
-)
-def test_a_bad_calibrate_like_setting_is_named(tmp_path: Path, setting, message):
-    config = _config(tmp_path, "  - notebook: study.ipynb\n")
-    config.write_text(config.read_text() + f"calibrate_like: {setting}\n")
-    with pytest.raises(batch.ConfigError, match=re.escape(message)):
+def test_an_output_path_that_is_a_file_is_named(tmp_path: Path):
+    (tmp_path / "reports").write_text("not a folder")
+    config = tmp_path / "reports.yml"
+    config.write_text("out: reports\nruns:\n  - notebook: a.ipynb\n")
+    with pytest.raises(batch.ConfigError, match="out: reports is a file, not a folder"):
         batch.load_config(config)
 
 

@@ -25,6 +25,7 @@ import yaml
 
 from helpers.data.crash import guarded
 from helpers.reporting.calibration import calibrate_like, publish_baseline
+from helpers.reporting.config import output_problem, parse
 from helpers.reporting.index_page import write_index
 from helpers.reporting.runner import ROOT, RunResult, notebook_parameters, run_notebook
 
@@ -45,50 +46,43 @@ class Run:
 
 
 def load_config(path: Path) -> tuple[list[Run], dict]:
-    """Runs and settings (workers, out, kernel) from a YAML config; paths are relative to the config's folder."""
+    """Runs and settings (workers, out, kernel) from a YAML config; paths are relative to the config's folder.
+
+    The config is checked against ``config.BatchConfig`` first: every problem is named with
+    the file, the key path and the shape expected, before anything runs.
+    """
     try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as err:
-        raise ConfigError(f"{path}: cannot read the config: {err}") from err
+        raise ConfigError(f"{path.name}: cannot read the config: {str(err).splitlines()[0]}") from None
+    try:
+        config = parse(data, path.name)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
     base = path.resolve().parent
-    shared = config.get("parameters", {}) or {}
+    if problem := output_problem(base, config.out, path.name):
+        raise ConfigError(problem)
     runs = []
-    for i, entry in enumerate(config.get("runs", []) or []):
-        if "notebook" not in entry:
-            raise ConfigError(f"{path}: run {i + 1} has no 'notebook'")
-        notebook = (base / entry["notebook"]).resolve()
-        name = entry.get("name", notebook.stem)
-        parameters = {**shared, **(entry.get("parameters") or {})}
-        sweep = entry.get("sweep") or {}
-        if len(sweep) > 1:
-            raise ConfigError(f"{path}: run '{name}': sweep over one parameter at a time")
-        if sweep:
-            ((key, values),) = sweep.items()
+    for entry in config.runs:
+        notebook = (base / entry.notebook).resolve()
+        name = entry.name or notebook.stem
+        parameters = {**config.parameters, **entry.parameters}
+        if entry.sweep:
+            ((key, values),) = entry.sweep.items()
             runs += [Run(f"{name}-{value}", notebook, {**parameters, key: value}) for value in values]
         else:
             runs.append(Run(name, notebook, parameters))
+    like = config.calibrate_like
     settings = {
-        "workers": int(config.get("workers", 2)),
-        "out": (base / config.get("out", "reports")).resolve(),
-        "kernel": config.get("kernel", KERNEL),
+        "workers": config.workers,
+        "out": (base / config.out).resolve(),
+        "kernel": config.kernel,
         "base": base,
-        "calibration": (base / config.get("calibration", "benchmarks/calibration.json")).resolve(),
-        "calibrate_like": _like_settings(path, config.get("calibrate_like")),
-        "data_dir": shared.get("data_dir"),
+        "calibration": (base / config.calibration).resolve(),
+        "calibrate_like": None if like is None else {"worlds": like.worlds, "seed": like.seed},
+        "data_dir": config.parameters.get("data_dir"),
     }
     return runs, settings
-
-
-def _like_settings(path: Path, value: object) -> dict | None:
-    """``calibrate_like: {worlds: N, seed: S}`` checked (None when absent: the step is off)."""
-    if value is None or value is False:
-        return None
-    if not isinstance(value, dict) or set(value) - {"worlds", "seed"}:
-        raise ConfigError(f"{path}: 'calibrate_like' takes {{worlds: N, seed: S}}")
-    worlds, seed = value.get("worlds", 20), value.get("seed", 1)
-    if not isinstance(worlds, int) or isinstance(worlds, bool) or worlds < 1 or not isinstance(seed, int):
-        raise ConfigError(f"{path}: 'calibrate_like': worlds must be a whole number >= 1 and seed a whole number")
-    return {"worlds": worlds, "seed": seed}
 
 
 def _type_ok(value: object, default: object) -> bool:
