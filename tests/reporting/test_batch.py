@@ -12,7 +12,11 @@ import pytest
 from helpers.calibrate.score import summarise_records
 from helpers.claims.registry import CLAIMS
 from helpers.reporting import batch
+from helpers.reporting.parameters import range_problems
+from helpers.reporting.runner import notebook_parameters
 from helpers.reporting.scorecard import scorecard
+
+from conftest import ROOT
 
 
 def _notebook(path: Path, body: str, parameters: str = "data_dir = ''\nreps = 10\nalpha = 0.05") -> Path:
@@ -191,3 +195,39 @@ def test_the_index_links_the_calibration_and_says_how_each_test_fares_on_data_li
         "On data like this (3 worlds): where the claim holds, this test says supported in 50% (1/2); "
         "where it does not, in 100% (1/1) (false alarms)."
     ) in index
+
+
+def test_every_notebook_default_lies_in_its_declared_range():
+    for notebook in sorted((ROOT / "notebooks").glob("0*.ipynb")):
+        assert range_problems(notebook.stem, notebook_parameters(notebook)) == []
+
+
+@pytest.mark.parametrize(
+    "notebook, key, value, rule",
+    [
+        ("04_content_ratio_experiment", "alpha", 1.5, "a probability strictly between 0 and 1"),
+        ("02_group_size_activity", "bootstrap_reps", 20, "at least 100 resamples"),
+        ("02_group_size_activity", "size_bands", [0, 100, 50], "an increasing list"),
+        ("03_recruitment_window_churn", "horizon_days", 0, "a number of days above 0"),
+        ("01_cohort_retention", "cohort_period", "fortnight", "week or month"),
+        ("01_cohort_retention", "segment_by", "colour", "a column of groups"),
+        ("04_content_ratio_experiment", "outcomes", ["sales"], "a non-empty list from exit_30d"),
+    ],
+)
+def test_a_parameter_out_of_range_is_named_before_anything_runs(tmp_path, notebook, key, value, rule):
+    run = batch.Run("r", ROOT / "notebooks" / f"{notebook}.ipynb", {key: value})
+    problems = batch.check_runs([run], tmp_path)
+    assert any(p.startswith(f"run 'r': parameter '{key}' is {value!r}; it should be") and rule in p for p in problems)
+
+
+def test_an_experiment_not_in_the_data_is_named(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "assignments.csv").write_text(
+        "experiment,group_id,arm,assigned_at,stratum\nspring,g1,a,2025-01-01T00:00:00Z,\n"
+    )
+    run = batch.Run("r", ROOT / "notebooks" / "04_content_ratio_experiment.ipynb", {"data_dir": "data"})
+    problems = batch.check_runs([run], tmp_path)
+    assert problems == [
+        "run 'r': parameter 'experiment' is 'content_ratio', not in the data (experiments found: spring)"
+    ]

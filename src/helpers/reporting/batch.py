@@ -27,6 +27,7 @@ from helpers.data.crash import guarded
 from helpers.reporting.calibration import calibrate_like, publish_baseline
 from helpers.reporting.config import output_problem, parse
 from helpers.reporting.index_page import write_index
+from helpers.reporting.parameters import data_problems, range_problems
 from helpers.reporting.runner import ROOT, RunResult, notebook_parameters, run_notebook
 
 KERNEL = "community-workbench"
@@ -121,12 +122,15 @@ def check_runs(runs: list[Run], base: Path) -> list[str]:
                     f"run '{run.name}': parameter '{key}' is {type(value).__name__} {value!r}, "
                     f"expected {type(defaults[key]).__name__} like the default {defaults[key]!r}"
                 )
+        problems += range_problems(run.name, {k: v for k, v in run.parameters.items() if k in defaults})
         data_dir = run.parameters.get("data_dir")
         if data_dir is not None and not (base / str(data_dir)).is_dir():
             problems.append(
                 f"run '{run.name}': parameter 'data_dir': directory {data_dir} does not exist "
                 "(run `make data`, or fix the path)"
             )
+        elif data_dir is not None:
+            problems += data_problems(run.name, {**defaults, **run.parameters}, base / str(data_dir))
     return problems
 
 
