@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -272,3 +273,42 @@ def test_keep_text_is_opt_in_and_private(tmp_path, history):
     text = pd.read_parquet(kept.out / "private" / "message_text.parquet")
     assert "Morning everyone, how did the night go?" in set(text["text"])
     assert json.loads((kept.out / "ingest.json").read_text())["text_kept"] is True
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("time_zone: Asia/Shanghai", "time_zone: Mars/Olympus", "time_zone: unknown time zone 'Mars/Olympus'"),
+        ('time_format: "%Y-%m-%d %H:%M:%S"', "time_format: yyyy-mm-dd", "'yyyy-mm-dd' is not a time format"),
+        ("platform: wechat", "platform: [wechat]", "platform: should be text, got ['wechat']"),
+        (
+            "    defaults: {kind: chat}",
+            "    defaults: [kind, chat]",
+            "tables.messages.defaults: should be a mapping (key: value lines), got ['kind', 'chat']",
+        ),
+        ("    file: messages.tsv", "    file: [messages.tsv]", "tables.messages.file: should be text"),
+        ("platform: wechat", "platform: wechat\nworkers: 2", "workers: is not a setting here (a typo?)"),
+    ],
+)
+def test_a_mapping_that_does_not_fit_its_schema_names_the_key_path(tmp_path, history, old, new, message):
+    mapping = write_company_tables(history, tmp_path / "company")
+    assert old in mapping.read_text()
+    mapping.write_text(mapping.read_text().replace(old, new))
+    with pytest.raises(ExportError, match=re.escape(message)):
+        ingest("tables", mapping, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "zone, wall", [("Europe/Berlin", "2025-03-30 02:30:00"), ("Europe/Berlin", "2025-10-26 02:30:00")]
+)
+def test_times_in_a_daylight_saving_gap_or_fold_are_named_not_shifted(tmp_path, history, zone, wall):
+    mapping = write_company_tables(history, tmp_path / "company")
+    mapping.write_text(mapping.read_text().replace("time_zone: Asia/Shanghai", f"time_zone: {zone}"))
+    members = pd.read_csv(tmp_path / "company" / "members.csv", dtype=str)
+    members.loc[3, "join_time"] = wall
+    members.to_csv(tmp_path / "company" / "members.csv", index=False)
+    with pytest.raises(
+        ExportError, match=rf"column 'join_time': 1 row fall in a daylight-saving change of {zone}.*row 4"
+    ):
+        ingest("tables", mapping, tmp_path / "out")

@@ -30,12 +30,15 @@ by keyed hashes. Problems name the file, the column, the row and the value.
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from helpers.data.schema import TABLES
+from helpers.data.settings import problems
 from helpers.ingest.chatlog import UNKNOWN, ExportError, Tally
 from helpers.ingest.privacy import Pseudonyms
 
@@ -65,7 +68,46 @@ def read_mapping(path: Path) -> dict:
     unknown = sorted(set(mapping["tables"]) - {"groups", "memberships", "messages"})
     if unknown:
         raise ExportError(path.name, "tables", f"unknown table(s) {', '.join(unknown)}")
+    try:
+        Mapping.model_validate(mapping)
+    except ValidationError as err:
+        lines = problems(err, path.name)
+        raise ExportError(path.name, "", "the mapping does not fit its schema:\n  " + "\n  ".join(lines)) from None
+    zone = mapping.get("time_zone", "UTC")
+    try:
+        ZoneInfo(str(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ExportError(
+            path.name, "time_zone", f"unknown time zone {zone!r}: give an IANA name such as Asia/Shanghai or UTC"
+        ) from None
+    fmt = mapping.get("time_format", "iso")
+    if fmt not in TIME_FORMATS and "%" not in fmt:
+        raise ExportError(
+            path.name, "time_format", f"{fmt!r} is not a time format: give iso, unix, unix_ms or a strftime pattern"
+        )
     return mapping
+
+
+class TableSpec(BaseModel):
+    """One mapped table: its file, the contract columns mapped to source columns, recodings and fill values."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    file: str
+    columns: dict[str, str] = Field(min_length=1)
+    values: dict[str, dict[str | int | float | bool, str]] = Field(default_factory=dict)
+    defaults: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+
+
+class Mapping(BaseModel):
+    """The mapping file (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    time_format: str = "iso"
+    time_zone: str = "UTC"
+    platform: str | None = None
+    group_defaults: dict[str, str | int | None] = Field(default_factory=dict)
+    operators: dict[str, list[str | int]] = Field(default_factory=dict)
+    tables: dict[str, TableSpec]
 
 
 def _read_file(path: Path) -> pd.DataFrame:
@@ -100,7 +142,16 @@ def _times(raw: pd.Series, fmt: str, zone: str, file: str, column: str) -> pd.Se
     else:
         parsed = pd.to_datetime(text, format="ISO8601" if fmt == "iso" else fmt, errors="coerce", utc=False)
         if getattr(parsed.dt, "tz", None) is None:
-            parsed = parsed.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
+            local = parsed.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+            clock = parsed.notna() & local.isna()  # a wall-clock time the zone skipped (gap) or repeated (fold)
+            if clock.any():
+                rows = pd.Series(np.flatnonzero(clock.to_numpy()) + 1)
+                rule = (
+                    f"fall in a daylight-saving change of {zone} (a skipped or repeated hour), so their UTC time "
+                    "is unknown; export times with their UTC offset, or in UTC"
+                )
+                raise _problem(file, column, rows, text[clock].reset_index(drop=True), rule)
+            parsed = local.dt.tz_convert("UTC")
         else:
             parsed = parsed.dt.tz_convert("UTC")
     bad = parsed.isna() & text.notna()
