@@ -312,3 +312,45 @@ def test_times_in_a_daylight_saving_gap_or_fold_are_named_not_shifted(tmp_path, 
         ExportError, match=rf"column 'join_time': 1 row fall in a daylight-saving change of {zone}.*row 4"
     ):
         ingest("tables", mapping, tmp_path / "out")
+
+
+def test_a_telegram_export_folder_is_read_through_its_result_json(tmp_path, history):
+    folder = tmp_path / "ChatExport_2025-03-01"
+    folder.mkdir()
+    write_telegram(history, folder / "result.json")
+    done = ingest("telegram", folder, tmp_path / "out")
+    assert len(_tables(done.out)["messages"]) > 0
+
+
+@pytest.mark.parametrize("as_folder", [True, False])
+def test_a_telegram_html_export_says_which_option_to_pick(tmp_path, as_folder):
+    folder = tmp_path / "ChatExport"
+    folder.mkdir()
+    (folder / "messages.html").write_text("<!DOCTYPE html>\n<html><body>hi</body></html>")
+    with pytest.raises(IngestError, match="Telegram HTML export; export the chat again as JSON.*Machine-readable JSON"):
+        ingest("telegram", folder if as_folder else folder / "messages.html", tmp_path / "out")
+
+
+def test_an_output_that_is_a_file_and_a_key_that_is_a_folder_are_named(tmp_path, history, monkeypatch):
+    export = write_telegram(history, tmp_path / "result.json")
+    (tmp_path / "out.txt").write_text("notes")
+    with pytest.raises(IngestError, match="out.txt is a file; --out names the folder"):
+        ingest("telegram", export, tmp_path / "out.txt", replace=True)
+    assert (tmp_path / "out.txt").read_text() == "notes"
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    with pytest.raises(KeyProblem, match="is a folder; point at the key file itself"):
+        ingest("telegram", export, tmp_path / "out", key_file=keys)
+
+
+def test_thai_buddhist_calendar_years_are_converted_and_counted(tmp_path):
+    chat = tmp_path / "chat.txt"
+    chat.write_text(
+        '12/03/2567, 10:01 - Ann created group "Mums"\n12/03/2567, 10:02 - Ann added Bob\n'
+        "13/03/2567, 11:00 - Bob: hello\n15/03/2567, 09:06 - Bob left\n",
+        encoding="utf-8",
+    )
+    done = ingest("whatsapp", chat, tmp_path / "out", date_order="dmy")
+    sent = _tables(done.out)["messages"]["sent_at"]
+    assert sent.dt.year.unique().tolist() == [2024]
+    assert done.tally.read["dates in Thai Buddhist-calendar years (converted: year - 543)"] == 4

@@ -42,6 +42,8 @@ def load_key(key_file: str | Path | None = None) -> bytes:
                 f"key file {path} is inside the project folder; keep it outside the repository "
                 f"(e.g. ~/.config/workbench/hash.key)"
             )
+        if path.is_dir():
+            raise KeyProblem(f"key file {path} is a folder; point at the key file itself")
         if not path.is_file():
             raise KeyProblem(f"key file {path} does not exist (create one: python -m helpers keygen {path})")
         key = path.read_bytes().strip()

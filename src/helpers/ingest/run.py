@@ -64,6 +64,33 @@ def read_settings(path: Path | None) -> Settings:
         raise IngestError(str(err)) from None
 
 
+HTML_ADVICE = (
+    "is a Telegram HTML export; export the chat again as JSON (Telegram Desktop: Settings > Advanced > Export "
+    "Telegram data, Format: Machine-readable JSON) and give its result.json"
+)
+
+
+def export_file(kind: str, path: Path) -> Path:
+    """The file to read for ``kind``: a Telegram export folder gives its result.json; an HTML export is named as such."""
+    if kind == "telegram" and path.is_dir():
+        if (path / "result.json").is_file():
+            return path / "result.json"
+        if any(path.glob("messages*.html")):
+            raise IngestError(f"{path.name}/ {HTML_ADVICE}")
+        raise IngestError(f"{path.name}/ holds no result.json: give the folder Telegram's JSON export wrote")
+    if path.is_dir():
+        texts = sorted(path.glob("*.txt")) if kind == "whatsapp" else []
+        if len(texts) == 1:
+            return texts[0]
+        raise IngestError(f"{path.name}/ is a folder; give the export file itself")
+    if kind == "telegram":
+        with path.open("rb") as fh:
+            head = fh.read(200).lstrip().lower()
+        if path.suffix.lower() in (".html", ".htm") or head.startswith((b"<!doctype html", b"<html")):
+            raise IngestError(f"{path.name} {HTML_ADVICE}")
+    return path
+
+
 def ingest(
     kind: str,
     path: Path,
@@ -83,6 +110,9 @@ def ingest(
     path, out = Path(path), Path(out)
     if not path.exists():
         raise IngestError(f"{path}: no such file")
+    path = export_file(kind, path)
+    if out.exists() and not out.is_dir():
+        raise IngestError(f"{out} is a file; --out names the folder the dataset is written to (it is never a file)")
     if out.exists() and not replace:
         raise IngestError(
             f"{out} exists; pass --replace to overwrite it (the old one stays until the new one is complete)"

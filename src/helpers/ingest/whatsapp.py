@@ -133,11 +133,17 @@ def _date_order(dates: list[tuple[str, int]], given: str | None, file: str) -> s
     )
 
 
+BUDDHIST_ERA = 543
+THAI_YEARS = (2500, 2700)
+"""Years a phone set to the Thai (Buddhist) calendar writes: 2567 is 2024; converted by subtracting 543."""
+
+
 def _instant(date: str, clock: str, ampm: str | None, order: str, file: str, line: int) -> pd.Timestamp:
     """A naive local timestamp from a header's date and time."""
     parts = [int(p) for p in re.split(r"[./-]", date)]
     year, month, day = {"ymd": parts, "dmy": parts[::-1], "mdy": [parts[2], parts[0], parts[1]]}[order]
     year += 2000 if year < 100 else 0
+    year -= BUDDHIST_ERA if THAI_YEARS[0] <= year <= THAI_YEARS[1] else 0  # a phone set to the Thai calendar
     hms = [int(p) for p in re.split(r"[:.]", clock)] + [0]
     hour = hms[0]
     if ampm:
@@ -201,6 +207,8 @@ def read_whatsapp(
             tally.read["continuation lines (multi-line messages)"] += 1
     for n, h, body in entries:
         local = _instant(h["date"], h["time"], h["ampm"], order, path.name, n)
+        if local.year + BUDDHIST_ERA >= THAI_YEARS[0] and re.search(r"25[0-9]{2}|26[0-9]{2}", h["date"]):
+            tally.read["dates in Thai Buddhist-calendar years (converted: year - 543)"] += 1
         at = local.tz_localize(timezone or "UTC", ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
         first_line = body[0]
         # A group's creation line may quote a title with ': ' in it; otherwise 'Name: text' is a message, and
