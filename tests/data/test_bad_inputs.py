@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
 
 from helpers.__main__ import main
+from helpers.data.atomic import usual_mode, write_json, write_text_atomic
 from helpers.data.crash import guarded
 from helpers.data.engine import validate_dataset
 
@@ -85,3 +87,10 @@ def test_a_file_given_as_the_dataset_folder_is_named(tmp_path, capsys):
     (tmp_path / "groups.csv").write_text("group_id\n")
     assert main(["validate", str(tmp_path / "groups.csv")]) == 1
     assert "groups.csv: is a file; give the folder" in capsys.readouterr().err
+
+
+def test_atomic_writes_are_readable_like_any_file_unless_private(tmp_path):
+    mode = usual_mode()
+    assert stat.S_IMODE(write_text_atomic(tmp_path / "page.html", "x").stat().st_mode) == mode
+    assert stat.S_IMODE(write_json(tmp_path / "results.json", {"a": 1}).stat().st_mode) == mode
+    assert stat.S_IMODE(write_text_atomic(tmp_path / "secret.txt", "x", private=True).stat().st_mode) == 0o600

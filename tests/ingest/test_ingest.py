@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 
 from helpers import open_dataset
+from helpers.data.atomic import usual_mode
 from helpers.ingest.chatlog import ExportError, Settings
 from helpers.ingest.privacy import PROJECT_ROOT, KeyProblem, Pseudonyms, load_key
 from helpers.ingest.run import IngestError, ingest
@@ -273,6 +275,9 @@ def test_keep_text_is_opt_in_and_private(tmp_path, history):
     text = pd.read_parquet(kept.out / "private" / "message_text.parquet")
     assert "Morning everyone, how did the night go?" in set(text["text"])
     assert json.loads((kept.out / "ingest.json").read_text())["text_kept"] is True
+    assert stat.S_IMODE((kept.out / "private").stat().st_mode) == 0o700
+    assert {stat.S_IMODE(f.stat().st_mode) for f in (kept.out / "private").iterdir()} == {0o600}
+    assert stat.S_IMODE(kept.out.stat().st_mode) == usual_mode(folder=True)  # the dataset itself: as any folder
 
 
 @pytest.mark.parametrize(

@@ -29,13 +29,33 @@ def write_json(path: Path, document: dict) -> Path:
     return write_text_atomic(path, json.dumps(document, indent=2, default=json_default) + "\n")
 
 
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically: a temporary file beside it, then a rename."""
+def usual_mode(folder: bool = False) -> int:
+    """The permissions a new file (or folder) gets by the user's umask: temporary files are made 0600 / 0700."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if folder else 0o666) & ~mask
+
+
+def write_text_atomic(path: Path, text: str, private: bool = False) -> Path:
+    """Write ``text`` to ``path`` atomically: a temporary file beside it, then a rename.
+
+    The file is readable like any other the user writes (pages, index and results.json
+    alike), or only by the user (0600) when ``private``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as tmp:
         tmp.write(text)
+    os.chmod(tmp.name, 0o600 if private else usual_mode())
     os.replace(tmp.name, path)
     return path
+
+
+def new_work_folder(final: Path) -> Path:
+    """A temporary folder beside ``final`` to build it in, with the permissions ``final`` should end up with."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    os.chmod(work, usual_mode(folder=True))
+    return work
 
 
 def publish_folder(work: Path, final: Path) -> None:

@@ -13,9 +13,9 @@ and only then moved into place; on any error nothing is written and DIR is untou
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from helpers.data.atomic import publish_folder, write_json
+from helpers.data.atomic import new_work_folder, publish_folder, write_json
 from helpers.data.engine import validate_dataset
 from helpers.ingest.chatlog import ExportError, Settings, Tally, build_tables
 from helpers.ingest.mapped_tables import read_tables
@@ -135,7 +135,7 @@ def ingest(
         )
         tables = build_tables(logs, pseudonyms, settings, tally, keep_text)
     out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    work = new_work_folder(out)
     try:
         warnings = _write(tables, work, kind, tally)
         publish_folder(work, out)
@@ -152,12 +152,15 @@ def _write(tables: dict[str, pd.DataFrame], work: Path, kind: str, tally: Tally)
     report, _ = validate_dataset(work)
     if not report.ok:
         raise IngestError("the data read does not meet the contract; nothing was written:\n" + report.format())
-    if private is not None:  # only there with --keep-text
-        (work / PRIVATE).mkdir()
+    if private is not None:  # only there with --keep-text: readable by the user alone (0600 in a 0700 folder)
+        (work / PRIVATE).mkdir(mode=0o700)
+        os.chmod(work / PRIVATE, 0o700)
         private.to_parquet(work / PRIVATE / "message_text.parquet", index=False)
         (work / PRIVATE / "README.txt").write_text(
             "Message text kept by --keep-text for local analysis only. Do not share or commit; no report reads it.\n"
         )
+        for file in (work / PRIVATE).iterdir():
+            os.chmod(file, 0o600)
     write_json(
         work / "ingest.json",
         {

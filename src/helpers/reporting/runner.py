@@ -67,6 +67,13 @@ def code_version() -> str:
     return commit + ("+dirty" if dirty else "")
 
 
+def shown_path(key: str, value: object) -> object:
+    """A path parameter as a report may show it: its folder name only (no home or machine paths), else as is."""
+    if key.endswith("_dir") and isinstance(value, str) and value:
+        return Path(value).name
+    return value
+
+
 def provenance(fingerprint: str, parameters: dict) -> dict:
     """Where a report's numbers came from: data fingerprint, parameters, code and package versions."""
     versions = {}
@@ -78,7 +85,7 @@ def provenance(fingerprint: str, parameters: dict) -> dict:
     return {
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "data_fingerprint": fingerprint,
-        "parameters": parameters,
+        "parameters": {k: shown_path(k, v) for k, v in parameters.items()},
         "code_version": code_version(),
         "python": platform.python_version(),
         "packages": versions,

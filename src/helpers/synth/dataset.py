@@ -9,7 +9,6 @@ the number of groups grows. The dataset is written to a temporary folder beside
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from helpers.data.atomic import publish_folder, write_json
+from helpers.data.atomic import new_work_folder, publish_folder, write_json
 from helpers.data.schema import MESSAGE_KINDS
 from helpers.synth import groups as grp
 from helpers.synth import messages as msg
@@ -94,7 +93,7 @@ def generate(
     realised = {"memberships": 0, "messages": 0, "kocs": 0, "groups_reaching_target": 0}
     koc_members: list[str] = []
 
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp = new_work_folder(out)
     try:
         (tmp / "memberships").mkdir()
         (tmp / "messages").mkdir()
