@@ -25,7 +25,7 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 def test_corpus_is_large_enough():
-    assert len(CASES) >= 15
+    assert len(CASES) >= 60
 
 
 @pytest.mark.parametrize("case", CASES)
