@@ -23,8 +23,7 @@ def test_a_few_late_events_are_set_aside_and_the_end_is_the_event_before_the_gap
     base = days(*range(0, 100, 2))  # an event every two days for 100 days
     found = robust_end(base + days(400, 401), T)
     assert found.end == T + pd.Timedelta(days=98) and found.outliers == 2
-    assert robust_end(base + days(150, 400), T).outliers == 2  # the earliest big gap decides
-    assert robust_end(base, T) == robust_end(base, T)
+    assert robust_end(base + days(210, 400), T).outliers == 2  # the earliest outlier gap decides
     assert robust_end(base, T).outliers == 0 and robust_end(base, T).end == T + pd.Timedelta(days=98)
 
 
@@ -34,12 +33,14 @@ def test_more_than_a_handful_of_late_events_are_the_data_not_outliers():
     assert robust_end(base + late, T).outliers == 0
 
 
-def test_a_short_quiet_spell_is_not_a_gap_and_tiny_data_is_left_alone():
+def test_a_quiet_spell_shorter_than_the_data_is_real_and_tiny_data_is_left_alone():
     base = days(*range(0, 300, 3))
-    assert robust_end(base + days(325), T).outliers == 0  # 28 days: under a month
-    assert robust_end(base + days(340), T).outliers == 1  # 43 days after a 300-day span: set aside
-    long = days(*range(0, 900, 3))
-    assert robust_end(long + days(940), T).outliers == 0  # 43 days, but under 10% of a 900-day span
+    assert robust_end(base + days(380), T).outliers == 0  # 83 days: under three months
+    assert robust_end(base + days(500), T).outliers == 0  # 203 days of quiet after 297 days of data: real
+    assert robust_end(base + days(700), T).outliers == 1  # 403 days: further out than the data is long
+    short = days(*range(0, 30, 1))
+    assert robust_end(short + days(89), T).outliers == 0  # a month of data, then one event two months later: real
+    assert robust_end(short + days(150), T).outliers == 1  # ... or four months later: set aside
     assert robust_end(days(0, 1, 500), T).outliers == 0  # three events: no rest of the data to compare with
 
 
