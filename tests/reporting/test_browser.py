@@ -37,7 +37,7 @@ parameters:
 runs:
   - notebook: {ROOT / "notebooks" / "00_data_overview.ipynb"}
   - notebook: {ROOT / "notebooks" / "02_group_size_activity.ipynb"}
-    parameters: {{bootstrap_reps: 30}}
+    parameters: {{bootstrap_reps: 100}}
   - notebook: {ROOT / "notebooks" / "04_content_ratio_experiment.ipynb"}
 """)
     assert batch.main(["--config", str(config)]) == 0
