@@ -61,8 +61,10 @@ def _notebook(path: Path, body: str) -> Path:
 def test_failed_run_keeps_previous_report(tmp_path: Path):
     out = tmp_path / "reports"
     notebook = _notebook(tmp_path / "study.ipynb", "print('first version')")
-    assert run_notebook(notebook, out, {"data_dir": "x"}, KERNEL).ok
+    assert run_notebook(notebook, out, {"data_dir": str(tmp_path / "data")}, KERNEL).ok
     before = (out / "study" / "study.html").read_text()
+    kept = (out / "study" / "study.ipynb").read_text()
+    assert str(tmp_path) not in kept and str(ROOT) not in kept  # papermill's paths are names only
 
     _notebook(notebook, "raise ValueError('broken on purpose')")
     result = run_notebook(notebook, out, {"data_dir": "x"}, KERNEL)

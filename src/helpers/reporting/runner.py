@@ -183,6 +183,7 @@ def run_notebook(
         except Exception as err:  # noqa: BLE001  (any failure of the notebook is reported, not raised)
             error = _first_line(err)
             if executed.exists():
+                scrub_paths(executed)
                 html.write_text(_error_banner(to_html(executed), name, error), encoding="utf-8")
                 (work / "results.json").unlink(missing_ok=True)  # numbers of a failed run are not published
                 publish_folder(work, reports_dir / "_failed" / name)
@@ -190,11 +191,28 @@ def run_notebook(
                     name, False, time.perf_counter() - start, reports_dir / "_failed" / name / html.name, error
                 )
             return RunResult(name, False, time.perf_counter() - start, None, error)
+        scrub_paths(executed)
         html.write_text(to_html(executed), encoding="utf-8")
         save_figures(executed, work / "figures")
         publish_folder(work, reports_dir / name)
         shutil.rmtree(reports_dir / "_failed" / name, ignore_errors=True)  # the failure is superseded
     return RunResult(name, True, time.perf_counter() - start, reports_dir / name / html.name)
+
+
+def scrub_paths(executed: Path) -> None:
+    """Replace the machine paths papermill records in an executed notebook (input, output, parameters) by names."""
+    nb = nbformat.read(executed, as_version=4)
+    record = nb.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if record.get(key):
+            record[key] = Path(record[key]).name
+    if isinstance(record.get("parameters"), dict):
+        record["parameters"] = {k: shown_path(k, v) for k, v in record["parameters"].items()}
+        for cell in nb.cells:  # the cell papermill wrote the parameters into, with the same names only
+            if "injected-parameters" in cell.metadata.get("tags", []):
+                lines = [f"{k} = {v!r}" for k, v in record["parameters"].items()]
+                cell.source = "# Parameters (folders by name only)\n" + "\n".join(lines) + "\n"
+    nbformat.write(nb, executed)
 
 
 def _error_banner(page: str, name: str, error: str) -> str:
