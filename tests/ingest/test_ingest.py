@@ -359,3 +359,21 @@ def test_thai_buddhist_calendar_years_are_converted_and_counted(tmp_path):
     sent = _tables(done.out)["messages"]["sent_at"]
     assert sent.dt.year.unique().tolist() == [2024]
     assert done.tally.read["dates in Thai Buddhist-calendar years (converted: year - 543)"] == 4
+
+
+def test_whatsapp_notices_in_other_phrasings_are_system_lines_not_members_talking(tmp_path):
+    chat = tmp_path / "chat.txt"
+    chat.write_text(
+        "12/03/2024, 10:00 - Messages and calls are end-to-end encrypted. No one outside of this chat, not even "
+        "WhatsApp, can read or listen to them. Tap to learn more.\n"
+        '12/03/2024, 10:01 - Ann created group "Mums"\n12/03/2024, 10:02 - Ann added Bob\n'
+        "13/03/2024, 11:00 - Bob: hello\n14/03/2024, 09:00 - Ann changed the group description\n"
+        "14/03/2024, 09:05 - Security code changed. Tap for more info.\n"
+        "14/03/2024, 09:06 - Ann changed this group's settings to allow only admins to send messages\n",
+        encoding="utf-8",
+    )
+    done = ingest("whatsapp", chat, tmp_path / "out", date_order="dmy")
+    messages = _tables(done.out)["messages"]
+    assert (messages["kind"] != "system").sum() == 1  # only Bob's hello is talk
+    assert messages.loc[messages["kind"] == "system", "member_id"].isna().all()
+    assert done.tally.read["system lines without membership meaning"] == 4
