@@ -377,3 +377,21 @@ def test_whatsapp_notices_in_other_phrasings_are_system_lines_not_members_talkin
     assert (messages["kind"] != "system").sum() == 1  # only Bob's hello is talk
     assert messages.loc[messages["kind"] == "system", "member_id"].isna().all()
     assert done.tally.read["system lines without membership meaning"] == 4
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        (
+            {"operators": {"monitor": "u_1001"}},
+            "settings: operators.monitor: should be a list (lines starting with '- ')",
+        ),
+        ({"operators": ["u_1001"]}, "settings: operators: should be a mapping (key: value lines)"),
+        ({"target_size": "two hundred"}, "settings: target_size: should be a whole number, got 'two hundred'"),
+        ({"kinds": [{"kind": "promo"}]}, "settings: kinds[1].pattern: is missing"),
+        (["channel", "kol"], "settings: settings are a mapping"),
+    ],
+)
+def test_settings_of_the_wrong_shape_name_the_key_path(config, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Settings.from_dict(config)

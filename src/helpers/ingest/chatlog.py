@@ -20,8 +20,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from helpers.data.schema import CHANNELS, MESSAGE_KINDS, OPERATOR_ROLES, ROLES
+from helpers.data.settings import problems
 from helpers.ingest.privacy import Pseudonyms
 
 URL = re.compile(r"https?://|www\.", re.IGNORECASE)
@@ -97,6 +99,28 @@ class KindRule:
     roles: tuple[str, ...]
 
 
+class KindRuleShape(BaseModel):
+    """One entry of ``kinds``: a message kind, the pattern that picks it, and the roles it applies to."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    kind: str
+    pattern: str
+    roles: list[str] | None = None
+
+
+class SettingsShape(BaseModel):
+    """The shape of an ingest settings file (what ``Settings.from_dict`` reads); values are checked there."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    channel: str = "other"
+    city: str = UNKNOWN
+    segment: str = UNKNOWN
+    target_size: int | None = Field(None, ge=1)
+    operators: dict[str, list[str | int]] = Field(default_factory=dict)
+    kinds: list[KindRuleShape] = Field(default_factory=list)
+    groups: dict[str, dict[str, str | int | None]] = Field(default_factory=dict)
+
+
 @dataclass
 class Settings:
     """The analyst's knowledge an export lacks: group attributes, operators, how to classify messages."""
@@ -112,10 +136,18 @@ class Settings:
     @classmethod
     def from_dict(cls, config: dict, source: str = "settings") -> Settings:
         """Settings from a parsed YAML document; unknown keys and bad values are errors naming them."""
+        if not isinstance(config, dict):
+            raise ValueError(
+                f"{source}: settings are a mapping (channel: ..., operators: ...), not {type(config).__name__}"
+            )
         known = {"channel", "city", "segment", "target_size", "operators", "kinds", "groups"}
         unknown = sorted(set(config) - known)
         if unknown:
             raise ValueError(f"{source}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        try:
+            SettingsShape.model_validate(config)
+        except ValidationError as err:
+            raise ValueError("\n  ".join(problems(err, source))) from None
         operators = {}
         for role, people in (config.get("operators") or {}).items():
             if role not in OPERATOR_ROLES:
