@@ -94,3 +94,20 @@ def test_atomic_writes_are_readable_like_any_file_unless_private(tmp_path):
     assert stat.S_IMODE(write_text_atomic(tmp_path / "page.html", "x").stat().st_mode) == mode
     assert stat.S_IMODE(write_json(tmp_path / "results.json", {"a": 1}).stat().st_mode) == mode
     assert stat.S_IMODE(write_text_atomic(tmp_path / "secret.txt", "x", private=True).stat().st_mode) == 0o600
+
+
+def test_an_unreadable_file_is_named_not_a_traceback(tmp_path, monkeypatch, capsys):
+    """As root every file is readable, so the refusal is simulated where the workbench opens the file."""
+    data = tmp_path / "data"
+    overlay_case(BAD / "messages_empty", data)
+    opened = Path.open
+
+    def refuse(self, *args, **kwargs):
+        if self.name == "messages.csv":
+            raise PermissionError(13, "Permission denied", str(self))
+        return opened(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    assert main(["validate", str(data)]) == 1
+    err = capsys.readouterr().err
+    assert "messages.csv: cannot be opened (Permission denied)" in err and "Traceback" not in err
