@@ -89,11 +89,8 @@ def find_sources(data_dir: Path) -> tuple[dict[str, Source], list[SourceError]]:
 def _describe(table: Table, path: Path) -> Source:
     """Check a table file is non-empty and say how to read it."""
     if path.is_dir():
-        parts = sorted(path.rglob("*.parquet"))
-        if not parts:
+        if not any(path.rglob("*.parquet")):
             raise SourceError(path.name + "/", "folder holds no .parquet files")
-        for part in parts:
-            _check_parquet(part, f"{path.name}/{part.relative_to(path)}")
         return Source(table, path, "parquet")
     try:
         size = path.stat().st_size
@@ -104,7 +101,6 @@ def _describe(table: Table, path: Path) -> Source:
     if size == 0:
         raise SourceError(path.name, "file is empty (0 bytes)")
     if path.suffix == ".parquet":
-        _check_parquet(path, path.name)
         return Source(table, path, "parquet")
     if not head.strip():
         raise SourceError(path.name, "holds only blank space: no header line, no rows")
@@ -117,13 +113,19 @@ def _describe(table: Table, path: Path) -> Source:
     return Source(table, path, "csv", delimiter=delimiter, has_bom=has_bom)
 
 
-def _check_parquet(path: Path, label: str) -> None:
-    """Raise SourceError naming ``label`` unless the file's Parquet footer can be read (a cheap check)."""
-    try:
-        pq.read_metadata(path)
-    except Exception as err:  # pyarrow raises OSError or its own errors for truncated or foreign files
-        problem = f"cannot be read as Parquet ({type(err).__name__}): rewrite or remove it"
-        raise SourceError(label, problem) from None
+def unreadable_part(source: Source) -> SourceError | None:
+    """The first Parquet file of ``source`` whose footer cannot be read, as a SourceError naming it; None if none.
+
+    Looked for only after DuckDB failed to read the table, so a good dataset pays nothing.
+    """
+    parts = sorted(source.path.rglob("*.parquet")) if source.path.is_dir() else [source.path]
+    for part in parts:
+        try:
+            pq.read_metadata(part)
+        except Exception as err:  # pyarrow raises OSError or its own errors for truncated or foreign files
+            label = f"{source.path.name}/{part.relative_to(source.path)}" if source.path.is_dir() else part.name
+            return SourceError(label, f"cannot be read as Parquet ({type(err).__name__}): rewrite or remove it")
+    return None
 
 
 def diagnose_csv(source: Source) -> str:
@@ -191,6 +193,8 @@ def read_error(source: Source, err: Exception) -> SourceError:
         found = diagnose_csv(source)
         if found:
             return SourceError(source.label, f"cannot be read as CSV: {found}")
+    elif part := unreadable_part(source):
+        return part
     kind = "Parquet" if source.format == "parquet" else "CSV"
     text = re.sub(r"'?/[^' ]*/([^/' ]+)'?", r"'\1'", _first_line(err))  # no absolute paths in messages
     return SourceError(source.label, f"cannot be read as {kind}: {text}")

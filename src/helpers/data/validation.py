@@ -424,17 +424,33 @@ def check_times(tables: dict[str, ibis.Table], sources: dict[str, Source], repor
     now = pd.Timestamp.now(tz="UTC")
     floor = ibis.literal(EARLIEST_PLAUSIBLE.to_pydatetime(), type="timestamp('UTC')")
     ceiling = ibis.literal(now.to_pydatetime(), type="timestamp('UTC')")
+    rules = {
+        "early": (
+            lambda c: c < floor,
+            "are before 2000: a default or zero date (e.g. 1970-01-01), not a real time; check the export",
+        ),
+        "late": (lambda c: c > ceiling, "are later than now"),
+    }
     for name, columns in TIME_COLUMNS.items():
         if name not in tables:
             continue
         t, key = tables[name], list(TABLES[name].key)
+        counts = (  # one pass over the table; rows are fetched only for a rule some row breaks
+            t.aggregate(
+                **{
+                    f"{c}_{r}": test(t[c]).cast("int64").sum().fill_null(0)
+                    for c in columns
+                    for r, (test, _) in rules.items()
+                }
+            )
+            .to_pandas()
+            .iloc[0]
+        )
         for column in columns:
-            shown = list(dict.fromkeys([*key, column]))
-            rows = t.filter(t[column] < floor).select("_row", "_file", *shown)
-            rule = "are before 2000: a default or zero date (e.g. 1970-01-01), not a real time; check the export"
-            _relation_finding(report, "warning", sources[name].label, column, rule, rows)
-            rows = t.filter(t[column] > ceiling).select("_row", "_file", *shown)
-            _relation_finding(report, "warning", sources[name].label, column, "are later than now", rows)
+            for r, (test, rule) in rules.items():
+                if counts[f"{column}_{r}"] > 0:
+                    rows = t.filter(test(t[column])).select("_row", "_file", *dict.fromkeys([*key, column]))
+                    _relation_finding(report, "warning", sources[name].label, column, rule, rows)
     parts = [
         tables[name].select(at=tables[name][column]).filter(lambda r: r.at.notnull())
         for name, columns in EVENT_COLUMNS.items()

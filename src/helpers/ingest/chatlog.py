@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -97,6 +98,15 @@ class KindRule:
     kind: str
     pattern: re.Pattern
     roles: tuple[str, ...]
+
+
+def known_zone(name: object) -> bool:
+    """Whether ``name`` is an IANA time zone (Asia/Shanghai, UTC) this machine knows."""
+    try:
+        ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 class KindRuleShape(BaseModel):

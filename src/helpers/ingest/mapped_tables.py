@@ -30,7 +30,6 @@ by keyed hashes. Problems name the file, the column, the row and the value.
 from __future__ import annotations
 
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -39,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from helpers.data.schema import TABLES
 from helpers.data.settings import problems
-from helpers.ingest.chatlog import UNKNOWN, ExportError, Tally
+from helpers.ingest.chatlog import UNKNOWN, ExportError, Tally, known_zone
 from helpers.ingest.privacy import Pseudonyms
 
 TIME_FORMATS = ("iso", "unix", "unix_ms")
@@ -74,12 +73,10 @@ def read_mapping(path: Path) -> dict:
         lines = problems(err, path.name)
         raise ExportError(path.name, "", "the mapping does not fit its schema:\n  " + "\n  ".join(lines)) from None
     zone = mapping.get("time_zone", "UTC")
-    try:
-        ZoneInfo(str(zone))
-    except (ZoneInfoNotFoundError, ValueError):
+    if not known_zone(zone):
         raise ExportError(
             path.name, "time_zone", f"unknown time zone {zone!r}: give an IANA name such as Asia/Shanghai or UTC"
-        ) from None
+        )
     fmt = mapping.get("time_format", "iso")
     if fmt not in TIME_FORMATS and "%" not in fmt:
         raise ExportError(

@@ -25,7 +25,7 @@ import yaml
 
 from helpers.data.atomic import new_work_folder, publish_folder, write_json
 from helpers.data.engine import validate_dataset
-from helpers.ingest.chatlog import ExportError, Settings, Tally, build_tables
+from helpers.ingest.chatlog import ExportError, Settings, Tally, build_tables, known_zone
 from helpers.ingest.mapped_tables import read_tables
 from helpers.ingest.privacy import KeyProblem, Pseudonyms, load_key
 from helpers.ingest.telegram import read_telegram
@@ -117,11 +117,8 @@ def ingest(
         raise IngestError(
             f"{out} exists; pass --replace to overwrite it (the old one stays until the new one is complete)"
         )
-    if time_zone is not None:
-        try:
-            pd.Timestamp("2025-01-01").tz_localize(time_zone)
-        except Exception:  # noqa: BLE001  (pytz and zoneinfo raise different errors for an unknown name)
-            raise IngestError(f"unknown time zone {time_zone!r} (use a name such as Asia/Shanghai or UTC)") from None
+    if time_zone is not None and not known_zone(time_zone):
+        raise IngestError(f"unknown time zone {time_zone!r} (use a name such as Asia/Shanghai or UTC)")
     pseudonyms = Pseudonyms(load_key(key_file))
     settings = settings or Settings()
     tally = Tally()

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from helpers.data.schema import GROUPS
+from helpers.data.sources import find_sources, raw_sql
 from helpers.studies.experiment.models import OUTCOMES
 from helpers.studies.overview.measures import PERIODS
 from helpers.studies.size_activity.models import METRICS
@@ -76,13 +77,11 @@ def data_problems(run: str, parameters: dict, data_dir: Path) -> list[str]:
     experiment = parameters.get("experiment")
     if experiment is None:
         return []
-    files = [p for p in (data_dir / "assignments.parquet", data_dir / "assignments.csv") if p.exists()]
-    if not files:
+    source = find_sources(data_dir)[0].get("assignments")
+    if source is None:
         return []  # no experiment in the data: the report says so
-    path = str(files[0]).replace("'", "''")
-    reader = "read_parquet" if files[0].suffix == ".parquet" else "read_csv"
     try:
-        names = [r[0] for r in duckdb.sql(f"SELECT DISTINCT experiment FROM {reader}('{path}')").fetchall()]
+        names = [r[0] for r in duckdb.sql(f"SELECT DISTINCT experiment FROM ({raw_sql(source)})").fetchall()]
     except duckdb.Error:
         return []  # an unreadable table is validation's to report, with its line
     if experiment not in names:

@@ -86,8 +86,8 @@ def kaplan_meier(
     parts = members.groupby(by, observed=True) if by else [("all", members)]
     for level, part in parts:
         if part.empty:  # no member at all (every stay an operator's): no curve, and a median that says so
-            medians.append({"level": str(level), "median_days": math.nan, "ci_low": math.nan, "ci_high": math.nan})
-            medians[-1]["members"] = 0
+            nan = math.nan
+            medians.append({"level": str(level), "median_days": nan, "ci_low": nan, "ci_high": nan, "members": 0})
             continue
         kmf = KaplanMeierFitter().fit(part["duration_days"].astype(float), part["left"].astype(bool), label=str(level))
         band = kmf.confidence_interval_survival_function_

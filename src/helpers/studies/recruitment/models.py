@@ -212,22 +212,13 @@ def window_curve(groups: pd.DataFrame, spline_df: int = 4, threshold_days: float
     """
     filled = groups[groups["filled"]].copy()
     filled["slow"] = (filled["window_days"] > threshold_days).astype(int)
-    why = too_few_filled(filled) or (
-        "every group that filled took the same time" if filled["window_days"].nunique() < spline_df + 2 else None
-    )
-    empty = pd.DataFrame(columns=["window_days", "probability", "ci_low", "ci_high"], dtype=float)
-    if why:
-        return WindowCurve(
-            empty,
-            Estimate.missing(f"odds ratio of exit, slow (> {threshold_days:g} d) vs fast", why),
-            len(filled),
-            spline_df,
-        )
     odds_ratio = _slow_odds_ratio(filled, threshold_days)
-    try:
-        curve = _window_probability(filled, spline_df)
-    except (np.linalg.LinAlgError, ValueError):
-        curve = empty  # the spline and controls leave too little: the odds ratio can still stand
+    curve = pd.DataFrame(columns=["window_days", "probability", "ci_low", "ci_high"], dtype=float)
+    if not too_few_filled(filled) and filled["window_days"].nunique() >= spline_df + 2:
+        try:
+            curve = _window_probability(filled, spline_df)
+        except (np.linalg.LinAlgError, ValueError):
+            pass  # the spline and controls leave too little: no curve, the odds ratio can still stand
     return WindowCurve(curve, odds_ratio, len(filled), spline_df)
 
 
@@ -266,7 +257,7 @@ def _one_kind_missing(slow_by_group: pd.Series, among: str = "") -> str | None:
 def _slow_odds_ratio(filled: pd.DataFrame, threshold_days: float) -> Estimate:
     """Adjusted odds ratio of exit, slow vs fast groups; not estimable when one kind is missing or the fit is singular."""
     name = f"odds ratio of exit, slow (> {threshold_days:g} d) vs fast, adjusted"
-    why = _one_kind_missing(filled["slow"])
+    why = too_few_filled(filled) or _one_kind_missing(filled["slow"])
     if why:
         return Estimate.missing(name, why)
     try:

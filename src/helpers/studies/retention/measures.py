@@ -203,9 +203,8 @@ def lifecycle_layers(
         .to_pandas()
     )
 
-    keys_and_week = [*keys, "week"]
     if new.empty:  # no member stays at all: no week to describe
-        empty = pd.DataFrame({c: pd.Series(dtype="int64") for c in [*keys_and_week, "members", *LAYERS]})
+        empty = pd.DataFrame({c: pd.Series(dtype="int64") for c in [*keys, "week", "members", *LAYERS]})
         return empty.astype({"week": "datetime64[ns, UTC]", **({"group_id": "string"} if keys else {})})
     for part in (new, talk, left):
         part["week"] = naive_utc(pd.DatetimeIndex(part["week"]))

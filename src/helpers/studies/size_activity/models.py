@@ -392,12 +392,20 @@ def activity_model(
     variable = TERMS[term]
     thin = too_thin(used, [variable] if term == "size" else [variable, "log_size"], spline_df)
     if thin:
-        return _unfitted(term, metric, thin, used, rows, margin, bootstrap_reps)
+        return _unfitted(term, metric, thin, used, rows, margin)
     try:
         return _fit_activity(used, rows, term, metric, spline_df, bootstrap_reps, margin, seed)
-    except (np.linalg.LinAlgError, PerfectSeparationError, ValueError) as err:
-        reason = f"the model cannot be fitted on this data ({type(err).__name__}: {str(err).splitlines()[0][:80]})"
-        return _unfitted(term, metric, reason, used, rows, margin, bootstrap_reps)
+    except FIT_ERRORS as err:
+        return _unfitted(term, metric, cannot_fit(err), used, rows, margin)
+
+
+FIT_ERRORS = (np.linalg.LinAlgError, PerfectSeparationError, ValueError)
+"""What a curve's fit raises on data too thin or too collinear for it."""
+
+
+def cannot_fit(err: Exception) -> str:
+    """The reason a curve is not estimable when its fit raised ``err``."""
+    return f"the model cannot be fitted on this data ({type(err).__name__}: {str(err).splitlines()[0][:80]})"
 
 
 MIN_MODEL_GROUPS = 5
@@ -437,7 +445,7 @@ def _missing_curve(term: str, reason: str, margin: float) -> Curve:
 
 
 def _unfitted(
-    term: str, metric: str, reason: str, used: pd.DataFrame, rows: pd.DataFrame, margin: float, reps: int
+    term: str, metric: str, reason: str, used: pd.DataFrame, rows: pd.DataFrame, margin: float
 ) -> ActivityFit:
     """An activity model that could not be fitted on this data, saying why."""
     return ActivityFit(
@@ -645,9 +653,8 @@ def within_group_size_curve(
         return _missing_within(thin, used)
     try:
         return _fit_within(used, spline_df, bootstrap_reps, seed)
-    except (np.linalg.LinAlgError, ValueError) as err:
-        reason = f"the model cannot be fitted on this data ({type(err).__name__}: {str(err).splitlines()[0][:80]})"
-        return _missing_within(reason, used)
+    except FIT_ERRORS as err:
+        return _missing_within(cannot_fit(err), used)
 
 
 def _missing_within(reason: str, used: pd.DataFrame) -> WithinFit:
