@@ -94,3 +94,17 @@ def test_null_world_has_no_threshold_and_no_slow_vs_fast_effect(null):
     assert not result.detected and result.slope.ci_low <= 0
     assert rm.slow_vs_fast(null[0], 28).risk_ratio.covers(1.0)
     assert rm.window_curve(null[1]).odds_ratio.covers(1.0)
+
+
+def test_threshold_set_inverts_the_likelihood_ratio_at_hansens_critical_value():
+    """Closed form: a deviance (c - 30)^2 / 10 scaled by dispersion 2 accepts |c - 30| <= sqrt(20 x 7.35)."""
+    assert rm.HANSEN_95 == pytest.approx(7.3523, abs=1e-4)  # Hansen (2000), Table 1, 95%
+    candidates = np.arange(7, 85).astype(float)
+    inside = rm.threshold_set(candidates, (candidates - 30) ** 2 / 10, dispersion=2.0, n=50)
+    reach = np.sqrt(20 * rm.HANSEN_95)  # 12.13 days
+    assert inside.value == 30
+    assert (inside.ci_low, inside.ci_high) == (np.ceil(30 - reach) - 0.5, np.floor(30 + reach) + 0.5)
+    rising = rm.threshold_set(candidates, candidates - 7.0, dispersion=1.0, n=50)
+    falling = rm.threshold_set(candidates, 84.0 - candidates, dispersion=1.0, n=50)
+    assert rising.ci_low == 0 and np.isfinite(rising.ci_high)  # the best is the lowest candidate: no lower bound
+    assert falling.ci_high == np.inf and falling.value == 84  # the best is the highest: open above

@@ -88,9 +88,8 @@ def window_curve(
     ax.fill_between(curve["window_days"], curve["ci_low"], curve["ci_high"], color="C1", alpha=0.25, lw=0)
     ax.axvline(CLAIM_DAYS, color="C3", ls="--", label=f"claimed {RECRUITMENT_WEEKS:g} weeks")
     if threshold is not None and not threshold.not_estimable:
-        ax.axvspan(
-            threshold.ci_low, threshold.ci_high, color="C2", alpha=0.15, lw=0, label="estimated threshold, 95% CI"
-        )
+        high = min(threshold.ci_high, float(curve["window_days"].max()))  # a CI open above runs to the edge
+        ax.axvspan(threshold.ci_low, high, color="C2", alpha=0.15, lw=0, label="estimated threshold, 95% CI")
     ax.set(
         xlabel="recruitment window (days)",
         ylabel=f"P(left within {horizon_days} days)",
@@ -101,12 +100,13 @@ def window_curve(
 
 
 def threshold_profile(profile: pd.DataFrame, threshold: Estimate, ax: plt.Axes | None = None) -> plt.Axes:
-    """Deviance of the threshold model at each candidate threshold (lower fits better), with the bootstrap CI."""
+    """Deviance of the threshold model at each candidate threshold (lower fits better), with the profile CI."""
     ax, made = axes_for(ax, (9, 4))
     if profile.empty or threshold.not_estimable:
         return nothing_to_draw(ax, made, "Profile of the threshold", f"Not estimable: {threshold.why_not}.")
     ax.plot(profile["threshold_days"], profile["deviance"] - profile["deviance"].min(), color="C0")
-    ax.axvspan(threshold.ci_low, threshold.ci_high, color="C2", alpha=0.15, lw=0, label="95% CI")
+    high = min(threshold.ci_high, float(profile["threshold_days"].max()))  # open above: drawn to the edge
+    ax.axvspan(threshold.ci_low, high, color="C2", alpha=0.15, lw=0, label="95% CI (likelihood-ratio set)")
     ax.axvline(threshold.value, color="C2", label=f"estimate, {threshold.value:g} days")
     ax.axvline(CLAIM_DAYS, color="C3", ls="--", label=f"claimed {CLAIM_DAYS:g} days")
     ax.set(xlabel="candidate threshold (days)", ylabel="deviance above the best", title="Profile of the threshold")

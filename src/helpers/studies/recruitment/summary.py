@@ -136,7 +136,7 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
             f"more than {claim_days:g} days."
         ),
     )
-    bootstrap = threshold.threshold.method
+    bootstrap = threshold.slope.method
     methods = (
         f"**Window**: days from creation to the {p.target_size}th distinct joiner of any role (or the group's own "
         "target, if smaller), by first joins. It measures recruitment alone: exits do not lengthen it.",
@@ -146,7 +146,10 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
         "**Uncertainty**: the window belongs to the group, so members of one group share it. Shares have "
         "design-effect-adjusted Wilson intervals, the risk ratio a cluster-robust delta-method CI, the logistic "
         "models are fitted on group totals with robust errors, the Cox model has errors clustered by group, and the "
-        f"threshold's CI comes from resampling whole groups ({bootstrap}).",
+        f"effect of waiting beyond the threshold has a CI from resampling whole groups ({bootstrap}). The threshold's "
+        "own CI is the set of thresholds the data do not reject: their deviance, scaled by the dispersion between "
+        "groups, lies within 7.35 of the best (Hansen's 95% critical value for a threshold); it reaches 0 or is "
+        "open above where the data cannot bound it.",
         "**Threshold model**: logit P(exit) = controls + a quadratic in ln of the mean headcount the early members "
         "lived through + ln window + b × weeks they waited beyond the threshold in the still-unfilled group. Slow "
         "groups also stay small longer, and small groups lose members faster on their own (claim 1); the size and "
