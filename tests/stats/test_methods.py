@@ -21,6 +21,7 @@ from lifelines.datasets import load_lung
 
 from helpers import fmt
 from helpers.stats.bootstrap import argmax_estimate, percentile_estimate
+from helpers.stats.clustered import clustered_proportion
 from helpers.stats.glm import solve_or_drop
 from helpers.stats.ph_test import zph_test
 from helpers.stats.survival import COX_FIT_OPTIONS
@@ -113,3 +114,16 @@ def test_singular_step_drops_the_aliased_column():
     y = 2 + 3 * X[:, 1]
     step = solve_or_drop(X.T @ X, X.T @ y)
     assert step[:2] == pytest.approx([2, 3]) and step[2] == 0
+
+
+def test_a_share_of_exactly_one_or_zero_gets_a_wilson_interval_on_the_groups_not_zero_width():
+    """Closed form: Wilson at p = 1 with n = groups has lower end n / (n + z^2); no '100% (CI 100-100%)'."""
+    trials = pd.Series([20, 35, 12, 50])
+    all_kept = clustered_proportion(trials, trials)
+    none_kept = clustered_proportion(trials * 0, trials)
+    z2 = 1.959963984540054**2
+    assert all_kept.value == 1.0 and all_kept.ci_high == 1.0
+    assert all_kept.ci_low == pytest.approx(4 / (4 + z2))
+    assert none_kept.value == 0.0 and none_kept.ci_low == 0.0
+    assert none_kept.ci_high == pytest.approx(1 - 4 / (4 + z2))
+    assert "Wilson" in all_kept.method

@@ -47,11 +47,28 @@ def clustered_ratio(
     return Estimate(name, float(ratio), float(ratio - half), float(ratio + half), METHOD, n=clusters)
 
 
+BOUNDARY = (
+    "every member counted had the outcome, or none had: the clustered CI would have zero width, so the "
+    "interval is a Wilson interval on the number of groups (the most cautious effective sample size)"
+)
+
+
 def clustered_proportion(successes: pd.Series, trials: pd.Series, level: float = 0.95, name: str = "share") -> Estimate:
-    """Share of successes over clusters (every trial weighs the same), with a cluster-robust CI clipped to [0, 1]."""
+    """Share of successes over clusters (every trial weighs the same), with a cluster-robust CI clipped to [0, 1].
+
+    At a share of exactly 0 or 1 the linearised variance is zero, and a CI of "100%-100%"
+    would claim certainty no sample gives; there the interval is Wilson's on the number of
+    groups (as if members of a group were one observation: the widest design effect).
+    """
     share = clustered_ratio(successes, trials, level, name)
     if math.isnan(share.ci_low):
         return share
+    if share.value in (0.0, 1.0):
+        groups = share.n
+        z = NormalDist().inv_cdf(0.5 + level / 2)
+        bound = groups / (groups + z**2)  # Wilson's interval at p = 1 (mirrored at p = 0)
+        low, high = (bound, 1.0) if share.value == 1.0 else (0.0, 1 - bound)
+        return replace(share, ci_low=float(low), ci_high=float(high), method=f"{share.method}; {BOUNDARY}")
     return replace(share, ci_low=max(0.0, share.ci_low), ci_high=min(1.0, share.ci_high))
 
 
