@@ -255,6 +255,10 @@ LOCALES = {
     ),
     "android_gb": (lambda t: f"{t:%d/%m/%Y}, {t:%H:%M} - ", "<Media omitted>"),
     "iphone": (lambda t: f"[{t:%d/%m/%Y}, {t:%H:%M:%S}] ", "\u200eimage omitted"),
+    "iphone_2023": (
+        lambda t: f"[{t.month}/{t.day}/{t:%y}, {t.hour % 12 or 12}:{t:%M:%S}\u202f{'AM' if t.hour < 12 else 'PM'}] ",
+        "\u200eimage omitted",
+    ),
     "german": (lambda t: f"{t:%d.%m.%y}, {t:%H:%M} - ", "<Medien ausgeschlossen>"),
     "chinese": (
         lambda t: f"{t:%Y/%m/%d} {'上午' if t.hour < 12 else '下午'}{t.hour % 12 or 12}:{t:%M} - ",
@@ -263,32 +267,121 @@ LOCALES = {
 }
 
 
-def write_whatsapp(h: History, path: Path, locale: str = "android_gb") -> Path:
-    """The chat as WhatsApp's 'Export chat' (without media) writes it in ``locale``; the owner exported it."""
+SYSTEM_PHRASINGS = {
+    # language: what each system line says, as (someone else did it, you did it); {a} actor, {p} person, {t} title
+    "en": {
+        "notice": "Messages and calls are end-to-end encrypted. No one outside of this chat, not even WhatsApp, can "
+        "read or listen to them.",
+        "create": ('{a} created group "{t}"', 'You created group "{t}"'),
+        "link": ("{p} joined using this group's invite link", "You joined using this group's invite link"),
+        "invite": ("{a} added {p}", "You added {p}"),
+        "leave": ("{p} left", "You left"),
+        "remove": ("{a} removed {p}", "You removed {p}"),
+    },
+    "zh": {
+        "notice": "消息和通话已进行端到端加密。对话之外的任何人，甚至包括 WhatsApp 都无法读取或收听。",
+        "create": ("{a}创建了群组“{t}”", "你创建了群组“{t}”"),
+        "link": ("{p}通过此群组的邀请链接加入", "你通过此群组的邀请链接加入"),
+        "invite": ("{a}添加了{p}", "你添加了{p}"),
+        "leave": ("{p}退出了", "你退出了"),
+        "remove": ("{a}移除了{p}", "你移除了{p}"),
+    },
+    "es": {
+        "notice": "Los mensajes y las llamadas están cifrados de extremo a extremo. Nadie fuera de este chat, ni "
+        "siquiera WhatsApp, puede leerlos ni escucharlos.",
+        "create": ('{a} creó el grupo "{t}"', 'Creaste el grupo "{t}"'),
+        "link": (
+            "{p} se unió usando el enlace de invitación de este grupo",
+            "Te uniste usando el enlace de invitación de este grupo",
+        ),
+        "invite": ("{a} añadió a {p}", "Añadiste a {p}"),
+        "leave": ("{p} salió del grupo", "Saliste del grupo"),
+        "remove": ("{a} eliminó a {p}", "Eliminaste a {p}"),
+    },
+    "pt": {
+        "notice": "As mensagens e as chamadas são protegidas com a criptografia de ponta a ponta. Ninguém fora "
+        "desta conversa, nem mesmo o WhatsApp, pode ler ou ouvi-las.",
+        "create": ('{a} criou o grupo "{t}"', 'Você criou o grupo "{t}"'),
+        "link": ("{p} entrou usando o link de convite deste grupo", "Você entrou usando o link de convite deste grupo"),
+        "invite": ("{a} adicionou {p}", "Você adicionou {p}"),
+        "leave": ("{p} saiu", "Você saiu"),
+        "remove": ("{a} removeu {p}", "Você removeu {p}"),
+    },
+    "de": {
+        "notice": "Nachrichten und Anrufe sind Ende-zu-Ende-verschlüsselt. Niemand außerhalb dieses Chats kann sie "
+        "lesen oder anhören, nicht einmal WhatsApp.",
+        "create": ("{a} hat die Gruppe „{t}“ erstellt", "Du hast die Gruppe „{t}“ erstellt"),
+        "link": (
+            "{p} ist über den Einladungslink dieser Gruppe beigetreten",
+            "Du bist über den Einladungslink dieser Gruppe beigetreten",
+        ),
+        "invite": ("{a} hat {p} hinzugefügt", "Du hast {p} hinzugefügt"),
+        "leave": ("{p} hat die Gruppe verlassen", "Du hast die Gruppe verlassen"),
+        "remove": ("{a} hat {p} entfernt", "Du hast {p} entfernt"),
+    },
+    "fr": {
+        "notice": "Les messages et les appels sont chiffrés de bout en bout. Aucun tiers, pas même WhatsApp, ne peut "
+        "les lire ou les écouter.",
+        "create": ("{a} a créé le groupe « {t} »", "Vous avez créé le groupe « {t} »"),
+        "link": (
+            "{p} a rejoint ce groupe via le lien d’invitation",
+            "Vous avez rejoint ce groupe via le lien d’invitation",
+        ),
+        "invite": ("{a} a ajouté {p}", "Vous avez ajouté {p}"),
+        "leave": ("{p} est parti(e)", "Vous êtes parti(e)"),
+        "remove": ("{a} a retiré {p}", "Vous avez retiré {p}"),
+    },
+    "id": {
+        "notice": "Pesan dan panggilan terenkripsi secara end-to-end. Tidak seorang pun di luar chat ini, termasuk "
+        "WhatsApp, yang dapat membaca atau mendengarkannya.",
+        "create": ('{a} membuat grup "{t}"', 'Anda membuat grup "{t}"'),
+        "link": (
+            "{p} bergabung menggunakan tautan undangan grup ini",
+            "Anda bergabung menggunakan tautan undangan grup ini",
+        ),
+        "invite": ("{a} menambahkan {p}", "Anda menambahkan {p}"),
+        "leave": ("{p} keluar", "Anda keluar"),
+        "remove": ("{a} mengeluarkan {p}", "Anda mengeluarkan {p}"),
+    },
+}
+
+
+VERB_FIRST = {"link": "joined using this group's invite link", "invite": "added {p}", "leave": "left"}
+VERB_FIRST["remove"] = "removed {p}"
+"""iPhone 2023 on, English: the subject before the colon, the verb after the mark ('Ann: \u200eleft')."""
+
+
+def write_whatsapp(
+    h: History, path: Path, locale: str = "android_gb", language: str = "en", title: str = TITLE
+) -> Path:
+    """The chat as WhatsApp's 'Export chat' (without media) writes it in ``locale``; the owner exported it.
+
+    ``iphone`` writes system lines after a U+200E mark; ``iphone_2023`` writes them as a sender's
+    lines: notices and the creation in the group's name, membership events as 'Name: \u200everb ...'.
+    """
     stamp, media = LOCALES[locale]
-    iphone = locale == "iphone"
+    iphone = locale.startswith("iphone")
+    new_form = locale == "iphone_2023"
     mark = "\u200e" if iphone else ""
-    lines = [
-        (
-            h.created,
-            f"{mark}Messages and calls are end-to-end encrypted. No one outside of this chat, not even "
-            "WhatsApp, can read or listen to them.",
-        )
-    ]
-    lines.append((h.created, f'{mark}You created group "{TITLE}"'))
-    lines += [(h.created, f"{mark}You added {m.whatsapp}") for m in h.monitors]
+    words = SYSTEM_PHRASINGS[language]
 
     def name(p: Person) -> str:
         return "You" if p is h.owner else p.whatsapp
 
+    def said(action: str, actor: Person | None, person: Person | None) -> str:
+        doer = person if action in ("link", "leave") else actor
+        other, yours = words[action]
+        if new_form and action in VERB_FIRST:
+            return f"{name(doer)}: {mark}" + VERB_FIRST[action].format(p=name(person) if person else "")
+        template = yours if doer is h.owner else other
+        text = template.format(a=name(actor) if actor else "", p=name(person) if person else "", t=title)
+        return f"{title}: {mark}{text}" if new_form else mark + text
+
+    lines = [(h.created, f"{title}: {mark}{words['notice']}" if new_form else mark + words["notice"])]
+    lines.append((h.created, said("create", h.owner, None)))
+    lines += [(h.created, said("invite", h.owner, m)) for m in h.monitors]
     for at, action, actor, person in h.events:
-        text = {
-            "link": f"{name(person)} joined using this group's invite link",
-            "invite": f"{name(actor)} added {name(person)}",
-            "leave": f"{name(person)} left",
-            "remove": f"{name(actor)} removed {name(person)}",
-        }[action]
-        lines.append((at, mark + text))
+        lines.append((at, said(action, actor, person)))
     for at, p, form, text in h.messages:
         body = media if form in ("media", "sticker") else text
         lines.append((at, f"{p.whatsapp}: {body}"))

@@ -17,10 +17,12 @@ from helpers.data.atomic import usual_mode
 from helpers.ingest.chatlog import ExportError, Settings
 from helpers.ingest.privacy import PROJECT_ROOT, KeyProblem, Pseudonyms, load_key
 from helpers.ingest.run import IngestError, ingest
+from helpers.studies.retention.summary import summarise as retention
 
 from conftest import ROOT
 from export_samples import (
     LOCALES,
+    SYSTEM_PHRASINGS,
     chat_history,
     write_company_tables,
     write_message_log,
@@ -100,7 +102,7 @@ def test_whatsapp_locales_recover_the_planted_history(tmp_path, history, locale)
     tables = _tables(done.out)
     # encryption notice, creation, two adds of monitors, then one line per event
     _check_recovers(tables, history, service_lines=4 + len(history.events))
-    seconds = locale == "iphone"
+    seconds = locale.startswith("iphone")
     planted = [at if seconds else at.floor("min") for at, *_ in history.messages]
     sent = tables["messages"].loc[tables["messages"]["form"] != "service", "sent_at"].sort_values()
     assert list(sent.dt.tz_convert("UTC")) == planted  # phone-local times moved to UTC
@@ -109,6 +111,79 @@ def test_whatsapp_locales_recover_the_planted_history(tmp_path, history, locale)
     assert done.tally.read["continuation lines (multi-line messages)"] == 2 * sum(
         f == "multiline" for *_, f, _ in history.messages
     )
+
+
+@pytest.mark.parametrize(
+    "locale, language",
+    [(locale, language) for locale in ("android_gb", "iphone") for language in SYSTEM_PHRASINGS]
+    + [("iphone_2023", "en")],  # the sample writer writes the 2023 verb-first form in English only
+)
+def test_whatsapp_system_lines_in_seven_languages_and_both_iphone_forms(tmp_path, history, locale, language):
+    """Joins by link and by adding, leaves and removals are read in every language and form, never as talk."""
+    path = write_whatsapp(history, tmp_path / f"WhatsApp Chat with {language}.txt", locale, language)
+    done = ingest("whatsapp", path, tmp_path / "out", time_zone="Asia/Shanghai", you=history.owner.name)
+    _check_recovers(_tables(done.out), history, service_lines=4 + len(history.events))
+    assert done.tally.read["joins"] == 1 + len(history.monitors) + history.count("link") + history.count("invite")
+    assert done.tally.read["leaves"] == history.count("leave")
+    assert done.tally.read["removals"] == history.count("remove")
+    assert not done.tally.unrecognised
+
+
+def test_whatsapp_group_names_come_from_the_option_the_folder_or_the_export_never_the_file_name(tmp_path, history):
+    """Two iPhone exports both called _chat.txt are two groups; --group-name names one; the id is a hash of it."""
+    first, second = tmp_path / "a", tmp_path / "WhatsApp Chat - Harbour Walkers"
+    first.mkdir(), second.mkdir()
+    one = write_whatsapp(history, first / "_chat.txt", "iphone_2023", title="Maple Bay Mums Club 2025")
+    two = write_whatsapp(history, second / "_chat.txt", "iphone")  # no notice in the group's name: the folder names it
+    ids = {}
+    for label, path, name in (("one", one, None), ("two", two, None), ("named", one, "Maple Bay Mums Club 2025")):
+        done = ingest("whatsapp", path, tmp_path / label, time_zone="Asia/Shanghai", group_name=name)
+        ids[label] = _tables(done.out)["groups"]["group_id"].item()
+    assert ids["one"] != ids["two"]
+    assert ids["one"] == ids["named"]  # the same name gives the same id, whichever way it was found
+    (tmp_path / "bare").mkdir()
+    bare = tmp_path / "bare" / "_chat.txt"
+    bare.write_text("[1/2/25, 10:00:00\u202fAM] Ann: hello\n[1/3/25, 11:00:00\u202fAM] Ben: hi\n", encoding="utf-8")
+    with pytest.raises(ExportError, match="_chat.txt: the group's name .* --group-name"):
+        ingest("whatsapp", bare, tmp_path / "bare_out", date_order="mdy")
+    assert not (tmp_path / "bare_out").exists()
+
+
+def test_whatsapp_unrecognised_system_lines_are_counted_masked_and_never_talk(tmp_path):
+    """A phrasing the reader does not know is a service line, shown with names and numbers masked."""
+    chat = tmp_path / "chat.txt"
+    chat.write_text(
+        "[12/03/2024, 10:00:00] Ann Quillfeather: hello\n"
+        "[12/03/2024, 10:01:00] Ann Quillfeather: \u200ewas teleported into the group by \u202a+44 7700 900123\u202c\n"
+        "[13/03/2024, 10:01:00] \u200eAnn Quillfeather zoomed off\n"
+        "[13/03/2024, 10:02:00] Ann Quillfeather: \u200eThis message was deleted.\n"
+        "[13/03/2024, 10:03:00] Ann Quillfeather: holiday.jpg \u200e<attached: 00000012-PHOTO-2024-03-13.jpg>\n",
+        encoding="utf-8",
+    )
+    done = ingest("whatsapp", chat, tmp_path / "out", date_order="dmy")
+    messages = _tables(done.out)["messages"]
+    assert messages["form"].value_counts().to_dict() == {"text": 2, "service": 2, "media": 1}
+    assert done.tally.read["deleted messages (kept, no text)"] == 1
+    assert done.tally.read["system-like lines not recognised (kept as service lines)"] == 2
+    shown = done.tally.format()
+    assert "NAME zoomed off" in shown and "NUMBER" in shown
+    assert "Quillfeather" not in shown and "7700" not in shown
+
+
+def test_whatsapp_number_changes_keep_one_person(tmp_path):
+    """'X changed to +NUMBER': later lines from the new number are the same member's, in one stay."""
+    chat = tmp_path / "chat.txt"
+    chat.write_text(
+        "12/03/2024, 10:00 - Ann added Bob\n12/03/2024, 10:05 - Bob: hello\n"
+        "14/03/2024, 09:00 - Bob changed to +44 7700 900456\n14/03/2024, 09:30 - +44 7700 900456: still me\n"
+        "15/03/2024, 09:00 - +44 7700 900456 left\n",
+        encoding="utf-8",
+    )
+    done = ingest("whatsapp", chat, tmp_path / "out", date_order="dmy")
+    stays = _tables(done.out)["memberships"]
+    bob = stays[stays["leave_reason"] == "quit"]
+    assert len(bob) == 1 and len(stays) == 1  # Bob's one stay, under both numbers
+    assert done.tally.read["phone number changes"] == 1
 
 
 def test_whatsapp_ambiguous_dates_need_a_date_order(tmp_path):
@@ -169,6 +244,22 @@ def test_message_log_without_joins_is_flagged(tmp_path, history):
     assert len(tables["memberships"]) == len({p for _, p, *_ in history.messages})
     assert tables["memberships"]["left_at"].isna().all()
     assert any("retention and churn cannot be measured" in note for note in done.tally.notes)
+
+
+def test_a_message_log_never_yields_a_retention_figure(tmp_path, history):
+    """No exits recorded: no retention, median or hazard ratio is shown, and no figure draws 100% retention."""
+    folder = tmp_path / "log"
+    write_message_log(history, folder)
+    log = pd.read_csv(folder / "messages.tsv", sep="\t")
+    second = log.assign(group=log["group"] + "-b")
+    pd.concat([log, second]).to_csv(folder / "messages.tsv", sep="\t", index=False)
+    done = ingest("tables", folder / "mapping.yml", tmp_path / "out")
+    result = retention(open_dataset(done.out))
+    assert all(e.not_estimable and "no member's leaving is recorded" in e.why_not for e in result.headline.values())
+    text = " ".join(f.text for f in result.findings)
+    assert "not measurable" in text and "100.0%" not in text and "nan" not in text
+    assert set(result.figures) == {"layers"} and "Not measurable" in result.notes["curves"]
+    assert result.verdicts[0].verdict == "inconclusive"
 
 
 def test_mapping_errors_name_file_column_row_and_value(tmp_path, history):
@@ -376,7 +467,7 @@ def test_whatsapp_notices_in_other_phrasings_are_system_lines_not_members_talkin
     messages = _tables(done.out)["messages"]
     assert (messages["kind"] != "system").sum() == 1  # only Bob's hello is talk
     assert messages.loc[messages["kind"] == "system", "member_id"].isna().all()
-    assert done.tally.read["system lines without membership meaning"] == 4
+    assert done.tally.read["notices without membership meaning"] == 4
 
 
 @pytest.mark.parametrize(

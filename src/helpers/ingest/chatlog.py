@@ -81,6 +81,7 @@ class Tally:
     read: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    unrecognised: Counter = field(default_factory=Counter)  # masked shapes of lines no phrasing matched
 
     def format(self) -> str:
         """The tally as lines for the terminal."""
@@ -88,6 +89,11 @@ class Tally:
         if self.skipped:
             lines += ["skipped:"] + [f"  {why:<40} {n:>10,}" for why, n in self.skipped.most_common()]
         lines += [f"note: {note}" for note in self.notes]
+        if self.unrecognised:
+            lines += [
+                "system-like lines no known phrasing matched (kept as service lines, not talk; names and numbers "
+                "masked) - if one is a join or leave, please report its phrasing:"
+            ] + [f"  {n:>6,} x {shape}" for shape, n in self.unrecognised.most_common(20)]
         return "\n".join(lines)
 
 

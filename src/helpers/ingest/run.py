@@ -101,6 +101,7 @@ def ingest(
     time_zone: str | None = None,
     date_order: str | None = None,
     you: str | None = None,
+    group_name: str | None = None,
     keep_text: bool = False,
     replace: bool = False,
 ) -> Ingested:
@@ -128,7 +129,7 @@ def ingest(
         logs = (
             read_telegram(path, tally, time_zone)
             if kind == "telegram"
-            else read_whatsapp(path, tally, time_zone, date_order, you)
+            else read_whatsapp(path, tally, time_zone, date_order, you, group_name)
         )
         tables = build_tables(logs, pseudonyms, settings, tally, keep_text)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -185,6 +186,7 @@ def run(args) -> int:
             time_zone=args.timezone,
             date_order=args.date_order,
             you=args.you,
+            group_name=args.group_name,
             keep_text=args.keep_text,
             replace=args.replace,
         )
@@ -218,5 +220,10 @@ def add_parser(commands) -> None:
     p.add_argument("--timezone", help="time zone of times written without one, e.g. Asia/Shanghai")
     p.add_argument("--date-order", choices=("dmy", "mdy", "ymd"), help="WhatsApp: when every date is ambiguous")
     p.add_argument("--you", help="WhatsApp: the exporter's name as on their own messages (system lines say 'You')")
+    p.add_argument(
+        "--group-name",
+        help="WhatsApp: the group's name (its id is a keyed hash of it); needed for an iPhone _chat.txt that does not "
+        "name its group",
+    )
     p.add_argument("--keep-text", action="store_true", help="also keep message text, in DIR/private/, local only")
     p.add_argument("--replace", action="store_true", help="replace DIR if it exists")

@@ -12,8 +12,14 @@ Each message starts a line with its date and time, in the phone's locale:
 Lines that do not start that way continue the message before them (multi-line
 messages). Whether 01/02 is 1 February or 2 January is decided from the file (a first
 field above 12 means day first, a second above 12 month first) or by ``date_order``.
-System lines (English phrasing) give joins, adds, removals and leaves; other system lines
-are kept as service messages. Times are the phone's local time: give ``timezone``.
+System lines (``whatsapp_lines``: seven languages, Android and iPhone forms) give joins,
+adds, removals, leaves and number changes; other system lines are kept as service
+messages, and lines that look like system lines but match no known phrasing are counted
+and shown (masked), never taken for talk. Times are the phone's local time: give
+``timezone``. The group is named by ``title`` (``--group-name``), else by the file's
+name ("WhatsApp Chat with NAME.txt") or its folder's ("WhatsApp Chat - NAME/_chat.txt"),
+else by what the export says (the iPhone's notices are written in the group's name, the
+creation line quotes its title); its id is a keyed hash of that name.
 """
 
 from __future__ import annotations
@@ -24,9 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, form_of_text
-
-MARKS = "\u200e\u200f\u202a\u202c\ufeff"
-
+from helpers.ingest.whatsapp_lines import DELETED, MARKS, MEDIA, YOU, SystemLine, masked, system_line
 
 SPACE = r"[ \u00a0\u202f]"
 
@@ -47,29 +51,11 @@ HEADER = re.compile(
 )
 
 
-MEDIA = re.compile(
-    r"^(<Media omitted>|<Medien ausgeschlossen>|<Multimedia omitido>|<attached: .*>"
-    r"|(image|video|audio|sticker|GIF|document|Contact card) omitted)$",
-    re.IGNORECASE,
-)
-
-
-DELETED = re.compile(r"^(This message was deleted|You deleted this message)\.?$")
+LRM = "\u200e"
+"""The left-to-right mark an iPhone puts before system lines (phone numbers come inside U+202A ... U+202C)."""
 
 
 EDITED = re.compile(r"\s*<This message was edited>$")
-
-
-SYSTEM = [  # (pattern, what it means); first match wins
-    (re.compile(r'^(?P<actor>.+?) created group "(?P<title>.*)"$'), "create"),
-    (re.compile(r"^(?P<actor>.+?) created this group$"), "create"),
-    (re.compile(r"^(?P<who>.+?) joined using this group's invite link$"), "join"),
-    (re.compile(r"^(?P<who>.+?) joined from the community$"), "join"),
-    (re.compile(r"^(?P<who>.+?) joined$"), "join"),
-    (re.compile(r"^(?P<actor>.+?) added (?P<list>.+)$"), "add"),
-    (re.compile(r"^(?P<actor>.+?) removed (?P<list>.+)$"), "remove"),
-    (re.compile(r"^(?P<who>.+?) left$"), "leave"),
-]
 
 
 def _lines(path: Path) -> list[str]:
@@ -97,6 +83,7 @@ def _header(line: str) -> dict | None:
         "time": g["time"] if first else g["time2"],
         "ampm": (g["ampm"] or g["pre"]) if first else (g["ampm2"] or g["pre2"]),
         "rest": (g["rest"] if first else g["rest2"]).strip(MARKS),
+        "marked": (g["rest"] if first else g["rest2"]).startswith(LRM),
     }
 
 
@@ -160,9 +147,20 @@ def _instant(date: str, clock: str, ampm: str | None, order: str, file: str, lin
         raise ExportError(file, f"line {line}", f"unknown date format: {date} {clock} ({err})") from None
 
 
-def _names(listed: str) -> list[str]:
-    """'Bob, Carol and Dan' -> ['Bob', 'Carol', 'Dan']."""
-    return [n.strip() for n in re.split(r", | and ", listed) if n.strip()]
+EXPORT_NAMES = (
+    re.compile(r"^WhatsApp Chat (?:with |- )(?P<name>.+)$"),
+    re.compile(r"^与(?P<name>.+)的 ?WhatsApp ?聊天$"),
+)
+"""How the phone names an export after its group ("WhatsApp Chat with NAME.txt", "WhatsApp Chat - NAME/")."""
+
+
+def _name_from_path(path: Path) -> str | None:
+    """The group's name from the file's or its folder's name; None for the iPhone's fixed '_chat.txt'."""
+    for stem in (path.stem, path.parent.name):
+        found = next((m for pattern in EXPORT_NAMES if (m := pattern.match(stem))), None)
+        if found:
+            return found["name"].strip()
+    return None if path.stem == "_chat" else path.stem
 
 
 def read_whatsapp(
@@ -192,11 +190,16 @@ def read_whatsapp(
             "times are the phone's local time and were read as UTC; give --timezone (e.g. "
             "Asia/Shanghai) to place them correctly"
         )
-    name = title or re.sub(r"^WhatsApp Chat (with |- )", "", path.stem)
-    log = ChatLog("whatsapp", name, name)
+    log = ChatLog("whatsapp", "", "")
+    aliases: dict[str, str] = {}  # a new phone number -> the person who changed to it
+    unrecognised: list[str] = []
+    named_by: list[str] = []  # who wrote the notices (iPhone: the group itself)
+    titles: list[str] = []
 
     def who(person: str) -> str:
-        return you if (you and person in ("You", "you")) else person
+        person = person.strip(MARKS + " ")
+        person = aliases.get(person, person)
+        return you if (you and person in YOU) else person
 
     entries: list[tuple[int, dict, list[str]]] = []
     for n, h in headers:
@@ -211,39 +214,77 @@ def read_whatsapp(
             tally.read["dates in Thai Buddhist-calendar years (converted: year - 543)"] += 1
         at = local.tz_localize(timezone or "UTC", ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
         first_line = body[0]
-        # A group's creation line may quote a title with ': ' in it; otherwise 'Name: text' is a message, and
-        # only lines without ': ' are system lines ('Alice: I added Bob' is Alice talking).
         sender, colon, text = first_line.partition(": ")
-        patterns = SYSTEM[:2] if colon else SYSTEM
-        system = next(((m, what) for pattern, what in patterns if (m := pattern.match(first_line))), None)
+        # iPhone from 2023 writes system lines as 'Name: <U+200E>left'; a creation line may quote a title with ': '
+        marked = bool(colon) and text.lstrip(" ").startswith(LRM)
+        system = None
+        if marked and not MEDIA.match(text.strip(MARKS + " ")) and not DELETED.match(text.strip(MARKS + " ")):
+            system = system_line(text, speaker=sender.strip())
+            if system is None:
+                unrecognised.append(text)
+                tally.read["system-like lines not recognised (kept as service lines)"] += 1
+                log.messages.append(ChatMessage(at, None, "service", "", f"line {n}"))
+                continue
+            if system.action == "notice":
+                named_by.append(sender.strip())
+        elif not colon or h["marked"]:
+            system = system_line(first_line)
+        elif (created := system_line(first_line)) is not None and created.action == "create":
+            system = created
         if system is None and not colon:
-            tally.read["system lines without membership meaning"] += 1
+            unrecognised.append(first_line)
+            tally.read["system-like lines not recognised (kept as service lines)"] += 1
             log.messages.append(ChatMessage(at, None, "service", "", f"line {n}"))
             continue
         if system is not None:
-            match, what = system
             log.messages.append(ChatMessage(at, None, "service", "", f"line {n}"))
-            tally.read["system lines"] += 1
-            if what == "create":
-                log.created_at, log.creator = at, who(match["actor"])
-                log.events.append(MemberEvent(at, who(match["actor"]), "join"))
-            elif what in ("join", "leave"):
-                log.events.append(MemberEvent(at, who(match["who"]), what))
-            else:
-                action = "join" if what == "add" else "removed"
-                log.events += [MemberEvent(at, who(p), action) for p in _names(match["list"])]
+            _apply(system, at, log, who, aliases, titles, tally)
             continue
         text = EDITED.sub("", "\n".join([text, *body[1:]]))
-        if MEDIA.match(text.strip(MARKS + " ")):
+        if MEDIA.match(re.sub(f"[{MARKS}]", "", text).strip()):
             form, text = "media", ""
-        elif DELETED.match(text.strip()):
+        elif DELETED.match(text.strip(MARKS + " ")):
             form, text = "text", ""
             tally.read["deleted messages (kept, no text)"] += 1
         else:
             form = form_of_text(text)
-        log.messages.append(ChatMessage(at, who(sender.strip()), form, text, f"line {n}", sender_name=sender.strip()))
+        log.messages.append(
+            ChatMessage(at, who(sender), form, text, f"line {n}", sender_name=sender.strip(MARKS + " "))
+        )
         tally.read[f"{form} messages"] += 1
     for event in log.events:
         tally.read[{"join": "joins", "leave": "leaves", "removed": "removals"}[event.action]] += 1
     tally.read["lines"] = len(lines)
+    people = {m.sender_name for m in log.messages if m.sender_name} | {e.person for e in log.events} | set(aliases)
+    for line in unrecognised:
+        tally.unrecognised[masked(line, people)] += 1
+    name = title or _name_from_path(path) or next(iter(named_by), None) or next(iter(titles), None)
+    if not name:
+        raise ExportError(
+            path.name,
+            "",
+            "the group's name is not in the file's name or in the export; give it with --group-name "
+            "(it names the group's id, so two exports of the same group must be given the same name)",
+        )
+    log.chat_key = log.title = name
     return [log]
+
+
+def _apply(system: SystemLine, at: pd.Timestamp, log: ChatLog, who, aliases: dict, titles: list, tally: Tally) -> None:
+    """Record what a recognised system line says: creation, joins, adds, removals, leaves, number changes."""
+    action = system.action
+    tally.read["system lines" if action not in ("notice", "other") else "notices without membership meaning"] += 1
+    if action == "create":
+        log.created_at, log.creator = at, who(system.subject)
+        log.events.append(MemberEvent(at, who(system.subject), "join"))
+        if system.title:
+            titles.append(system.title)
+    elif action in ("join", "leave"):
+        log.events.append(MemberEvent(at, who(system.subject), action))
+    elif action in ("add", "remove"):
+        kind = "join" if action == "add" else "removed"
+        log.events += [MemberEvent(at, who(p), kind) for p in system.objects]
+    elif action == "number":
+        tally.read["phone number changes"] += 1
+        if system.new:
+            aliases[system.new.strip(MARKS + " ")] = who(system.subject)

@@ -133,6 +133,17 @@ def _ph_note(test: pd.DataFrame) -> str:
     )
 
 
+NO_EXITS = (
+    "no member's leaving is recorded in this data (every stay is still open), so retention and churn cannot be "
+    "measured: a message log without join and leave events says who spoke, not who stayed"
+)
+
+
+def exits_unrecorded(members: pd.DataFrame) -> str:
+    """Why retention cannot be measured when the data records no exit at all ('' when it records some)."""
+    return NO_EXITS if len(members) and not members["left"].any() else ""
+
+
 def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult:
     """Retention 7/30/90 days, median membership, retention by attribute, homogeneity HR, layers; claim 3 judged."""
     params = params or RetentionParams()
@@ -152,13 +163,20 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
     headline = {f"retention_{d}d": _retention_estimate(retained[d]) for d in DAYS}
     headline["median_membership_days"] = _median_estimate(km_all.medians.iloc[0])
     headline["homogeneity_hazard_ratio"] = hazard_ratio
+    unrecorded = exits_unrecorded(members)
+    if unrecorded:
+        headline = {key: Estimate.missing(e.name, unrecorded, n=e.n) for key, e in headline.items()}
+        hazard_ratio = headline["homogeneity_hazard_ratio"]
+        by_segment = by_segment.iloc[0:0]
     verdict = judge("homophily", hazard_ratio)
 
     def ci(row: pd.Series) -> str:
         return fmt.ci(_retention_estimate(row), ".1%")
 
     r7, r30, r90 = (retained[d] for d in DAYS)
-    if headline["retention_7d"].not_estimable:
+    if unrecorded:
+        first = f"**Retention is not measurable on this data**: {unrecorded}."
+    elif headline["retention_7d"].not_estimable:
         first = f"N-day retention is not estimable on this data: {headline['retention_7d'].why_not}."
     else:
         first = f"**{fmt.pct(r7['retention'])}** of members are still in their group 7 days after joining ({ci(r7)})"
@@ -181,12 +199,16 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             f"Half of all members have left after **{median.value:.0f} days** (median membership, 95% CI "
             f"{median.ci_low:.0f}–{median.ci_high:.0f})."
             if not median.not_estimable
+            else "The median membership is not measurable either."
+            if unrecorded
             else f"The median membership is not estimable: {median.why_not}.",
             ("median_membership_days",),
         )
     )
     ordered = by_segment.dropna(subset=["retention"]).sort_values("retention")
-    if ordered.empty:
+    if unrecorded:
+        findings.append(Finding(f"Retention by {by} is not measurable either: the data records no exits."))
+    elif ordered.empty:
         findings.append(
             Finding(f"No member joined 30+ days before the data's end, so there is no 30-day retention by {by}.")
         )
@@ -210,7 +232,9 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
                 f"(p {fmt.p_value(test.p_value)}); it treats members as independent, so read it with the curves."
             )
         )
-    if hazard_ratio.not_estimable:
+    if unrecorded:
+        findings.append(Finding("Homogeneous vs mixed groups: not measurable either.", ("homogeneity_hazard_ratio",)))
+    elif hazard_ratio.not_estimable:
         findings.append(Finding(f"Homogeneous vs mixed groups: {hazard_ratio.method}.", ("homogeneity_hazard_ratio",)))
     else:
         how = (
@@ -235,16 +259,31 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             Finding(
                 f"In the week of {week['week']:%d %b %Y}: {int(week['members']):,} members, of whom "
                 f"{share(week['active'])} spoke, {share(week['silent'])} stayed silent, {int(week['new']):,} were new "
-                f"and {int(week['churned']):,} left."
+                + (f"and {int(week['churned']):,} left." if not unrecorded else "and leaving is not recorded.")
             )
         )
+    title = f"{params.retention_kind.capitalize()} retention by {params.cohort_period}ly join cohort"
+    drawn = {
+        "triangle": partial(figures.retention_heatmap, triangle.rates, triangle.cohort_sizes, title),
+        "curves": partial(_curves_figure, ds, members, params, end),
+        "by_attribute": partial(
+            figures.estimates_by_level,
+            comparison,
+            "retention",
+            "30-day membership retention (95% CI, clustered by group)",
+            "share still a member 30 days after joining",
+        ),
+        "survival": partial(_survival_figure, members, by),
+        "layers": partial(figures.lifecycle_stacked, layers, LAYERS),
+    }
+    if unrecorded:  # a retention figure would show 100% everywhere: each is a panel saying why instead
+        drawn = {"layers": drawn["layers"]}
 
     cox_shown = (
         cox_table[["exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%", "p"]].round(3)
         if not cox_table.empty
         else pd.DataFrame()
     )
-    title = f"{params.retention_kind.capitalize()} retention by {params.cohort_period}ly join cohort"
     return StudyResult(
         study="retention",
         title=TITLE,
@@ -252,25 +291,18 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
         findings=tuple(findings),
         verdicts=(verdict,),
         tables={"cox": cox_shown, "ph_test": cox.ph_test.round(4)},
-        notes={"cox": hazard_ratio.method},
-        figures={
-            "triangle": partial(figures.retention_heatmap, triangle.rates, triangle.cohort_sizes, title),
-            "curves": partial(_curves_figure, ds, members, params, end),
-            "by_attribute": partial(
-                figures.estimates_by_level,
-                comparison,
-                "retention",
-                "30-day membership retention (95% CI, clustered by group)",
-                "share still a member 30 days after joining",
-            ),
-            "survival": partial(_survival_figure, members, by),
-            "layers": partial(figures.lifecycle_stacked, layers, LAYERS),
-        },
+        notes={
+            "cox": hazard_ratio.method,
+            **{name: f"Not measurable: {unrecorded}." for name in ("triangle", "curves", "by_attribute", "survival")},
+        }
+        if unrecorded
+        else {"cox": hazard_ratio.method},
+        figures=drawn,
         methods=(rule_line("homophily"),),
         details={
             "retention_30d_by_segment": records(by_segment),
-            "retention_nd_overall": {str(d): r.to_dict() for d, r in retained.items()},
-            "median_membership_days": km_all.medians.iloc[0].to_dict(),
+            "retention_nd_overall": {str(d): r.to_dict() for d, r in retained.items()} if not unrecorded else {},
+            "median_membership_days": km_all.medians.iloc[0].to_dict() if not unrecorded else {},
             "homogeneity_hazard_ratio": hazard_ratio.as_dict(),
             "logrank": {k: v for k, v in test.as_dict().items() if k != "reason"},
         },
