@@ -13,6 +13,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from helpers import fmt
+from helpers.calibrate.run import COMPARISON
 from helpers.claims.registry import CLAIMS
 from helpers.data.atomic import write_text_atomic
 
@@ -98,14 +99,19 @@ def _matrices(claims: dict) -> str:
     return "".join(parts)
 
 
+def _role(key: str, e: dict) -> str:
+    """'a verdict rests on it' or 'comparison only: why'."""
+    return "a verdict rests on it" if e.get("role", "verdict") == "verdict" else f"comparison only: {COMPARISON[key]}"
+
+
 def _estimates_table(estimates: dict) -> str:
     head = (
-        "<tr><th>estimate</th><th>worlds with a known truth</th><th>not estimable</th><th>95% CI coverage</th>"
+        "<tr><th>estimate</th><th>role</th><th>worlds with a known truth</th><th>not estimable</th><th>95% CI coverage</th>"
         "<th>CIs open above</th><th>mean bias</th><th>median relative bias</th><th>RMSE</th></tr>"
     )
 
     body = "".join(
-        f"<tr><td>{escape(k)}</td><td>{e['truth_known']}</td><td>{e['not_estimable']}</td>"
+        f"<tr><td>{escape(k)}</td><td>{escape(_role(k, e))}</td><td>{e['truth_known']}</td><td>{e['not_estimable']}</td>"
         f"<td>{share(e['coverage'])}</td><td>{e.get('open_above', 0)}</td><td>{fmt.num(e['mean_bias'], '+.3g')}</td>"
         f"<td>{fmt.num(e['median_relative_bias'], '+.1%')}</td><td>{fmt.num(e['rmse'], '.3g')}</td></tr>"
         for k, e in estimates.items()

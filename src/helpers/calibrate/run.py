@@ -69,6 +69,15 @@ HEADLINE_TRUTH: dict[tuple[str, str], Callable[[dict], float | None]] = {
 """Headline estimates whose true value the world knows, and where in truth.json it is."""
 
 
+COMPARISON: dict[str, str] = {
+    "size_activity.monitor_share_peak_same_week": (
+        "shown beside the leave-one-week-out optimum the verdict uses: the week's own share has the week's member "
+        "messages in its denominator, so it is biased low by construction, and the report says so"
+    )
+}
+"""Headline estimates shown for comparison only (no verdict rests on them), and why; every other one is a verdict's."""
+
+
 @dataclass(frozen=True)
 class Task:
     """One world to calibrate on: its parameters and the seed of its data."""

@@ -20,6 +20,7 @@ from statsmodels.stats.proportion import proportion_confint
 from helpers import fmt
 from helpers.calibrate.rerandomise import OUTCOMES as AA_OUTCOMES
 from helpers.calibrate.rerandomise import pooled_rate
+from helpers.calibrate.run import COMPARISON
 from helpers.claims.registry import CLAIMS
 
 VERDICTS = ("supported", "contradicted", "inconclusive", "error")
@@ -115,6 +116,7 @@ def estimate_summary(records: list[dict], key: str) -> dict:
     relative = [(e["value"] - e["truth"]) / abs(e["truth"]) for e in estimable if e["truth"]]
     return {
         "estimate": key,
+        "role": "comparison" if key in COMPARISON else "verdict",
         "worlds": len(rows),
         "truth_known": len(known),
         "not_estimable": len(known) - len(estimable),
