@@ -391,6 +391,52 @@ def write_whatsapp(
     return path
 
 
+def write_irc(h: History, folder: Path, channel: str = "#maple-bay") -> Path:
+    """The chat as an IRC logger writes it: one file per UTC day named by its date, '[HH:MM] <nick> text' lines.
+
+    Joins and parts carry the host in brackets; removals are kicks; the first monitor changes
+    nick half-way, so a reader must keep the two nicks as one person.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    renamed = h.monitors[0]
+    switch = h.created + (max(at for at, *_ in h.messages) - h.created) / 2
+
+    def nick(p: Person, at: pd.Timestamp) -> str:
+        base = p.name.replace(" ", "_")
+        return base + "_away" if p is renamed and at >= switch else base
+
+    lines = [
+        (h.created, f"=== {nick(p, h.created)} [~u@host-{p.user_id}.example]  has joined {channel}")
+        for p in [h.owner, *h.monitors]
+    ]
+    lines.append(
+        (switch, f"=== {nick(renamed, switch - pd.Timedelta(seconds=1))} is now known as {nick(renamed, switch)}")
+    )
+    for at, action, actor, person in h.events:
+        who = nick(person, at)
+        lines.append(
+            (
+                at,
+                {
+                    "link": f"=== {who} [~u@host-{person.user_id}.example]  has joined {channel}",
+                    "invite": f"=== {who} [~u@host-{person.user_id}.example]  has joined {channel}",
+                    "leave": f"=== {who} [~u@host-{person.user_id}.example]  has left {channel} [bye]",
+                    "remove": f"=== {who} was kicked by {nick(actor, at)} (rules)",
+                }[action],
+            )
+        )
+    for at, p, form, text in h.messages:
+        body = "sent a photo" if form in ("media", "sticker") else text.split("\n")[0]
+        lines.append((at, f"<{nick(p, at)}> {body}"))
+    lines.sort(key=lambda item: item[0])
+    days: dict[str, list[str]] = {}
+    for at, line in lines:
+        days.setdefault(f"{at:%Y-%m-%d}", []).append(f"[{at:%H:%M}] {line}")
+    for day, day_lines in days.items():
+        (folder / f"maple-bay_{day}.log.txt").write_text("\n".join(day_lines) + "\n", encoding="utf-8")
+    return folder
+
+
 # ------------------------------------------------------------------------------------------- company tables
 
 

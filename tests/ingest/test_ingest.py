@@ -26,6 +26,7 @@ from export_samples import (
     chat_history,
     write_company_tables,
     write_message_log,
+    write_irc,
     write_telegram,
     write_whatsapp,
 )
@@ -486,3 +487,32 @@ def test_whatsapp_notices_in_other_phrasings_are_system_lines_not_members_talkin
 def test_settings_of_the_wrong_shape_name_the_key_path(config, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         Settings.from_dict(config)
+
+
+def test_irc_logs_recover_the_planted_history(tmp_path, history):
+    """Joins, parts and kicks become stays; a nick change keeps one person; dates come from the file names."""
+    done = ingest("irc", write_irc(history, tmp_path / "logs"), tmp_path / "out")
+    tables = _tables(done.out)
+    read = done.tally.read
+    assert read["joins"] == 1 + len(history.monitors) + history.count("link") + history.count("invite")
+    assert (read["parts and quits"], read["kicks"]) == (history.count("leave"), history.count("remove"))
+    assert read["nick changes (the same person)"] == 1
+    stays = tables["memberships"]
+    assert stays["member_id"].nunique() == len(history.people)  # the renamed monitor is one member
+    assert stays["leave_reason"].value_counts().to_dict() == {
+        "quit": history.count("leave"),
+        "removed": history.count("remove"),
+    }
+    sent = tables["messages"]["sent_at"].sort_values().dt.tz_convert("UTC")
+    assert list(sent) == [at.floor("min") for at, *_ in history.messages]
+    assert tables["groups"]["platform"].item() == "irc"
+
+
+def test_irc_logs_without_a_date_or_a_channel_are_named(tmp_path):
+    log = tmp_path / "channel.log"
+    log.write_text("[10:00] <ann> hello\n[10:01] <ben> hi\n", encoding="utf-8")
+    with pytest.raises(ExportError, match="no line names its channel: give the channel with --group-name"):
+        ingest("irc", log, tmp_path / "out")
+    with pytest.raises(ExportError, match=r"channel.log: line 1: no date on the line or in the file's name"):
+        ingest("irc", log, tmp_path / "out", group_name="#maple")
+    assert not (tmp_path / "out").exists()

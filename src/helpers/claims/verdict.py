@@ -61,8 +61,10 @@ def interval_verdict(
     ``detected=False`` (e.g. no peak: a flat curve is inside the CI) makes it inconclusive.
     """
     low, high = allowed
-    if estimate.value != estimate.value:  # NaN: the data cannot answer (e.g. one group, nothing to compare)
-        return Verdict(claim, "inconclusive", f"not estimable on this data: {estimate.why_not}", estimate, claim_id)
+    if math.isnan(estimate.value) or math.isnan(estimate.ci_low) or math.isnan(estimate.ci_high):
+        # the data cannot answer (e.g. one group: a value but no interval clustered by group)
+        why = estimate.why_not or "the estimate has no interval"
+        return Verdict(claim, "inconclusive", f"not estimable on this data: {why}", estimate, claim_id)
     if not detected:
         return Verdict(
             claim,

@@ -21,14 +21,27 @@ Example ``mapping.yml`` (paths are relative to it)::
         file: groups.csv
         columns: {group_id: chat, created_at: created, channel: source, city: city, segment: stage}
 
-``columns`` maps contract columns to source columns; ``values`` recodes a column's values;
-``defaults`` fills a contract column the source lacks. A ``text`` column is read only for
-its length (and kept only with ``keep_text``). Member, group and message ids are replaced
-by keyed hashes. Problems name the file, the column, the row and the value.
+``file`` is a file, a glob (``archives/*.tsv``) or a folder (all its CSV, TSV and Parquet
+files); CSV and TSV may be compressed (``.gz``, ``.bz2``, ``.xz``, ``.zip``). Files without
+a header row say ``header: false`` and name their columns in order with ``names: [...]``;
+``sep`` overrides the separator sniffed from the first line. ``columns`` maps contract
+columns to source columns; ``values`` recodes a column's values; ``defaults`` fills the
+blanks of a contract column (or the whole column, if the source lacks it); ``dedupe: true``
+drops rows that repeat another row exactly (counted in the tally). A ``text`` column is
+read only for its length (and kept only with ``keep_text``). Member, group and message ids
+are replaced by keyed hashes. Problems name the file, the column, the row and the value,
+every broken rule of a table at once; a row without a group id (or, in memberships, a
+member id or join time) is one of them, never a group called "nan".
 """
 
 from __future__ import annotations
 
+import bz2
+import glob
+import gzip
+import io
+import lzma
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +103,10 @@ class TableSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
     file: str
+    header: bool = True
+    names: list[str] | None = None
+    sep: str | None = None
+    dedupe: bool = False
     columns: dict[str, str] = Field(min_length=1)
     values: dict[str, dict[str | int | float | bool, str]] = Field(default_factory=dict)
     defaults: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
@@ -107,32 +124,122 @@ class Mapping(BaseModel):
     tables: dict[str, TableSpec]
 
 
-def _read_file(path: Path) -> pd.DataFrame:
-    """A CSV / TSV / Parquet file as text columns (types are set later, with row-level errors)."""
-    if not path.is_file():
-        raise ExportError(path.name, "", f"no such file (looked in {path.parent})")
-    if path.suffix == ".parquet":
+READABLE = (".csv", ".tsv", ".txt", ".parquet")
+COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+def _source_files(root: Path, pattern: str) -> list[Path]:
+    """The files a table's ``file`` names: one file, every match of a glob, or every table file in a folder."""
+    path = root / pattern
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir() if p.is_file() and _table_suffix(p) in READABLE)
+    elif any(ch in pattern for ch in "*?["):
+        found = sorted(p for p in map(Path, glob.glob(str(root / pattern))) if p.is_file())
+    else:
+        if not path.is_file():
+            raise ExportError(path.name, "", f"no such file (looked in {path.parent})")
+        return [path]
+    if not found:
+        raise ExportError(pattern, "", f"no file matches (looked in {root})")
+    return found
+
+
+def _table_suffix(path: Path) -> str:
+    """'.tsv' for both data.tsv and data.tsv.gz."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (*COMPRESSED, ".zip"):
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def _first_line(path: Path) -> str:
+    """The first text line of a plain or compressed file (to sniff the separator)."""
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        with zipfile.ZipFile(path) as archive, archive.open(archive.namelist()[0]) as member:
+            return io.TextIOWrapper(member, encoding="utf-8-sig", errors="replace").readline()
+    opener = COMPRESSED.get(suffix)
+    with (
+        opener(path, "rt", encoding="utf-8-sig", errors="replace")
+        if opener
+        else path.open("r", encoding="utf-8-sig", errors="replace")
+    ) as fh:
+        return fh.readline()
+
+
+def _read_file(path: Path, spec: dict | None = None) -> pd.DataFrame:
+    """A CSV / TSV / Parquet file (compressed or not) as text columns; types are set later, with row-level errors."""
+    spec = spec or {}
+    if _table_suffix(path) == ".parquet":
         return pd.read_parquet(path)
-    head = path.open("r", encoding="utf-8-sig", errors="replace").readline()
-    sep = max([",", "\t", ";"], key=head.count)
+    sep = spec.get("sep") or max([",", "\t", ";"], key=_first_line(path).count)
+    header = spec.get("header", True)
+    names = spec.get("names")
+    if not header and not names:
+        raise ExportError(path.name, "", "header: false needs names: [...] (the columns, in order)")
     try:
-        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        return pd.read_csv(
+            path,
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            encoding="utf-8-sig",
+            header=0 if header else None,
+            names=None if header else names,
+        )
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(columns=names or [])
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError, zipfile.BadZipFile) as err:
         raise ExportError(path.name, "", f"cannot be read as {'TSV' if sep == chr(9) else 'CSV'}: {err}") from None
 
 
-def _problem(file: str, column: str, rows: pd.Series, values: pd.Series, what: str) -> ExportError:
-    """An error naming the column, how many rows, and the first few rows with their values."""
-    shown = "; ".join(f"row {r}: {v!r}" for r, v in zip(rows[:MAX_SHOWN], values[:MAX_SHOWN]))
-    more = f" (and {len(rows) - MAX_SHOWN} more)" if len(rows) > MAX_SHOWN else ""
-    return ExportError(
-        file, f"column '{column}'", f"{len(rows)} row{'s' if len(rows) > 1 else ''} {what}: {shown}{more}"
-    )
+def _read_files(root: Path, spec: dict, tally: Tally, name: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Every file of a table, stacked, and each row's place ('file row N', or 'row N' for a single file)."""
+    files = _source_files(root, str(spec.get("file", "")))
+    parts, places = [], []
+    for path in files:
+        part = _read_file(path, spec)
+        if part.empty:
+            tally.skipped[f"{name}: empty files"] += 1
+            continue
+        parts.append(part)
+        rows = pd.Series(np.arange(1, len(part) + 1)).astype(str)
+        places.append(("row " + rows) if len(files) == 1 else (f"{path.name} row " + rows))
+    if not parts:
+        raise ExportError(str(spec.get("file", "")), "", "every file is empty")
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+    place = pd.concat(places, ignore_index=True)
+    label = files[0].name if len(files) == 1 else f"{spec.get('file')} ({len(files)} files)"
+    tally.read[f"{name} rows ({label})"] = len(frame)
+    if spec.get("dedupe"):
+        repeated = frame.duplicated()
+        if repeated.any():
+            tally.skipped[f"{name}: rows repeating another row exactly (dedupe)"] += int(repeated.sum())
+            frame, place = frame[~repeated].reset_index(drop=True), place[~repeated].reset_index(drop=True)
+    return frame, place
 
 
-def _times(raw: pd.Series, fmt: str, zone: str, file: str, column: str) -> pd.Series:
-    """Parse a time column to UTC; unparseable values are an error naming their rows."""
+def _problem(column: str, places: pd.Series, values: pd.Series, what: str) -> str:
+    """One broken rule: the column, how many rows, and the first few rows (where they are) with their values."""
+    shown = "; ".join(f"{r}: {v!r}" for r, v in zip(places[:MAX_SHOWN], values[:MAX_SHOWN]))
+    more = f" (and {len(places) - MAX_SHOWN} more)" if len(places) > MAX_SHOWN else ""
+    return f"column '{column}': {len(places)} row{'s' if len(places) > 1 else ''} {what}: {shown}{more}"
+
+
+def _raise(file: str, found: list[str]) -> None:
+    """Every broken rule of one table at once (one line each), or nothing."""
+    if len(found) == 1:
+        column, _, rest = found[0].partition(": ")
+        raise ExportError(file, column, rest)
+    if found:
+        raise ExportError(file, "", f"{len(found)} problems:\n  " + "\n  ".join(found))
+
+
+def _times(raw: pd.Series, fmt: str, zone: str, column: str, places: pd.Series, found: list[str]) -> pd.Series:
+    """Parse a time column to UTC; values that do not parse (or fall in a clock change) are added to ``found``."""
     text = raw.astype("string").str.strip()
+    clock = pd.Series(False, index=text.index)
     if fmt in ("unix", "unix_ms"):
         number = pd.to_numeric(text, errors="coerce")
         parsed = pd.to_datetime(number, unit="s" if fmt == "unix" else "ms", utc=True)
@@ -141,72 +248,73 @@ def _times(raw: pd.Series, fmt: str, zone: str, file: str, column: str) -> pd.Se
         if getattr(parsed.dt, "tz", None) is None:
             local = parsed.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
             clock = parsed.notna() & local.isna()  # a wall-clock time the zone skipped (gap) or repeated (fold)
-            if clock.any():
-                rows = pd.Series(np.flatnonzero(clock.to_numpy()) + 1)
-                rule = (
-                    f"fall in a daylight-saving change of {zone} (a skipped or repeated hour), so their UTC time "
-                    "is unknown; export times with their UTC offset, or in UTC"
-                )
-                raise _problem(file, column, rows, text[clock].reset_index(drop=True), rule)
+            rule = (
+                f"fall in a daylight-saving change of {zone} (a skipped or repeated hour), so their UTC time "
+                "is unknown; export times with their UTC offset, or in UTC"
+            )
+            _reject(clock, text, column, rule, places, found)
             parsed = local.dt.tz_convert("UTC")
         else:
             parsed = parsed.dt.tz_convert("UTC")
-    bad = parsed.isna() & text.notna()
-    if bad.any():
-        rows = pd.Series(np.flatnonzero(bad.to_numpy()) + 1)
-        raise _problem(file, column, rows, text[bad].reset_index(drop=True), f"do not match the time format {fmt!r}")
+    _reject(parsed.isna() & text.notna() & ~clock, text, column, f"do not match the time format {fmt!r}", places, found)
     return parsed
+
+
+REQUIRED = {"messages": ("group_id",), "memberships": ("group_id", "member_id", "joined_at"), "groups": ("group_id",)}
+"""Key columns a row cannot lack: without them it belongs nowhere."""
 
 
 def _table(name: str, spec: dict, root: Path, mapping: dict, tally: Tally) -> pd.DataFrame:
     """One mapped table in contract columns (ids still raw), with times parsed and values recoded."""
-    path = root / str(spec.get("file", ""))
-    source = _read_file(path)
-    tally.read[f"{name} rows ({path.name})"] = len(source)
+    source, places = _read_files(root, spec, tally, name)
+    file = str(spec.get("file", ""))
     columns = dict(spec.get("columns") or {})
     missing = [f"{c} (for {k})" for k, c in columns.items() if c not in source.columns]
     if missing:
         raise ExportError(
-            path.name,
+            Path(file).name if "*" not in file else file,
             "header",
             f"column(s) not found: {', '.join(missing)}; the file has {', '.join(map(str, source.columns))}",
         )
     out = pd.DataFrame({k: source[c] for k, c in columns.items()})
     for column, value in (spec.get("defaults") or {}).items():
-        if column not in out:
-            out[column] = value
+        out[column] = out[column].fillna(value) if column in out else value  # fills blanks, never overwrites
     table = TABLES[name]
+    found: list[str] = []
+    for column in REQUIRED[name]:
+        if column in out:
+            rule = f"have no {column.replace('_', ' ')} (a row without it belongs nowhere; fill it or drop the row)"
+            _reject(out[column].isna(), out[column], columns.get(column, column), rule, places, found)
     for column, recode in (spec.get("values") or {}).items():
         if column in out:
             out[column] = out[column].map(lambda v, r=recode: r.get(v, v) if pd.notna(v) else v)
     for col in table.columns:
         if col.name not in out:
             continue
+        source_column = columns.get(col.name, col.name)
         if col.dtype == "timestamp":
-            out[col.name] = _times(
-                out[col.name],
-                str(mapping.get("time_format", "iso")),
-                str(mapping.get("time_zone", "UTC")),
-                path.name,
-                columns.get(col.name, col.name),
-            )
+            fmt, zone = str(mapping.get("time_format", "iso")), str(mapping.get("time_zone", "UTC"))
+            out[col.name] = _times(out[col.name], fmt, zone, source_column, places, found)
         elif col.vocabulary is not None:
             bad = out[col.name].notna() & ~out[col.name].isin(col.vocabulary)
             rule = f"are not one of {', '.join(col.vocabulary)} (recode them under values: {col.name}: in the mapping)"
-            _reject(bad, out[col.name], path.name, columns.get(col.name, col.name), rule)
+            _reject(bad, out[col.name], source_column, rule, places, found)
         elif col.dtype == "integer":
             number = pd.to_numeric(out[col.name], errors="coerce")
             bad = number.isna() & out[col.name].notna() | (number % 1 != 0)
-            _reject(bad, out[col.name], path.name, columns.get(col.name, col.name), "are not whole numbers")
-            out[col.name] = number.astype("Int64")
+            _reject(bad, out[col.name], source_column, "are not whole numbers", places, found)
+            out[col.name] = number.where(~bad).astype("Int64")
+    _raise(Path(file).name if "*" not in file else file, found)
     return out
 
 
-def _reject(bad: pd.Series, values: pd.Series, file: str, column: str, rule: str) -> None:
-    """Raise the mapping error for the rows flagged ``bad`` (1-based row numbers and their values), if any."""
-    if bad.any():
-        rows = pd.Series(np.flatnonzero(bad.to_numpy()) + 1)
-        raise _problem(file, column, rows, values[bad].reset_index(drop=True), rule)
+def _reject(bad: pd.Series, values: pd.Series, column: str, rule: str, places: pd.Series, found: list[str]) -> None:
+    """Add the broken rule for the rows flagged ``bad`` (where they are and their values) to ``found``, if any."""
+    flagged = bad.fillna(False).to_numpy(bool)
+    if flagged.any():
+        found.append(
+            _problem(column, places[flagged].reset_index(drop=True), values[flagged].reset_index(drop=True), rule)
+        )
 
 
 def read_tables(

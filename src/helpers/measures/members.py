@@ -109,3 +109,16 @@ def member_table(tables: Tables, end: pd.Timestamp | None = None, roles: tuple[s
     end = end if end is not None else data_end(tables)
     members = member_expr(tables, end, roles).to_pyarrow().to_pandas()  # faster than to_pandas for 2M rows
     return members.merge(group_profile(tables).drop(columns=["created_at"]), on="group_id", how="left")
+
+
+NO_EXITS = (
+    "no member's leaving is recorded in this data (every stay is still open), so retention and churn cannot be "
+    "measured: a message log without join and leave events says who spoke, not who stayed"
+)
+
+
+def exits_unrecorded(tables: Tables) -> str:
+    """Why nothing about leaving can be measured when the data records no exit at all ('' when it records some)."""
+    m = tables.memberships
+    counts = m.aggregate(stays=m.count(), exits=m.left_at.notnull().sum()).to_pandas().iloc[0]
+    return NO_EXITS if counts["stays"] and not counts["exits"] else ""

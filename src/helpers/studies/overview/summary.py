@@ -7,6 +7,7 @@ from functools import partial
 from typing import Literal
 
 from helpers.data.engine import Dataset
+from helpers.measures.members import exits_unrecorded
 from helpers.studies.overview import figures
 from helpers.studies.overview.measures import dataset_summary, groups_by, members_over_time, messages_over_time
 from helpers.studies.result import Finding, StudyResult
@@ -48,7 +49,11 @@ def summarise(ds: Dataset, params: OverviewParams | None = None) -> StudyResult:
             Finding(
                 f"Membership peaked at **{int(peak.members_at_end):,}** in the {p.period} starting "
                 f"{peak.period_start:%d %b %Y}; over the whole span {int(growth.joins.sum()):,} stays began and "
-                f"{int(growth.exits.sum()):,} ended (net growth {int(growth.net_growth.sum()):+,})."
+                + (
+                    f"{int(growth.exits.sum()):,} ended (net growth {int(growth.net_growth.sum()):+,})."
+                    if not exits_unrecorded(ds.tables)
+                    else "none is recorded as ended: this data does not record leaving, so growth is joins only."
+                )
             )
         )
     findings += [

@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 
 from helpers import fmt
-from helpers.claims.registry import CLAIMS, RECRUITMENT_WEEKS, judge, rule_line
+from helpers.claims.registry import CLAIMS, RECRUITMENT_WEEKS, judge, not_testable, rule_line
 from helpers.claims.verdict import detectable_effect
 from helpers.data.engine import Dataset
 from helpers.data.event_time import data_end
 from helpers.figures.survival import km_curves
+from helpers.measures.members import exits_unrecorded
 from helpers.stats.estimate import Estimate
 from helpers.stats.survival import kaplan_meier
 from helpers.studies.recruitment import figures
@@ -61,10 +62,39 @@ def _survival_figure(early: pd.DataFrame, claim_days: float) -> plt.Figure:
     return km_curves(km.curves, km.at_risk, "filling")
 
 
+HEADLINE = {
+    "threshold": "recruitment-window threshold (days)",
+    "risk_ratio_slow_vs_fast": "risk ratio of exit, slow vs fast",
+    "risk_ratio_slow_or_never_vs_fast": "risk ratio of exit, slow or never filled vs fast",
+    "odds_ratio_slow_vs_fast_adjusted": "odds ratio of exit, slow vs fast, adjusted",
+    "hazard_ratio_slow_vs_fast": "hazard ratio of exit, slow vs fast",
+}
+
+
+def _not_measurable(reason: str, end: pd.Timestamp) -> StudyResult:
+    """The study's result where the data cannot show early members leaving: it says why; claim 2 is untestable."""
+    return StudyResult(
+        study="recruitment",
+        title=TITLE,
+        headline={key: Estimate.missing(name, reason) for key, name in HEADLINE.items()},
+        findings=(Finding(f"**Early members' churn is not measurable on this data**: {reason}."),),
+        verdicts=(not_testable("recruitment", reason),),
+        methods=(rule_line("recruitment"),),
+        details={"reason": reason},
+        notes={
+            name: f"Not measurable: {reason}."
+            for name in ("windows", "curves", "churn_by_bin", "window_curve", "survival", "threshold_profile")
+        },
+        frames={"data_end": end},
+    )
+
+
 def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResult:
     """Exit shares by window, slow-vs-fast risk ratio, adjusted odds and hazard ratios, the threshold; claim 2."""
     p = params or RecruitmentParams()
     end = data_end(ds.tables)
+    if unrecorded := exits_unrecorded(ds.tables):
+        return _not_measurable(unrecorded, end)
     windows = recruitment_windows(ds.tables, p.target_size, end=end, window_bins=tuple(p.window_bins))
     early = early_members(ds.tables, windows, None if p.early_k else p.early_days, p.early_k, p.horizon_days, end)
     curves = recruitment_curves(ds.tables, days=int(p.horizon_days + p.early_days))

@@ -15,7 +15,7 @@ from helpers.claims.registry import judge, rule_line
 from helpers.data.engine import Dataset
 from helpers.data.event_time import data_end
 from helpers.figures.survival import km_curves
-from helpers.measures.members import member_table
+from helpers.measures.members import exits_unrecorded, member_table
 from helpers.stats.estimate import Estimate
 from helpers.stats.survival import kaplan_meier, logrank, n_day_retention
 from helpers.studies.result import Finding, StudyResult, records
@@ -133,17 +133,6 @@ def _ph_note(test: pd.DataFrame) -> str:
     )
 
 
-NO_EXITS = (
-    "no member's leaving is recorded in this data (every stay is still open), so retention and churn cannot be "
-    "measured: a message log without join and leave events says who spoke, not who stayed"
-)
-
-
-def exits_unrecorded(members: pd.DataFrame) -> str:
-    """Why retention cannot be measured when the data records no exit at all ('' when it records some)."""
-    return NO_EXITS if len(members) and not members["left"].any() else ""
-
-
 def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult:
     """Retention 7/30/90 days, median membership, retention by attribute, homogeneity HR, layers; claim 3 judged."""
     params = params or RetentionParams()
@@ -163,7 +152,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
     headline = {f"retention_{d}d": _retention_estimate(retained[d]) for d in DAYS}
     headline["median_membership_days"] = _median_estimate(km_all.medians.iloc[0])
     headline["homogeneity_hazard_ratio"] = hazard_ratio
-    unrecorded = exits_unrecorded(members)
+    unrecorded = exits_unrecorded(ds.tables)
     if unrecorded:
         headline = {key: Estimate.missing(e.name, unrecorded, n=e.n) for key, e in headline.items()}
         hazard_ratio = headline["homogeneity_hazard_ratio"]

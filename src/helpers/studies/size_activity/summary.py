@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Literal
@@ -155,12 +156,12 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
         size_line = (
             "**No peak in per-member activity by size**: a flat curve lies inside the confidence region "
             f"(cluster-robust Wald test of the size terms: χ² = {size.flat_chi2:.1f} on {size.flat_df} df, "
-            f"p = {size.flat_p:.2f})."
+            f"p {fmt.p_value(size.flat_p)})."
         )
     else:
         size_line = (
             "**No peak in per-member activity by size**: activity changes with size "
-            f"(p = {size.flat_p:.2g}) but is highest at the edge of the observed sizes "
+            f"(p {fmt.p_value(size.flat_p)}) but is highest at the edge of the observed sizes "
             f"({size.peak.value:.0f} members)."
         )
     within_line = (
@@ -169,7 +170,11 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
         if within.detected
         else f"The within-group curve is not estimable: {within.peak.why_not}"
         if within.curve.empty
-        else f"Within groups (fixed effects) no peak is found (p = {within.flat_p:.2f} for a flat curve)"
+        else f"Within groups (fixed effects) no peak is found (p {fmt.p_value(within.flat_p)} for a flat curve)"
+        if math.isfinite(within.flat_p)
+        else "Within groups (fixed effects) no peak is found ("
+        + (within.peak.why_not or "the test of a flat curve could not be computed on this data")
+        + ")"
     )
     if monitor.curve.empty:
         monitor_line = f"The monitor-share curve is not estimable: {monitor.peak.why_not}"
@@ -183,7 +188,7 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
     else:
         monitor_line = (
             "No optimum in the monitor's share is found (a flat curve, or a peak at the edge of the "
-            f"observed shares, p = {monitor.flat_p:.2f})"
+            f"observed shares, p {fmt.p_value(monitor.flat_p)})"
         )
     monitor_line += (
         f"; by the week's own share, {fmt.pct(same_week.peak.value)} ({ci(same_week.peak, '.1%')}, biased low)"
