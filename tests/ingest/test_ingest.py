@@ -516,3 +516,34 @@ def test_irc_logs_without_a_date_or_a_channel_are_named(tmp_path):
     with pytest.raises(ExportError, match=r"channel.log: line 1: no date on the line or in the file's name"):
         ingest("irc", log, tmp_path / "out", group_name="#maple")
     assert not (tmp_path / "out").exists()
+
+
+def test_membership_events_become_the_same_stays_as_the_stay_table(tmp_path, history):
+    """Join / leave / kick rows in a log give one stay per join-leave pair, rejoins included, as the stays table does."""
+    folder = tmp_path / "company"
+    mapping = write_company_tables(history, folder)
+    stays = pd.read_csv(folder / "members.csv", dtype=str)
+    rows = [(r.chat, r.user, r.join_time, "enter") for r in stays.itertuples()]
+    rows += [(r.chat, r.user, r.leave_time, r.how) for r in stays.itertuples() if isinstance(r.leave_time, str)]
+    log = pd.DataFrame(rows, columns=["chat", "user", "time", "action"]).sample(frac=1, random_state=3)
+    log = pd.concat([log, log.iloc[:2]])  # two repeated joins / leaves: counted and skipped, not new stays
+    log.to_csv(folder / "member_log.csv", index=False)
+    text = mapping.read_text()
+    start = text.index("  memberships:")
+    end = text.index("  groups:")
+    events = (
+        "  events:\n    file: member_log.csv\n    columns: {group_id: chat, member_id: user, at: time, event: action}\n"
+        "    values: {event: {enter: join, quit: leave, kicked: remove}}\n"
+    )
+    (folder / "events.yml").write_text(text[:start] + events + text[end:])
+    from_stays = _tables(ingest("tables", mapping, tmp_path / "stays").out)["memberships"]
+    done = ingest("tables", folder / "events.yml", tmp_path / "events")
+    from_events = _tables(done.out)["memberships"]
+    columns = ["member_id", "joined_at", "left_at", "leave_reason"]
+    expected = from_stays[columns].sort_values(columns[:2]).reset_index(drop=True)
+    assert from_events[columns].sort_values(columns[:2]).reset_index(drop=True).equals(expected)
+    skipped = done.tally.skipped
+    assert skipped["join of someone already a member"] + skipped["leave of someone not a member"] == 2
+    (folder / "both.yml").write_text(text[:end] + events + text[end:])
+    with pytest.raises(ExportError, match="give memberships .* or events .*, not both"):
+        ingest("tables", folder / "both.yml", tmp_path / "both")

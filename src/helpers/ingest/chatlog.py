@@ -218,7 +218,7 @@ def form_of_text(text: str) -> str:
     return "link" if URL.search(text) else "text"
 
 
-def _stays(
+def stays_from_log(
     log: ChatLog, start: pd.Timestamp, tally: Tally
 ) -> list[tuple[str, pd.Timestamp, pd.Timestamp | None, str | None]]:
     """(person, joined, left, reason) for every stay, from events and messages in time order."""
@@ -277,7 +277,7 @@ def build_tables(
                 return settings.operators.get(person, "owner")
             return settings.operators.get(person) or settings.operators.get(names.get(person, ""), "member")
 
-        for person, joined, left, reason in _stays(log, start, tally):
+        for person, joined, left, reason in stays_from_log(log, start, tally):
             stays.append(
                 {
                     "group_id": group_id,

@@ -17,6 +17,10 @@ Example ``mapping.yml`` (paths are relative to it)::
         file: members.csv
         columns: {group_id: chat, member_id: user, joined_at: join_time, left_at: leave_time, role: role}
         values: {role: {admin: monitor, normal: member}}
+      events:                           # instead of memberships: join / leave / remove rows become stays
+        file: member_log.csv
+        columns: {group_id: chat, member_id: user, at: time, event: action}
+        values: {event: {enter: join, quit: leave, kicked: remove}}
       groups:                           # optional: without it, groups come from the other tables
         file: groups.csv
         columns: {group_id: chat, created_at: created, channel: source, city: city, segment: stage}
@@ -32,6 +36,14 @@ read only for its length (and kept only with ``keep_text``). Member, group and m
 are replaced by keyed hashes. Problems name the file, the column, the row and the value,
 every broken rule of a table at once; a row without a group id (or, in memberships, a
 member id or join time) is one of them, never a group called "nan".
+
+An ``events`` table (member, group, time, event: join, leave or remove) gives the stays
+when the source logs membership changes instead of stays: per member and group in time
+order, a join opens a stay and a leave or removal closes it (a rejoin opens another);
+someone who leaves or talks before any join was already a member when the log begins (a
+stay from the group's first record: left-truncated, counted); a second join while in the
+group and a leave while out of it are counted and skipped; a message after leaving
+reopens a stay at that message. These are the rules of the chat-export adapters.
 """
 
 from __future__ import annotations
@@ -51,7 +63,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from helpers.data.schema import TABLES
 from helpers.data.settings import problems
-from helpers.ingest.chatlog import UNKNOWN, ExportError, Tally, known_zone
+from helpers.ingest.chatlog import (
+    UNKNOWN,
+    ChatLog,
+    ChatMessage,
+    ExportError,
+    MemberEvent,
+    Tally,
+    known_zone,
+    stays_from_log,
+)
 from helpers.ingest.privacy import Pseudonyms
 
 TIME_FORMATS = ("iso", "unix", "unix_ms")
@@ -77,7 +98,11 @@ def read_mapping(path: Path) -> dict:
         )
     if "messages" not in mapping["tables"]:
         raise ExportError(path.name, "tables", "'messages' is required (groups and memberships are optional)")
-    unknown = sorted(set(mapping["tables"]) - {"groups", "memberships", "messages"})
+    if {"memberships", "events"} <= set(mapping["tables"]):
+        raise ExportError(
+            path.name, "tables", "give memberships (one row per stay) or events (joins and leaves), not both"
+        )
+    unknown = sorted(set(mapping["tables"]) - {"groups", "memberships", "messages", "events"})
     if unknown:
         raise ExportError(path.name, "tables", f"unknown table(s) {', '.join(unknown)}")
     try:
@@ -317,6 +342,60 @@ def _reject(bad: pd.Series, values: pd.Series, column: str, rule: str, places: p
         )
 
 
+EVENTS = ("join", "leave", "remove")
+
+
+def _events(spec: dict, root: Path, mapping: dict, tally: Tally) -> pd.DataFrame:
+    """The events table: group, member, time and event (join, leave or remove), every broken rule at once."""
+    source, places = _read_files(root, spec, tally, "events")
+    file = str(spec.get("file", ""))
+    label = Path(file).name if "*" not in file else file
+    columns = dict(spec.get("columns") or {})
+    needed = [c for c in ("group_id", "member_id", "at", "event") if c not in columns]
+    if needed:
+        raise ExportError(label, "columns", f"an events table maps group_id, member_id, at and event; missing {needed}")
+    missing = [f"{c} (for {k})" for k, c in columns.items() if c not in source.columns]
+    if missing:
+        raise ExportError(label, "header", f"column(s) not found: {', '.join(missing)}")
+    out = pd.DataFrame({k: source[c] for k, c in columns.items()})
+    found: list[str] = []
+    for column in ("group_id", "member_id", "at", "event"):
+        _reject(out[column].isna(), out[column], columns[column], "are empty (every event needs it)", places, found)
+    recode = (spec.get("values") or {}).get("event", {})
+    out["event"] = out["event"].map(lambda v: recode.get(v, v) if pd.notna(v) else v)
+    bad = out["event"].notna() & ~out["event"].isin(EVENTS)
+    rule = "are not join, leave or remove (recode them under values: event: in the mapping)"
+    _reject(bad, out["event"], columns["event"], rule, places, found)
+    fmt, zone = str(mapping.get("time_format", "iso")), str(mapping.get("time_zone", "UTC"))
+    out["at"] = _times(out["at"], fmt, zone, columns["at"], places, found)
+    _raise(label, found)
+    tally.read["membership events"] = len(out)
+    return out
+
+
+def _stays_from_events(
+    events: pd.DataFrame, msgs: pd.DataFrame, raw_group: pd.Series, raw_member: pd.Series, tally: Tally
+) -> pd.DataFrame:
+    """One stay per join-leave pair, by the chat adapters' rules (see the module docstring)."""
+    talk = pd.DataFrame({"g": raw_group, "m": raw_member, "at": msgs["sent_at"]}).dropna()
+    events = events.assign(group_id=events["group_id"].astype(str), member_id=events["member_id"].astype(str))
+    rows = []
+    for group in pd.unique(pd.concat([events["group_id"], talk["g"].astype(str)])):
+        mine, said = events[events["group_id"] == group], talk[talk["g"].astype(str) == group]
+        log = ChatLog("tables", group, group)
+        log.events = [
+            MemberEvent(at, m, "removed" if e == "remove" else e)
+            for at, m, e in zip(mine["at"], mine["member_id"], mine["event"])
+        ]
+        log.messages = [ChatMessage(at, str(m), "text", "", "") for at, m in zip(said["at"], said["m"])]
+        start = pd.concat([mine["at"], said["at"]]).min()
+        for member, joined, left, reason in stays_from_log(log, start, tally):
+            rows.append((group, member, joined, left, reason))
+    for event, n in events["event"].value_counts().items():
+        tally.read[f"{event} events"] = int(n)
+    return pd.DataFrame(rows, columns=["group_id", "member_id", "joined_at", "left_at", "leave_reason"])
+
+
 def read_tables(
     mapping_path: Path, pseudonyms: Pseudonyms, tally: Tally, keep_text: bool = False
 ) -> dict[str, pd.DataFrame]:
@@ -339,7 +418,10 @@ def read_tables(
     raw_id = msgs["message_id"].astype(str) if "message_id" in msgs else pd.Series(msgs.index.astype(str))
     operators = {str(p): role for role, people in (mapping.get("operators") or {}).items() for p in people or []}
 
-    if "memberships" in specs:
+    if "events" in specs:
+        stays = _stays_from_events(_events(specs["events"], root, mapping, tally), msgs, raw_group, raw_member, tally)
+        stays["role"] = stays["member_id"].astype(str).map(operators).fillna("member")
+    elif "memberships" in specs:
         stays = _table("memberships", specs["memberships"], root, mapping, tally)
         if "role" not in stays:
             stays["role"] = stays["member_id"].astype(str).map(operators).fillna("member")
