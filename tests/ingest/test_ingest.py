@@ -25,8 +25,8 @@ from export_samples import (
     SYSTEM_PHRASINGS,
     chat_history,
     write_company_tables,
-    write_message_log,
     write_irc,
+    write_message_log,
     write_telegram,
     write_whatsapp,
 )
