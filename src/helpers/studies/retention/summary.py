@@ -176,10 +176,10 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
                 if not e.not_estimable
                 else f"; {int(row['days'])}-day retention is not estimable ({e.why_not})"
             )
+        counted = ", ".join(f"{int(retained[d]['members']):,} for {d} days" for d in DAYS)
         first += (
-            f"; {int(r30['members']):,} members in {int(r30['groups'])} groups are old enough for the 30-day figure."
-            if r30["members"]
-            else "."
+            f". Each figure counts the members who joined at least that many days before the data's end ({counted}), "
+            "so the three cover different members: later joiners are in the 7-day figure only."
         )
     findings = [Finding(first, ("retention_7d", "retention_30d", "retention_90d"))]
     median = headline["median_membership_days"]
