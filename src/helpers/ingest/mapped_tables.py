@@ -289,19 +289,30 @@ REQUIRED = {"messages": ("group_id",), "memberships": ("group_id", "member_id", 
 """Key columns a row cannot lack: without them it belongs nowhere."""
 
 
-def _table(name: str, spec: dict, root: Path, mapping: dict, tally: Tally) -> pd.DataFrame:
-    """One mapped table in contract columns (ids still raw), with times parsed and values recoded."""
-    source, places = _read_files(root, spec, tally, name)
+def _label(spec: dict) -> str:
+    """How errors name a table's source: the file's name, or the glob as written."""
     file = str(spec.get("file", ""))
+    return Path(file).name if "*" not in file else file
+
+
+def _mapped(source: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    """The source's mapped columns under their contract names; a column the source lacks is an error."""
     columns = dict(spec.get("columns") or {})
     missing = [f"{c} (for {k})" for k, c in columns.items() if c not in source.columns]
     if missing:
         raise ExportError(
-            Path(file).name if "*" not in file else file,
+            _label(spec),
             "header",
             f"column(s) not found: {', '.join(missing)}; the file has {', '.join(map(str, source.columns))}",
         )
-    out = pd.DataFrame({k: source[c] for k, c in columns.items()})
+    return pd.DataFrame({k: source[c] for k, c in columns.items()})
+
+
+def _table(name: str, spec: dict, root: Path, mapping: dict, tally: Tally) -> pd.DataFrame:
+    """One mapped table in contract columns (ids still raw), with times parsed and values recoded."""
+    source, places = _read_files(root, spec, tally, name)
+    columns = dict(spec.get("columns") or {})
+    out = _mapped(source, spec)
     for column, value in (spec.get("defaults") or {}).items():
         out[column] = out[column].fillna(value) if column in out else value  # fills blanks, never overwrites
     table = TABLES[name]
@@ -329,7 +340,7 @@ def _table(name: str, spec: dict, root: Path, mapping: dict, tally: Tally) -> pd
             bad = number.isna() & out[col.name].notna() | (number % 1 != 0)
             _reject(bad, out[col.name], source_column, "are not whole numbers", places, found)
             out[col.name] = number.where(~bad).astype("Int64")
-    _raise(Path(file).name if "*" not in file else file, found)
+    _raise(_label(spec), found)
     return out
 
 
@@ -347,17 +358,14 @@ EVENTS = ("join", "leave", "remove")
 
 def _events(spec: dict, root: Path, mapping: dict, tally: Tally) -> pd.DataFrame:
     """The events table: group, member, time and event (join, leave or remove), every broken rule at once."""
-    source, places = _read_files(root, spec, tally, "events")
-    file = str(spec.get("file", ""))
-    label = Path(file).name if "*" not in file else file
     columns = dict(spec.get("columns") or {})
     needed = [c for c in ("group_id", "member_id", "at", "event") if c not in columns]
     if needed:
-        raise ExportError(label, "columns", f"an events table maps group_id, member_id, at and event; missing {needed}")
-    missing = [f"{c} (for {k})" for k, c in columns.items() if c not in source.columns]
-    if missing:
-        raise ExportError(label, "header", f"column(s) not found: {', '.join(missing)}")
-    out = pd.DataFrame({k: source[c] for k, c in columns.items()})
+        raise ExportError(
+            _label(spec), "columns", f"an events table maps group_id, member_id, at and event; missing {needed}"
+        )
+    source, places = _read_files(root, spec, tally, "events")
+    out = _mapped(source, spec)
     found: list[str] = []
     for column in ("group_id", "member_id", "at", "event"):
         _reject(out[column].isna(), out[column], columns[column], "are empty (every event needs it)", places, found)
@@ -368,7 +376,7 @@ def _events(spec: dict, root: Path, mapping: dict, tally: Tally) -> pd.DataFrame
     _reject(bad, out["event"], columns["event"], rule, places, found)
     fmt, zone = str(mapping.get("time_format", "iso")), str(mapping.get("time_zone", "UTC"))
     out["at"] = _times(out["at"], fmt, zone, columns["at"], places, found)
-    _raise(label, found)
+    _raise(_label(spec), found)
     tally.read["membership events"] = len(out)
     return out
 

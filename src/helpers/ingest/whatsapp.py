@@ -55,6 +55,10 @@ LRM = "\u200e"
 """The left-to-right mark an iPhone puts before system lines (phone numbers come inside U+202A ... U+202C)."""
 
 
+QUOTES = re.compile('["“„«]')
+"""A quote: only a line with one can be a creation line whose quoted title holds ': ' (talk is not matched)."""
+
+
 EDITED = re.compile(r"\s*<This message was edited>$")
 
 
@@ -216,29 +220,25 @@ def read_whatsapp(
         first_line = body[0]
         sender, colon, text = first_line.partition(": ")
         # iPhone from 2023 writes system lines as 'Name: <U+200E>left'; a creation line may quote a title with ': '
-        marked = bool(colon) and text.lstrip(" ").startswith(LRM)
+        content = text.strip(MARKS + " ")
+        spoken = (
+            bool(colon) and text.lstrip(" ").startswith(LRM) and not (MEDIA.match(content) or DELETED.match(content))
+        )
         system = None
-        if marked and not MEDIA.match(text.strip(MARKS + " ")) and not DELETED.match(text.strip(MARKS + " ")):
+        if spoken:  # iPhone from 2023: 'Name: <U+200E>left'
             system = system_line(text, speaker=sender.strip())
-            if system is None:
-                unrecognised.append(text)
-                tally.read["system-like lines not recognised (kept as service lines)"] += 1
-                log.messages.append(ChatMessage(at, None, "service", "", f"line {n}"))
-                continue
-            if system.action == "notice":
+            if system is not None and system.action == "notice":
                 named_by.append(sender.strip())
-        elif not colon or h["marked"]:
+        elif not colon or h["marked"] or QUOTES.search(first_line):  # a creation line may quote a title with ': '
             system = system_line(first_line)
-        elif (created := system_line(first_line)) is not None and created.action == "create":
-            system = created
-        if system is None and not colon:
-            unrecognised.append(first_line)
+            system = system if not colon or h["marked"] or (system and system.action == "create") else None
+        if system is None and (spoken or not colon):
+            unrecognised.append(text if spoken else first_line)
             tally.read["system-like lines not recognised (kept as service lines)"] += 1
+        if system is not None or spoken or not colon:
             log.messages.append(ChatMessage(at, None, "service", "", f"line {n}"))
-            continue
-        if system is not None:
-            log.messages.append(ChatMessage(at, None, "service", "", f"line {n}"))
-            _apply(system, at, log, who, aliases, titles, tally)
+            if system is not None:
+                _apply(system, at, log, who, aliases, titles, tally)
             continue
         text = EDITED.sub("", "\n".join([text, *body[1:]]))
         if MEDIA.match(re.sub(f"[{MARKS}]", "", text).strip()):
