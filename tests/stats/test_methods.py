@@ -6,6 +6,8 @@
 - HC1 on a GLM against its definition (R's ``sandwich::vcovHC(type = "HC1")``: HC0 x n / (n - k)).
 - Bootstrap intervals: the count of refitted resamples and the 90% rule, by construction.
 - A singular Newton step: the minimum-norm solution equals dropping the aliased column.
+- The small-sample clustered share against R's ``confint(svymean(...), df = d)`` (survey 4.1.1),
+  Satterthwaite's degrees of freedom d against their closed form, its coverage by simulation.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from lifelines.datasets import load_lung
 
 from helpers import fmt
 from helpers.stats.bootstrap import argmax_estimate, percentile_estimate
-from helpers.stats.clustered import clustered_proportion
+from helpers.stats.clustered import clustered_proportion, satterthwaite_df
 from helpers.stats.glm import solve_or_drop
 from helpers.stats.ph_test import zph_test
 from helpers.stats.survival import COX_FIT_OPTIONS
@@ -127,3 +129,59 @@ def test_a_share_of_exactly_one_or_zero_gets_a_wilson_interval_on_the_groups_not
     assert none_kept.value == 0.0 and none_kept.ci_low == 0.0
     assert none_kept.ci_high == pytest.approx(1 - 4 / (4 + z2))
     assert "Wilson" in all_kept.method
+
+
+def test_small_sample_share_matches_r_survey_confint_on_satterthwaite_df():
+    """R (survey 4.1.1): confint(svymean(~y, svydesign(id = ~g, data = rows)), df = d), d from the closed form."""
+    s, n = pd.Series([18, 30, 12, 44, 25, 9, 40]), pd.Series([20, 35, 12, 50, 25, 15, 41])
+    p = s.sum() / n.sum()
+    assert satterthwaite_df((s - p * n).to_numpy()) == pytest.approx(3.036784670093, abs=1e-9)
+    share = clustered_proportion(s, n, small_sample=True)
+    assert (share.value, share.ci_low) == pytest.approx((0.898989898990, 0.788752128397), abs=1e-9)
+    assert share.ci_high == 1.0  # R's 1.009227669583, clipped to a share
+    s, n = pd.Series([30, 28, 3, 40, 22, 31, 35, 19]), pd.Series([30, 28, 12, 40, 22, 31, 36, 19])
+    p = s.sum() / n.sum()
+    assert satterthwaite_df((s - p * n).to_numpy()) == pytest.approx(1.330102668982, abs=1e-9)
+    assert clustered_proportion(s, n, small_sample=True).ci_low == pytest.approx(0.632471544921, abs=1e-9)
+    assert clustered_proportion(s, n).ci_low > 0.86  # the normal interval: 0.954 - 1.96 x 0.0445
+    assert "Satterthwaite" in clustered_proportion(s, n, small_sample=True).method
+
+
+def test_satterthwaite_df_is_the_groups_when_they_share_the_variance_and_few_when_one_carries_it():
+    """Closed form: (sum e^2)^2 / sum e^4 is G for equal residuals (capped at G - 1), 1 for a single one."""
+    assert satterthwaite_df(np.array([1.0, -1.0] * 10)) == 19
+    assert satterthwaite_df(np.array([5.0, 0, 0, 0, 0, 0])) == 1
+    assert satterthwaite_df(np.array([2.0, -2.0, 0, 0, 0, 0, 0, 0])) == pytest.approx(2)
+    assert satterthwaite_df(np.zeros(5)) == 4
+    n = pd.Series([20, 35, 12, 50])
+    assert clustered_proportion(n, n, small_sample=True).ci_low == clustered_proportion(n, n).ci_low  # exactly 1
+
+
+def test_small_sample_share_covers_near_one_where_misses_sit_in_a_few_groups_and_stays_near_95_inside():
+    """Simulation with known truth: 80 groups, 1 in 10 a group where 30% of weeks miss (truth 0.97).
+
+    The normal interval on the clustered variance under-covers there (about 90%); Student t on
+    Satterthwaite's degrees of freedom restores about 95%, and where groups share the variance
+    (a share of a half, every group alike) it is the normal interval within a hair.
+    """
+    rng = np.random.default_rng(7)
+
+    def coverage(failing: float, low_share: float, reps: int = 800) -> tuple[float, float]:
+        hits = np.zeros(2)
+        kept = 0
+        truth = failing * low_share + (1 - failing)
+        for _ in range(reps):
+            n = pd.Series(rng.integers(5, 40, 80))
+            s = pd.Series(rng.binomial(n, np.where(rng.random(80) < failing, low_share, 1.0)))
+            if s.sum() == n.sum():
+                continue
+            kept += 1
+            for k, small in enumerate((False, True)):
+                share = clustered_proportion(s, n, small_sample=small)
+                hits[k] += share.ci_low <= truth <= share.ci_high
+        return hits[0] / kept, hits[1] / kept
+
+    normal, small = coverage(0.1, 0.7)
+    assert normal < 0.92 and 0.93 <= small <= 0.98
+    normal, small = coverage(1.0, 0.5)
+    assert abs(small - normal) < 0.01 and 0.93 <= small <= 0.97

@@ -27,6 +27,8 @@ from helpers.studies.recruitment.summary import summarise as recruitment
 from helpers.studies.retention.summary import summarise as retention
 from helpers.studies.size_activity.summary import summarise as size_activity
 from helpers.synth.dataset import generate
+from helpers.synth.population import koc_share_150_plus
+from helpers.synth.truth import koc_claim_truth
 from helpers.synth.world import World
 
 STUDIES: dict[str, Callable] = {
@@ -78,6 +80,26 @@ COMPARISON: dict[str, str] = {
 """Headline estimates shown for comparison only (no verdict rests on them), and why; every other one is a verdict's."""
 
 
+POPULATION_GROUPS = 20
+"""Groups drawn for a population truth, per group of the world (at least 1,000, at most 10,000)."""
+
+
+def with_population_truths(truth: dict, world: World, seed: int) -> dict:
+    """The truth document with the KOC claim's share measured on a fresh population of the world's groups.
+
+    The dataset's own share of 150+ group-weeks with 2+ KOCs shares the groups' draws with
+    the estimate, so the group-clustered CI, an interval for the world, would over-cover
+    it; the claim is about groups in general, so its truth is the population's share too.
+    The dataset's own share is kept under ``koc_above_150_these_groups``.
+    """
+    groups = min(max(POPULATION_GROUPS * world.groups, 1000), 10_000)
+    population = koc_share_150_plus(world, seed, groups)
+    claims = dict(truth["claims"])
+    claims["koc_above_150_these_groups"] = claims["koc_above_150"]
+    claims["koc_above_150"] = koc_claim_truth(population["share"], f" (over {groups:,} fresh groups of this world)")
+    return {**truth, "claims": claims, "population": {"koc_above_150": population}}
+
+
 @dataclass(frozen=True)
 class Task:
     """One world to calibrate on: its parameters and the seed of its data."""
@@ -124,6 +146,8 @@ def _first_line(err: Exception) -> str:
 def score_world(truth: dict, results: dict[str, object], errors: dict[str, str]) -> dict:
     """The world's claims (truth and verdict) and headline estimates (value, CI, truth) from study results."""
     claims = {cid: {**truth["claims"][cid], "verdict": "error", "reason": None} for cid in CLAIMS}
+    if "koc_above_150_these_groups" in truth["claims"]:
+        claims["koc_above_150"]["these_groups"] = truth["claims"]["koc_above_150_these_groups"]["value"]
     for result in results.values():
         for verdict in result.verdicts:
             e = verdict.estimate
@@ -167,7 +191,9 @@ def run_world(task: Task, workdir: str | None = None) -> dict:
     record: dict = {"index": task.index, "seed": task.seed, "world": task.world.name, "error": None}
     scratch = Path(tempfile.mkdtemp(prefix="calibrate-", dir=workdir))
     try:
-        truth = generate(scratch / "data", seed=task.seed, world=task.world, progress=False)
+        truth = with_population_truths(
+            generate(scratch / "data", seed=task.seed, world=task.world, progress=False), task.world, task.seed
+        )
         record["switched_off"] = truth["switched_off"]
         record["parameters"] = {
             k: v for k, v in truth["parameters"].items() if not isinstance(v, dict) and k != "switched_off"

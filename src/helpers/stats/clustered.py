@@ -8,6 +8,7 @@ from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from helpers.stats.estimate import Estimate
 
@@ -15,14 +16,37 @@ METHOD = "ratio of sums over groups, linearised CI clustered by group"
 WILSON = "Wilson interval on the effective sample size (members / design effect of clustering in groups)"
 
 
+SMALL_SAMPLE = "Student t on Satterthwaite's effective degrees of freedom of the clustered variance"
+
+
+def satterthwaite_df(residuals: np.ndarray) -> float:
+    """Effective degrees of freedom of a clustered variance sum(e_g^2): (sum e_g^2)^2 / sum e_g^4, within [1, G - 1].
+
+    Satterthwaite's approximation for a sum of independent squared terms: residuals of
+    one size give G (capped at G - 1), a variance carried by a few groups gives about that
+    few, so the interval widens where the linearised variance rests on a handful of groups.
+    """
+    e2 = np.asarray(residuals, float) ** 2
+    cap = max(len(e2) - 1, 1)
+    if e2.sum() == 0:
+        return float(cap)
+    return float(min(max(e2.sum() ** 2 / np.sum(e2**2), 1.0), cap))
+
+
 def clustered_ratio(
-    numerators: pd.Series, denominators: pd.Series, level: float = 0.95, name: str = "ratio of sums"
+    numerators: pd.Series,
+    denominators: pd.Series,
+    level: float = 0.95,
+    name: str = "ratio of sums",
+    small_sample: bool = False,
 ) -> Estimate:
     """Ratio sum(numerators) / sum(denominators) over clusters, with a CI that treats clusters as independent.
 
     ``numerators`` and ``denominators`` are per cluster (e.g. a group's messages and
     member-weeks). The variance is the linearised ratio-estimator variance over clusters
     with the G / (G - 1) correction, so rows of one group are not taken as independent draws.
+    The interval is normal, or with ``small_sample`` Student t on Satterthwaite's effective
+    degrees of freedom (for shares near 0 or 1, whose misses sit in a few groups).
     With no cluster there is no estimate; with one, a value without an interval; each says why.
     """
     y, n = np.asarray(numerators, float), np.asarray(denominators, float)
@@ -42,9 +66,17 @@ def clustered_ratio(
             n=1,
             reason="a CI clustered by group needs two groups or more",
         )
-    var = clusters / (clusters - 1) * np.sum((y - ratio * n) ** 2) / n.sum() ** 2
-    half = NormalDist().inv_cdf(0.5 + level / 2) * np.sqrt(var)
-    return Estimate(name, float(ratio), float(ratio - half), float(ratio + half), METHOD, n=clusters)
+    residuals = y - ratio * n
+    var = clusters / (clusters - 1) * np.sum(residuals**2) / n.sum() ** 2
+    method = METHOD
+    if small_sample:
+        df = satterthwaite_df(residuals)
+        quantile = float(stats.t.ppf(0.5 + level / 2, df))
+        method = f"{METHOD}; {SMALL_SAMPLE} ({df:.1f})"
+    else:
+        quantile = NormalDist().inv_cdf(0.5 + level / 2)
+    half = quantile * np.sqrt(var)
+    return Estimate(name, float(ratio), float(ratio - half), float(ratio + half), method, n=clusters)
 
 
 BOUNDARY = (
@@ -53,14 +85,16 @@ BOUNDARY = (
 )
 
 
-def clustered_proportion(successes: pd.Series, trials: pd.Series, level: float = 0.95, name: str = "share") -> Estimate:
+def clustered_proportion(
+    successes: pd.Series, trials: pd.Series, level: float = 0.95, name: str = "share", small_sample: bool = False
+) -> Estimate:
     """Share of successes over clusters (every trial weighs the same), with a cluster-robust CI clipped to [0, 1].
 
     At a share of exactly 0 or 1 the linearised variance is zero, and a CI of "100%-100%"
     would claim certainty no sample gives; there the interval is Wilson's on the number of
     groups (as if members of a group were one observation: the widest design effect).
     """
-    share = clustered_ratio(successes, trials, level, name)
+    share = clustered_ratio(successes, trials, level, name, small_sample)
     if math.isnan(share.ci_low):
         return share
     if share.value in (0.0, 1.0):

@@ -381,6 +381,20 @@ def _truth(claim_id: str, label: str, value: float | None, effect: float | None,
     }
 
 
+def koc_claim_truth(share: float | None, where: str = "") -> dict:
+    """Truth of "almost every group above 150 has several KOCs" from the share of 150+ group-weeks with 2+ KOCs."""
+    allowed = CLAIMS["koc_above_150"].allowed[0]
+    return _truth(
+        "koc_above_150",
+        "untestable" if share is None else ("supported" if share >= allowed else "contradicted"),
+        share,
+        share,
+        "no group reached 150 members"
+        if share is None
+        else f"{share:.0%} of group-weeks at 150+ members{where} have 2+ KOC-type members present",
+    )
+
+
 def peak_hour_lifts(world: World) -> dict[str, dict]:
     """Per audience: the planted lift of the claimed hours over other daytime hours, and whether they are the peaks."""
     out = {}
@@ -429,16 +443,7 @@ def claim_truths(world: World, effects: dict) -> dict[str, dict]:
         drop,
         f"activity peaks at {world.size_peak:.0f} members and is {drop:.0%} lower at half or double that size",
     )
-    share = effects["koc"]["share_with_two_or_more_kocs_150_plus"]
-    out["koc_above_150"] = _truth(
-        "koc_above_150",
-        "untestable" if share is None else ("supported" if share >= c["koc_above_150"].allowed[0] else "contradicted"),
-        share,
-        share,
-        "no group reached 150 members"
-        if share is None
-        else f"{share:.0%} of group-weeks at 150+ members have 2+ KOC-type members present",
-    )
+    out["koc_above_150"] = koc_claim_truth(effects["koc"]["share_with_two_or_more_kocs_150_plus"])
     hr = world.early_exit_hr
     out["recruitment"] = _truth(
         "recruitment",
