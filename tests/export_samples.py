@@ -9,6 +9,7 @@ messages quote them, so a test can search outputs for any trace of them.
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -553,3 +554,168 @@ tables:
     columns: {group_id: group, member_id: sender, sent_at: timestamp, text_length: length}
 """)
     return folder / "mapping.yml"
+
+
+# ------------------------------------------------------------------------------------------- WeChat
+
+
+WECHAT_COLUMNS = [
+    "localId",
+    "TalkerId",
+    "Type",
+    "SubType",
+    "IsSender",
+    "CreateTime",
+    "Status",
+    "StrContent",
+    "StrTime",
+    "Remark",
+    "NickName",
+    "Sender",
+]
+
+
+def write_wechat(h: History, path: Path, wall_time_only: bool = False) -> Path:
+    """The chat as MemoTrace writes a group: ``<name>_utf8.csv``, UTF-8 with a BOM, Chinese system lines (Type 10000).
+
+    The owner exports it (IsSender 1, and "你" in the system lines, which is how the owner's
+    removals read); joins by link are QR-code joins shared by the first monitor; one recall,
+    one pat and one notice of an unknown phrasing are added. ``wall_time_only`` blanks
+    CreateTime, leaving StrTime (UTC+8 wall time).
+    """
+    rows: list[tuple] = []
+    sharer = h.monitors[0]
+    monitors = "、".join(m.name for m in h.monitors)
+    rows.append((h.created, 10000, 0, None, f'你邀请"{monitors}"加入了群聊'))
+    for at, action, actor, p in h.events:
+        text = {
+            "link": f'"{p.name}"通过扫描"{sharer.name}"分享的二维码加入群聊',
+            "invite": f'"{actor.name}"邀请"{p.name}"加入了群聊',
+            "leave": f'"{p.name}"退出了群聊',
+            "remove": f'你将"{p.name}"移出了群聊',
+        }[action]
+        rows.append((at, 10000, 0, None, text))
+    kinds = {"text": (1, 0), "multiline": (1, 0), "link": (49, 5), "media": (3, 0), "sticker": (47, 0)}
+    for at, p, form, text in h.messages:
+        kind, sub = kinds[form]
+        rows.append((at, kind, sub, p, text if kind in (1, 49) else ""))
+    late = max(r[0] for r in rows)
+    rows += [
+        (late + pd.Timedelta(minutes=1), 10000, 0, None, f'"{h.members[0].name}"撤回了一条消息'),
+        (late + pd.Timedelta(minutes=2), 10000, 0, None, f'"{sharer.name}"拍了拍"{h.members[0].name}"'),
+        (late + pd.Timedelta(minutes=3), 10000, 0, None, f'"{sharer.name}"设置了新的入群验证方式'),
+    ]
+    rows.sort(key=lambda r: r[0])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(WECHAT_COLUMNS)
+        for k, (at, kind, sub, p, text) in enumerate(rows, 1):
+            wall = f"{at + LOCAL:%Y-%m-%d %H:%M:%S}"
+            who = [p.name, p.name, f"wxid_{p.user_id}"] if p else ["", "", ""]
+            unix = "" if wall_time_only else int(at.timestamp())
+            writer.writerow([k, 4, kind, sub, int(p is h.owner), unix, 2, text, wall, *who])
+    return path
+
+
+# ------------------------------------------------------------------------------------------- Discord
+
+GUILD_ID, GENERAL_ID, WELCOME_ID = "812345678901234567", "812345678901234570", "812345678901234571"
+
+
+def _discord_author(p: Person, bot: bool = False) -> dict:
+    return {
+        "id": str(p.user_id),
+        "name": p.name.replace(" ", "").lower(),
+        "discriminator": "0000",
+        "nickname": p.name,
+        "color": None,
+        "isBot": bot,
+        "roles": [],
+        "avatarUrl": "https://cdn.discordapp.com/embed/avatars/0.png",
+    }
+
+
+def _discord_message(k: int, at: pd.Timestamp, kind: str, p: Person, content: str, **extra) -> dict:
+    return {
+        "id": str(900_000_000_000_000_000 + k),
+        "type": kind,
+        "timestamp": at.isoformat(timespec="milliseconds"),
+        "timestampEdited": None,
+        "callEndedTimestamp": None,
+        "isPinned": False,
+        "content": content,
+        "author": _discord_author(p, extra.pop("bot", False)),
+        "attachments": extra.pop("attachments", []),
+        "embeds": [],
+        "stickers": extra.pop("stickers", []),
+        "reactions": [],
+        "mentions": extra.pop("mentions", []),
+    }
+
+
+def write_discord(h: History, folder: Path, as_csv: bool = False) -> Path:
+    """The server as DiscordChatExporter writes it: #welcome (join lines) and #general (talk), plus a bot line.
+
+    Joins by link and by invitation are both "Joined the server." (GuildMemberJoin); Discord
+    writes nothing when someone leaves a server. CSV files write UTC+8 wall time as
+    MM/dd/yyyy h:mm tt, DiscordChatExporter's default date format.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    welcome = [
+        (at, "GuildMemberJoin", p, "Joined the server.", {})
+        for at, action, _, p in h.events
+        if action in ("link", "invite")
+    ]
+    general = []
+    for at, p, form, text in h.messages:
+        extra = {
+            "media": {
+                "attachments": [
+                    {"id": "1", "url": "https://cdn.example/a.jpg", "fileName": "a.jpg", "fileSizeBytes": 1}
+                ]
+            },
+            "sticker": {
+                "stickers": [{"id": "2", "name": "wave", "format": "Png", "sourceUrl": "https://cdn.example/s.png"}]
+            },
+        }.get(form, {})
+        general.append((at, "Default", p, text, extra))
+    late = max(at for at, *_ in general) + pd.Timedelta(minutes=5)
+    general.append((late, "Default", h.monitors[0], "Reminder: event tonight", {"bot": True}))
+    general.append((late + pd.Timedelta(minutes=1), "ChannelPinnedMessage", h.owner, "Pinned a message.", {}))
+    files = {
+        f"welcome [{WELCOME_ID}]": (WELCOME_ID, "welcome", welcome),
+        f"general [{GENERAL_ID}]": (GENERAL_ID, "general", general),
+    }
+    for stem, (channel_id, name, rows) in files.items():
+        path = folder / f"Maple Bay - Text Channels - {stem}"
+        if as_csv:
+            with path.with_suffix(".csv").open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh, quoting=csv.QUOTE_ALL)
+                writer.writerow(["AuthorID", "Author", "Date", "Content", "Attachments", "Reactions"])
+                for at, _, p, text, extra in rows:
+                    urls = ",".join(a["url"] for a in extra.get("attachments", []))
+                    writer.writerow(
+                        [p.user_id, p.name.replace(" ", "").lower(), f"{at + LOCAL:%m/%d/%Y %I:%M %p}", text, urls, ""]
+                    )
+            continue
+        document = {
+            "guild": {"id": GUILD_ID, "name": "Maple Bay", "iconUrl": "https://cdn.example/icon.png"},
+            "channel": {
+                "id": channel_id,
+                "type": "GuildTextChat",
+                "categoryId": "1",
+                "category": "Text Channels",
+                "name": name,
+                "topic": None,
+            },
+            "dateRange": {"after": None, "before": None},
+            "exportedAt": "2025-07-01T00:00:00.000+00:00",
+            "messages": [
+                _discord_message(k + 10_000 * (name == "general"), at, kind, p, text, **extra)
+                for k, (at, kind, p, text, extra) in enumerate(rows)
+            ],
+            "messageCount": len(rows),
+        }
+        path.with_suffix(".json").write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+    return folder

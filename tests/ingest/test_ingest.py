@@ -23,11 +23,16 @@ from conftest import ROOT
 from export_samples import (
     LOCALES,
     SYSTEM_PHRASINGS,
+    TITLE,
+    _discord_author,
+    _discord_message,
     chat_history,
     write_company_tables,
+    write_discord,
     write_irc,
     write_message_log,
     write_telegram,
+    write_wechat,
     write_whatsapp,
 )
 
@@ -547,3 +552,121 @@ def test_membership_events_become_the_same_stays_as_the_stay_table(tmp_path, his
     (folder / "both.yml").write_text(text[:end] + events + text[end:])
     with pytest.raises(ExportError, match="give memberships .* or events .*, not both"):
         ingest("tables", folder / "both.yml", tmp_path / "both")
+
+
+def test_wechat_memotrace_csv_recovers_the_planted_history(tmp_path, history):
+    """Chinese system lines: invitations, QR-code joins, leaves and the exporter's removals ("你将…移出了群聊")."""
+    path = write_wechat(history, tmp_path / "export" / f"{TITLE}_utf8.csv")
+    done = ingest("wechat", path.parent, tmp_path / "out")
+    read = done.tally.read
+    assert read["joins"] == len(history.monitors) + history.count("link") + history.count("invite")
+    assert (read["leaves"], read["removals"]) == (history.count("leave"), history.count("remove"))
+    assert read["deleted messages (service lines)"] == 1
+    tables = _tables(done.out)
+    stays = tables["memberships"]
+    assert stays["member_id"].nunique() == len(history.people)  # names in notices matched to the senders' wxids
+    assert len(stays) == len(history.people) + history.count("link") + history.count("invite") - len(history.members)
+    assert stays["leave_reason"].value_counts().to_dict() == {
+        "quit": history.count("leave"),
+        "removed": history.count("remove"),
+    }
+    forms = tables["messages"]["form"].value_counts().to_dict()
+    assert forms == {**_planted_forms(history), "service": 1 + len(history.events) + 3}
+    assert list(done.tally.unrecognised.values()) == [1]  # the unknown notice: counted, masked, not talk
+    shape = next(iter(done.tally.unrecognised))
+    assert all(p.name not in shape for p in history.people) and "入群验证" in shape
+    sent = tables["messages"].loc[lambda m: m["form"] != "service", "sent_at"].sort_values().dt.tz_convert("UTC")
+    assert list(sent) == [at for at, *_ in history.messages]
+    again = ingest("wechat", path, tmp_path / "again")
+    assert _tables(again.out)["groups"]["group_id"].item() == tables["groups"]["group_id"].item()  # name, not file
+    renamed = ingest("wechat", path, tmp_path / "renamed", group_name="Maple Bay (WeChat)")
+    assert _tables(renamed.out)["groups"]["group_id"].item() != tables["groups"]["group_id"].item()
+
+
+def test_wechat_wall_times_are_read_in_the_given_zone_and_bad_cells_are_named(tmp_path, history):
+    path = write_wechat(history, tmp_path / f"{TITLE}_utf8.csv", wall_time_only=True)
+    done = ingest("wechat", path, tmp_path / "out")  # UTC+8 wall time, read as Asia/Shanghai by default
+    sent = _tables(done.out)["messages"].loc[lambda m: m["form"] != "service", "sent_at"].sort_values()
+    assert list(sent.dt.tz_convert("UTC")) == [at for at, *_ in history.messages]
+    assert any("Asia/Shanghai" in note for note in done.tally.notes)
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    broken = tmp_path / "broken_utf8.csv"
+    broken.write_text("\n".join([lines[0], lines[1].replace("2025-03-03", "someday"), *lines[2:]]), encoding="utf-8")
+    with pytest.raises(ExportError, match=r"broken_utf8.csv: line 2, column StrTime: 'someday"):
+        ingest("wechat", broken, tmp_path / "bad")
+    other = tmp_path / "other.csv"
+    other.write_text("time,who,text\n1,a,b\n", encoding="utf-8")
+    with pytest.raises(ExportError, match=r"other.csv: line 1: not a WeChat chat export .*no column Type"):
+        ingest("wechat", other, tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
+
+
+def test_discord_json_export_recovers_joins_and_talk_of_every_channel_as_one_server(tmp_path, history):
+    """GuildMemberJoin lines are joins; two channel files are one group; a bot's message is not a member's talk."""
+    done = ingest("discord", write_discord(history, tmp_path / "dce"), tmp_path / "out")
+    read = done.tally.read
+    assert read["channel files"] == 2 and read["groups"] == 1
+    assert read["joins"] == history.count("link") + history.count("invite")
+    assert read["leaves"] == read["removals"] == 0 and any(
+        "no line when a member leaves" in n for n in done.tally.notes
+    )
+    assert read["bot messages (kept as service lines)"] == 1 and read["service lines"] == 1
+    tables = _tables(done.out)
+    stays = tables["memberships"]
+    assert stays["member_id"].nunique() == len(history.people) and stays["left_at"].isna().all()
+    forms = tables["messages"]["form"].value_counts().to_dict()
+    assert forms == {**_planted_forms(history), "service": history.count("link") + history.count("invite") + 2}
+    sent = tables["messages"].loc[lambda m: m["form"] != "service", "sent_at"].sort_values().dt.tz_convert("UTC")
+    assert list(sent) == [at for at, *_ in history.messages]
+    assert tables["groups"]["platform"].item() == "discord"
+
+
+def test_discord_csv_export_reads_wall_times_and_join_lines(tmp_path, history):
+    done = ingest(
+        "discord", write_discord(history, tmp_path / "dce", as_csv=True), tmp_path / "out", time_zone="Asia/Shanghai"
+    )
+    read = done.tally.read
+    assert read["joins"] == history.count("link") + history.count("invite") and read["groups"] == 1
+    tables = _tables(done.out)
+    sent = tables["messages"].loc[lambda m: m["form"] != "service", "sent_at"].sort_values().dt.tz_convert("UTC")
+    assert len(sent) == len(history.messages) + 1  # the CSV does not say which author is a bot
+    assert sent.iloc[0] == history.messages[0][0].floor("min")
+    media = sum(form in ("media", "sticker") for _, _, form, _ in history.messages)
+    assert tables["messages"]["form"].value_counts()["media"] == media - sum(
+        f == "sticker" for _, _, f, _ in history.messages
+    )
+
+
+def test_discord_group_dm_adds_and_removals_and_bad_files_are_named(tmp_path, history):
+    owner, guest, other = history.owner, history.members[0], history.members[1]
+    start = pd.Timestamp("2025-05-01 10:00", tz="UTC")
+    rows = [
+        _discord_message(1, start, "RecipientAdd", owner, "Added x to the group.", mentions=[_discord_author(guest)]),
+        _discord_message(2, start + pd.Timedelta(hours=1), "Default", guest, "hello"),
+        _discord_message(
+            3, start + pd.Timedelta(hours=2), "RecipientAdd", owner, "Added y.", mentions=[_discord_author(other)]
+        ),
+        _discord_message(
+            4, start + pd.Timedelta(days=3), "RecipientRemove", owner, "Removed.", mentions=[_discord_author(other)]
+        ),
+        _discord_message(
+            5, start + pd.Timedelta(days=4), "RecipientRemove", guest, "Left.", mentions=[_discord_author(guest)]
+        ),
+    ]
+    dm = {
+        "guild": {"id": "0", "name": "Direct Messages"},
+        "channel": {"id": "55", "type": "DirectGroupTextChat", "name": "trio"},
+        "messages": rows,
+    }
+    (tmp_path / "dm.json").write_text(json.dumps(dm), encoding="utf-8")
+    stays = _tables(ingest("discord", tmp_path / "dm.json", tmp_path / "out").out)["memberships"]
+    assert sorted(stays["leave_reason"].dropna()) == ["quit", "removed"]
+    (tmp_path / "bad.json").write_text(
+        json.dumps({**dm, "messages": [{**rows[1], "timestamp": "yesterday"}]}), encoding="utf-8"
+    )
+    with pytest.raises(ExportError, match=r"bad.json: message id 900000000000000002 .*'yesterday' is not an ISO 8601"):
+        ingest("discord", tmp_path / "bad.json", tmp_path / "bad")
+    (tmp_path / "other.json").write_text('{"chats": []}', encoding="utf-8")
+    with pytest.raises(ExportError, match=r"other.json: top level: not a DiscordChatExporter JSON export"):
+        ingest("discord", tmp_path / "other.json", tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()

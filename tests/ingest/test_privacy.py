@@ -18,7 +18,15 @@ from helpers.ingest.run import ingest
 from helpers.reporting.runner import run_notebook
 
 from conftest import ROOT
-from export_samples import TITLE, chat_history, write_company_tables, write_message_log, write_telegram, write_whatsapp
+from export_samples import (
+    TITLE,
+    chat_history,
+    write_company_tables,
+    write_message_log,
+    write_telegram,
+    write_wechat,
+    write_whatsapp,
+)
 
 pytestmark = pytest.mark.slow  # every adapter's output run through two notebooks
 
@@ -69,6 +77,7 @@ def outputs(tmp_path_factory):
             write_whatsapp(h, root / "WhatsApp Chat with Maple Bay.txt", "iphone"),
             {"time_zone": "Asia/Shanghai", "you": h.owner.name},
         ),
+        "wechat": ("wechat", write_wechat(h, root / "wechat" / f"{TITLE}_utf8.csv"), {}),
         "company": ("tables", write_company_tables(h, root / "company"), {}),
         "log": ("tables", write_message_log(h, root / "log"), {}),
     }
@@ -95,7 +104,7 @@ def outputs(tmp_path_factory):
 def test_overview_and_retention_run_on_every_adapters_output(outputs):
     failed = [(r.notebook, r.error) for r in outputs["results"] if not r.ok]
     assert failed == []
-    assert len(outputs["results"]) == 8
+    assert len(outputs["results"]) == 10
 
 
 def test_no_personal_data_in_any_output_file(outputs):

@@ -1,8 +1,9 @@
 """``python -m helpers ingest KIND PATH --out DIR``: real data into the contract, personal data kept out.
 
 KIND is ``telegram`` (a Telegram Desktop ``result.json``), ``whatsapp`` (an exported chat
-``.txt``), ``irc`` (a log file, or a folder of them) or ``tables`` (a YAML mapping of CSV /
-Parquet tables). Member, group and message
+``.txt``), ``irc`` (a log file, or a folder of them), ``wechat`` (MemoTrace CSV exports: a
+file, or a folder of them), ``discord`` (DiscordChatExporter JSON or CSV, a file per
+channel, or a folder of them) or ``tables`` (a YAML mapping of CSV / Parquet tables). Member, group and message
 ids become keyed hashes (``privacy``); names and phone numbers are never written; message
 text is dropped (its length and form are kept) unless ``--keep-text`` asks for it, and
 then it goes to ``DIR/private/message_text.parquet``, for local analysis only: no report
@@ -27,13 +28,18 @@ import yaml
 from helpers.data.atomic import new_work_folder, publish_folder, write_json
 from helpers.data.engine import validate_dataset
 from helpers.ingest.chatlog import ExportError, Settings, Tally, build_tables, known_zone
+from helpers.ingest.discord import read_discord
 from helpers.ingest.irc import read_irc
 from helpers.ingest.mapped_tables import read_tables
 from helpers.ingest.privacy import KeyProblem, Pseudonyms, load_key
 from helpers.ingest.telegram import read_telegram
+from helpers.ingest.wechat import read_wechat
 from helpers.ingest.whatsapp import read_whatsapp
 
-KINDS = ("telegram", "whatsapp", "irc", "tables")
+KINDS = ("telegram", "whatsapp", "irc", "wechat", "discord", "tables")
+
+FOLDER_KINDS = {"irc": (".txt",), "wechat": (".csv",), "discord": (".json", ".csv")}
+"""Kinds whose path may be a folder, and the suffix of the files read from it."""
 
 
 PRIVATE = "private"
@@ -80,7 +86,7 @@ def export_file(kind: str, path: Path) -> Path:
         if any(path.glob("messages*.html")):
             raise IngestError(f"{path.name}/ {HTML_ADVICE}")
         raise IngestError(f"{path.name}/ holds no result.json: give the folder Telegram's JSON export wrote")
-    if kind == "irc":
+    if kind in FOLDER_KINDS:
         return path
     if path.is_dir():
         texts = sorted(path.glob("*.txt")) if kind == "whatsapp" else []
@@ -129,11 +135,20 @@ def ingest(
     tally = Tally()
     if kind == "tables":
         tables = read_tables(path, pseudonyms, tally, keep_text)
-    elif kind == "irc":
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix == ".txt") if path.is_dir() else [path]
+    elif kind in FOLDER_KINDS:
+        suffixes = FOLDER_KINDS[kind]
+        files = (
+            sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+            if path.is_dir()
+            else [path]
+        )
         if not files:
-            raise IngestError(f"{path.name}/ holds no .txt log files")
-        tables = build_tables(read_irc(files, tally, time_zone, group_name), pseudonyms, settings, tally, keep_text)
+            raise IngestError(f"{path.name}/ holds no {' or '.join(suffixes)} files")
+        if kind == "discord":
+            logs = read_discord(files, tally, time_zone, group_name, date_order)
+        else:
+            logs = (read_irc if kind == "irc" else read_wechat)(files, tally, time_zone, group_name)
+        tables = build_tables(logs, pseudonyms, settings, tally, keep_text)
     else:
         logs = (
             read_telegram(path, tally, time_zone)
@@ -219,7 +234,9 @@ def add_parser(commands) -> None:
     )
     p.add_argument("kind", choices=KINDS)
     p.add_argument(
-        "path", type=Path, help="result.json, the chat .txt, IRC logs (a file or folder), or the mapping .yml"
+        "path",
+        type=Path,
+        help="result.json, the chat .txt, IRC logs or WeChat CSVs (a file or folder), or the mapping .yml",
     )
     p.add_argument("--out", type=Path, required=True, help="dataset folder to write, e.g. data/processed/mygroups")
     p.add_argument("--settings", type=Path, help="YAML: channel, city, segment, target_size, operators, kinds, groups")
@@ -229,12 +246,14 @@ def add_parser(commands) -> None:
         help="pseudonymisation key (default: $WORKBENCH_HASH_KEY_FILE, then $WORKBENCH_HASH_KEY)",
     )
     p.add_argument("--timezone", help="time zone of times written without one, e.g. Asia/Shanghai")
-    p.add_argument("--date-order", choices=("dmy", "mdy", "ymd"), help="WhatsApp: when every date is ambiguous")
+    p.add_argument(
+        "--date-order", choices=("dmy", "mdy", "ymd"), help="WhatsApp, Discord CSV: when every date is ambiguous"
+    )
     p.add_argument("--you", help="WhatsApp: the exporter's name as on their own messages (system lines say 'You')")
     p.add_argument(
         "--group-name",
-        help="WhatsApp, IRC: the group's name (its id is a keyed hash of it); needed for an iPhone _chat.txt or an "
-        "IRC log that does not name its group",
+        help="WhatsApp, IRC, WeChat, Discord: the group's name (its id is a keyed hash of it); needed for an iPhone _chat.txt "
+        "or an IRC log that does not name its group (WeChat: the file name without _utf8 otherwise)",
     )
     p.add_argument("--keep-text", action="store_true", help="also keep message text, in DIR/private/, local only")
     p.add_argument("--replace", action="store_true", help="replace DIR if it exists")
