@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -719,3 +720,74 @@ def write_discord(h: History, folder: Path, as_csv: bool = False) -> Path:
         }
         path.with_suffix(".json").write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     return folder
+
+
+# ------------------------------------------------------------------------------------------- Slack
+
+
+def write_slack(h: History, target: Path, as_zip: bool = False) -> Path:
+    """The group as one channel of a Slack workspace export: channels.json, users.json, a JSON file per UTC day.
+
+    Joins (by link or invitation) are channel_join lines, leaves and removals channel_leave
+    (Slack writes a removal as the member leaving); a bot posts once; a private channel
+    listed in groups.json has no messages; dms.json lists one conversation, never read.
+    """
+    bot = Person("Reminder Bot", "", 6_999_999)
+    users = [
+        {"id": f"U{p.user_id}", "name": p.name.lower().replace(" ", "."), "real_name": p.name, "is_bot": False}
+        for p in h.people
+    ]
+    users.append({"id": f"U{bot.user_id}", "name": "reminders", "real_name": bot.name, "is_bot": True})
+    day_files: dict[str, list[dict]] = {}
+
+    def add(at: pd.Timestamp, user: Person, text: str, **extra) -> None:
+        message = {"type": "message", "user": f"U{user.user_id}", "text": text, "ts": f"{at.timestamp():.6f}", **extra}
+        day_files.setdefault(f"{at:%Y-%m-%d}", []).append(message)
+
+    for p in [h.owner, *h.monitors]:
+        add(h.created, p, f"<@U{p.user_id}> has joined the channel", subtype="channel_join")
+    for at, action, _, p in h.events:
+        joined = action in ("link", "invite")
+        add(
+            at,
+            p,
+            f"<@U{p.user_id}> has {'joined' if joined else 'left'} the channel",
+            subtype="channel_join" if joined else "channel_leave",
+        )
+    for at, p, form, text in h.messages:
+        files = [{"id": "F1", "name": "photo.jpg", "mimetype": "image/jpeg"}] if form in ("media", "sticker") else None
+        add(at, p, text, **({"files": files, "subtype": "file_share"} if files else {}))
+    late = max(at for at, *_ in h.messages) + pd.Timedelta(minutes=5)
+    add(late, bot, "Reminder: live session at 8pm")
+    add(late + pd.Timedelta(minutes=1), h.owner, "set the channel topic: sleep tips", subtype="channel_topic")
+    documents = {
+        "channels.json": [
+            {
+                "id": "C0MAPLE",
+                "name": "maple-bay",
+                "created": int(h.created.timestamp()),
+                "creator": f"U{h.owner.user_id}",
+            }
+        ],
+        "groups.json": [
+            {
+                "id": "G0QUIET",
+                "name": "quiet-room",
+                "created": int(h.created.timestamp()),
+                "creator": f"U{h.owner.user_id}",
+            }
+        ],
+        "users.json": users,
+        "dms.json": [{"id": "D01", "members": [f"U{h.owner.user_id}", f"U{h.monitors[0].user_id}"]}],
+        **{f"maple-bay/{day}.json": sorted(rows, key=lambda m: float(m["ts"])) for day, rows in day_files.items()},
+    }
+    if as_zip:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(target, "w") as archive:
+            for name, document in documents.items():
+                archive.writestr(f"Maple Bay Slack export/{name}", json.dumps(document))
+        return target
+    for name, document in documents.items():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        (target / name).write_text(json.dumps(document), encoding="utf-8")
+    return target

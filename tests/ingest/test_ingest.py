@@ -31,6 +31,7 @@ from export_samples import (
     write_discord,
     write_irc,
     write_message_log,
+    write_slack,
     write_telegram,
     write_wechat,
     write_whatsapp,
@@ -670,3 +671,42 @@ def test_discord_group_dm_adds_and_removals_and_bad_files_are_named(tmp_path, hi
     with pytest.raises(ExportError, match=r"other.json: top level: not a DiscordChatExporter JSON export"):
         ingest("discord", tmp_path / "other.json", tmp_path / "bad")
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_slack_workspace_export_recovers_the_planted_history(tmp_path, history, as_zip):
+    """channel_join / channel_leave are stays; the creator is the owner; a bot is not a member; DMs are not read."""
+    source = write_slack(history, tmp_path / ("export.zip" if as_zip else "export"), as_zip=as_zip)
+    done = ingest("slack", source, tmp_path / "out")
+    read, skipped = done.tally.read, done.tally.skipped
+    assert read["channels"] == 1 and skipped["channels with no messages in the export"] == 1
+    assert skipped["direct-message conversations (not channels)"] == 1
+    assert read["joins"] == 1 + len(history.monitors) + history.count("link") + history.count("invite")
+    assert read["leaves"] == history.count("leave") + history.count("remove")
+    assert read["bot messages (kept as service lines)"] == 1 and read["service lines (channel_topic)"] == 1
+    tables = _tables(done.out)
+    stays = tables["memberships"]
+    assert stays["member_id"].nunique() == len(history.people)
+    assert len(stays) == len(history.people) + 1  # the one rejoin
+    assert stays["leave_reason"].value_counts().to_dict() == {"quit": history.count("leave") + history.count("remove")}
+    assert (stays["role"] == "owner").sum() == 1
+    assert tables["groups"]["created_at"].item() == history.created
+    forms = tables["messages"]["form"].value_counts().to_dict()
+    assert forms == {**_planted_forms(history), "service": read["joins"] + read["leaves"] + 2}
+    sent = tables["messages"].loc[lambda m: m["form"] != "service", "sent_at"].sort_values().dt.tz_convert("UTC")
+    assert list(sent) == [at for at, *_ in history.messages]
+
+
+def test_slack_export_faults_are_named(tmp_path, history):
+    source = write_slack(history, tmp_path / "export")
+    day = sorted((source / "maple-bay").iterdir())[3]
+    day.write_text(day.read_text(encoding="utf-8")[:-30], encoding="utf-8")
+    with pytest.raises(ExportError, match=rf"maple-bay/{day.name}: line 1, column \d+: .*malformed JSON"):
+        ingest("slack", source, tmp_path / "out")
+    (tmp_path / "not.zip").write_text("hello", encoding="utf-8")
+    with pytest.raises(ExportError, match="not.zip: not a zip file"):
+        ingest("slack", tmp_path / "not.zip", tmp_path / "out")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ExportError, match="not a Slack workspace export: no channels.json"):
+        ingest("slack", tmp_path / "empty", tmp_path / "out")
+    assert not (tmp_path / "out").exists()

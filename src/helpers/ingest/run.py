@@ -3,7 +3,7 @@
 KIND is ``telegram`` (a Telegram Desktop ``result.json``), ``whatsapp`` (an exported chat
 ``.txt``), ``irc`` (a log file, or a folder of them), ``wechat`` (MemoTrace CSV exports: a
 file, or a folder of them), ``discord`` (DiscordChatExporter JSON or CSV, a file per
-channel, or a folder of them) or ``tables`` (a YAML mapping of CSV / Parquet tables). Member, group and message
+channel, or a folder of them), ``slack`` (a workspace export: the .zip or its folder) or ``tables`` (a YAML mapping of CSV / Parquet tables). Member, group and message
 ids become keyed hashes (``privacy``); names and phone numbers are never written; message
 text is dropped (its length and form are kept) unless ``--keep-text`` asks for it, and
 then it goes to ``DIR/private/message_text.parquet``, for local analysis only: no report
@@ -32,11 +32,12 @@ from helpers.ingest.discord import read_discord
 from helpers.ingest.irc import read_irc
 from helpers.ingest.mapped_tables import read_tables
 from helpers.ingest.privacy import KeyProblem, Pseudonyms, load_key
+from helpers.ingest.slack import read_slack
 from helpers.ingest.telegram import read_telegram
 from helpers.ingest.wechat import read_wechat
 from helpers.ingest.whatsapp import read_whatsapp
 
-KINDS = ("telegram", "whatsapp", "irc", "wechat", "discord", "tables")
+KINDS = ("telegram", "whatsapp", "irc", "wechat", "discord", "slack", "tables")
 
 FOLDER_KINDS = {"irc": (".txt",), "wechat": (".csv",), "discord": (".json", ".csv")}
 """Kinds whose path may be a folder, and the suffix of the files read from it."""
@@ -86,7 +87,7 @@ def export_file(kind: str, path: Path) -> Path:
         if any(path.glob("messages*.html")):
             raise IngestError(f"{path.name}/ {HTML_ADVICE}")
         raise IngestError(f"{path.name}/ holds no result.json: give the folder Telegram's JSON export wrote")
-    if kind in FOLDER_KINDS:
+    if kind in FOLDER_KINDS or kind == "slack":
         return path
     if path.is_dir():
         texts = sorted(path.glob("*.txt")) if kind == "whatsapp" else []
@@ -135,6 +136,8 @@ def ingest(
     tally = Tally()
     if kind == "tables":
         tables = read_tables(path, pseudonyms, tally, keep_text)
+    elif kind == "slack":
+        tables = build_tables(read_slack(path, tally), pseudonyms, settings, tally, keep_text)
     elif kind in FOLDER_KINDS:
         suffixes = FOLDER_KINDS[kind]
         files = (
@@ -236,7 +239,8 @@ def add_parser(commands) -> None:
     p.add_argument(
         "path",
         type=Path,
-        help="result.json, the chat .txt, IRC logs or WeChat CSVs (a file or folder), or the mapping .yml",
+        help="result.json, the chat .txt, IRC logs, WeChat CSVs or Discord exports (a file or folder), a Slack "
+        "export (.zip or folder), or the mapping .yml",
     )
     p.add_argument("--out", type=Path, required=True, help="dataset folder to write, e.g. data/processed/mygroups")
     p.add_argument("--settings", type=Path, help="YAML: channel, city, segment, target_size, operators, kinds, groups")
