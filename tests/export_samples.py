@@ -10,6 +10,7 @@ messages quote them, so a test can search outputs for any trace of them.
 from __future__ import annotations
 
 import csv
+import html
 import json
 import zipfile
 from dataclasses import dataclass, field
@@ -791,3 +792,87 @@ def write_slack(h: History, target: Path, as_zip: bool = False) -> Path:
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         (target / name).write_text(json.dumps(document), encoding="utf-8")
     return target
+
+
+# ------------------------------------------------------------------------------------------- Telegram HTML
+
+
+def _html_message(k: int, at: pd.Timestamp, p: Person, form: str, text: str, joined: bool) -> str:
+    """One talk block as Telegram Desktop's HTML export writes it (UTC+8 computer)."""
+    local = at + LOCAL
+    body = {
+        "link": 'Look at <a href="https://example.com/tips/sleep">https://example.com/tips/sleep</a> please',
+        "media": "",
+        "sticker": "",
+    }.get(form, html.escape(text).replace("\n", "<br>"))
+    media = (
+        '<div class="media_wrap clearfix"><a class="photo_wrap clearfix pull_left" href="photos/photo_1.jpg">'
+        '<img class="photo" src="photos/photo_1_thumb.jpg" style="width: 260px; height: 195px"/></a></div>'
+        if form in ("media", "sticker")
+        else ""
+    )
+    sender = "" if joined else f'<div class="from_name">\n{html.escape(p.name)}\n</div>\n'
+    userpic = "" if joined else '<div class="pull_left userpic_wrap"><div class="userpic userpic3"></div></div>\n'
+    return (
+        f'<div class="message default clearfix{" joined" if joined else ""}" id="message{k}">\n{userpic}'
+        f'<div class="body">\n<div class="pull_right date details" title="{local:%d.%m.%Y %H:%M:%S} UTC+08:00">\n'
+        f"{local:%H:%M}\n</div>\n{sender}{media}"
+        + (f'<div class="text">\n{body}\n</div>\n' if body else "")
+        + "</div>\n</div>\n"
+    )
+
+
+def write_telegram_html(h: History, folder: Path, page_size: int = 700) -> Path:
+    """The chat as Telegram Desktop's HTML export: pages messages.html, messages2.html, … of message blocks.
+
+    Service lines carry no time; day separators ("3 March 2025") mark local (UTC+8) days;
+    a sender's follow-up messages are "joined" blocks without a from_name.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    items = [
+        (
+            h.created,
+            0,
+            "service",
+            f"{h.owner.name} created group &laquo;{TITLE}&raquo; with members "
+            + " and ".join(m.name for m in h.monitors),
+        )
+    ]
+    for at, action, actor, p in h.events:
+        text = {
+            "link": f"{p.name} joined group by link from {h.monitors[0].name}",
+            "invite": f"{actor.name} invited {p.name}",
+            "leave": f"{p.name} removed {p.name}",
+            "remove": f"{actor.name} removed {p.name}",
+        }[action]
+        items.append((at, 0, "service", text))
+    items += [(at, 1, (p, form), text) for at, p, form, text in h.messages]
+    items.sort(key=lambda item: (item[0], item[1]))
+    blocks, day, previous = [], None, None
+    for k, (at, _, what, text) in enumerate(items, 1):
+        if f"{at + LOCAL:%Y-%m-%d}" != day:
+            day = f"{at + LOCAL:%Y-%m-%d}"
+            label = f"{(at + LOCAL).day} {at + LOCAL:%B %Y}"
+            blocks.append(
+                f'<div class="message service" id="message-{k}">\n<div class="body details">\n{label}\n</div>\n</div>\n'
+            )
+            previous = None
+        if what == "service":
+            blocks.append(
+                f'<div class="message service" id="message{k}">\n<div class="body details">\n{text}\n</div>\n</div>\n'
+            )
+            previous = None
+            continue
+        p, form = what
+        blocks.append(_html_message(k, at, p, form, text, joined=previous is p))
+        previous = p
+    head = (
+        '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8"/>\n<title>Exported Data</title>\n</head>\n<body>\n'
+        f'<div class="page_wrap">\n<div class="page_header">\n<div class="content">\n<div class="text bold">\n{TITLE}\n'
+        '</div>\n</div>\n</div>\n<div class="page_body chat_page">\n<div class="history">\n'
+    )
+    for n, first in enumerate(range(0, len(blocks), page_size), 1):
+        name = "messages.html" if n == 1 else f"messages{n}.html"
+        page = head + "".join(blocks[first : first + page_size]) + "</div>\n</div>\n</div>\n</body>\n</html>\n"
+        (folder / name).write_text(page, encoding="utf-8")
+    return folder

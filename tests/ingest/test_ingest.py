@@ -17,6 +17,7 @@ from helpers.data.atomic import usual_mode
 from helpers.ingest.chatlog import ExportError, Settings
 from helpers.ingest.privacy import PROJECT_ROOT, KeyProblem, Pseudonyms, load_key
 from helpers.ingest.run import IngestError, ingest
+from helpers.ingest.telegram_html import pages
 from helpers.studies.retention.summary import summarise as retention
 
 from conftest import ROOT
@@ -33,6 +34,7 @@ from export_samples import (
     write_message_log,
     write_slack,
     write_telegram,
+    write_telegram_html,
     write_wechat,
     write_whatsapp,
 )
@@ -426,12 +428,13 @@ def test_a_telegram_export_folder_is_read_through_its_result_json(tmp_path, hist
 
 
 @pytest.mark.parametrize("as_folder", [True, False])
-def test_a_telegram_html_export_says_which_option_to_pick(tmp_path, as_folder):
+def test_an_html_page_that_is_no_telegram_export_is_named(tmp_path, as_folder):
     folder = tmp_path / "ChatExport"
     folder.mkdir()
     (folder / "messages.html").write_text("<!DOCTYPE html>\n<html><body>hi</body></html>")
-    with pytest.raises(IngestError, match="Telegram HTML export; export the chat again as JSON.*Machine-readable JSON"):
+    with pytest.raises(ExportError, match=r"messages.html: holds no messages \(not a Telegram HTML export\?\)"):
         ingest("telegram", folder if as_folder else folder / "messages.html", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_an_output_that_is_a_file_and_a_key_that_is_a_folder_are_named(tmp_path, history, monkeypatch):
@@ -710,3 +713,46 @@ def test_slack_export_faults_are_named(tmp_path, history):
     with pytest.raises(ExportError, match="not a Slack workspace export: no channels.json"):
         ingest("slack", tmp_path / "empty", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_telegram_html_export_recovers_the_planted_history(tmp_path, history):
+    """Pages in order, follow-up ('joined') blocks keep their sender, service lines take their neighbours' time."""
+    folder = write_telegram_html(history, tmp_path / "ChatExport_2025-07-01")
+    assert len(pages(folder)) >= 3
+    done = ingest("telegram", folder, tmp_path / "out")
+    tables = _tables(done.out)
+    _check_recovers(tables, history, service_lines=1 + len(history.events))
+    assert done.tally.read["pages"] == len(pages(folder))
+    sent = tables["messages"].loc[lambda m: m["form"] != "service", "sent_at"].sort_values().dt.tz_convert("UTC")
+    assert list(sent) == [at for at, *_ in history.messages]
+    planted = sorted(at for at, action, *_ in history.events if action in ("link", "invite"))
+    stays = tables["memberships"].sort_values("joined_at")
+    read = sorted(stays.loc[stays["role"] == "member", "joined_at"].dt.tz_convert("UTC"))[len(history.monitors) :]
+    lags = [p - r for p, r in zip(planted, read, strict=True)]
+    assert min(lags) >= pd.Timedelta(0) and pd.Series(lags).median() < pd.Timedelta(hours=6)
+    assert tables["groups"]["platform"].item() == "telegram"
+
+
+def test_telegram_html_forwarded_blocks_are_the_forwarders_and_bad_times_are_named(tmp_path):
+    page = (
+        '<div class="page_header"><div class="content"><div class="text bold">Club</div></div></div>'
+        '<div class="message service" id="message-1"><div class="body details">3 March 2025</div></div>'
+        '<div class="message default clearfix" id="message5"><div class="body">'
+        '<div class="pull_right date details" title="03.03.2025 09:00:00 UTC+08:00">09:00</div>'
+        '<div class="from_name">Ann</div><div class="forwarded body"><div class="from_name">Bea '
+        '<span class="date details" title="01.03.2025 08:00:00">01.03.2025</span></div>'
+        '<div class="text">forwarded words</div></div></div></div>'
+        '<div class="message service" id="message6"><div class="body details">Ann invited Cai and Dee</div></div>'
+    )
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "messages.html").write_text(f"<!DOCTYPE html><html><body>{page}</body></html>", encoding="utf-8")
+    done = ingest("telegram", tmp_path / "ok", tmp_path / "out")
+    tables = _tables(done.out)
+    assert done.tally.read["joins"] == 2 and tables["memberships"]["member_id"].nunique() == 3  # Ann, Cai, Dee
+    assert tables["messages"]["sent_at"].min() == pd.Timestamp("2025-03-03 01:00", tz="UTC")
+    (tmp_path / "bad").mkdir()
+    broken = page.replace("03.03.2025 09:00:00 UTC+08:00", "tomorrow")
+    (tmp_path / "bad" / "messages.html").write_text(f"<html><body>{broken}</body></html>", encoding="utf-8")
+    with pytest.raises(ExportError, match=r"messages.html: message5: time 'tomorrow' is not Telegram's"):
+        ingest("telegram", tmp_path / "bad", tmp_path / "out2")
+    assert not (tmp_path / "out2").exists()

@@ -1,6 +1,6 @@
 """``python -m helpers ingest KIND PATH --out DIR``: real data into the contract, personal data kept out.
 
-KIND is ``telegram`` (a Telegram Desktop ``result.json``), ``whatsapp`` (an exported chat
+KIND is ``telegram`` (a Telegram Desktop export: ``result.json``, or the HTML pages), ``whatsapp`` (an exported chat
 ``.txt``), ``irc`` (a log file, or a folder of them), ``wechat`` (MemoTrace CSV exports: a
 file, or a folder of them), ``discord`` (DiscordChatExporter JSON or CSV, a file per
 channel, or a folder of them), ``slack`` (a workspace export: the .zip or its folder) or ``tables`` (a YAML mapping of CSV / Parquet tables). Member, group and message
@@ -34,6 +34,7 @@ from helpers.ingest.mapped_tables import read_tables
 from helpers.ingest.privacy import KeyProblem, Pseudonyms, load_key
 from helpers.ingest.slack import read_slack
 from helpers.ingest.telegram import read_telegram
+from helpers.ingest.telegram_html import PAGE, pages, read_telegram_html
 from helpers.ingest.wechat import read_wechat
 from helpers.ingest.whatsapp import read_whatsapp
 
@@ -73,20 +74,16 @@ def read_settings(path: Path | None) -> Settings:
         raise IngestError(str(err)) from None
 
 
-HTML_ADVICE = (
-    "is a Telegram HTML export; export the chat again as JSON (Telegram Desktop: Settings > Advanced > Export "
-    "Telegram data, Format: Machine-readable JSON) and give its result.json"
-)
-
-
 def export_file(kind: str, path: Path) -> Path:
-    """The file to read for ``kind``: a Telegram export folder gives its result.json; an HTML export is named as such."""
+    """The file to read for ``kind``: a Telegram export folder gives its result.json, else its first HTML page."""
     if kind == "telegram" and path.is_dir():
         if (path / "result.json").is_file():
             return path / "result.json"
-        if any(path.glob("messages*.html")):
-            raise IngestError(f"{path.name}/ {HTML_ADVICE}")
-        raise IngestError(f"{path.name}/ holds no result.json: give the folder Telegram's JSON export wrote")
+        if html_pages := pages(path):
+            return html_pages[0]
+        raise IngestError(
+            f"{path.name}/ holds no result.json or messages.html: give the folder Telegram's export wrote"
+        )
     if kind in FOLDER_KINDS or kind == "slack":
         return path
     if path.is_dir():
@@ -94,12 +91,14 @@ def export_file(kind: str, path: Path) -> Path:
         if len(texts) == 1:
             return texts[0]
         raise IngestError(f"{path.name}/ is a folder; give the export file itself")
-    if kind == "telegram":
-        with path.open("rb") as fh:
-            head = fh.read(200).lstrip().lower()
-        if path.suffix.lower() in (".html", ".htm") or head.startswith((b"<!doctype html", b"<html")):
-            raise IngestError(f"{path.name} {HTML_ADVICE}")
     return path
+
+
+def is_html(path: Path) -> bool:
+    """Whether a file is an HTML page (by its name or its first bytes)."""
+    with path.open("rb") as fh:
+        head = fh.read(200).lstrip().lower()
+    return path.suffix.lower() in (".html", ".htm") or head.startswith((b"<!doctype html", b"<html"))
 
 
 def ingest(
@@ -153,11 +152,13 @@ def ingest(
             logs = (read_irc if kind == "irc" else read_wechat)(files, tally, time_zone, group_name)
         tables = build_tables(logs, pseudonyms, settings, tally, keep_text)
     else:
-        logs = (
-            read_telegram(path, tally, time_zone)
-            if kind == "telegram"
-            else read_whatsapp(path, tally, time_zone, date_order, you, group_name)
-        )
+        if kind == "telegram" and is_html(path):
+            html_pages = pages(path.parent) if PAGE.match(path.name) else [path]
+            logs = read_telegram_html(html_pages, tally, time_zone, group_name)
+        elif kind == "telegram":
+            logs = read_telegram(path, tally, time_zone)
+        else:
+            logs = read_whatsapp(path, tally, time_zone, date_order, you, group_name)
         tables = build_tables(logs, pseudonyms, settings, tally, keep_text)
     out.parent.mkdir(parents=True, exist_ok=True)
     work = new_work_folder(out)
