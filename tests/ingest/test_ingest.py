@@ -756,3 +756,16 @@ def test_telegram_html_forwarded_blocks_are_the_forwarders_and_bad_times_are_nam
     with pytest.raises(ExportError, match=r"messages.html: message5: time 'tomorrow' is not Telegram's"):
         ingest("telegram", tmp_path / "bad", tmp_path / "out2")
     assert not (tmp_path / "out2").exists()
+
+
+def test_a_chat_without_monitors_or_large_groups_gets_no_monitor_or_koc_headline(tmp_path, history):
+    """A WeChat export names no operators and its group never reaches 150: both measures say why, no number."""
+    from helpers.studies.size_activity.summary import summarise as size_activity
+
+    done = ingest("wechat", write_wechat(history, tmp_path / f"{TITLE}_utf8.csv"), tmp_path / "out")
+    result = size_activity(open_dataset(done.out))
+    koc, monitor = result.findings[1].text, result.findings[2].text
+    assert "not measurable on this data" in koc and "150+ members" in koc and "n/a" not in koc
+    assert "not measurable on this data**: no message in the data is by a monitor" in monitor
+    verdict = next(v for v in result.verdicts if v.claim_id == "monitor_share")
+    assert verdict.verdict == "inconclusive" and "monitor role" in verdict.reason

@@ -18,6 +18,7 @@ from helpers.claims.registry import (
     MONITOR_SHARE_ABOUT,
     audience_of,
     judge,
+    not_testable,
     rule_line,
 )
 from helpers.claims.verdict import Verdict
@@ -33,6 +34,10 @@ from helpers.studies.size_activity import figures, timing
 from helpers.studies.size_activity import models as am
 
 TITLE = "Group size, KOCs, the monitor's share of talk, and when members talk"
+NO_MONITOR = (
+    "no message in the data is by a monitor (no sender has the monitor role; name the operators in the ingest "
+    "settings, operators: monitor: [...])"
+)
 
 
 @dataclass(frozen=True)
@@ -133,10 +138,13 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
     peaks = timing.peak_hours(counts)
 
     size, monitor, same_week = size_fit.curve, monitor_fit.curve, same_week_fit.curve
+    no_monitor = bool(len(rows)) and float(rows["monitor_messages"].sum()) == 0
     verdicts = {
         "size_band": _size_verdict(size, within),
         "koc_above_150": judge("koc_above_150", koc_above),
-        "monitor_share": judge("monitor_share", monitor.peak, detected=monitor.detected),
+        "monitor_share": not_testable("monitor_share", NO_MONITOR)
+        if no_monitor
+        else judge("monitor_share", monitor.peak, detected=monitor.detected),
         "peak_hours": timing.peak_hours_verdict(peaks),
     }
     what = am.METRIC_WORDS[p.activity_metric]
@@ -176,7 +184,9 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
         + (within.peak.why_not or "the test of a flat curve could not be computed on this data")
         + ")"
     )
-    if monitor.curve.empty:
+    if no_monitor:
+        monitor_line = f"The monitor-share curve is **not measurable on this data**: {NO_MONITOR}"
+    elif monitor.curve.empty:
         monitor_line = f"The monitor-share curve is not estimable: {monitor.peak.why_not}"
     elif monitor.detected:
         monitor_line = (
@@ -214,6 +224,14 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
             ("size_peak", "size_peak_within_groups"),
         ),
         Finding(
+            f"**KOCs.** No group-week had {KOC_SIZE:g}+ members, so whether groups that large have several KOCs is "
+            f"**not measurable on this data**; below {KOC_SIZE:g} members, {fmt.pct(koc_below.value)} of weeks "
+            f"({ci(koc_below, '.1%')}) had two or more KOCs (members writing {p.koc_factor:g}× as much as the "
+            f"group's median member).",
+            ("koc_above_150", "koc_below_150"),
+        )
+        if not koc_above.n
+        else Finding(
             f"**KOCs.** In **{fmt.pct(koc_above.value)}** of weeks ({ci(koc_above, '.1%')}) groups of "
             f"{KOC_SIZE:g}+ members have two or more KOCs (members writing {p.koc_factor:g}× as much as the group's "
             f"median member) present; below "
