@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
@@ -211,6 +212,18 @@ class Settings:
             if role in rule.roles and rule.pattern.search(text):
                 return rule.kind
         return "chat"
+
+
+def read_text(path: Path, what: str) -> str:
+    """A file's text (UTF-8, with or without a byte-order mark), or an ExportError naming the line of a bad byte."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise ExportError(path.name, "", "file is empty")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise ExportError(path.name, f"line {line}", f"not UTF-8 text; not {what}") from None
 
 
 def form_of_text(text: str) -> str:

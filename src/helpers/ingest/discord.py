@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, form_of_text
+from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, form_of_text, read_text
 
 TALK = ("Default", "Reply")
 SERVICE_TYPES = (
@@ -178,13 +178,11 @@ def _read_csv(
     logs: dict[str, ChatLog],
 ) -> None:
     """One channel's CSV export into its server's chat log."""
-    data = path.read_bytes()
-    if not data.strip():
-        raise ExportError(path.name, "", "file is empty")
+    text = read_text(path, "a DiscordChatExporter CSV")
     try:
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    except (UnicodeDecodeError, csv.Error) as err:
-        raise ExportError(path.name, "", f"not a CSV file in UTF-8 ({err})") from None
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as err:
+        raise ExportError(path.name, "", f"not a CSV file ({err})") from None
     header = rows[0]
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, form_of_text
+from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, form_of_text, read_text
 from helpers.ingest.whatsapp_lines import masked
 
 COLUMNS = ("Type", "StrContent", "IsSender", "NickName", "Sender")
@@ -71,13 +71,7 @@ OTHER_NOTICES = re.compile(
 
 def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
     """The CSV's header and rows (UTF-8, with or without a byte-order mark)."""
-    data = path.read_bytes()
-    if not data.strip():
-        raise ExportError(path.name, "", "file is empty")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise ExportError(path.name, f"byte {err.start}", "not UTF-8 text; export the chat as CSV (UTF-8)") from None
+    text = read_text(path, "a WeChat CSV export (export the chat as CSV, UTF-8)")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header, *rows = list(reader)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, form_of_text
+from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, form_of_text, read_text
 from helpers.ingest.whatsapp_lines import DELETED, MARKS, MEDIA, YOU, SystemLine, masked, system_line
 
 SPACE = r"[ \u00a0\u202f]"
@@ -64,15 +64,7 @@ EDITED = re.compile(r"\s*<This message was edited>$")
 
 def _lines(path: Path) -> list[str]:
     """The file's lines, or an ExportError if it is not UTF-8 text."""
-    data = path.read_bytes()
-    if not data.strip():
-        raise ExportError(path.name, "", "file is empty")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise ExportError(path.name, f"line {line}", "not UTF-8 text; not a WhatsApp chat export") from None
-    return text.splitlines()
+    return read_text(path, "a WhatsApp chat export").splitlines()
 
 
 def _header(line: str) -> dict | None:
