@@ -769,3 +769,18 @@ def test_a_chat_without_monitors_or_large_groups_gets_no_monitor_or_koc_headline
     assert "not measurable on this data**: no message in the data is by a monitor" in monitor
     verdict = next(v for v in result.verdicts if v.claim_id == "monitor_share")
     assert verdict.verdict == "inconclusive" and "monitor role" in verdict.reason
+
+
+def test_a_contract_error_from_an_export_names_where_the_rows_stand_in_it_not_their_hashes(tmp_path, history):
+    """A Telegram export holding one message twice: the error names the message id, never the hashed key."""
+    path = write_telegram(history, tmp_path / "result.json")
+    document = json.loads(path.read_text(encoding="utf-8"))
+    twice = next(m for m in document["messages"] if m["type"] == "message")
+    document["messages"].append(dict(twice))
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(IngestError) as caught:
+        ingest("telegram", path, tmp_path / "out")
+    text = str(caught.value)
+    assert "repeat a key" in text and f"source 'message id {twice['id']}'" in text
+    assert "msg_" not in text and "row 1" not in text
+    assert not (tmp_path / "out").exists()

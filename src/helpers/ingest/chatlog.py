@@ -271,7 +271,7 @@ def build_tables(
     logs: list[ChatLog], pseudonyms: Pseudonyms, settings: Settings, tally: Tally, keep_text: bool = False
 ) -> dict[str, pd.DataFrame]:
     """The contract's groups, memberships and messages (and, only if asked, message text) from chat logs."""
-    groups, stays, messages, texts = [], [], [], []
+    groups, stays, messages, texts, sources = [], [], [], [], []
     for log in logs:
         times = [m.at for m in log.messages] + [e.at for e in log.events]
         if not times:
@@ -315,6 +315,7 @@ def build_tables(
                     "form": message.form,
                 }
             )
+            sources.append(message.ref)
             if keep_text:
                 texts.append({"message_id": message_id, "text": message.text})
         tally.read["groups"] += 1
@@ -338,6 +339,7 @@ def build_tables(
         tables[name][column] = pd.to_datetime(tables[name][column], utc=True)
     if keep_text:
         tables["private_text"] = pd.DataFrame(texts, columns=["message_id", "text"])
+    tables["message_sources"] = pd.DataFrame({"source": sources})
     if tally.read["chats whose creation is not in the export"]:
         tally.notes.append(
             "where a chat's creation is not in its export, its start is its first record, and "
