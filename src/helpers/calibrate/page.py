@@ -206,7 +206,9 @@ over worlds.</small></p>{_koc_line(document.get("koc_classification"))}{
 {f'<img alt="CI coverage per estimate" src="data:image/png;base64,{png}">' if png else ""}
 {_estimates_table(document["estimates"])}
 <p><small>An optimum's CI is open above where more than 2.5% of the resampled curves peak at the edge of the
-observed range (the data cannot rule out a peak beyond it); it covers every truth above its lower end.</small></p>
+observed range (the data cannot rule out a peak beyond it); it covers every truth above its lower end. The KOC
+share's truth is measured on 20 times as many fresh groups of the same world (at least 1,000), not on the dataset's
+own groups: a CI clustered by group is an interval for the world the groups came from.</small></p>
 <h2>Verdict against truth, claim by claim</h2>{_matrices(document["claims"])}
 <h2>Failures</h2>{failures}{study_failures}
 </body></html>"""
