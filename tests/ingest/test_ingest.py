@@ -781,6 +781,22 @@ def test_a_contract_error_from_an_export_names_where_the_rows_stand_in_it_not_th
     with pytest.raises(IngestError) as caught:
         ingest("telegram", path, tmp_path / "out")
     text = str(caught.value)
-    assert "repeat a key" in text and f"source 'message id {twice['id']}'" in text
+    assert "repeat a key" in text and text.count(f"message id {twice['id']}") == 2
     assert "msg_" not in text and "row 1" not in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_contract_error_from_mapped_tables_names_the_source_file_and_row(tmp_path, history):
+    mapping = write_company_tables(history, tmp_path / "company")
+    messages = tmp_path / "company" / "messages.tsv"
+    lines = messages.read_text(encoding="utf-8").splitlines()
+    messages.write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8")
+    with pytest.raises(IngestError) as caught:
+        ingest("tables", mapping, tmp_path / "out")
+    text = str(caught.value)
+    assert (
+        re.search(r"messages.tsv row 1\n", text)
+        and f"messages.tsv row {len(history.messages) + 1}" in text
+        and "msg_" not in text
+    )
     assert not (tmp_path / "out").exists()

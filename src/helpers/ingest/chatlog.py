@@ -339,7 +339,7 @@ def build_tables(
         tables[name][column] = pd.to_datetime(tables[name][column], utc=True)
     if keep_text:
         tables["private_text"] = pd.DataFrame(texts, columns=["message_id", "text"])
-    tables["message_sources"] = pd.DataFrame({"source": sources})
+    tables["row_sources"] = {"messages.parquet": sources}  # where each message stands in its export
     if tally.read["chats whose creation is not in the export"]:
         tally.notes.append(
             "where a chat's creation is not in its export, its start is its first record, and "

@@ -341,6 +341,8 @@ def _table(name: str, spec: dict, root: Path, mapping: dict, tally: Tally) -> pd
             _reject(bad, out[col.name], source_column, "are not whole numbers", places, found)
             out[col.name] = number.where(~bad).astype("Int64")
     _raise(_label(spec), found)
+    label = _label(spec)
+    out.attrs["sources"] = [place if not place.startswith("row ") else f"{label} {place}" for place in places]
     return out
 
 
@@ -498,6 +500,11 @@ def read_tables(
                 frame[col.name] = pd.to_datetime(frame[col.name], utc=True)
     if keep_text and text is not None:
         tables["private_text"] = pd.DataFrame({"message_id": msgs["message_id"], "text": text})
+    tables["row_sources"] = {  # where each row stands in the source files, for contract errors
+        f"{name}.parquet": frame.attrs["sources"]
+        for name, frame in (("groups", groups), ("memberships", stays), ("messages", msgs))
+        if "sources" in frame.attrs and len(frame.attrs["sources"]) == len(tables[name])
+    }
     tally.read["groups"] = len(groups)
     tally.read["members"] = stays[["group_id", "member_id"]].drop_duplicates().shape[0]
     tally.read["messages kept"] = len(msgs)

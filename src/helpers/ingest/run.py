@@ -174,30 +174,30 @@ HASHED = ("message_id", "group_id", "member_id")
 """Columns holding keyed hashes: meaningless to the person who made the export."""
 
 
-def traced_to_source(report, sources: list[str]) -> None:
-    """Findings on messages name each row by where it stands in the export (file, line or message id), not by hash."""
+def traced_to_source(report, sources: dict[str, list[str]]) -> None:
+    """Findings name each row by where it stands in the source (file and line or row, or message id), not by hash."""
     for finding in report.findings:
-        if finding.file != "messages.parquet":
+        places = sources.get(finding.file)
+        if not places:
             continue
         for example in finding.examples:
             row = example.get("_row")
-            if row is None or not 0 < int(row) <= len(sources):
+            if row is None or not 0 < int(row) <= len(places):
                 continue
             values = {k: v for k, v in example.items() if k not in ("_row", "_file", *HASHED)}
             example.clear()
-            example.update({"_file": "in the export:", "source": sources[int(row) - 1], **values})
+            example.update({"_file": places[int(row) - 1], "_row": None, **values})
 
 
 def _write(tables: dict[str, pd.DataFrame], work: Path, kind: str, tally: Tally) -> list[str]:
     """Write the tables into ``work`` and validate them; IngestError (with the findings) if they break the contract."""
     private = tables.pop("private_text", None)
-    sources = tables.pop("message_sources", None)
+    sources = tables.pop("row_sources", {})
     for name, frame in tables.items():
         frame.to_parquet(work / f"{name}.parquet", index=False, coerce_timestamps="us")  # readable by Spark too
     report, _ = validate_dataset(work)
     if not report.ok:
-        if sources is not None:
-            traced_to_source(report, sources["source"].tolist())
+        traced_to_source(report, sources)
         raise IngestError("the data read does not meet the contract; nothing was written:\n" + report.format())
     if private is not None:  # only there with --keep-text: readable by the user alone (0600 in a 0700 folder)
         (work / PRIVATE).mkdir(mode=0o700)
