@@ -800,3 +800,25 @@ def test_a_contract_error_from_mapped_tables_names_the_source_file_and_row(tmp_p
         and "msg_" not in text
     )
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ('"张三"邀请"李四、王五"加入了群聊', ("join", ["李四", "王五"])),
+        ("“张三”邀请你加入了群聊", ("join", ["你"])),
+        ('"李四"通过扫描"张三"分享的二维码加入群聊', ("join", ["李四"])),
+        ('你将"李四"移出了群聊', ("removed", ["李四"])),
+        ('你被"张三"移出群聊', ("removed", ["你"])),
+        ('"李四"退出了群聊', ("leave", ["李四"])),
+        ('"Ann" invited "Bo" to the group chat', ("join", ["Bo"])),
+        ('<sysmsg type="revokemsg"><revokemsg>…</revokemsg></sysmsg>', ("deleted", [])),
+        ('"张三"拍了拍"李四"', ("notice", [])),
+        ("哈哈", None),
+    ],
+)
+def test_wechat_system_lines_are_read_by_their_published_phrasings(line, expected):
+    from helpers.ingest.wechat import system_event
+
+    found = system_event(line)
+    assert (found if found is None else (found[0], found[2])) == expected

@@ -102,8 +102,10 @@ def system_event(text: str) -> tuple[str, str | None, list[str]] | None:
                 groups = found.groupdict()
                 people = _names(groups["people"]) if groups.get("people") else ["你"]
                 return action, groups.get("actor"), people
-    if DELETED.search(text):
+    if DELETED.search(text) or "revokemsg" in text:
         return "deleted", None, []
+    if text.startswith("<"):  # Type 10002: an XML system message (pats, group notes, ...)
+        return "notice", None, []
     if OTHER_NOTICES.search(text):
         return "notice", None, []
     return None
