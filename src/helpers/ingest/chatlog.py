@@ -214,6 +214,17 @@ class Settings:
         return "chat"
 
 
+EVENT_COUNTS = {"join": "joins", "leave": "leaves", "removed": "removals"}
+"""The tally's name for each membership event."""
+
+
+def count_events(logs: list[ChatLog], tally: Tally, names: dict[str, str] = EVENT_COUNTS) -> None:
+    """Add the logs' joins, leaves and removals to the tally (under ``names``)."""
+    for log in logs:
+        for event in log.events:
+            tally.read[names[event.action]] += 1
+
+
 def read_text(path: Path, what: str) -> str:
     """A file's text (UTF-8, with or without a byte-order mark), or an ExportError naming the line of a bad byte."""
     data = path.read_bytes()

@@ -32,7 +32,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, form_of_text, read_text
+from helpers.ingest.chatlog import (
+    ChatLog,
+    ChatMessage,
+    ExportError,
+    MemberEvent,
+    Tally,
+    count_events,
+    form_of_text,
+    read_text,
+)
 
 TALK = ("Default", "Reply")
 SERVICE_TYPES = (
@@ -97,9 +106,7 @@ def read_discord(
         else:
             _read_json(path, tally, group_name, logs)
         tally.read["channel files"] += 1
-    for log in logs.values():
-        for event in log.events:
-            tally.read[{"join": "joins", "leave": "leaves", "removed": "removals"}[event.action]] += 1
+    count_events(list(logs.values()), tally)
     tally.notes.append(
         "Discord writes no line when a member leaves a server: exits are missing unless the export holds a group DM"
     )

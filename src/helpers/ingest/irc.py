@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, form_of_text
+from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, count_events, form_of_text
 
 LINE = re.compile(
     r"^(?:(?P<chan>[#&]?[\w.-]+) (?P<date>\d{4}-\d{2}-\d{2}) )?(?:\[(?P<time>\d{1,2}:\d{2}(?::\d{2})?)\]\s?|(?==== ))"
@@ -86,9 +86,7 @@ def read_irc(
             )
             raise ExportError(path.name, "", f"{why}: give the channel with --group-name")
         _read_file(path, lines, parsed, name, tally, timezone, logs, nicks)
-    for log in logs.values():
-        for event in log.events:
-            tally.read[{"join": "joins", "leave": "parts and quits", "removed": "kicks"}[event.action]] += 1
+    count_events(list(logs.values()), tally, {"join": "joins", "leave": "parts and quits", "removed": "kicks"})
     if timezone is None:
         tally.notes.append("IRC times were read as UTC (most loggers write UTC); give --timezone if yours did not")
     tally.read["files"] = len(paths)

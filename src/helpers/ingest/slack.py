@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, form_of_text
+from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, count_events, form_of_text
 
 TALK_SUBTYPES = (None, "thread_broadcast", "me_message", "file_share")
 JOINS = ("channel_join", "group_join")
@@ -103,8 +103,7 @@ def read_slack(path: Path, tally: Tally) -> list[ChatLog]:
             log.creator = str(channel.get("creator") or "") or None
         for day in days:
             _read_day(day, _json(day, files[day]), log, bots, tally)
-        for event in log.events:
-            tally.read[{"join": "joins", "leave": "leaves", "removed": "removals"}[event.action]] += 1
+        count_events([log], tally)
         tally.read["channels"] += 1
         tally.read["day files"] += len(days)
         logs.append(log)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, form_of_text
+from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, count_events, form_of_text
 
 GROUP_TYPES = ("private_group", "private_supergroup", "public_supergroup")
 
@@ -195,6 +195,5 @@ def _read_chat(chat: dict, file: str, tally: Tally, timezone: str | None, place:
             log.events += [MemberEvent(at, who, "join") for who in listed]
         elif action == "remove_members":
             log.events += [MemberEvent(at, who, "leave" if who == actor else "removed") for who in listed]
-    for event in log.events:
-        tally.read[{"join": "joins", "leave": "leaves", "removed": "removals"}[event.action]] += 1
+    count_events([log], tally)
     return log

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, form_of_text
+from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, count_events, form_of_text
 
 TITLE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2}):(\d{2})(?: UTC([+-]\d{2}):?(\d{2}))?$")
 DAY = re.compile(r"^\d{1,2} [A-Z][a-z]+ \d{4}$")
@@ -182,8 +182,7 @@ def read_telegram_html(
     if not log.messages:
         raise ExportError(paths[0].name, "", "holds no messages (not a Telegram HTML export?)")
     log.chat_key = log.title = title or paths[0].parent.name
-    for event in log.events:
-        tally.read[{"join": "joins", "leave": "leaves", "removed": "removals"}[event.action]] += 1
+    count_events([log], tally)
     tally.read["pages"] = len(paths)
     tally.notes.append("a Telegram HTML export names people by display name only; the JSON export has their ids")
     return [log]
@@ -213,7 +212,7 @@ def _service(body: str, at: pd.Timestamp, log: ChatLog, tally: Tally) -> None:
         log.events += [MemberEvent(at, person(p), "join") for p in _names(invited["people"])]
     elif joined := BY_LINK.match(body):
         log.events.append(MemberEvent(at, person(joined["actor"]), "join"))
-    elif (removed := REMOVED.match(body)) and not NOTICE.search(body) and "group photo" not in body:
+    elif (removed := REMOVED.match(body)) and not NOTICE.search(body):
         for p in _names(removed["people"]):
             log.events.append(MemberEvent(at, person(p), "leave" if p == removed["actor"] else "removed"))
     elif not NOTICE.search(body):

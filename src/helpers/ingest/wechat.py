@@ -30,7 +30,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, form_of_text, read_text
+from helpers.ingest.chatlog import (
+    ChatLog,
+    ChatMessage,
+    ExportError,
+    MemberEvent,
+    Tally,
+    count_events,
+    form_of_text,
+    read_text,
+)
 from helpers.ingest.whatsapp_lines import masked
 
 COLUMNS = ("Type", "StrContent", "IsSender", "NickName", "Sender")
@@ -135,9 +144,7 @@ def read_wechat(
     if group_name and len(paths) > 1:
         raise ExportError(paths[0].parent.name, "", "--group-name names one group; give one file with it")
     logs = [_read_file(Path(p), tally, timezone, group_name) for p in sorted(paths)]
-    for log in logs:
-        for event in log.events:
-            tally.read[{"join": "joins", "leave": "leaves", "removed": "removals"}[event.action]] += 1
+    count_events(logs, tally)
     if not tally.read["leaves"]:
         tally.notes.append(
             "WeChat shows leaves to the group's owner only: an export from a member's phone records few exits"

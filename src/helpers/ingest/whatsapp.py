@@ -29,7 +29,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.ingest.chatlog import ChatLog, ChatMessage, ExportError, MemberEvent, Tally, form_of_text, read_text
+from helpers.ingest.chatlog import (
+    ChatLog,
+    ChatMessage,
+    ExportError,
+    MemberEvent,
+    Tally,
+    count_events,
+    form_of_text,
+    read_text,
+)
 from helpers.ingest.whatsapp_lines import DELETED, MARKS, MEDIA, YOU, SystemLine, masked, system_line
 
 SPACE = r"[ \u00a0\u202f]"
@@ -244,8 +253,7 @@ def read_whatsapp(
             ChatMessage(at, who(sender), form, text, f"line {n}", sender_name=sender.strip(MARKS + " "))
         )
         tally.read[f"{form} messages"] += 1
-    for event in log.events:
-        tally.read[{"join": "joins", "leave": "leaves", "removed": "removals"}[event.action]] += 1
+    count_events([log], tally)
     tally.read["lines"] = len(lines)
     people = {m.sender_name for m in log.messages if m.sender_name} | {e.person for e in log.events} | set(aliases)
     for line in unrecognised:
