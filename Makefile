@@ -74,8 +74,10 @@ test-fast: $(TESTED) ## The unit tests only (no notebooks, full-size worlds, bro
 CAL_WORLDS ?= 200
 CAL_GROUPS ?= 80
 CAL_MONTHS ?= 9
+CAL_THRESHOLD_WORLDS ?= 120
 calibrate: $(STAMP) ## Every verdict's error rates on 200 drawn worlds (about 35-40 min on 2 cores): benchmarks/calibration.json
-	$(BIN)/python -m helpers.calibrate --worlds $(CAL_WORLDS) --groups $(CAL_GROUPS) --months $(CAL_MONTHS) --seed 1
+	$(BIN)/python -m helpers.calibrate --worlds $(CAL_WORLDS) --groups $(CAL_GROUPS) --months $(CAL_MONTHS) --seed 1 \
+		--threshold-worlds $(CAL_THRESHOLD_WORLDS)
 
 BENCH := data/processed/bench_10000
 $(BENCH)/.complete: $(STAMP) $(wildcard src/helpers/synth/*.py)

@@ -15,8 +15,17 @@ from helpers.calibrate import run as calibrate_run
 from helpers.calibrate.harness import run_tasks
 from helpers.calibrate.rerandomise import null_outcomes, pooled_rate, rerandomised_tests
 from helpers.calibrate.run import Task, run_world
-from helpers.calibrate.score import claim_summary, correct, estimate_summary, null_rejections, rate, summarise_records
-from helpers.calibrate.worlds import drawn, like, shape_of
+from helpers.calibrate.score import (
+    claim_summary,
+    correct,
+    document_text,
+    estimate_summary,
+    null_rejections,
+    rate,
+    summarise_records,
+    threshold_summary,
+)
+from helpers.calibrate.worlds import THRESHOLD_HR, drawn, like, shape_of, threshold_worlds
 from helpers.claims.registry import CLAIMS
 from helpers.synth.parameters import random_world
 
@@ -162,6 +171,38 @@ def test_the_command_runs_worlds_in_parallel_and_writes_json_and_page(tmp_path):
     for claim in CLAIMS.values():
         assert escape(claim.label) in html
     assert "false supported" in done.stderr  # the per-claim table
+
+
+def test_threshold_worlds_plant_a_strong_threshold_where_groups_are_still_filling():
+    tasks = threshold_worlds(30, groups=40, months=4, seed=500)
+    assert [t.seed for t in tasks] == list(range(500, 530)) and {t.studies for t in tasks} == {("recruitment",)}
+    low, high = THRESHOLD_HR
+    for task in tasks:
+        w = task.world
+        assert "recruitment" not in w.switched_off and low <= w.early_exit_hr <= high
+        assert 0.7 * w.window_threshold_days <= w.window_median_days <= 1.4 * w.window_threshold_days
+    # everything else is drawn as in random worlds: the same seed gives the same size peak
+    assert [t.world.size_peak for t in tasks[:3]] == [random_world(s, 40, 4).size_peak for s in (500, 501, 502)]
+
+
+def test_a_focused_world_runs_only_its_studies_and_scores_only_their_claims(monkeypatch, tmp_path):
+    ran = []
+
+    def spy(name):
+        real = calibrate_run.STUDIES[name]
+        return lambda ds: ran.append(name) or real(ds)
+
+    for name in list(calibrate_run.STUDIES):
+        monkeypatch.setitem(calibrate_run.STUDIES, name, spy(name))
+    task = threshold_worlds(1, groups=30, months=4, seed=41)[0]
+    record = run_world(task, workdir=str(tmp_path))
+    assert record["error"] is None and ran == ["recruitment"]
+    assert set(record["claims"]) == {"recruitment"} and set(record["estimates"]) == {"recruitment.threshold"}
+    assert record["estimates"]["recruitment.threshold"]["truth"] == task.world.window_threshold_days
+    check = threshold_summary([record], {"worlds": 1})
+    assert check["estimate"]["truth_known"] == 1 and check["claim"]["worlds"] == 1
+    document = {"settings": {}, "threshold_check": check, "records": [], "threshold_records": [record]}
+    assert json.loads(document_text(document))["threshold_records"][0]["seed"] == 41
 
 
 def test_worlds_like_a_dataset_take_its_shape():

@@ -29,7 +29,7 @@ from helpers.studies.recruitment.summary import summarise as recruitment_summary
 from helpers.studies.result import RESULTS_SCHEMA_VERSION, StudyResult
 from helpers.studies.retention.models import homogeneity_hazard_ratio
 from helpers.studies.retention.summary import summarise as retention_summary
-from helpers.studies.size_activity.summary import SizeParams
+from helpers.studies.size_activity.summary import SizeParams, size_verdict
 from helpers.studies.size_activity.summary import summarise as size_summary
 from helpers.synth import generate
 
@@ -206,6 +206,17 @@ def test_registry_judges_by_the_claims_region():
     assert flat.verdict == "inconclusive"
     assert {c.number for c in CLAIMS.values()} == {1, 2, 3, 4, 5, 6}
     assert all(c.sources and c.wording and c.estimand for c in CLAIMS.values())
+
+
+def test_size_band_is_judged_on_the_within_group_peak_and_names_a_pooled_disagreement():
+    within = Estimate("within-group peak", 240, 180, 300, "m")
+    pooled = Estimate("pooled peak", 450, 400, 500, "m")
+    both = size_verdict(within, True, within, True)
+    split = size_verdict(within, True, pooled, True)
+    flat_within = size_verdict(within, False, within, True)
+    assert both.verdict == split.verdict == "supported" and both.estimate is within
+    assert "pooled" not in both.reason and "pooled curve, shown for comparison, reads contradicted" in split.reason
+    assert flat_within.verdict == "inconclusive"  # a pooled peak alone never decides
 
 
 def test_an_estimate_the_data_cannot_support_says_why_and_is_never_a_verdict():

@@ -15,10 +15,13 @@ from pathlib import Path
 from helpers.calibrate.harness import calibrate
 from helpers.calibrate.page import write_page
 from helpers.calibrate.score import count_share, document_text
-from helpers.calibrate.worlds import drawn, like
+from helpers.calibrate.worlds import drawn, like, threshold_worlds
 from helpers.data.atomic import write_text_atomic
 from helpers.data.crash import guarded
 from helpers.data.validation import ContractError
+
+THRESHOLD_SEEDS = 10_000
+"""The threshold check's worlds are drawn from seeds this far above the drawn worlds' (independent draws)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,10 +40,21 @@ def main(argv: list[str] | None = None) -> int:
         "--out", help="JSON to write (default benchmarks/calibration.json; with --like reports/calibration_like.json)"
     )
     parser.add_argument("--page", help="HTML page to write (default: the JSON's name with .html, under reports/)")
+    parser.add_argument(
+        "--threshold-worlds",
+        type=int,
+        default=0,
+        help="also run this many worlds with a strong recruitment threshold planted (its CI's coverage; default 0)",
+    )
+    parser.add_argument(
+        "--threshold-groups", type=int, default=200, help="groups per threshold-check world (default 200)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    if args.worlds < 1 or args.groups < 1 or args.months < 2 or args.jobs < 1:
-        parser.error("--worlds, --groups and --jobs must be >= 1 and --months >= 2")
+    if args.worlds < 1 or args.groups < 1 or args.months < 2 or args.jobs < 1 or args.threshold_groups < 1:
+        parser.error("--worlds, --groups, --threshold-groups and --jobs must be >= 1 and --months >= 2")
+    if args.threshold_worlds < 0:
+        parser.error("--threshold-worlds must be >= 0")
     like_info = None
     if args.like:
         try:
@@ -54,7 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         tasks = drawn(args.worlds, args.groups, args.months, args.seed)
         out = Path(args.out or "benchmarks/calibration.json")
     page = Path(args.page or Path("reports") / f"{out.stem}.html")
-    document = calibrate(tasks, args.seed, jobs=args.jobs, progress=not args.quiet, like=like_info)
+    threshold = (
+        threshold_worlds(args.threshold_worlds, args.threshold_groups, args.months, args.seed + THRESHOLD_SEEDS)
+        if args.threshold_worlds
+        else None
+    )
+    document = calibrate(tasks, args.seed, jobs=args.jobs, progress=not args.quiet, like=like_info, threshold=threshold)
     write_text_atomic(out, document_text(document))
     write_page(document, page)
     print(table(document), file=sys.stderr)
@@ -75,6 +94,14 @@ def table(document: dict) -> str:
     for key, e in document["estimates"].items():
         bias = "—" if e["mean_bias"] is None else f"{e['mean_bias']:+.3g}"
         lines.append(f"{key:<48} {count_share(e['coverage']):>16} {bias:>12}")
+    check = document.get("threshold_check")
+    if check:
+        e, c = check["estimate"], check["claim"]
+        lines.append(
+            f"threshold check ({check['worlds']} worlds, strong threshold planted): CI coverage "
+            f"{count_share(e['coverage'])} where placed ({e['not_estimable']} not placed); claim false supported "
+            f"{count_share(c['false_supported'])}, false contradicted {count_share(c['false_contradicted'])}"
+        )
     koc = document.get("koc_classification") or {}
     if koc.get("precision") and koc.get("recall"):
         lines.append("")

@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from tqdm.auto import tqdm
 
 from helpers.calibrate.run import Task, run_world
-from helpers.calibrate.score import summarise_records
+from helpers.calibrate.score import summarise_records, threshold_summary
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 ATTEMPTS = 2
@@ -72,13 +72,29 @@ def _run_pool(tasks: list[Task], jobs: int, records: dict[int, dict], bar: tqdm)
     return unfinished
 
 
-def calibrate(tasks: list[Task], seed: int, jobs: int = 1, progress: bool = True, like: dict | None = None) -> dict:
+def calibrate(
+    tasks: list[Task],
+    seed: int,
+    jobs: int = 1,
+    progress: bool = True,
+    like: dict | None = None,
+    threshold: list[Task] | None = None,
+) -> dict:
     """Run the worlds and return the calibration document: settings, the summary, and every world's record.
 
-    ``like`` describes the dataset the worlds are shaped like (None for drawn worlds).
+    ``like`` describes the dataset the worlds are shaped like (None for drawn worlds);
+    ``threshold`` are the threshold check's worlds (``worlds.threshold_worlds``), scored
+    apart under ``threshold_check``.
     """
     began = time.perf_counter()
     records = run_tasks(tasks, jobs=jobs, progress=progress)
+    check, check_records = None, []
+    if threshold:
+        t = time.perf_counter()
+        check_records = run_tasks(threshold, jobs=jobs, progress=progress)
+        w = threshold[0].world
+        settings = {"worlds": len(threshold), "groups": w.groups, "months": w.months, "seed": threshold[0].seed}
+        check = {**threshold_summary(check_records, settings), "seconds": round(time.perf_counter() - t, 1)}
     switched_off: dict[str, int] = {}
     for task in tasks:
         for name in task.world.switched_off:
@@ -96,5 +112,7 @@ def calibrate(tasks: list[Task], seed: int, jobs: int = 1, progress: bool = True
         "effects_switched_off": dict(sorted(switched_off.items())),
         "seconds": round(time.perf_counter() - began, 1),
         **summarise_records(records),
+        "threshold_check": check,
         "records": records,
+        **({"threshold_records": check_records} if threshold else {}),
     }

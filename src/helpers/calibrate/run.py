@@ -72,10 +72,14 @@ HEADLINE_TRUTH: dict[tuple[str, str], Callable[[dict], float | None]] = {
 
 
 COMPARISON: dict[str, str] = {
+    "size_activity.size_peak": (
+        "shown beside the within-group peak the size-band verdict uses: between groups, size goes with everything "
+        "else that makes a group grow large, so the pooled curve is a comparison, not the claim's test"
+    ),
     "size_activity.monitor_share_peak_same_week": (
         "shown beside the leave-one-week-out optimum the verdict uses: the week's own share has the week's member "
         "messages in its denominator, so it is biased low by construction, and the report says so"
-    )
+    ),
 }
 """Headline estimates shown for comparison only (no verdict rests on them), and why; every other one is a verdict's."""
 
@@ -107,6 +111,7 @@ class Task:
     index: int
     world: World
     seed: int
+    studies: tuple[str, ...] = ()  # the studies to run (empty: every one)
 
 
 def _number(x: float | None) -> float | None:
@@ -191,9 +196,10 @@ def run_world(task: Task, workdir: str | None = None) -> dict:
     record: dict = {"index": task.index, "seed": task.seed, "world": task.world.name, "error": None}
     scratch = Path(tempfile.mkdtemp(prefix="calibrate-", dir=workdir))
     try:
-        truth = with_population_truths(
-            generate(scratch / "data", seed=task.seed, world=task.world, progress=False), task.world, task.seed
-        )
+        names = task.studies or tuple(STUDIES)
+        truth = generate(scratch / "data", seed=task.seed, world=task.world, progress=False)
+        if "size_activity" in names:
+            truth = with_population_truths(truth, task.world, task.seed)
         record["switched_off"] = truth["switched_off"]
         record["parameters"] = {
             k: v for k, v in truth["parameters"].items() if not isinstance(v, dict) and k != "switched_off"
@@ -201,8 +207,8 @@ def run_world(task: Task, workdir: str | None = None) -> dict:
         record["realised"] = truth["marginals"]["realised"]
         ds = open_dataset(scratch / "data")
         results, errors, seconds = {}, {}, {}
-        for name, summarise in STUDIES.items():
-            t = time.perf_counter()
+        for name in names:
+            summarise, t = STUDIES[name], time.perf_counter()
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -212,6 +218,8 @@ def run_world(task: Task, workdir: str | None = None) -> dict:
                 record.setdefault("study_tracebacks", {})[name] = _traceback(4)
             seconds[name] = round(time.perf_counter() - t, 2)
         record.update(score_world(truth, results, errors))
+        if task.studies and not errors:  # a focused world scores only the claims its studies judged
+            record["claims"] = {k: c for k, c in record["claims"].items() if c["verdict"] != "error"}
         if "experiment" in results and (nulls := null_outcomes(truth)):
             frame = results["experiment"].frames["group_outcomes"]
             record["aa_rerandomised"] = rerandomised_tests(frame, nulls, ExperimentParams().control_arm)

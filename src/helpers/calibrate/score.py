@@ -154,6 +154,25 @@ def summarise_records(records: list[dict]) -> dict:
     }
 
 
+def threshold_summary(records: list[dict], settings: dict) -> dict:
+    """The threshold check: coverage of the recruitment threshold's CI and the claim's verdicts on its worlds."""
+    ok = [r for r in records if not r.get("error") and "recruitment" in r.get("claims", {})]
+    return {
+        "settings": settings,
+        "worlds": len(records),
+        "worlds_failed": [
+            {"index": r["index"], "seed": r["seed"], "error": r["error"]} for r in records if r.get("error")
+        ],
+        "study_errors": [
+            {"index": r["index"], "seed": r["seed"], "study": s, "error": e}
+            for r in records
+            for s, e in (r.get("study_errors") or {}).items()
+        ],
+        "estimate": estimate_summary(ok, "recruitment.threshold"),
+        "claim": claim_summary(ok, "recruitment"),
+    }
+
+
 def null_rejections(records: list[dict]) -> dict:
     """A/A rate: how often an arm's 95% CI excludes 0 where that arm's true effect on the outcome is exactly zero.
 
@@ -206,7 +225,10 @@ def finite(value: object) -> object:
 def document_text(document: dict) -> str:
     """A calibration document as JSON text: the summary indented, each world's record on one line (small diffs)."""
     document = finite(document)
-    head = {k: v for k, v in document.items() if k != "records"}
-    records = ",\n".join("  " + json.dumps(r, separators=(",", ":"), allow_nan=False) for r in document["records"])
-    text = json.dumps(head, indent=1, allow_nan=False)
-    return text[:-2] + ',\n "records": [\n' + records + "\n ]\n}\n"
+    lists = [k for k in ("records", "threshold_records") if k in document]
+    head = {k: v for k, v in document.items() if k not in lists}
+    text = json.dumps(head, indent=1, allow_nan=False)[:-2]
+    for key in lists:
+        rows = ",\n".join("  " + json.dumps(r, separators=(",", ":"), allow_nan=False) for r in document[key])
+        text += f',\n "{key}": [\n' + rows + "\n ]"
+    return text + "\n}\n"

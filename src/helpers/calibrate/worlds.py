@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from helpers.calibrate.run import Task
@@ -26,6 +27,43 @@ from helpers.synth.parameters import random_world as draw
 def drawn(n: int, groups: int, months: int, seed: int) -> list[Task]:
     """``n`` random worlds of ``groups`` groups over ``months`` months; world ``i`` is drawn from seed ``seed + i``."""
     return [Task(i, draw(seed + i, groups, months), seed + i) for i in range(n)]
+
+
+THRESHOLD_HR = (4.0, 10.0)
+"""Early members' hazard ratio while a late group is short, in the threshold check's worlds (log-uniform)."""
+
+THRESHOLD_WINDOW = (0.7, 1.4)
+"""The median recruitment window as a multiple of the planted threshold, in the threshold check's worlds."""
+
+
+def threshold_worlds(n: int, groups: int, months: int, seed: int) -> list[Task]:
+    """``n`` drawn worlds with a strong recruitment threshold planted, for the threshold CI's coverage.
+
+    On drawn worlds the threshold is rarely placed at all (the effect of waiting is small
+    beside exits' noise), so its CI's coverage rests on a handful of worlds. These worlds
+    are drawn like the others, except that the effect is always on, strong (``THRESHOLD_HR``)
+    and planted where about half the groups are still filling (median window near the
+    threshold, ``THRESHOLD_WINDOW``); only the recruitment study runs. World ``i`` is drawn
+    from seed ``seed + i``.
+    """
+    tasks = []
+    for i in range(n):
+        world = draw(seed + i, groups, months)
+        rng = np.random.default_rng([seed + i, 77])
+        low, high = (math.log(x) for x in THRESHOLD_HR)
+        window = world.window_threshold_days * rng.uniform(*THRESHOLD_WINDOW)
+        world = with_values(
+            world,
+            {
+                "early_exit_hr": math.exp(rng.uniform(low, high)),
+                "window_median_days": _clip("window_median_days", window),
+            },
+        )
+        off = tuple(e for e in world.switched_off if e != "recruitment")
+        tasks.append(
+            Task(i, replace(world, name=f"threshold-{seed + i}", switched_off=off), seed + i, ("recruitment",))
+        )
+    return tasks
 
 
 @dataclass(frozen=True)
