@@ -143,3 +143,56 @@ def test_a_duckdb_engine_url_is_the_connection_the_tables_live_on(good_copy: Pat
     ds = open_dataset(good_copy, "duckdb://")
     assert ds.tables.messages._find_backend() is ds.con
     assert ds.con.sql("SELECT count(*) AS n FROM messages").execute()["n"][0] == ds.tables.messages.count().execute()
+
+
+def _outcome_tables(folder: Path) -> None:
+    """Valid conversions, activities and participants for the good fixture's first group and members."""
+    stays = pd.read_csv(folder / "memberships.csv")
+    group, members = stays["group_id"].iloc[0], stays.loc[stays["group_id"] == stays["group_id"].iloc[0], "member_id"]
+    pd.DataFrame(
+        {
+            "conversion_id": ["cv1", "cv2"],
+            "group_id": [group, group],
+            "member_id": members.iloc[:2].tolist(),
+            "converted_at": ["2025-02-10T20:15:00Z", "2025-02-11T08:00:00+08:00"],
+            "kind": ["purchase", "course_signup"],
+            "value": ["129.5", ""],
+            "currency": ["CNY", ""],
+        }
+    ).to_csv(folder / "conversions.csv", index=False)
+    pd.DataFrame(
+        {
+            "activity_id": ["a1"],
+            "group_id": [group],
+            "started_at": ["2025-02-12T12:00:00Z"],
+            "ended_at": [""],
+            "kind": ["live_session"],
+        }
+    ).to_csv(folder / "activities.csv", index=False)
+    pd.DataFrame({"activity_id": ["a1", "a1"], "member_id": members.iloc[:2].tolist()}).to_csv(
+        folder / "activity_participants.csv", index=False
+    )
+
+
+def test_optional_outcome_tables_open_typed_or_are_none(good_copy: Path, tmp_path: Path):
+    assert open_dataset(good_copy).tables.conversions is None  # a dataset without them still opens
+    _outcome_tables(good_copy)
+    ds = open_dataset(good_copy)
+    assert ds.report.ok, ds.report.format()
+    conversions = ds.tables.conversions.to_pandas()
+    assert ds.tables.conversions.schema()["value"].is_floating()
+    assert conversions["value"].tolist()[0] == 129.5 and pd.isna(conversions["value"].tolist()[1])
+    assert conversions["converted_at"].iloc[1] == pd.Timestamp("2025-02-11T00:00:00Z")
+    assert int(ds.tables.activity_participants.count().execute()) == 2
+    assert ds.tables.activities.ended_at.isnull().all().execute()
+    # Parquet doubles: NaN and inf are not values, named with their rows like unreadable text
+    pq_dir = write_parquet(good_copy, tmp_path / "pq")
+    table = pq.read_table(pq_dir / "conversions.parquet")
+    values = pa.array([float("nan"), float("inf")], type=pa.float64(), from_pandas=False)  # a real NaN, not a null
+    pq.write_table(
+        table.set_column(table.schema.get_field_index("value"), "value", values), pq_dir / "conversions.parquet"
+    )
+    report, _ = validate_dataset(pq_dir)
+    [finding] = [f for f in report.errors if f.column == "value"]
+    assert finding.n_rows == 2 and "cannot be read as number" in finding.rule
+    assert [e["_row"] for e in finding.examples] == [1, 2]

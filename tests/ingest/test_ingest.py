@@ -55,7 +55,8 @@ def history():
 
 def _tables(out: Path) -> dict[str, pd.DataFrame]:
     ds = open_dataset(out)
-    return {name: getattr(ds.tables, name).to_pandas() for name in ("groups", "memberships", "messages")}
+    names = ("groups", "memberships", "messages", "conversions", "activities", "activity_participants")
+    return {name: getattr(ds.tables, name).to_pandas() for name in names if getattr(ds.tables, name) is not None}
 
 
 def _planted_forms(h) -> dict[str, int]:
@@ -822,3 +823,73 @@ def test_wechat_system_lines_are_read_by_their_published_phrasings(line, expecte
 
     found = system_event(line)
     assert (found if found is None else (found[0], found[2])) == expected
+
+
+def _add_outcome_tables(history, folder) -> list:
+    """Orders, activities and participants beside the company tables, keyed by the same raw phone numbers."""
+    local = "%Y-%m-%d %H:%M:%S"
+    buyers = [p for p in history.people if p not in (history.owner, *history.monitors)][:3]
+    when = (history.created + pd.Timedelta(days=3)).tz_convert("Asia/Shanghai").strftime(local)
+    pd.DataFrame(
+        {
+            "order_no": ["A-1001", "A-1002", "A-1003"],
+            "chat": ["grp-maple"] * 3,
+            "user": [p.phone for p in buyers],
+            "paid": [when] * 3,
+            "amount": ["129.5", "0", ""],
+            "cur": ["CNY", "", ""],
+            "type": ["order", "signup", "coupon"],
+        }
+    ).to_csv(folder / "orders.csv", index=False)
+    pd.DataFrame(
+        {"id": ["live-1"], "chat": ["grp-maple"], "start": [when], "end": [""], "type": ["live_session"]}
+    ).to_csv(folder / "activities.csv", index=False)
+    pd.DataFrame({"activity": ["live-1", "live-1"], "user": [p.phone for p in buyers[:2]]}).to_csv(
+        folder / "participants.csv", index=False
+    )
+    mapping = folder / "mapping.yml"
+    mapping.write_text(
+        mapping.read_text()
+        + """\
+  conversions:
+    file: orders.csv
+    columns: {conversion_id: order_no, group_id: chat, member_id: user, converted_at: paid, value: amount,
+              currency: cur, kind: type}
+    values: {kind: {order: purchase, coupon: coupon_redeemed, signup: course_signup}}
+  activities:
+    file: activities.csv
+    columns: {activity_id: id, group_id: chat, started_at: start, ended_at: end, kind: type}
+  activity_participants:
+    file: participants.csv
+    columns: {activity_id: activity, member_id: user}
+"""
+    )
+    return buyers
+
+
+def test_company_conversions_and_activities_map_onto_the_contract(tmp_path, history):
+    mapping = write_company_tables(history, tmp_path / "company")
+    buyers = _add_outcome_tables(history, tmp_path / "company")
+    done = ingest("tables", mapping, tmp_path / "out")
+    tables = _tables(done.out)
+    c, a, p = tables["conversions"], tables["activities"], tables["activity_participants"]
+    members = set(tables["memberships"]["member_id"])
+    assert set(c["member_id"]) <= members and set(p["member_id"]) <= members  # hashed like the stays: they link
+    assert c["kind"].tolist() == ["purchase", "course_signup", "coupon_redeemed"]
+    assert c["value"].iloc[0] == 129.5 and pd.isna(c["value"].iloc[2])
+    assert c["converted_at"].iloc[0] == history.created + pd.Timedelta(days=3)  # local time moved to UTC
+    assert set(p["activity_id"]) == set(a["activity_id"]) and a["activity_id"].iloc[0].startswith("act_")
+    written = "".join(f.read_text(errors="ignore") for f in done.out.rglob("*.json"))
+    assert not any(s in written for s in ("A-1001", "live-1", *(b.phone for b in buyers)))  # ids hashed
+    assert int(open_dataset(done.out).tables.conversions.count().execute()) == 3
+
+    orders = pd.read_csv(tmp_path / "company" / "orders.csv", dtype=str, keep_default_na=False)
+    orders.loc[1, "amount"] = "12,50"
+    orders.to_csv(tmp_path / "company" / "orders.csv", index=False)
+    with pytest.raises(ExportError, match=r"orders.csv: column 'amount': 1 row are not numbers .*row 2: '12,50'"):
+        ingest("tables", mapping, tmp_path / "out2")
+    orders.loc[1, "amount"] = "-40"
+    orders.to_csv(tmp_path / "company" / "orders.csv", index=False)
+    with pytest.raises(IngestError, match=r"conversions.parquet: column 'value': 1 row breaks the rule: value is >= 0"):
+        ingest("tables", mapping, tmp_path / "out2")
+    assert not (tmp_path / "out2").exists()

@@ -28,12 +28,15 @@ from helpers.data.validation import ContractError, Finding, ValidationReport, ch
 
 @dataclass(frozen=True)
 class Tables:
-    """The contract tables as Ibis tables (assignments is None when the dataset has none)."""
+    """The contract tables as Ibis tables (an optional table is None when the dataset has none)."""
 
     groups: ibis.Table
     memberships: ibis.Table
     messages: ibis.Table
     assignments: ibis.Table | None = None
+    conversions: ibis.Table | None = None
+    activities: ibis.Table | None = None
+    activity_participants: ibis.Table | None = None
 
 
 @dataclass
@@ -149,11 +152,12 @@ def _until_end(name: str, end: str | None) -> tuple[str, str]:
     messages after it are left out, and a stay that ended after it is still open at the
     end, as it was then.
     """
-    if end is None or name not in ("memberships", "messages"):
+    if end is None or name not in ("memberships", "messages", "conversions", "activities"):
         return "", ""
     at = f"TIMESTAMPTZ '{pd.Timestamp(end).isoformat()}'"
-    if name == "messages":
-        return "", f" WHERE sent_at <= {at}"
+    if name in ("messages", "conversions", "activities"):
+        column = {"messages": "sent_at", "conversions": "converted_at", "activities": "started_at"}[name]
+        return "", f" WHERE {column} <= {at}"
     late = f"left_at > {at}"
     return (
         f" REPLACE (CASE WHEN {late} THEN NULL ELSE left_at END AS left_at, "

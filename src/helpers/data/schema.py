@@ -1,12 +1,15 @@
 """The data contract: the tables every source must produce, their columns, types and rules.
 
-One dataset is a directory holding up to four tables, each as ``NAME.parquet``,
+One dataset is a directory holding up to seven tables, each as ``NAME.parquet``,
 ``NAME.csv`` or a folder ``NAME/`` of Parquet parts:
 
 - ``groups``       one row per chat group
 - ``memberships``  one row per stay of a member in a group (a member may rejoin)
 - ``messages``     one row per message
 - ``assignments``  optional: experiment arm per group
+- ``conversions``  optional: purchases, redeemed coupons, sign-ups attributed to a group
+- ``activities``   optional: group activities (quiz, check-in, live session, ...)
+- ``activity_participants``  optional: who took part in each activity
 
 Timestamps are instants in UTC. Member ids are pseudonyms (never names or phone
 numbers); message text is not part of the contract (its length is).
@@ -51,18 +54,24 @@ MIXED = "mixed"
 
 OPERATOR_ROLES = ("owner", "monitor", "assistant")
 
+CONVERSION_KINDS = ("purchase", "coupon_redeemed", "course_signup", "other")
+"""What a conversion is: a paid order, a redeemed coupon, a sign-up (to a course or trial), anything else."""
+
+ACTIVITY_KINDS = ("quiz", "check_in", "live_session", "lottery", "course", "other")
+"""What a group activity is (the practitioners' 'activities': events members take part in)."""
+
 
 @dataclass(frozen=True)
 class Column:
     """One column of a contract table."""
 
     name: str
-    dtype: str  # "string" | "timestamp" | "integer" | "boolean"
+    dtype: str  # "string" | "timestamp" | "integer" | "number" | "boolean"
     description: str
     example: object
     nullable: bool = False
     vocabulary: tuple[str, ...] | None = None
-    min_value: int | None = None
+    min_value: float | None = None
     optional: bool = False  # may be absent from a file; then read as all empty
 
 
@@ -97,7 +106,13 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-DUCKDB_TYPES = {"string": "VARCHAR", "timestamp": "TIMESTAMPTZ", "integer": "BIGINT", "boolean": "BOOLEAN"}
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "timestamp": "TIMESTAMPTZ",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+}
 
 
 def _left_after_join(rows: pd.DataFrame) -> pd.Series:
@@ -110,6 +125,10 @@ def _reason_only_when_left(rows: pd.DataFrame) -> pd.Series:
 
 def _sender_unless_system(rows: pd.DataFrame) -> pd.Series:
     return rows["member_id"].notna() | (rows["kind"] == "system")
+
+
+def _ends_after_start(rows: pd.DataFrame) -> pd.Series:
+    return rows["ended_at"].isna() | rows["started_at"].isna() | (rows["ended_at"] >= rows["started_at"])
 
 
 GROUPS = Table(
@@ -226,7 +245,78 @@ ASSIGNMENTS = Table(
 )
 
 
-TABLES: dict[str, Table] = {t.name: t for t in (GROUPS, MEMBERSHIPS, MESSAGES, ASSIGNMENTS)}
+CONVERSIONS = Table(
+    name="conversions",
+    description=(
+        "Optional. One row per conversion (a paid order, a redeemed coupon, a sign-up) by a member, attributed to "
+        "the group it is credited to."
+    ),
+    key=("conversion_id",),
+    required=False,
+    columns=(
+        Column("conversion_id", "string", "Unique id of the conversion (e.g. the order id, hashed).", "cv_000001"),
+        Column("group_id", "string", "Group it is attributed to (must exist in groups).", "g_0001"),
+        Column("member_id", "string", "Pseudonymous id of the member who converted.", "m_9f3a2c"),
+        Column("converted_at", "timestamp", "When it happened (UTC).", "2025-02-10T20:15:00Z"),
+        Column(
+            "kind",
+            "string",
+            "purchase, coupon_redeemed, course_signup or other.",
+            "purchase",
+            vocabulary=CONVERSION_KINDS,
+        ),
+        Column(
+            "value",
+            "number",
+            "Its value in units of currency (0 for a free sign-up); empty if unknown.",
+            129.0,
+            nullable=True,
+            min_value=0,
+        ),
+        Column("currency", "string", "ISO 4217 code of value, e.g. CNY; empty if unknown.", "CNY", nullable=True),
+    ),
+)
+
+
+ACTIVITIES = Table(
+    name="activities",
+    description="Optional. One row per group activity (a quiz, a check-in, a live session, ...).",
+    key=("activity_id",),
+    required=False,
+    columns=(
+        Column("activity_id", "string", "Unique id of the activity.", "act_0001"),
+        Column("group_id", "string", "Group it ran in (must exist in groups).", "g_0001"),
+        Column("started_at", "timestamp", "When it started (UTC).", "2025-02-12T12:00:00Z"),
+        Column(
+            "ended_at", "timestamp", "When it ended (UTC); empty if unknown.", "2025-02-12T13:00:00Z", nullable=True
+        ),
+        Column(
+            "kind",
+            "string",
+            "quiz, check_in, live_session, lottery, course or other.",
+            "quiz",
+            vocabulary=ACTIVITY_KINDS,
+        ),
+    ),
+    row_rules=(RowRule("ended_at >= started_at", ("started_at", "ended_at"), _ends_after_start),),
+)
+
+
+ACTIVITY_PARTICIPANTS = Table(
+    name="activity_participants",
+    description="Optional (needs activities). One row per member who took part in an activity.",
+    key=("activity_id", "member_id"),
+    required=False,
+    columns=(
+        Column("activity_id", "string", "The activity (must exist in activities).", "act_0001"),
+        Column("member_id", "string", "Pseudonymous id of the member who took part.", "m_9f3a2c"),
+    ),
+)
+
+
+TABLES: dict[str, Table] = {
+    t.name: t for t in (GROUPS, MEMBERSHIPS, MESSAGES, ASSIGNMENTS, CONVERSIONS, ACTIVITIES, ACTIVITY_PARTICIPANTS)
+}
 
 
 def pandera_schema(table: Table) -> pa.DataFrameSchema:

@@ -210,7 +210,9 @@ def typed_sql(source: Source, columns: dict[str, str]) -> str:
             select.append(f"CAST(NULL AS {target}) AS {quoted}")
             continue
         have = columns[col.name]
-        if have == target or (target == "TIMESTAMPTZ" and have.startswith("TIMESTAMP WITH TIME ZONE")):
+        if (target != "DOUBLE" and have == target) or (
+            target == "TIMESTAMPTZ" and have.startswith("TIMESTAMP WITH TIME ZONE")
+        ):
             select.append(quoted)
         elif target == "TIMESTAMPTZ" and have.startswith("TIMESTAMP"):
             select.append(f"CAST({quoted} AS TIMESTAMPTZ) AS {quoted}")  # naive: read as UTC
@@ -226,6 +228,9 @@ def typed_sql(source: Source, columns: dict[str, str]) -> str:
                     f"CASE WHEN regexp_full_match({text}, '[+-]?[0-9]+') THEN TRY_CAST({text} AS BIGINT) "
                     f"WHEN {whole} THEN TRY_CAST({number} AS BIGINT) END AS {quoted}"
                 )
+            elif target == "DOUBLE":  # NaN and inf are not values: they stay unreadable, as text does
+                number = f"TRY_CAST({text} AS DOUBLE)"
+                select.append(f"CASE WHEN isfinite({number}) THEN {number} END AS {quoted}")
             else:
                 select.append(f"TRY_CAST({text} AS {target}) AS {quoted}")
             select.append(f'{text} AS "{col.name}{RAW_SUFFIX}"')

@@ -270,6 +270,7 @@ def _check_readable(
             rule = f"cannot be read as {col.dtype}" + {
                 "timestamp": " (expected ISO 8601, e.g. 2025-01-07T12:31:00Z)",
                 "integer": " (a whole number below 9.2e18; NaN and inf are not numbers)",
+                "number": " (a number such as 129.5, with a point for decimals; NaN and inf are not numbers)",
             }.get(col.dtype, "")
             keys = [k for k in table.key if k != col.name and f"{k}{RAW_SUFFIX}" not in chunk.columns]
             rows = bad[["_row", "_file", *keys, raw]].rename(columns={raw: col.name})
@@ -346,7 +347,7 @@ def check_relations(tables: dict[str, ibis.Table], sources: dict[str, Source], r
         )
 
     groups = tables["groups"].select("group_id", "created_at")
-    for name in ("memberships", "messages", "assignments"):
+    for name in ("memberships", "messages", "assignments", "conversions", "activities"):
         if name not in tables:
             continue
         t = tables[name]
@@ -379,6 +380,7 @@ def check_relations(tables: dict[str, ibis.Table], sources: dict[str, Source], r
         early.select("_row", "_file", "group_id", "member_id", "joined_at", "created_at"),
     )
 
+    _check_outcome_relations(tables, sources, report)
     msgs = tables["messages"]
     senders = msgs.filter(msgs.member_id.notnull())
     # An open stay ends at a far-future time rather than "left_at IS NULL OR ...": an OR in the join
@@ -405,11 +407,64 @@ def check_relations(tables: dict[str, ibis.Table], sources: dict[str, Source], r
     check_times(tables, sources, report)
 
 
+def _check_outcome_relations(
+    tables: dict[str, ibis.Table], sources: dict[str, Source], report: ValidationReport
+) -> None:
+    """Conversions and activity participants: by members of the group, of activities that exist."""
+    ever = tables["memberships"].select("group_id", "member_id").distinct()
+    if "conversions" in tables:
+        c = tables["conversions"]
+        outsiders = c.anti_join(ever, ["group_id", "member_id"])
+        _relation_finding(
+            report,
+            "warning",
+            sources["conversions"].label,
+            "member_id",
+            "are by a member who was never in the group they are attributed to (kept; check the attribution)",
+            outsiders.select("_row", "_file", "conversion_id", "group_id", "member_id"),
+        )
+    if "activity_participants" not in tables:
+        return
+    p = tables["activity_participants"]
+    if "activities" not in tables:
+        report.findings.append(
+            Finding(
+                "error",
+                sources["activity_participants"].label,
+                None,
+                "is given without activities (rule: participants name activities in activities.parquet or .csv)",
+            )
+        )
+        return
+    a = tables["activities"].select("activity_id", "group_id")
+    unknown = p.anti_join(a, "activity_id")
+    _relation_finding(
+        report,
+        "error",
+        sources["activity_participants"].label,
+        "activity_id",
+        "name an activity that is not in activities",
+        unknown.select("_row", "_file", "activity_id", "member_id"),
+    )
+    placed = p.join(a, "activity_id")
+    strangers = placed.anti_join(ever, ["group_id", "member_id"])
+    _relation_finding(
+        report,
+        "warning",
+        sources["activity_participants"].label,
+        "member_id",
+        "took part in an activity of a group they were never in (kept)",
+        strangers.select("_row", "_file", "activity_id", "member_id", "group_id"),
+    )
+
+
 TIME_COLUMNS = {
     "groups": ("created_at",),
     "memberships": ("joined_at", "left_at"),
     "messages": ("sent_at",),
     "assignments": ("assigned_at",),
+    "conversions": ("converted_at",),
+    "activities": ("started_at", "ended_at"),
 }
 EVENT_COLUMNS = {"memberships": ("joined_at", "left_at"), "messages": ("sent_at",)}
 """The times that make up the data's span: joins, leaves and messages."""

@@ -24,6 +24,17 @@ Example ``mapping.yml`` (paths are relative to it)::
       groups:                           # optional: without it, groups come from the other tables
         file: groups.csv
         columns: {group_id: chat, created_at: created, channel: source, city: city, segment: stage}
+      conversions:                      # optional: orders, redeemed coupons, sign-ups credited to a group
+        file: orders.csv
+        columns: {conversion_id: order_no, group_id: chat, member_id: user, converted_at: paid, value: amount,
+                  currency: cur, kind: type}
+        values: {kind: {order: purchase, coupon: coupon_redeemed, signup: course_signup}}
+      activities:                       # optional: group activities
+        file: activities.csv
+        columns: {activity_id: id, group_id: chat, started_at: start, ended_at: end, kind: type}
+      activity_participants:            # optional, needs activities
+        file: participants.csv
+        columns: {activity_id: activity, member_id: user}
 
 ``file`` is a file, a glob (``archives/*.tsv``) or a folder (all its CSV, TSV and Parquet
 files); CSV and TSV may be compressed (``.gz``, ``.bz2``, ``.xz``, ``.zip``). Files without
@@ -78,6 +89,20 @@ from helpers.ingest.privacy import Pseudonyms
 TIME_FORMATS = ("iso", "unix", "unix_ms")
 
 
+OUTCOME_TABLES = ("conversions", "activities", "activity_participants")
+"""Optional tables of what the groups are for: conversions, activities and who took part."""
+
+OUTCOME_KEYS = {
+    "conversions": ("group_id", "member_id", "converted_at"),
+    "activities": ("activity_id", "group_id", "started_at"),
+    "activity_participants": ("activity_id", "member_id"),
+}
+"""Columns each optional table must map (a conversion without an id gets one from its row)."""
+
+OUTCOME_DEFAULTS = {"conversions": {"kind": "other"}, "activities": {"kind": "other"}}
+"""Values of a column a source leaves out: a conversion or activity of no stated kind is 'other'."""
+
+
 MAX_SHOWN = 5
 
 
@@ -102,7 +127,7 @@ def read_mapping(path: Path) -> dict:
         raise ExportError(
             path.name, "tables", "give memberships (one row per stay) or events (joins and leaves), not both"
         )
-    unknown = sorted(set(mapping["tables"]) - {"groups", "memberships", "messages", "events"})
+    unknown = sorted(set(mapping["tables"]) - {"groups", "memberships", "messages", "events", *OUTCOME_TABLES})
     if unknown:
         raise ExportError(path.name, "tables", f"unknown table(s) {', '.join(unknown)}")
     try:
@@ -285,7 +310,14 @@ def _times(raw: pd.Series, fmt: str, zone: str, column: str, places: pd.Series, 
     return parsed
 
 
-REQUIRED = {"messages": ("group_id",), "memberships": ("group_id", "member_id", "joined_at"), "groups": ("group_id",)}
+REQUIRED = {
+    "messages": ("group_id",),
+    "memberships": ("group_id", "member_id", "joined_at"),
+    "groups": ("group_id",),
+    "conversions": ("group_id", "member_id", "converted_at"),
+    "activities": ("group_id", "started_at"),
+    "activity_participants": ("activity_id", "member_id"),
+}
 """Key columns a row cannot lack: without them it belongs nowhere."""
 
 
@@ -340,6 +372,13 @@ def _table(name: str, spec: dict, root: Path, mapping: dict, tally: Tally) -> pd
             bad = number.isna() & out[col.name].notna() | (number % 1 != 0)
             _reject(bad, out[col.name], source_column, "are not whole numbers", places, found)
             out[col.name] = number.where(~bad).astype("Int64")
+        elif col.dtype == "number":
+            number = pd.to_numeric(out[col.name], errors="coerce")
+            finite = np.isfinite(number.astype(float))
+            bad = out[col.name].notna() & ~finite
+            rule = "are not numbers (write 129.5, with a point for decimals; NaN and inf are not numbers)"
+            _reject(bad, out[col.name], source_column, rule, places, found)
+            out[col.name] = number.where(finite).astype(float)
     _raise(_label(spec), found)
     label = _label(spec)
     out.attrs["sources"] = [place if not place.startswith("row ") else f"{label} {place}" for place in places]
@@ -404,6 +443,45 @@ def _stays_from_events(
     for event, n in events["event"].value_counts().items():
         tally.read[f"{event} events"] = int(n)
     return pd.DataFrame(rows, columns=["group_id", "member_id", "joined_at", "left_at", "leave_reason"])
+
+
+def _outcome_tables(
+    specs: dict,
+    root: Path,
+    mapping: dict,
+    tally: Tally,
+    pseudonyms: Pseudonyms,
+    group_ids: dict[str, str],
+    members: dict[str, str],
+) -> dict[str, pd.DataFrame]:
+    """The optional conversions, activities and participants a mapping names, ids hashed as in the other tables."""
+    out: dict[str, pd.DataFrame] = {}
+    for name in OUTCOME_TABLES:
+        if name not in specs:
+            continue
+        needed = [c for c in OUTCOME_KEYS[name] if c not in (specs[name].get("columns") or {})]
+        if needed:
+            keys = ", ".join(OUTCOME_KEYS[name])
+            raise ExportError(
+                _label(specs[name]), "columns", f"a {name} table maps {keys}; missing {', '.join(needed)}"
+            )
+        spec = {**specs[name], "defaults": {**OUTCOME_DEFAULTS.get(name, {}), **(specs[name].get("defaults") or {})}}
+        frame = _table(name, spec, root, mapping, tally)
+        for column in TABLES[name].column_names:
+            if column not in frame:
+                frame[column] = None
+        if "group_id" in frame:
+            frame["group_id"] = frame["group_id"].astype(str).map(lambda g: group_ids.get(g) or pseudonyms.group(g))
+        if "member_id" in TABLES[name].column_names:
+            frame["member_id"] = frame["member_id"].astype(str).map(lambda m: members.get(m) or pseudonyms.member(m))
+        if name == "conversions":
+            ids = frame["conversion_id"].where(frame["conversion_id"].notna(), pd.Series(frame.index.astype(str)))
+            frame["conversion_id"] = ids.astype(str).map(pseudonyms.conversion)
+        else:
+            frame["activity_id"] = frame["activity_id"].astype(str).map(pseudonyms.activity)
+        out[name] = frame
+        tally.read[name.replace("_", " ")] = len(frame)
+    return out
 
 
 def read_tables(
@@ -490,9 +568,10 @@ def read_tables(
     stays["group_id"] = stays["group_id"].astype(str).map(group_ids)
     stays["member_id"] = stays["member_id"].astype(str).map(members)
     groups["group_id"] = groups["group_id"].astype(str).map(group_ids)
+    outcomes = _outcome_tables(specs, root, mapping, tally, pseudonyms, group_ids, members)
+    frames = {"groups": groups, "memberships": stays, "messages": msgs, **outcomes}
     tables = {
-        name: frame[[c for c in TABLES[name].column_names if c in frame]].copy()
-        for name, frame in (("groups", groups), ("memberships", stays), ("messages", msgs))
+        name: frame[[c for c in TABLES[name].column_names if c in frame]].copy() for name, frame in frames.items()
     }
     for name, frame in tables.items():
         for col in TABLES[name].columns:
@@ -502,7 +581,7 @@ def read_tables(
         tables["private_text"] = pd.DataFrame({"message_id": msgs["message_id"], "text": text})
     tables["row_sources"] = {  # where each row stands in the source files, for contract errors
         f"{name}.parquet": frame.attrs["sources"]
-        for name, frame in (("groups", groups), ("memberships", stays), ("messages", msgs))
+        for name, frame in frames.items()
         if "sources" in frame.attrs and len(frame.attrs["sources"]) == len(tables[name])
     }
     tally.read["groups"] = len(groups)

@@ -94,3 +94,11 @@ class Pseudonyms:
     def message(self, group_id: str, identity: str) -> str:
         """A message id unique across groups, revealing nothing of the export."""
         return "msg_" + self._hash("message", f"{group_id}\x00{identity}")
+
+    def conversion(self, identity: str) -> str:
+        """A conversion id from the company's order or redemption id (which could be looked up), hashed."""
+        return "cv_" + self._hash("conversion", identity.strip())
+
+    def activity(self, identity: str) -> str:
+        """An activity id from the company's own, hashed (participants name the same pseudonym)."""
+        return "act_" + self._hash("activity", identity.strip())

@@ -170,7 +170,7 @@ def ingest(
     return Ingested(out, tally, warnings)
 
 
-HASHED = ("message_id", "group_id", "member_id")
+HASHED = ("message_id", "group_id", "member_id", "conversion_id", "activity_id")
 """Columns holding keyed hashes: meaningless to the person who made the export."""
 
 
