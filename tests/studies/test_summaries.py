@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
+from dataclasses import replace
 
 import matplotlib
 import numpy as np
@@ -32,6 +34,7 @@ from helpers.studies.retention.summary import summarise as retention_summary
 from helpers.studies.size_activity.summary import SizeParams, size_verdict
 from helpers.studies.size_activity.summary import summarise as size_summary
 from helpers.synth import generate
+from helpers.synth.world import planted
 
 from conftest import ROOT
 
@@ -293,3 +296,24 @@ def test_dose_response_with_two_arms_is_the_difference_of_weighted_rates():
     assert dose.value == pytest.approx((rates["promo_high"] - rates["control"]) / 2)
     assert dose.ci_low < dose.value < dose.ci_high
     assert dose_response(groups, pd.Series({"control": 0.1})).not_estimable
+
+
+def test_experiment_reads_conversions_where_the_data_has_them_and_says_so_where_not(tmp_path):
+    """Reference: the generator's true conversion effects (every group under every arm, common random numbers)."""
+    world = replace(planted(), conversion_base=0.004, promo_conversion_gamma=4.0)
+    truth = generate(tmp_path / "w", n_groups=90, seed=13, months=6, progress=False, world=world)
+    true = truth["planted_effects"]["content_ratio_experiment"]["true_values"]["effects"]["promo_high_vs_control"]
+    result = experiment_summary(open_dataset(tmp_path / "w"))
+    effect = result.headline["conversions_per_member_week: promo_high"]
+    assert effect.ci_low > 0 and effect.covers(true["conversions_per_member_week"])
+    assert result.headline["value_per_member_week: promo_high"].covers(true["value_per_member_week"])
+    text = " ".join(f.text for f in result.findings)
+    assert "**Trade-off** (promo_high" in text and "(conversion family)" in text
+    assert "across 6 arm × outcome comparisons" in text  # the exit family's correction is not diluted
+
+    shutil.rmtree(tmp_path / "w" / "conversions")
+    bare = experiment_summary(open_dataset(tmp_path / "w"))
+    assert not [k for k in bare.headline if "conversion" in k or "value_per" in k]
+    assert "Conversion** is not measurable on this data" in " ".join(f.text for f in bare.findings)
+    assert any("not measurable on this data (the dataset has no conversions table" in m for m in bare.methods)
+    assert [v.as_dict() for v in bare.verdicts] == [v.as_dict() for v in result.verdicts]  # claim 4 unchanged

@@ -186,6 +186,9 @@ def test_monday_counts_by_hand():
         *([np.zeros(0)] * 3),
         *([np.zeros((2, 1))] * 3),
         np.zeros(4),
+        np.zeros(0, np.int64),
+        np.zeros(0),
+        np.zeros((2, 3)),
     )
     size, kocs = monday_counts(cohort, run, 2, 21.0, cohort.koc)
     # Mondays 5, 12, 19: the KOC in group 0 is there from day 4 to 13, the other member from day 6;
@@ -239,6 +242,14 @@ def test_planted_kocs_are_talkers_who_are_heard():
     )
     exit_day = np.array([np.inf, np.inf, np.inf, 5.0, np.inf, np.inf])
     messages = np.array([50.0, 50.0, 50.0, 50.0, 1.0, 50.0])  # member 4 in a silenced group
-    run = Run(exit_day, np.zeros(1), *([np.zeros(0)] * 3), *([np.zeros((1, 1))] * 3), messages)
+    run = Run(
+        exit_day,
+        np.zeros(1),
+        *([np.zeros(0)] * 3),
+        *([np.zeros((1, 1))] * 3),
+        messages,
+        *([np.zeros(0)] * 2),
+        np.zeros((1, 3)),
+    )
     # owner: no; talker: yes; half the rate: no; left after 5 days: no; silenced: no; 5 days before the end: no
     assert is_koc(cohort, world, run, 100.0).tolist() == [False, True, False, False, False, False]

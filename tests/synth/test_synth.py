@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -229,3 +231,55 @@ def test_weekend_lift_per_segment_comes_out_as_planted(planted_world, segment_ki
         GROUP BY 1""",
     ).set_index("weekend")["per_day"]
     assert days[True] / days[False] == pytest.approx(planted().weekend_activity[segment_kind], abs=0.06)
+
+
+def test_conversions_are_drawn_apart_and_change_no_other_table(tmp_path):
+    """Conversions run on a stream of their own: another conversion world leaves every other table as it was."""
+    base = planted()
+    other = replace(base, conversion_base=0.01, promo_conversion_gamma=0.0, koc_conversion_rr=2.0)
+    generate(tmp_path / "a", n_groups=30, seed=5, months=3, progress=False, world=base)
+    generate(tmp_path / "b", n_groups=30, seed=5, months=3, progress=False, world=other)
+    for name in TABLES:
+        assert _read(tmp_path / "a" / name).equals(_read(tmp_path / "b" / name)), name
+    a, b = (_read(tmp_path / w / "conversions").to_pandas() for w in "ab")
+    assert len(b) > 2 * len(a) > 0
+    inside = _sql(
+        tmp_path / "a",
+        "SELECT count(*) AS n FROM read_parquet('" + str(tmp_path / "a" / "conversions") + "/*.parquet') c "
+        "JOIN memberships m ON c.group_id = m.group_id AND c.member_id = m.member_id "
+        "AND c.converted_at >= m.joined_at AND (m.left_at IS NULL OR c.converted_at <= m.left_at) "
+        "WHERE m.role = 'member'",
+    )
+    assert inside["n"].iloc[0] == len(a)  # every conversion by a member, within one of her stays
+    assert (a["value"] >= 0).all() and (a.loc[a["kind"] == "course_signup", "value"] == 0).all()
+    report, _ = validate_dataset(tmp_path / "a")
+    assert report.ok and not report.warnings, report.format()
+
+
+def test_conversion_rates_per_arm_come_out_as_planted(tmp_path):
+    """Reference: the generator's own expectation (truth.json, every group under every arm); Poisson noise only."""
+    world = replace(planted(), conversion_base=0.004, promo_conversion_gamma=4.0)
+    truth = generate(tmp_path / "w", n_groups=150, seed=3, months=6, progress=False, world=world)
+    arms = truth["planted_effects"]["content_ratio_experiment"]["true_values"]["arms"]
+    path = tmp_path / "w"
+    end = f"TIMESTAMPTZ '{(pd.Timestamp('2025-01-01T00:00:00Z') + pd.DateOffset(months=6)).isoformat()}'"
+    observed = _sql(
+        path,
+        f"""
+        WITH exposure AS (
+            SELECT a.arm, sum(epoch(least(coalesce(m.left_at, {end}), {end})) - epoch(greatest(m.joined_at, a.assigned_at)))
+                   / 86400 / 7 AS weeks
+            FROM memberships m JOIN assignments a USING (group_id)
+            WHERE m.role = 'member' AND coalesce(m.left_at, {end}) > greatest(m.joined_at, a.assigned_at)
+            GROUP BY 1),
+        sales AS (
+            SELECT a.arm, count(*) AS n FROM read_parquet('{path / "conversions"}/*.parquet') c
+            JOIN assignments a USING (group_id) WHERE c.converted_at >= a.assigned_at GROUP BY 1)
+        SELECT arm, n, weeks FROM exposure JOIN sales USING (arm)
+        """,
+    ).set_index("arm")
+    for arm in ARMS:
+        n, weeks = observed.loc[arm, "n"], observed.loc[arm, "weeks"]
+        planted_rate = arms[arm]["conversions_per_member_week"]
+        assert abs(n / weeks - planted_rate) < 4 * planted_rate / np.sqrt(n), arm
+    assert arms["promo_high"]["conversions_per_member_week"] > 1.3 * arms["control"]["conversions_per_member_week"]

@@ -48,7 +48,12 @@ def _param(name: str, when: Callable[[dict], bool] | None = None) -> Callable[[d
 
 def _crn(arm: str, outcome: str) -> Callable[[dict], float | None]:
     """Truth of an experiment effect: the arm's effect on these groups (common random numbers)."""
-    key = {"exit_30d": "exit_30d_members", "messages_per_member_week": "messages_per_member_week"}[outcome]
+    key = {
+        "exit_30d": "exit_30d_members",
+        "messages_per_member_week": "messages_per_member_week",
+        "conversions_per_member_week": "conversions_per_member_week",
+        "value_per_member_week": "value_per_member_week",
+    }[outcome]
     return lambda truth: truth["planted_effects"]["content_ratio_experiment"]["true_values"]["effects"][
         f"{arm}_vs_control"
     ][key]
@@ -64,7 +69,7 @@ HEADLINE_TRUTH: dict[tuple[str, str], Callable[[dict], float | None]] = {
     ("recruitment", "threshold"): _param("window_threshold_days", lambda p: p["early_exit_hr"] != 1),
     **{
         ("experiment", f"{outcome}: {arm}"): _crn(arm, outcome)
-        for outcome in ("exit_30d", "messages_per_member_week")
+        for outcome in ("exit_30d", "messages_per_member_week", "conversions_per_member_week", "value_per_member_week")
         for arm in ("promo_low", "promo_high")
     },
 }

@@ -63,6 +63,9 @@ def _combine(runs: dict[str, Run], arm_code: np.ndarray, group: np.ndarray) -> R
         post_member_days=np.choose(arm_code[:, None], [r.post_member_days for r in pick]),
         post_messages=np.choose(arm_code[:, None], [r.post_messages for r in pick]),
         member_messages=np.choose(arm_code[group], [r.member_messages for r in pick]),
+        conversion_member=np.concatenate([r.conversion_member for r in pick]),
+        conversion_time=np.concatenate([r.conversion_time for r in pick]),
+        post_conversions=np.choose(arm_code[:, None], [r.post_conversions for r in pick]),
     )
 
 
@@ -90,13 +93,13 @@ def generate(
     plan = grp.assign_arms(plan, world, months, _stream(seed, 1))
     n_weeks = int(total_days // 7) + 2
     acc = Accumulator(n_groups)
-    realised = {"memberships": 0, "messages": 0, "kocs": 0, "groups_reaching_target": 0}
+    realised = {"memberships": 0, "messages": 0, "conversions": 0, "kocs": 0, "groups_reaching_target": 0}
     koc_members: list[str] = []
 
     tmp = new_work_folder(out)
     try:
-        (tmp / "memberships").mkdir()
-        (tmp / "messages").mkdir()
+        for table in ("memberships", "messages", "conversions"):
+            (tmp / table).mkdir()
         pq.write_table(
             pa.Table.from_pandas(grp.groups_table(plan, start), preserve_index=False),
             tmp / "groups.parquet",
@@ -107,7 +110,7 @@ def generate(
             tmp / "assignments.parquet",
             coerce_timestamps="us",
         )
-        first_member = first_message = 0
+        first_member = first_message = first_conversion = 0
         batches = range(0, n_groups, BATCH_GROUPS)
         for number, first in enumerate(tqdm(batches, desc="groups", unit="batch", disable=not progress)):
             batch = plan.iloc[first : first + BATCH_GROUPS].reset_index(drop=True)
@@ -127,6 +130,7 @@ def generate(
                     np.full(len(batch), arm),
                     emit=code == a,
                     rng=_stream(seed, 3, number, a),
+                    conversion_rng=_stream(seed, 6, number, a),
                 )
                 acc.add_arm_run(arm, first, batch, cohort, runs[arm], world, total_days)
             actual = _combine(runs, code, cohort.group)
@@ -165,6 +169,12 @@ def generate(
                 _stream(seed, 5, number),
             )
             pq.write_table(texts, tmp / "messages" / f"part-{number:05d}.parquet", row_group_size=1_000_000)
+            sales = _conversions(
+                batch, world, cohort, actual, start, first_member, first_conversion, seed, _stream(seed, 7, number)
+            )
+            pq.write_table(sales, tmp / "conversions" / f"part-{number:05d}.parquet")
+            first_conversion += sales.num_rows
+            realised["conversions"] += sales.num_rows
             koc_members += member_ids(first_member, len(cohort.group), seed).filter(pa.array(koc)).to_pylist()
             first_member += len(cohort.group)
             first_message += texts.num_rows
@@ -181,6 +191,42 @@ def generate(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return truth
+
+
+def _conversions(
+    batch: pd.DataFrame,
+    world: World,
+    cohort,
+    run: Run,
+    start: pd.Timestamp,
+    first_member: int,
+    first_conversion: int,
+    seed: int,
+    rng: np.random.Generator,
+) -> pa.Table:
+    """The batch's conversions: who, when, of which kind (drawn by the world's shares) and their value."""
+    order = np.argsort(run.conversion_time, kind="stable")
+    stay, at = run.conversion_member[order], run.conversion_time[order]
+    kinds = np.array(list(world.conversion_kind_shares))
+    shares = np.array(list(world.conversion_kind_shares.values()), float)
+    kind = kinds[rng.choice(len(kinds), size=len(stay), p=shares / shares.sum())]
+    value = np.round(
+        world.conversion_value_median * np.exp(world.conversion_value_sigma * rng.standard_normal(len(stay))), 2
+    )
+    value = np.where(kind == "course_signup", 0.0, value)
+    ids = pc.utf8_lpad(pa.array(np.arange(first_conversion, first_conversion + len(stay))).cast(pa.string()), 8, "0")
+    group = batch["group_id"].to_numpy(dtype=str)
+    return pa.table(
+        {
+            "conversion_id": pc.binary_join_element_wise("cv_", ids, ""),
+            "group_id": pa.array(group).take(pa.array(cohort.group[stay])),
+            "member_id": member_ids(first_member, len(cohort.group), seed).take(pa.array(stay)),
+            "converted_at": _times(start, at),
+            "kind": pa.array(kind, type=pa.string()),
+            "value": pa.array(value, type=pa.float64()),
+            "currency": pa.array(["CNY"] * len(stay), type=pa.string()),
+        }
+    )
 
 
 def _memberships(

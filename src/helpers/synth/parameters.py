@@ -106,6 +106,16 @@ PARAMETERS: dict[str, Param] = {
     "activity_share_weekend": Param("activity posts among weekend non-promo posts", 0, 1),
     "experiment_start_month": Param("month at which older groups are randomised", 0, 120, integer=True),
     "peak_hour_lift": Param("a peak hour's level over an ordinary daytime hour (1: no peaks)", 0.1, 20, (1.5, 4)),
+    "conversion_base": Param("conversions per member-day at the control mix", 0, 0.5, (0.0005, 0.005), log=True),
+    "promo_conversion_gamma": Param("conversions x exp(gamma (promo share - control))", -20, 20, (0, 5)),
+    "homogeneous_conversion_rr": Param("conversion rate ratio, homogeneous vs mixed groups", 0.1, 10, (0.8, 1.6)),
+    "koc_conversion_rr": Param("conversion rate ratio while 2+ KOC-type members are present", 0.1, 10, (0.9, 1.6)),
+    "conversion_value_median": Param("median value of a paid conversion (lognormal)", 0.01, 1e6, (20, 300), log=True),
+    "conversion_value_sigma": Param("lognormal sigma of a conversion's value", 0, 4),
+    **{
+        f"conversion_kind_shares.{k}": Param(f"share of conversions that are {k}", 0, 1)
+        for k in ("purchase", "coupon_redeemed", "course_signup")
+    },
 }
 """Every scalar world parameter, by name (``field.key`` for dict-valued fields); ``peak_hours`` is structured."""
 
@@ -120,8 +130,19 @@ EFFECTS: dict[str, dict[str, float]] = {
     "monitor_share": {"monitor_curvature": 0.0},
     "koc": {"koc_share": 0.0},
     "peak_hours": {"peak_hour_lift": 1.0},
+    "conversion": {"promo_conversion_gamma": 0.0, "homogeneous_conversion_rr": 1.0, "koc_conversion_rr": 1.0},
 }
 """The planted effects a random world switches on or off, and the parameter values that switch each off."""
+
+SECOND_STREAM = (
+    "conversion_base",
+    "promo_conversion_gamma",
+    "homogeneous_conversion_rr",
+    "koc_conversion_rr",
+    "conversion_value_median",
+)
+"""Parameters (and the 'conversion' effect) a random world draws from a stream of their own, after the rest, so
+that adding them left every earlier random world exactly as it was."""
 
 STRUCTURED = {"peak_hours", "name", "switched_off"}
 """Fields that are not numbers: peak hours (audience -> [start, end) ranges), the world's name, its switches."""
@@ -237,21 +258,26 @@ def _moved_peaks(rng: np.random.Generator) -> dict[str, tuple[tuple[int, int], .
     return out
 
 
+def _draw(spec: Param, rng: np.random.Generator) -> float:
+    """One value from a parameter's draw range (log-uniform where it says so)."""
+    low, high = spec.draw
+    value = math.exp(rng.uniform(math.log(low), math.log(high))) if spec.log else rng.uniform(low, high)
+    return round(value) if spec.integer else float(value)
+
+
 def random_world(seed: int, groups: int = 800, months: int = 12) -> World:
     """A world with every drawn parameter from its range and each effect off with probability 1/3."""
     rng = np.random.default_rng([seed, 19])
     values: dict[str, float] = {}
     for name, spec in PARAMETERS.items():
-        if spec.draw is None:
+        if spec.draw is None or name in SECOND_STREAM:
             continue
-        low, high = spec.draw
-        value = math.exp(rng.uniform(math.log(low), math.log(high))) if spec.log else rng.uniform(low, high)
-        values[name] = round(value) if spec.integer else float(value)
+        values[name] = _draw(spec, rng)
     control = values["arm_promo_share.control"]
     values["arm_promo_share.promo_low"] = control * rng.uniform(0.2, 0.7)
     values["arm_promo_share.promo_high"] = min(control + rng.uniform(0.1, 0.3), 0.8)
     values["monitor_share_max"] = min(max(values["monitor_share_max"], 1.5 * values["monitor_optimum"]), 0.3)
-    off = tuple(name for name in EFFECTS if rng.random() < OFF_PROBABILITY)
+    off = tuple(name for name in EFFECTS if name != "conversion" and rng.random() < OFF_PROBABILITY)
     if "content_stage" in off:
         for prefix in ("promo_exit_beta", "promo_activity_alpha"):
             for stage in STAGES:
@@ -259,5 +285,10 @@ def random_world(seed: int, groups: int = 800, months: int = 12) -> World:
     for effect in off:
         values.update(EFFECTS[effect])
     peaks = _moved_peaks(rng) if rng.random() < MOVED_PEAKS_PROBABILITY else dict(PEAK_HOURS)
+    later = np.random.default_rng([seed, 23])
+    values.update({name: _draw(PARAMETERS[name], later) for name in SECOND_STREAM})
+    if later.random() < OFF_PROBABILITY:
+        off += ("conversion",)
+        values.update(EFFECTS["conversion"])
     world = with_values(World(), {**values, "groups": groups, "months": months, "peak_hours": peaks})
     return replace(world, name=f"random-{seed}", switched_off=off)

@@ -58,6 +58,9 @@ class Run:
     post_member_days: np.ndarray  # (groups, 3 stages) member-days after assignment
     post_messages: np.ndarray  # (groups, 3 stages) expected member messages after assignment
     member_messages: np.ndarray  # per stay: expected messages over the stay (up to the data's end)
+    conversion_member: np.ndarray  # conversions drawn (only groups asked for): stay index and time (days)
+    conversion_time: np.ndarray
+    post_conversions: np.ndarray  # (groups, 3 stages) expected conversions after assignment
 
 
 def draw_cohort(plan: pd.DataFrame, world: World, total_days: float, rng: np.random.Generator) -> Cohort:
@@ -183,6 +186,19 @@ def message_rate(
     )
 
 
+def conversion_rate(world: World, promo: np.ndarray, homogeneous: np.ndarray, koc_rich: np.ndarray) -> np.ndarray:
+    """Conversions per member-day: base x content (promotion converts now) x homophily x a KOC-rich group.
+
+    ``promo`` is the promo share minus the control share; never feeds back into exits or talk.
+    """
+    return (
+        world.conversion_base
+        * np.exp(world.promo_conversion_gamma * promo)
+        * np.where(homogeneous, world.homogeneous_conversion_rr, 1.0)
+        * np.where(koc_rich, world.koc_conversion_rr, 1.0)
+    )
+
+
 def simulate(
     plan: pd.DataFrame,
     cohort: Cohort,
@@ -193,8 +209,13 @@ def simulate(
     emit: np.ndarray,
     rng: np.random.Generator,
     early_effect: bool = True,
+    conversion_rng: np.random.Generator | None = None,
 ) -> Run:
-    """Run the batch day by day under ``arms`` (one per group); count messages for groups where ``emit``."""
+    """Run the batch day by day under ``arms`` (one per group); count messages for groups where ``emit``.
+
+    Conversions are drawn from ``conversion_rng`` (for the groups where ``emit``; none without
+    it), so they never change the other streams: the dataset's other tables stay the same.
+    """
     n_groups, n_days = len(plan), int(np.ceil(total_days))
     created = plan["created_day"].to_numpy()
     assigned = plan["assigned_day"].to_numpy()
@@ -216,6 +237,9 @@ def simulate(
     post_days = np.zeros(n_groups * 3)
     post_msgs = np.zeros(n_groups * 3)
     member_messages = np.zeros(len(cohort.group))
+    homogeneous = ~plan["mixed"].to_numpy(bool)
+    post_conv = np.zeros(n_groups * 3)
+    conv_member, conv_time = [], []
     out_member, out_day, out_count = [], [], []
     active = np.empty(0, dtype=np.int64)
 
@@ -275,6 +299,18 @@ def simulate(
         post_days += np.bincount(cell, weights=present[after], minlength=n_groups * 3)
         post_msgs += np.bincount(cell, weights=rate[after], minlength=n_groups * 3)
 
+        koc_rich = np.bincount(g, weights=cohort.koc[active] & member, minlength=n_groups) >= 2
+        converting = conversion_rate(world, promo[g], homogeneous[g], koc_rich[g]) * present * member
+        post_conv += np.bincount(cell, weights=converting[after], minlength=n_groups * 3)
+        if conversion_rng is not None:
+            buying = emit[g] & (converting > 0)
+            n = conversion_rng.poisson(converting[buying])
+            who = np.repeat(active[buying], n)
+            at = np.repeat(start[buying], n) + conversion_rng.random(len(who)) * np.repeat(present[buying], n)
+            inside = at < total_days
+            conv_member.append(who[inside])
+            conv_time.append(at[inside])
+
         speaking = emit[g] & (rate > 0)
         counts = rng.poisson(rate[speaking])
         nonzero = counts > 0
@@ -294,4 +330,7 @@ def simulate(
         post_member_days=post_days.reshape(n_groups, 3),
         post_messages=post_msgs.reshape(n_groups, 3),
         member_messages=member_messages,
+        conversion_member=np.concatenate(conv_member) if conv_member else np.zeros(0, np.int64),
+        conversion_time=np.concatenate(conv_time) if conv_time else np.zeros(0),
+        post_conversions=post_conv.reshape(n_groups, 3),
     )

@@ -37,6 +37,10 @@ DEFINITIONS = {
         "expected chat messages of non-operator members per member-week, over all member-days at or "
         "after assigned_at (till leaving or the data's end); stage = group's stage on that day."
     ),
+    "experiment.conversions_per_member_week": (
+        "expected conversions of non-operator members per member-week, over all member-days at or after "
+        "assigned_at (till leaving or the data's end); stage = group's stage on that day"
+    ),
     "experiment.effect": "arm minus control, on these groups, every group simulated under every arm (CRN)",
     "recruitment.window_days": (
         "days from created_at to the group's n-th join, n = min(target_size, critical_size), all roles "
@@ -86,12 +90,13 @@ class Accumulator:
     exit_events: dict[str, np.ndarray] = field(default_factory=dict)
     member_days: dict[str, np.ndarray] = field(default_factory=dict)
     messages: dict[str, np.ndarray] = field(default_factory=dict)
+    conversions: dict[str, np.ndarray] = field(default_factory=dict)
     early: list[pd.DataFrame] = field(default_factory=list)
     joins: list[pd.DataFrame] = field(default_factory=list)
     koc_weeks: np.ndarray = field(default_factory=lambda: np.zeros(2, dtype=np.int64))  # weeks at 150+, with 2+ KOCs
 
     def __post_init__(self) -> None:
-        for store in (self.exit_eligible, self.exit_events, self.member_days, self.messages):
+        for store in (self.exit_eligible, self.exit_events, self.member_days, self.messages, self.conversions):
             for arm in ARMS:
                 store[arm] = np.zeros((self.n_groups, len(STAGES)))
 
@@ -111,6 +116,7 @@ class Accumulator:
         self.exit_events[arm][rows] += np.bincount(cell[event], minlength=size).reshape(-1, len(STAGES))
         self.member_days[arm][rows] += run.post_member_days
         self.messages[arm][rows] += run.post_messages
+        self.conversions[arm][rows] += run.post_conversions
 
     def add_actual(
         self, plan: pd.DataFrame, cohort: Cohort, run: Run, without_early: Run, koc: np.ndarray, total_days: float
@@ -158,16 +164,18 @@ class Accumulator:
 
     def _outcomes(self, arm: str) -> dict:
         eligible, events = self.exit_eligible[arm], self.exit_events[arm]
-        days, msgs = self.member_days[arm], self.messages[arm]
+        days, msgs, sales = self.member_days[arm], self.messages[arm], self.conversions[arm]
         by_group = events.sum(1) / np.where(eligible.sum(1) > 0, eligible.sum(1), np.nan)
         out = {
             "exit_30d_members": _ratio(events.sum(), eligible.sum()),
             "exit_30d_groups": float(np.nanmean(by_group)),
             "messages_per_member_week": _ratio(7 * msgs.sum(), days.sum()),
+            "conversions_per_member_week": _ratio(7 * sales.sum(), days.sum()),
         }
         for s, stage in enumerate(STAGES):
             out[f"exit_30d_members_{stage}"] = _ratio(events[:, s].sum(), eligible[:, s].sum())
             out[f"messages_per_member_week_{stage}"] = _ratio(7 * msgs[:, s].sum(), days[:, s].sum())
+            out[f"conversions_per_member_week_{stage}"] = _ratio(7 * sales[:, s].sum(), days[:, s].sum())
         return out
 
     def recruitment(self, world: World) -> dict:
@@ -269,6 +277,25 @@ def _minus(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else a - b
 
 
+def mean_conversion_value(world: World) -> float:
+    """Expected value of one conversion: lognormal mean of the paid kinds, 0 for course sign-ups."""
+    shares = world.conversion_kind_shares
+    paid = sum(v for k, v in shares.items() if k != "course_signup") / sum(shares.values())
+    return paid * world.conversion_value_median * math.exp(world.conversion_value_sigma**2 / 2)
+
+
+def with_value(true_values: dict, world: World) -> dict:
+    """The experiment's true values with conversion value per member-week beside conversions (x the mean value)."""
+    mean = mean_conversion_value(world)
+    for part in ("arms", "effects"):
+        for outcomes in true_values[part].values():
+            for key in [k for k in outcomes if k.startswith("conversions_per_member_week")]:
+                outcomes[key.replace("conversions_", "value_", 1)] = (
+                    None if outcomes[key] is None else outcomes[key] * mean
+                )
+    return true_values
+
+
 def build_truth(
     world: World,
     seed: int,
@@ -331,7 +358,23 @@ def build_truth(
                 "exit hazard x exp(beta[stage] * (promo share - control share)); member activity x "
                 "exp(-alpha[stage] * (promo share - control share))"
             ),
-            "true_values": acc.experiment(),
+            "true_values": with_value(acc.experiment(), world),
+        },
+        "conversion": {
+            "base_per_member_day": world.conversion_base,
+            "promo_gamma": world.promo_conversion_gamma,
+            "homogeneous_rate_ratio": world.homogeneous_conversion_rr,
+            "koc_rich_rate_ratio": world.koc_conversion_rr,
+            "value_median": world.conversion_value_median,
+            "value_sigma": world.conversion_value_sigma,
+            "kind_shares": world.conversion_kind_shares,
+            "form": (
+                "conversions per member-day = base x exp(promo_gamma * (promo share - control share)) x "
+                "homogeneous_rate_ratio (homogeneous groups) x koc_rich_rate_ratio (while 2+ KOC-type members are "
+                "present); a Poisson process on a stream of its own (it changes no exit and no message); values "
+                "lognormal(value_median, value_sigma), 0 for course sign-ups"
+            ),
+            "definition": DEFINITIONS["experiment.conversions_per_member_week"],
         },
         "koc": {
             "definition": DEFINITIONS["koc"],

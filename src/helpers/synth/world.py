@@ -128,6 +128,18 @@ class World:
     peak_hour_lift: float = 3.0  # a peak hour's level over an ordinary daytime hour
     experiment_start_month: int = 3  # groups older than this are assigned then; later ones at creation
 
+    # --- conversions: per member-day = base * content * homophily * KOC-rich group --------
+    # drawn from their own random stream: they never change who stays or what is said
+    conversion_base: float = 0.002  # conversions per member-day at the control mix
+    promo_conversion_gamma: float = 3.0  # x exp(gamma * (promo share - control share)): promotion converts now
+    homogeneous_conversion_rr: float = 1.3  # rate ratio in homogeneous vs mixed groups
+    koc_conversion_rr: float = 1.25  # rate ratio while the group has 2+ KOC-type members present
+    conversion_value_median: float = 99.0  # lognormal value of a paid conversion (currency units)
+    conversion_value_sigma: float = 0.8
+    conversion_kind_shares: dict[str, float] = field(
+        default_factory=lambda: {"purchase": 0.7, "coupon_redeemed": 0.2, "course_signup": 0.1}
+    )  # course sign-ups are free (value 0)
+
     def as_dict(self) -> dict:
         """The parameters as plain JSON-ready values."""
         return asdict(self)
@@ -159,6 +171,9 @@ def null() -> World:
         activity_size_curvature=0.0,
         monitor_curvature=0.0,
         promo_activity_alpha={s: 0.0 for s in STAGES},
+        promo_conversion_gamma=0.0,
+        homogeneous_conversion_rr=1.0,
+        koc_conversion_rr=1.0,
     )
 
 

@@ -64,6 +64,8 @@ def group_outcomes(
     - Pre exits (for CUPED): members who joined in the ``pre_days`` before assignment and at
       least ``horizon_days`` before it; exited within ``horizon_days`` of joining.
     - Messages and member-days of role member after (and in the ``pre_days`` before) assignment.
+    - Where the dataset has conversions: those credited to the group after (and in the ``pre_days``
+      before) assignment, and their value (unknown values count 0).
     Groups assigned at creation have no pre-period (their pre columns are 0).
     """
     if tables.assignments is None:
@@ -113,8 +115,22 @@ def group_outcomes(
         .sum(),
     )
 
+    parts = [pre, member_days, talk]
+    if tables.conversions is not None:
+        c = tables.conversions
+        c = c.select("group_id", at_s=epoch_seconds(c.converted_at), value=c.value.fill_null(0.0)).join(a, "group_id")
+        after = c.at_s >= c.assigned_s
+        before = (c.at_s < c.assigned_s) & (c.at_s >= c.assigned_s - pre_days * DAY)
+        parts.append(
+            c.group_by("group_id").aggregate(
+                post_conversions=after.cast("int64").sum(),
+                pre_conversions=before.cast("int64").sum(),
+                post_value=ibis.ifelse(after, c.value, 0.0).sum(),
+                pre_value=ibis.ifelse(before, c.value, 0.0).sum(),
+            )
+        )
     frame = a.to_pyarrow().to_pandas()
-    for part in (pre, member_days, talk):
+    for part in parts:
         frame = frame.merge(part.to_pyarrow().to_pandas(), on="group_id", how="left")
     stages = (
         by_stage.to_pyarrow()
@@ -134,6 +150,7 @@ def group_outcomes(
     frame["has_pre_period"] = frame["pre_member_days"] > 0
     counts = [c for c in frame.columns if c.startswith(("members", "exits", "pre_members", "pre_exits"))]
     counts += ["post_messages", "pre_messages"]
+    counts += [c for c in ("post_conversions", "pre_conversions") if c in frame]
     frame[counts] = frame[counts].astype("int64")
     return frame.sort_values("group_id").reset_index(drop=True)
 

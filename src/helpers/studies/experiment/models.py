@@ -45,6 +45,22 @@ OUTCOMES = {
         1.0,
         "interaction rate",
     ),
+    "conversions_per_member_week": (
+        "post_conversions",
+        "post_member_days",
+        "pre_conversions",
+        "pre_member_days",
+        7.0,
+        "conversions per member-week",
+    ),
+    "value_per_member_week": (
+        "post_value",
+        "post_member_days",
+        "pre_value",
+        "pre_member_days",
+        7.0,
+        "conversion value per member-week",
+    ),
 }
 
 

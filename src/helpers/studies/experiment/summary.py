@@ -25,6 +25,8 @@ UNITS = {
     "exit_30d": (100, " points"),
     "messages_per_member_week": (1, " messages"),
     "interaction_rate": (100, " points"),
+    "conversions_per_member_week": (1000, " per 1,000 member-weeks"),
+    "value_per_member_week": (1, " currency units per member-week"),
 }
 """How each outcome's effect is written: scale and unit."""
 
@@ -41,13 +43,14 @@ class ExperimentParams:
     experiment: str = "content_ratio"
     control_arm: str = "control"
     outcomes: tuple[str, ...] = field(default=("exit_30d", "messages_per_member_week", "interaction_rate"))
+    conversion_outcomes: tuple[str, ...] = field(default=("conversions_per_member_week", "value_per_member_week"))
     alpha: float = 0.05
     correction: Literal["holm", "bh", "none"] = "holm"
     cuped: bool = True
 
     def as_dict(self) -> dict:
         """Plain values for provenance (outcomes as a list, as the notebook gives them)."""
-        return {**asdict(self), "outcomes": list(self.outcomes)}
+        return {**asdict(self), "outcomes": list(self.outcomes), "conversion_outcomes": list(self.conversion_outcomes)}
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,60 @@ def _decision(row, alpha: float) -> str:
     return f"{row.arm}: no evidence of an effect on {label} ({ci}; adjusted p {fmt.p_value(row.adjusted_p)})"
 
 
+NO_CONVERSIONS = "the dataset has no conversions table (orders, redeemed coupons, sign-ups)"
+
+
+@dataclass(frozen=True)
+class Sales:
+    """The conversion side of the experiment: each arm's effect on conversions and their value, its own family."""
+
+    effects: pd.DataFrame  # effects_table rows (empty where not measurable)
+    why_not: str = ""  # why conversions are not measurable on this data ('' when they are)
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return {"effects": records(self.effects), "why_not": self.why_not}
+
+
+def conversion_effects(groups: pd.DataFrame, arms: list[str], p: ExperimentParams) -> tuple[Sales, list]:
+    """Each arm x conversion outcome effect (CUPED), corrected across the conversion family alone.
+
+    The exit and activity family keeps its own correction (claim 4's verdicts rest on it);
+    conversions are the other side of the trade-off, tested as a family of their own.
+    """
+    if "post_conversions" not in groups:
+        return Sales(pd.DataFrame(), NO_CONVERSIONS), []
+    if not p.conversion_outcomes:
+        return Sales(pd.DataFrame(), "no conversion outcome was asked for"), []
+    effects = em.correct(
+        [em.arm_effect(groups, o, a, p.control_arm, cuped=p.cuped) for o in p.conversion_outcomes for a in arms],
+        p.correction,
+        p.alpha,
+    )
+    return Sales(em.effects_table(effects)), effects
+
+
+def _trade_off(table: pd.DataFrame, sales: Sales, shares: pd.Series, control: str) -> str:
+    """The most promotional arm's exits and conversions side by side: the trade-off a decision weighs."""
+    if sales.why_not:
+        return f"**Conversion** is not measurable on this data: {sales.why_not}, so only the exit side is shown."
+    arms = [a for a in shares.index if a != control]
+    if not arms:
+        return "**Trade-off**: no arm besides control received content to compare."
+    most = max(arms, key=lambda a: shares[a])
+    exits = table[(table["outcome"] == "exit_30d") & (table["arm"] == most)]
+    conv = sales.effects[(sales.effects["outcome"] == "conversions_per_member_week") & (sales.effects["arm"] == most)]
+    if exits.empty or conv.empty:
+        return "**Trade-off**: the most promotional arm's exits or conversions could not be estimated."
+    e, c = exits.iloc[0], conv.iloc[0]
+    return (
+        f"**Trade-off** ({most}, the most promotional arm): 30-day exits {100 * e['effect']:+.1f} points "
+        f"(95% CI {100 * e['ci_low']:+.1f} to {100 * e['ci_high']:+.1f}) against conversions "
+        f"{1000 * c['effect']:+.1f} per 1,000 member-weeks (95% CI {1000 * c['ci_low']:+.1f} to "
+        f"{1000 * c['ci_high']:+.1f}) versus control."
+    )
+
+
 def _observational_note(observational: Estimate) -> str:
     """The observational promo-exit association in words, with its caveat (or why there is none)."""
     if observational.not_estimable:
@@ -236,8 +293,13 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
     observational = em.promo_exit_association(panel)
     content = content_verdicts(table, groups, panel, p.control_arm, p.correction, p.alpha)
     verdicts = (content.exits, content.stage)
+    sales, sale_effects = conversion_effects(groups, arms, p)
 
     decisions = [Finding(_decision(r, p.alpha) + ".", (f"{r.outcome}: {r.arm}",)) for r in table.itertuples()]
+    decisions += [
+        Finding(_decision(r, p.alpha) + " (conversion family).", (f"{r.outcome}: {r.arm}",))
+        for r in sales.effects.itertuples()
+    ]
     launch = stages[stages["stage"] == "launch"].set_index("arm")
     mature = stages[stages["stage"] == "mature"].set_index("arm")
     stage_lines = "; ".join(_stage_pair(launch, mature, a) for a in arms)
@@ -252,6 +314,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
         Finding(f"**By stage** (30-day exits, stage at the start of each member's exposure): {stage_lines}."),
         Finding(_stage_sentence(content.stage_gaps, p.alpha)),
         Finding(_dose_sentence(content.promo_shares, content.dose), ("dose_response",)),
+        Finding(_trade_off(table, sales, content.promo_shares, p.control_arm)),
         Finding(
             f"**Checks**: the split of groups {'matches' if srm_groups.p_value >= 0.001 else 'does NOT match'} "
             f"the design (sample-ratio test p {fmt.p_value(srm_groups.p_value)}), and of exposed members p "
@@ -291,7 +354,14 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
         "(shown in the table).",
         "**Stages** are those of the group when each member's exposure started; few groups were already mature when "
         "the experiment began, so mature-stage effects are imprecise.",
-        "**Conversion** (paid orders) is not in this dataset's contract, so no conversion outcome is estimated.",
+        (
+            f"**Conversion**: not measurable on this data ({sales.why_not})."
+            if sales.why_not
+            else "**Conversion**: conversions (orders, redeemed coupons, sign-ups) credited to the group after "
+            "assignment per member-week, and their value per member-week (unknown values count 0), estimated as "
+            f"the other outcomes are; p-values adjusted by {p.correction} across the conversion comparisons alone, "
+            "a family of their own, so the exit decisions above are not diluted by them."
+        ),
         "The effects are averages over the groups in the experiment; they transfer to other groups only as far as "
         "those resemble these.",
     )
@@ -301,7 +371,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
         ci_width_without_cuped=plain["ci_high"] - plain["ci_low"],
     )
     observed = {r.arm: r.effect for r in table[table["outcome"] == "exit_30d"].itertuples()}
-    headline = {f"{e.outcome}: {e.arm}": e.effect for e in effects}
+    headline = {f"{e.outcome}: {e.arm}": e.effect for e in [*effects, *sale_effects]}
     headline["observational_promo_exit"] = observational
     headline["dose_response"] = content.dose
     return StudyResult(
@@ -329,6 +399,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
                     "variance_reduction",
                 ]
             ].round(4),
+            "conversion_effects": sales.effects.round(4),
             "srm": pd.DataFrame([srm_groups.as_dict(), srm_members.as_dict()]).round(4),
             "balance": balance.round(3),
             "power": power.assign(mde_points=100 * power["mde"]).round(4),
@@ -344,6 +415,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
             "stage_effects_exit_30d": records(stages),
             "promo_share_by_arm": {str(k): float(v) for k, v in content.promo_shares.items()},
             "dose_response": content.dose.as_dict(),
+            "conversions": sales.as_dict(),
             "stage_interaction": None if content.stage_gaps is None else content.stage_gaps.as_dict(),
             "srm": {"groups": srm_groups.as_dict(), "members": srm_members.as_dict()},
             "balance": records(balance),
