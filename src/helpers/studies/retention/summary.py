@@ -15,11 +15,13 @@ from helpers.claims.registry import judge, rule_line
 from helpers.data.engine import Dataset
 from helpers.data.event_time import data_end
 from helpers.figures.survival import km_curves
+from helpers.measures.conversions import member_conversions
 from helpers.measures.members import exits_unrecorded, member_table
 from helpers.stats.estimate import Estimate
 from helpers.stats.survival import kaplan_meier, logrank, n_day_retention
 from helpers.studies.result import Finding, StudyResult, records
 from helpers.studies.retention import figures
+from helpers.studies.retention.conversion import conversion_rates, overall_rate
 from helpers.studies.retention.measures import LAYERS, lifecycle_layers, pooled_retention, retention_triangle
 from helpers.studies.retention.models import compare_segments, homogeneity_hazard_ratio
 
@@ -133,6 +135,47 @@ def _ph_note(test: pd.DataFrame) -> str:
     )
 
 
+def _with_attributes(conversions: pd.DataFrame, members: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Members' conversions with their group's ``by`` attribute and their monthly join cohort."""
+    attributes = members[["group_id", "member_id", by]].drop_duplicates(["group_id", "member_id"])
+    out = conversions.merge(attributes, on=["group_id", "member_id"], how="left")
+    out["cohort"] = out["joined_at"].dt.tz_convert(None).dt.to_period("M").astype(str)
+    return out
+
+
+def _conversion_tables(conversions: pd.DataFrame | None, members: pd.DataFrame, by: str) -> dict[str, pd.DataFrame]:
+    """Paid conversion within 30 days by ``by`` and by monthly join cohort (none without a conversions table)."""
+    if conversions is None or conversions.empty:
+        return {}
+    joined = _with_attributes(conversions, members, by)
+    return {
+        f"conversion_by_{by}": conversion_rates(joined, by).round(4),
+        "conversion_by_cohort": conversion_rates(joined, "cohort").round(4),
+    }
+
+
+def _conversion_line(rate: Estimate, conversions: pd.DataFrame | None, members: pd.DataFrame, by: str) -> str:
+    """The paid conversion rate in words: overall, its value per member, and the range across ``by``."""
+    if rate.not_estimable:
+        return f"**Paid conversion is not measurable on this data**: {rate.why_not}."
+    rates = conversion_rates(_with_attributes(conversions, members, by), by).dropna(subset=["rate"])
+    overall = conversion_rates(conversions).iloc[0]
+    line = (
+        f"**{fmt.pct(rate.value)}** of members made a paid conversion within 30 days of joining "
+        f"({fmt.ci(rate, '.1%')}; {int(overall['members']):,} members who joined 30+ days before the data's end), "
+        f"worth {overall['value_per_member']:.2f} per member (95% CI {overall['value_ci_low']:.2f}–"
+        f"{overall['value_ci_high']:.2f}, in the data's currency units)"
+    )
+    if len(rates) >= 2:
+        low, high = rates.sort_values("rate").iloc[[0, -1]].itertuples()
+        line += (
+            f"; by {by} from {fmt.pct(low.rate)} ({getattr(low, by)}, 95% CI {fmt.pct(low.rate_ci_low)}–"
+            f"{fmt.pct(low.rate_ci_high)}) to {fmt.pct(high.rate)} ({getattr(high, by)}, 95% CI "
+            f"{fmt.pct(high.rate_ci_low)}–{fmt.pct(high.rate_ci_high)})"
+        )
+    return line + ". CIs are clustered by group."
+
+
 def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult:
     """Retention 7/30/90 days, median membership, retention by attribute, homogeneity HR, layers; claim 3 judged."""
     params = params or RetentionParams()
@@ -193,6 +236,11 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             else f"The median membership is not estimable: {median.why_not}.",
             ("median_membership_days",),
         )
+    )
+    conversions = member_conversions(ds.tables, end)
+    headline["paid_conversion_30d"] = overall_rate(conversions)
+    findings.append(
+        Finding(_conversion_line(headline["paid_conversion_30d"], conversions, members, by), ("paid_conversion_30d",))
     )
     ordered = by_segment.dropna(subset=["retention"]).sort_values("retention")
     if unrecorded:
@@ -279,7 +327,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
         headline=headline,
         findings=tuple(findings),
         verdicts=(verdict,),
-        tables={"cox": cox_shown, "ph_test": cox.ph_test.round(4)},
+        tables={"cox": cox_shown, "ph_test": cox.ph_test.round(4), **_conversion_tables(conversions, members, by)},
         notes={
             "cox": hazard_ratio.method,
             **{name: f"Not measurable: {unrecorded}." for name in ("triangle", "curves", "by_attribute", "survival")},
@@ -293,6 +341,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             "retention_nd_overall": {str(d): r.to_dict() for d, r in retained.items()} if not unrecorded else {},
             "median_membership_days": km_all.medians.iloc[0].to_dict() if not unrecorded else {},
             "homogeneity_hazard_ratio": hazard_ratio.as_dict(),
+            "paid_conversion_30d": headline["paid_conversion_30d"].as_dict(),
             "logrank": {k: v for k, v in test.as_dict().items() if k != "reason"},
         },
     )
