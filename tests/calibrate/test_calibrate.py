@@ -273,3 +273,18 @@ def test_null_worlds_are_rerandomised_within_strata_and_every_test_counted():
     effects = {"promo_low_vs_control": {"exit_30d_members": 0.0, "messages_per_member_week": 0.1}}
     truth = {"planted_effects": {"content_ratio_experiment": {"true_values": {"effects": effects}}}}
     assert null_outcomes(truth) == ["exit_30d"]
+
+
+def test_worlds_for_some_studies_score_only_their_claims():
+    tasks = drawn(3, groups=20, months=3, seed=9, studies=("experiment",))
+    assert {t.studies for t in tasks} == {("experiment",)}
+    focused = {
+        "index": 0,
+        "seed": 9,
+        "error": None,
+        "claims": {"content_exits": _record("no effect", "inconclusive")["claims"]["content_exits"]},
+        "estimates": {},
+    }
+    summary = summarise_records([focused])
+    assert summary["claims"]["content_exits"]["worlds"] == 1 and summary["claims"]["homophily"]["worlds"] == 0
+    assert summary["claims"]["homophily"]["false_supported"]["share"] is None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from helpers.calibrate.harness import calibrate
 from helpers.calibrate.page import write_page
+from helpers.calibrate.run import STUDIES
 from helpers.calibrate.score import count_share, document_text
 from helpers.calibrate.worlds import drawn, like, threshold_worlds
 from helpers.data.atomic import write_text_atomic
@@ -49,12 +50,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--threshold-groups", type=int, default=200, help="groups per threshold-check world (default 200)"
     )
+    parser.add_argument(
+        "--studies",
+        help=f"comma-separated studies to run (default every one: {', '.join(STUDIES)}); claims of others are not scored",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.worlds < 1 or args.groups < 1 or args.months < 2 or args.jobs < 1 or args.threshold_groups < 1:
         parser.error("--worlds, --groups, --threshold-groups and --jobs must be >= 1 and --months >= 2")
     if args.threshold_worlds < 0:
         parser.error("--threshold-worlds must be >= 0")
+    studies = tuple(s.strip() for s in (args.studies or "").split(",") if s.strip())
+    unknown = [s for s in studies if s not in STUDIES]
+    if unknown:
+        parser.error(f"unknown studies {', '.join(unknown)}: choose among {', '.join(STUDIES)}")
     like_info = None
     if args.like:
         try:
@@ -65,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         like_info = {"data": Path(args.like).name, **shape.as_dict()}
         out = Path(args.out or "reports/calibration_like.json")
     else:
-        tasks = drawn(args.worlds, args.groups, args.months, args.seed)
+        tasks = drawn(args.worlds, args.groups, args.months, args.seed, studies)
         out = Path(args.out or "benchmarks/calibration.json")
     page = Path(args.page or Path("reports") / f"{out.stem}.html")
     threshold = (

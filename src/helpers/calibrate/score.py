@@ -61,7 +61,9 @@ def _effect_size(claim: dict) -> float | None:
 
 def claim_summary(records: list[dict], claim_id: str) -> dict:
     """Confusion matrix of verdict vs truth for one claim, its error rates, and its power."""
-    rows = [{**r["claims"][claim_id], "id": claim_id} for r in records if not r.get("error")]
+    rows = [
+        {**r["claims"][claim_id], "id": claim_id} for r in records if not r.get("error") and claim_id in r["claims"]
+    ]
     matrix = {t: dict.fromkeys(VERDICTS, 0) for t in TRUTHS}
     for c in rows:
         matrix[c["truth"]][c["verdict"] if c["verdict"] in VERDICTS else "error"] += 1

@@ -24,9 +24,12 @@ from helpers.synth.parameters import PARAMETERS, with_values
 from helpers.synth.parameters import random_world as draw
 
 
-def drawn(n: int, groups: int, months: int, seed: int) -> list[Task]:
-    """``n`` random worlds of ``groups`` groups over ``months`` months; world ``i`` is drawn from seed ``seed + i``."""
-    return [Task(i, draw(seed + i, groups, months), seed + i) for i in range(n)]
+def drawn(n: int, groups: int, months: int, seed: int, studies: tuple[str, ...] = ()) -> list[Task]:
+    """``n`` random worlds of ``groups`` groups over ``months`` months; world ``i`` is drawn from seed ``seed + i``.
+
+    ``studies`` limits the studies run on each (empty: every one).
+    """
+    return [Task(i, draw(seed + i, groups, months), seed + i, studies) for i in range(n)]
 
 
 THRESHOLD_HR = (4.0, 10.0)
