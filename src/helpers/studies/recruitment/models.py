@@ -372,9 +372,12 @@ def threshold_set(candidates: np.ndarray, deviance: np.ndarray, dispersion: floa
     candidates widened by half the grid step (a threshold between two candidates rounds to
     one of them); where the lowest candidate is accepted it reaches down to 0 days and
     where the highest is, it is open above: the data cannot rule out a threshold beyond the
-    range searched. Checked on 360 drawn worlds with a planted threshold: it covered the
-    truth in 48 of the 50 where an effect was detected (the bootstrap percentile interval
-    it replaced: 42 of 50).
+    range searched. Checked on 360 drawn worlds with a planted threshold (hazard ratio
+    2-4): it covered the truth in 48 of the 50 where an effect was detected (the bootstrap
+    percentile interval it replaced: 42 of 50). On the calibration's threshold check
+    (hazard ratio 4-10, 200 groups) it covered 68 of 87 (78%): the estimate falls early
+    (6 days on average), a misfit of the linear-in-weeks-waited term to exits that
+    saturate once waiting starts.
     """
     scaled = (np.where(np.isfinite(deviance), deviance, np.inf) - np.nanmin(deviance)) / dispersion
     accepted = candidates[scaled <= HANSEN_95]

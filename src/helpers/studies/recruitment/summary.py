@@ -179,7 +179,10 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
         f"effect of waiting beyond the threshold has a CI from resampling whole groups ({bootstrap}). The threshold's "
         "own CI is the set of thresholds the data do not reject: their deviance, scaled by the dispersion between "
         "groups, lies within 7.35 of the best (Hansen's 95% critical value for a threshold); it reaches 0 or is "
-        "open above where the data cannot bound it.",
+        "open above where the data cannot bound it. **Caveat**: on the calibration's threshold check (120 worlds "
+        "with a strong threshold planted) this CI covered the planted threshold in 68 of 87 worlds (78%, not 95%) "
+        "and the estimate fell 6 days early on average: where waiting drives members out fast, the model's "
+        "straight line in weeks waited places the threshold too early. Read the threshold as leaning early.",
         "**Threshold model**: logit P(exit) = controls + a quadratic in ln of the mean headcount the early members "
         "lived through + ln window + b × weeks they waited beyond the threshold in the still-unfilled group. Slow "
         "groups also stay small longer, and small groups lose members faster on their own (claim 1); the size and "
