@@ -204,7 +204,13 @@ def _remote_table(con: ibis.BaseBackend, source: Source) -> ibis.Table:
             "(e.g. duckdb -c \"COPY (FROM 'x.csv') TO 'x.parquet'\")"
         )
     raw = con.read_parquet(str(source.path.resolve()), table_name=f"workbench_{name}")
-    types = {"string": "string", "timestamp": "timestamp('UTC')", "integer": "int64", "boolean": "boolean"}
+    types = {
+        "string": "string",
+        "timestamp": "timestamp('UTC')",
+        "integer": "int64",
+        "number": "float64",
+        "boolean": "boolean",
+    }
     columns = {
         c.name: (raw[c.name] if c.name in raw.columns else ibis.null()).cast(types[c.dtype])
         for c in TABLES[name].columns
