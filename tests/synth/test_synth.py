@@ -53,7 +53,7 @@ def test_both_worlds_meet_the_contract_without_warnings(world, request):
     report, tables = validate_dataset(synthetic.path)
     assert report.ok, report.format()
     assert report.warnings == [], report.format()
-    assert set(tables) == {"groups", "memberships", "messages", "assignments"}
+    assert set(tables) == {"groups", "memberships", "messages", "assignments", "conversions"}
 
 
 def test_default_dataset_has_the_promised_size(planted_world):
@@ -174,6 +174,7 @@ def test_truth_json_is_written_and_names_every_planted_effect(planted_world):
         "homophily",
         "monitor_share",
         "content_ratio_experiment",
+        "conversion",
         "koc",
     }
     assert effects["size_activity"]["peak_size"] == 229.0

@@ -43,10 +43,10 @@ class ExperimentParams:
     experiment: str = "content_ratio"
     control_arm: str = "control"
     outcomes: tuple[str, ...] = field(default=("exit_30d", "messages_per_member_week", "interaction_rate"))
-    conversion_outcomes: tuple[str, ...] = field(default=("conversions_per_member_week", "value_per_member_week"))
     alpha: float = 0.05
     correction: Literal["holm", "bh", "none"] = "holm"
     cuped: bool = True
+    conversion_outcomes: tuple[str, ...] = field(default=("conversions_per_member_week", "value_per_member_week"))
 
     def as_dict(self) -> dict:
         """Plain values for provenance (outcomes as a list, as the notebook gives them)."""
