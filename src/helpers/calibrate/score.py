@@ -130,19 +130,26 @@ def estimate_summary(records: list[dict], key: str) -> dict:
     }
 
 
+def failures(records: list[dict]) -> dict:
+    """The worlds that failed and the studies that failed on a world, with their errors."""
+    return {
+        "worlds_failed": [
+            {"index": r["index"], "seed": r["seed"], "error": r["error"]} for r in records if r.get("error")
+        ],
+        "study_errors": [
+            {"index": r["index"], "seed": r["seed"], "study": s, "error": e}
+            for r in records
+            for s, e in (r.get("study_errors") or {}).items()
+        ],
+    }
+
+
 def summarise_records(records: list[dict]) -> dict:
     """Every claim's and every headline estimate's summary, and the worlds that failed."""
     keys = sorted({k for r in records if not r.get("error") for k in r.get("estimates", {})})
-    failed = [{"index": r["index"], "seed": r["seed"], "error": r["error"]} for r in records if r.get("error")]
-    study_errors = [
-        {"index": r["index"], "seed": r["seed"], "study": s, "error": e}
-        for r in records
-        for s, e in (r.get("study_errors") or {}).items()
-    ]
     return {
         "worlds": len(records),
-        "worlds_failed": failed,
-        "study_errors": study_errors,
+        **failures(records),
         "claims": {cid: claim_summary(records, cid) for cid in CLAIMS},
         "estimates": {k: estimate_summary(records, k) for k in keys},
         "koc_classification": koc_summary(records),
@@ -162,14 +169,7 @@ def threshold_summary(records: list[dict], settings: dict) -> dict:
     return {
         "settings": settings,
         "worlds": len(records),
-        "worlds_failed": [
-            {"index": r["index"], "seed": r["seed"], "error": r["error"]} for r in records if r.get("error")
-        ],
-        "study_errors": [
-            {"index": r["index"], "seed": r["seed"], "study": s, "error": e}
-            for r in records
-            for s, e in (r.get("study_errors") or {}).items()
-        ],
+        **failures(records),
         "estimate": estimate_summary(ok, "recruitment.threshold"),
         "claim": claim_summary(ok, "recruitment"),
     }

@@ -21,7 +21,7 @@ import ibis.expr.operations as ops
 import pandas as pd
 
 from helpers.data.atomic import write_json
-from helpers.data.schema import TABLES
+from helpers.data.schema import IBIS_TYPES, TABLES
 from helpers.data.sources import Source, find_sources
 from helpers.data.validation import ContractError, Finding, ValidationReport, check_files, check_relations, check_rows
 
@@ -145,6 +145,10 @@ def _remember(fingerprint: str, report: ValidationReport) -> None:
     )
 
 
+EVENT_TIME = {"messages": "sent_at", "conversions": "converted_at", "activities": "started_at"}
+"""Tables of one-off events and the time each row happened: rows after the data's end are left out."""
+
+
 def _until_end(name: str, end: str | None) -> tuple[str, str]:
     """SQL (a REPLACE clause, a WHERE clause) that drops a table's events after ``end``; empty when there is none.
 
@@ -152,12 +156,11 @@ def _until_end(name: str, end: str | None) -> tuple[str, str]:
     messages after it are left out, and a stay that ended after it is still open at the
     end, as it was then.
     """
-    if end is None or name not in ("memberships", "messages", "conversions", "activities"):
+    if end is None or name not in ("memberships", *EVENT_TIME):
         return "", ""
     at = f"TIMESTAMPTZ '{pd.Timestamp(end).isoformat()}'"
-    if name in ("messages", "conversions", "activities"):
-        column = {"messages": "sent_at", "conversions": "converted_at", "activities": "started_at"}[name]
-        return "", f" WHERE {column} <= {at}"
+    if name in EVENT_TIME:
+        return "", f" WHERE {EVENT_TIME[name]} <= {at}"
     late = f"left_at > {at}"
     return (
         f" REPLACE (CASE WHEN {late} THEN NULL ELSE left_at END AS left_at, "
@@ -204,15 +207,8 @@ def _remote_table(con: ibis.BaseBackend, source: Source) -> ibis.Table:
             "(e.g. duckdb -c \"COPY (FROM 'x.csv') TO 'x.parquet'\")"
         )
     raw = con.read_parquet(str(source.path.resolve()), table_name=f"workbench_{name}")
-    types = {
-        "string": "string",
-        "timestamp": "timestamp('UTC')",
-        "integer": "int64",
-        "number": "float64",
-        "boolean": "boolean",
-    }
     columns = {
-        c.name: (raw[c.name] if c.name in raw.columns else ibis.null()).cast(types[c.dtype])
+        c.name: (raw[c.name] if c.name in raw.columns else ibis.null()).cast(IBIS_TYPES[c.dtype])
         for c in TABLES[name].columns
     }
     return raw.select(**columns)

@@ -114,6 +114,15 @@ DUCKDB_TYPES = {
     "boolean": "BOOLEAN",
 }
 
+IBIS_TYPES = {
+    "string": "string",
+    "timestamp": "timestamp('UTC')",
+    "integer": "int64",
+    "number": "float64",
+    "boolean": "boolean",
+}
+"""The same types for Ibis, where another backend (Spark) reads the Parquet files itself."""
+
 
 def _left_after_join(rows: pd.DataFrame) -> pd.Series:
     return rows["left_at"].isna() | rows["joined_at"].isna() | (rows["left_at"] >= rows["joined_at"])

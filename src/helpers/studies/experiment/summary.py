@@ -13,6 +13,7 @@ from helpers import fmt
 from helpers.claims.registry import CLAIMS, judge, not_testable, rule_line
 from helpers.claims.verdict import Verdict
 from helpers.data.engine import Dataset
+from helpers.measures.conversions import NO_CONVERSIONS
 from helpers.measures.group_week import group_week_panel
 from helpers.stats.estimate import Estimate
 from helpers.studies.experiment import figures
@@ -152,9 +153,6 @@ def _decision(row, alpha: float) -> str:
         verb = "raises" if row.effect > 0 else "lowers"
         return f"**{row.arm} {verb} {label} by {size}** ({ci}; adjusted p {fmt.p_value(row.adjusted_p)})"
     return f"{row.arm}: no evidence of an effect on {label} ({ci}; adjusted p {fmt.p_value(row.adjusted_p)})"
-
-
-NO_CONVERSIONS = "the dataset has no conversions table (orders, redeemed coupons, sign-ups)"
 
 
 @dataclass(frozen=True)
