@@ -11,6 +11,7 @@ from helpers import open_dataset
 from helpers.stats import clustered
 from helpers.studies.recruitment import measures as recruitment
 from helpers.studies.recruitment import models as rm
+from helpers.studies.recruitment import threshold as rt
 
 
 def test_window_is_days_to_the_nth_joiner_of_any_role(hand_built):
@@ -49,12 +50,12 @@ def test_wilson_without_clustering_is_the_usual_wilson():
     assert deff == pytest.approx(1.0, abs=0.02) and (low, high) == pytest.approx(expected, abs=2e-3)
 
 
-def _study(world) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _study(world) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     tables = open_dataset(world.path).tables
     windows = recruitment.recruitment_windows(tables)
     early = recruitment.early_members(tables, windows, horizon_days=60)
     curves = recruitment.recruitment_curves(tables, days=74)
-    return early, rm.group_outcomes(early, recruitment.mean_members(curves, 74))
+    return early, rm.group_outcomes(early, recruitment.mean_members(curves, 74)), windows, curves
 
 
 @pytest.fixture(scope="module")
@@ -82,29 +83,103 @@ def test_slow_vs_fast_risk_ratio_covers_truth(planted_world, planted):
     assert rm.slow_vs_fast(planted[0], 28, include_never=True).risk_ratio.covers(truth["risk_ratio_slow_or_never"])
 
 
-def test_threshold_recovers_the_planted_four_weeks(planted_world, planted):
-    planted_days = planted_world.truth["planted_effects"]["recruitment_window"]["threshold_days"]
-    result = rm.threshold_estimate(*planted, horizon_days=60, bootstrap_reps=100)
-    assert result.detected and result.threshold.covers(planted_days)
-    assert abs(result.threshold.value - planted_days) <= 7
+def test_threshold_recovers_the_planted_four_weeks_and_hazard_ratio(planted_world, planted):
+    """Simulation with known truth: the default world plants a 28-day threshold with hazard ratio 3."""
+    truth = planted_world.truth["planted_effects"]["recruitment_window"]
+    early, _, windows, curves = planted
+    result = rt.threshold_estimate(early, windows, curves, horizon_days=60, draws=500)
+    assert result.detected and result.p_value < 0.01
+    assert (
+        result.threshold.covers(truth["threshold_days"]) and abs(result.threshold.value - truth["threshold_days"]) <= 3
+    )
+    assert result.effect.covers(truth["early_exit_hazard_ratio"])
 
 
 def test_null_world_has_no_threshold_and_no_slow_vs_fast_effect(null):
-    result = rm.threshold_estimate(*null, horizon_days=60, bootstrap_reps=100)
-    assert not result.detected and result.slope.ci_low <= 0
+    early, _, windows, curves = null
+    result = rt.threshold_estimate(early, windows, curves, horizon_days=60, draws=500)
+    assert not result.detected and result.p_value >= 0.05
     assert rm.slow_vs_fast(null[0], 28).risk_ratio.covers(1.0)
     assert rm.window_curve(null[1]).odds_ratio.covers(1.0)
 
 
 def test_threshold_set_inverts_the_likelihood_ratio_at_hansens_critical_value():
-    """Closed form: a deviance (c - 30)^2 / 10 scaled by dispersion 2 accepts |c - 30| <= sqrt(20 x 7.35)."""
-    assert rm.HANSEN_95 == pytest.approx(7.3523, abs=1e-4)  # Hansen (2000), Table 1, 95%
+    """Closed form: a deviance (c - 30)^2 / 10 scaled by 2 accepts |c - 30| <= sqrt(20 x 7.35)."""
+    assert rt.HANSEN_95 == pytest.approx(7.3523, abs=1e-4)  # Hansen (2000), Table 1, 95%
     candidates = np.arange(7, 85).astype(float)
-    inside = rm.threshold_set(candidates, (candidates - 30) ** 2 / 10, dispersion=2.0, n=50)
-    reach = np.sqrt(20 * rm.HANSEN_95)  # 12.13 days
+    inside = rt.threshold_set(candidates, (candidates - 30) ** 2 / 10, scale=2.0, n=50)
+    reach = np.sqrt(20 * rt.HANSEN_95)  # 12.13 days
     assert inside.value == 30
     assert (inside.ci_low, inside.ci_high) == (np.ceil(30 - reach) - 0.5, np.floor(30 + reach) + 0.5)
-    rising = rm.threshold_set(candidates, candidates - 7.0, dispersion=1.0, n=50)
-    falling = rm.threshold_set(candidates, 84.0 - candidates, dispersion=1.0, n=50)
+    rising = rt.threshold_set(candidates, candidates - 7.0, scale=1.0, n=50)
+    falling = rt.threshold_set(candidates, 84.0 - candidates, scale=1.0, n=50)
     assert rising.ci_low == 0 and np.isfinite(rising.ci_high)  # the best is the lowest candidate: no lower bound
     assert falling.ci_high == np.inf and falling.value == 84  # the best is the highest: open above
+
+
+def test_exit_cells_split_follow_up_at_days_and_tenure_bands_by_hand():
+    """A member joined at age 0.5 who left 3.2 days later: pieces at day and tenure-band edges (0, 2, 4 ...)."""
+    early = pd.DataFrame(
+        {"group_id": ["g", "g"], "joined_day": [0.5, 1.0], "duration_days": [3.2, 80.0], "left": [True, False]}
+    )
+    curves = pd.DataFrame({"group_id": ["g"] * 3, "day": [0, 1, 2], "members": [1, 2, 5]})
+    cells = rt.exit_cells(early, curves, horizon_days=4).set_index(["day", "band"])
+    # first member (left at age 3.7): day 0 [0.5, 1); day 1; day 2 split at tenure 2 (age 2.5); day 3 [3, 3.7)
+    # second member (followed 4 days, to age 5): days 1-2 in band 0, days 3-4 in band 1 (tenure 2 at age 3)
+    assert cells.loc[(0, 0), "days"] == pytest.approx(0.5)
+    assert cells.loc[(1, 0), "days"] == pytest.approx(2.0) and cells.loc[(2, 0), "days"] == pytest.approx(1.5)
+    assert cells.loc[(2, 1), "days"] == pytest.approx(0.5) and cells.loc[(3, 1), "days"] == pytest.approx(1.7)
+    assert cells.loc[(4, 1), "days"] == pytest.approx(1.0) and len(cells) == 6
+    assert cells["exits"].sum() == 1 and cells.loc[(3, 1), "exits"] == 1
+    assert cells["days"].sum() == pytest.approx(3.2 + 4.0)
+    assert cells.loc[(3, 1), "members"] == 5  # after the curves' last day, the last headcount carries forward
+
+
+def _toy_early(rng: np.random.Generator, groups: int, threshold: float, hazard_ratio: float) -> tuple:
+    """Early members with a known hazard: 0.0035 x (1 + 3 e^(-tenure/7)) x HR while their group waits."""
+    n = rng.integers(10, 50, groups)
+    window = np.where(rng.random(groups) < 0.2, np.nan, rng.lognormal(np.log(threshold), 0.6, groups))
+    group = np.repeat(np.arange(groups), n)
+    joined = rng.uniform(0, 14, len(group))
+    # daily steps: exact enough for a hazard that changes over weeks
+    alive, duration = np.ones(len(group), bool), np.full(len(group), np.inf)
+    for t in np.arange(0, 120, 0.25):
+        age = joined + t + 0.125
+        waiting = (age > threshold) & (age < np.nan_to_num(window[group], nan=np.inf))
+        hazard = 0.0035 * (1 + 3 * np.exp(-(t + 0.125) / 7)) * np.where(waiting, hazard_ratio, 1.0)
+        leave = alive & (rng.random(len(group)) < hazard * 0.25)
+        duration[leave] = t + rng.random(leave.sum()) * 0.25
+        alive &= ~leave
+    early = pd.DataFrame(
+        {
+            "group_id": group,
+            "joined_day": joined,
+            "duration_days": np.minimum(duration, 120.0),
+            "left": np.isfinite(duration),
+        }
+    )
+    days = np.arange(75)
+    curves = pd.DataFrame(
+        {
+            "group_id": np.repeat(np.arange(groups), len(days)),
+            "day": np.tile(days, groups),
+            "members": np.repeat(n, len(days)) + np.tile(days, groups),
+        }
+    )
+    return early, pd.DataFrame({"group_id": np.arange(groups), "window_days": window}), curves
+
+
+def test_threshold_on_simulated_members_with_a_known_hazard():
+    """Simulation with known truth, without the generator: threshold 30 days, hazard ratio 2.5, 300 groups."""
+    early, windows, curves = _toy_early(np.random.default_rng(11), 300, 30.0, 2.5)
+    result = rt.threshold_estimate(early, windows, curves, horizon_days=60, draws=500)
+    assert result.detected and result.threshold.covers(30.0) and result.effect.covers(2.5)
+    null = rt.threshold_estimate(*_toy_early(np.random.default_rng(12), 300, 30.0, 1.0), horizon_days=60, draws=500)
+    assert not null.detected
+
+
+def test_threshold_is_not_estimable_with_too_few_groups_with_exits():
+    early, windows, curves = _toy_early(np.random.default_rng(3), 6, 30.0, 2.0)
+    result = rt.threshold_estimate(early, windows, curves, horizon_days=60)
+    assert result.effect.not_estimable and "only" in result.effect.why_not and not result.detected
+    assert result.p_value is None and result.profile.empty

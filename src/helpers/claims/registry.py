@@ -175,6 +175,12 @@ CLAIMS: dict[str, Claim] = {
             (7 * RECRUITMENT_WEEKS - 7, 7 * RECRUITMENT_WEEKS + 7),
             "early members' exit hazard ratio while recruitment is late",
             1.25,
+            rule_text=(
+                "supported if a threshold is found (sup-score test p < 0.05), the hazard ratio of waiting beyond it "
+                "has its 95% CI above 1.25, the smallest effect that matters, and the threshold's 95% CI lies inside "
+                "21 to 35 days; contradicted if a found threshold's CI lies outside 21 to 35 days or the hazard "
+                "ratio's CI lies below 1.25; otherwise inconclusive"
+            ),
         ),
         Claim(
             "homophily",

@@ -1,14 +1,15 @@
-"""Early members' churn against the recruitment window: binned shares, slow-vs-fast contrasts, models, threshold.
+"""Early members' churn against the recruitment window: binned shares, slow-vs-fast contrasts and models.
 
 Input is ``measures.early_members`` (one row per early member). The window is a
 property of the group, so members of one group are not independent: every interval here
 treats groups as the units (design-effect-adjusted Wilson intervals, cluster-robust
-ratios, models on group totals with robust errors, cluster bootstrap).
+ratios, models on group totals with robust errors, Cox errors clustered by group). The
+threshold model is in ``threshold``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
@@ -19,7 +20,6 @@ from lifelines import CoxPHFitter
 from lifelines.exceptions import ConvergenceError
 from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
-from helpers.stats.bootstrap import percentile_estimate
 from helpers.stats.clustered import clustered_ratio, wilson_clustered
 from helpers.stats.estimate import Estimate, plain_fields
 from helpers.stats.glm import profile_grid, spline_term
@@ -273,189 +273,6 @@ def _slow_odds_ratio(filled: pd.DataFrame, threshold_days: float) -> Estimate:
         "binomial GLM on group totals, heteroscedasticity-robust (HC1) errors",
         n=int(filled["members"].sum()),
     )
-
-
-@dataclass(frozen=True)
-class Threshold:
-    """A threshold fit: early members' exit log-odds rise with the weeks they waited beyond a threshold."""
-
-    profile: pd.DataFrame  # threshold_days, deviance (lower is better)
-    threshold: Estimate  # best threshold, profile likelihood-ratio confidence set (Hansen's critical value)
-    slope: Estimate  # log-odds of exit per week waited beyond the threshold, bootstrap CI
-    detected: bool  # the slope's CI lies above zero
-    boot_thresholds: np.ndarray = field(repr=False)
-
-    def as_dict(self) -> dict:
-        """Plain values for results.json."""
-        return plain_fields(self)
-
-
-def _threshold_design(groups: pd.DataFrame) -> np.ndarray:
-    """Controls, early size and ln window (the smooth baseline); the waiting column is added per candidate."""
-    return np.asarray(
-        patsy.dmatrix(f"np.log(window_days) + {SIZE_CONTROLS} + {controls(groups)}", groups, return_type="matrix")
-    )
-
-
-def _fit_with_column(
-    exits: np.ndarray,
-    members: np.ndarray,
-    base: np.ndarray,
-    column: np.ndarray,
-    start: np.ndarray | None = None,
-    max_iter: int = 30,
-) -> tuple[np.ndarray, float]:
-    """Binomial IRLS with one column appended to ``base``; coefficients and deviance."""
-    X = np.column_stack([base, column])
-    beta = np.zeros(X.shape[1]) if start is None else start.copy()
-    p_obs = exits / members
-    for _ in range(max_iter):
-        eta = X @ beta
-        mu = 1 / (1 + np.exp(-eta))
-        w = members * np.maximum(mu * (1 - mu), 1e-10)
-        step = np.linalg.lstsq((X * w[:, None]).T @ X, X.T @ (members * (p_obs - mu)), rcond=None)[0]
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-8:
-            break
-    mu = np.clip(1 / (1 + np.exp(-X @ beta)), 1e-12, 1 - 1e-12)
-    deviance = -2 * np.sum(exits * np.log(mu) + (members - exits) * np.log(1 - mu))
-    return beta, float(deviance)
-
-
-def waiting_exposure(early: pd.DataFrame, candidates: np.ndarray, horizon_days: float) -> pd.DataFrame:
-    """Per group and candidate threshold c: early members' mean weeks spent, within their horizon, in the
-    group while it was older than c days and not yet filled.
-
-    This is the claim made measurable: waiting beyond c days in an unfilled group drives
-    early joiners out. Groups that never filled wait until the data's end.
-    """
-    rows = counted(early)
-    window = rows["window_days"].fillna(np.inf).to_numpy()[:, None]
-    joined = rows["joined_day"].to_numpy()[:, None]
-    stop = np.minimum(window, joined + horizon_days)
-    waited = np.clip(stop - np.maximum(candidates[None, :], joined), 0, None) / 7
-    frame = pd.DataFrame(waited, columns=candidates)
-    return frame.groupby(rows["group_id"].to_numpy()).mean()
-
-
-def _profile(
-    exits: np.ndarray, members: np.ndarray, base: np.ndarray, exposure: np.ndarray, candidates: np.ndarray
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Deviance and coefficients of the threshold model at each candidate (one exposure column each)."""
-    deviances, betas, start = [], [], None
-    for k in range(len(candidates)):
-        beta, dev = _fit_with_column(exits, members, base, exposure[:, k], start)
-        start = beta
-        deviances.append(dev)
-        betas.append(beta)
-    return np.array(deviances), betas
-
-
-HANSEN_95 = -2 * np.log(1 - np.sqrt(0.95))
-"""7.35: the 95% critical value of the likelihood ratio for a threshold (Hansen 2000, Econometrica 68, eq. 3.3)."""
-
-
-def _dispersion(exits: np.ndarray, members: np.ndarray, X: np.ndarray, beta: np.ndarray) -> float:
-    """Pearson chi-square over residual degrees of freedom, at least 1 (extra-binomial variation between groups)."""
-    mu = np.clip(1 / (1 + np.exp(-X @ beta)), 1e-12, 1 - 1e-12)
-    pearson = np.sum((exits - members * mu) ** 2 / (members * mu * (1 - mu)))
-    dof = len(exits) - X.shape[1]
-    return max(1.0, float(pearson / dof)) if dof > 0 and np.isfinite(pearson) else 1.0
-
-
-def threshold_set(candidates: np.ndarray, deviance: np.ndarray, dispersion: float, n: int) -> Estimate:
-    """The candidates whose scaled deviance lies within Hansen's 95% critical value of the best, as an interval.
-
-    The likelihood ratio for the threshold is not chi-square: Hansen (2000) gives its
-    limit, whose 95% point is 7.35. The deviance is divided by the Pearson dispersion
-    (groups vary beyond the binomial). The interval is the hull of the accepted
-    candidates widened by half the grid step (a threshold between two candidates rounds to
-    one of them); where the lowest candidate is accepted it reaches down to 0 days and
-    where the highest is, it is open above: the data cannot rule out a threshold beyond the
-    range searched. Checked on 360 drawn worlds with a planted threshold (hazard ratio
-    2-4): it covered the truth in 48 of the 50 where an effect was detected (the bootstrap
-    percentile interval it replaced: 42 of 50). On the calibration's threshold check
-    (hazard ratio 4-10, 200 groups) it covered 68 of 87 (78%): the estimate falls early
-    (6 days on average), a misfit of the linear-in-weeks-waited term to exits that
-    saturate once waiting starts.
-    """
-    scaled = (np.where(np.isfinite(deviance), deviance, np.inf) - np.nanmin(deviance)) / dispersion
-    accepted = candidates[scaled <= HANSEN_95]
-    step = float(np.min(np.diff(candidates))) / 2 if len(candidates) > 1 else 0.5
-    low = 0.0 if accepted.min() <= candidates.min() else float(accepted.min()) - step
-    high = np.inf if accepted.max() >= candidates.max() else float(accepted.max()) + step
-    best = float(candidates[int(np.nanargmin(deviance))])
-    method = (
-        "threshold logistic model on group totals; 95% profile likelihood-ratio set (Hansen's critical value "
-        f"{HANSEN_95:.2f}, deviance scaled by the dispersion {dispersion:.2f})"
-    )
-    return Estimate("recruitment-window threshold (days)", best, low, high, method, n=n)
-
-
-def threshold_estimate(
-    early: pd.DataFrame,
-    groups: pd.DataFrame,
-    horizon_days: float,
-    candidates: np.ndarray | None = None,
-    bootstrap_reps: int = 200,
-    seed: int = 0,
-) -> Threshold:
-    """Profile the threshold over candidate windows (days); CIs for it and its effect by cluster bootstrap.
-
-    Model on group totals (filled groups): logit P(exit within the horizon) = controls +
-    quadratic in ln early size + b1 x ln window + b2 x weeks the early members waited beyond
-    the threshold in the unfilled group (``waiting_exposure``). Slow groups also stay small
-    longer, and size moves exits by itself (claim 1): the size terms and b1 take that smooth
-    part, so b2 is the effect of waiting beyond the threshold (claim 2). The
-    threshold minimising the deviance is the estimate; each bootstrap resample of groups
-    repeats the whole profile for b2's CI; the threshold's own CI is the profile
-    likelihood-ratio set (``threshold_set``). ``detected`` means b2's CI lies above zero.
-    """
-    filled = groups[groups["filled"]].reset_index(drop=True)
-    candidates = np.arange(7, 85) if candidates is None else np.asarray(candidates, float)
-    why = too_few_filled(filled)
-    if not why:
-        exposure = waiting_exposure(early, candidates.astype(float), horizon_days).loc[filled["group_id"]].to_numpy()
-        exits, members = filled["exits"].to_numpy(float), filled["members"].to_numpy(float)
-        try:
-            base = _threshold_design(filled)
-            deviance, betas = _profile(exits, members, base, exposure, candidates)
-        except (np.linalg.LinAlgError, ValueError) as err:
-            why = f"the threshold model cannot be fitted on this data ({type(err).__name__})"
-    if why:
-        return Threshold(
-            pd.DataFrame(columns=["threshold_days", "deviance"], dtype=float),
-            Estimate.missing("recruitment-window threshold (days)", why),
-            Estimate.missing("log-odds of exit per week waited beyond the threshold", why),
-            False,
-            np.array([]),
-        )
-    best = int(np.argmin(deviance))
-    rng = np.random.default_rng(seed)
-    thresholds, slopes = [], []
-    for _ in range(bootstrap_reps):
-        i = rng.integers(0, len(filled), len(filled))
-        try:
-            dev, fits = _profile(exits[i], members[i], base[i], exposure[i], candidates)
-        except np.linalg.LinAlgError:
-            continue
-        k = int(np.argmin(dev))
-        thresholds.append(candidates[k])
-        slopes.append(fits[k][-1])
-    method = "threshold logistic model on group totals, cluster bootstrap"
-    X_best = np.column_stack([base, exposure[:, best]])
-    threshold = threshold_set(candidates, deviance, _dispersion(exits, members, X_best, betas[best]), len(filled))
-    slope = percentile_estimate(
-        "log-odds of exit per week waited beyond the threshold",
-        float(betas[best][-1]),
-        slopes,
-        bootstrap_reps,
-        method,
-        len(filled),
-    )
-    profile = pd.DataFrame({"threshold_days": candidates, "deviance": deviance})
-    detected = not slope.not_estimable and slope.ci_low > 0
-    return Threshold(profile, threshold, slope, bool(detected), np.array(thresholds))
 
 
 @dataclass(frozen=True)

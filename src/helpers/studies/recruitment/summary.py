@@ -11,7 +11,7 @@ import pandas as pd
 
 from helpers import fmt
 from helpers.claims.registry import CLAIMS, RECRUITMENT_WEEKS, judge, not_testable, rule_line
-from helpers.claims.verdict import detectable_effect
+from helpers.claims.verdict import Verdict, detectable_effect
 from helpers.data.engine import Dataset
 from helpers.data.event_time import data_end
 from helpers.figures.survival import km_curves
@@ -20,6 +20,7 @@ from helpers.stats.estimate import Estimate
 from helpers.stats.survival import kaplan_meier
 from helpers.studies.recruitment import figures
 from helpers.studies.recruitment import models as rm
+from helpers.studies.recruitment import threshold as rt
 from helpers.studies.recruitment.measures import early_members, mean_members, recruitment_curves, recruitment_windows
 from helpers.studies.result import Finding, StudyResult, records
 
@@ -35,23 +36,39 @@ class RecruitmentParams:
     early_days: float = 14
     horizon_days: int = 60
     window_bins: tuple[int, ...] = (7, 14, 28, 42)
-    bootstrap_reps: int = 200
+    bootstrap_reps: int = 2000  # multiplier-bootstrap draws of the threshold test
 
     def as_dict(self) -> dict:
         """Plain values for provenance (window bins as a list, as the notebook gives them)."""
         return {**asdict(self), "window_bins": list(self.window_bins)}
 
 
-def _odds_ratio(beta: Estimate) -> Estimate:
-    """A per-week log-odds slope as an odds ratio with its interval."""
-    return Estimate(
-        "odds ratio of exit per week waited beyond the threshold",
-        float(np.exp(beta.value)),
-        float(np.exp(beta.ci_low)),
-        float(np.exp(beta.ci_high)),
-        beta.method,
-        n=beta.n,
-    )
+def threshold_verdict(threshold: rt.Threshold) -> Verdict:
+    """Claim 2's verdict: where the threshold lies, once an effect of waiting that matters is shown.
+
+    Supported needs the sup-score test to find a threshold, the waiting hazard ratio's CI
+    above the smallest effect that matters and the threshold's CI inside the claim's range;
+    contradicted, a detected threshold whose CI lies outside the range, or a waiting effect
+    whose CI lies below the smallest effect that matters; otherwise inconclusive.
+    """
+    claim = CLAIMS["recruitment"]
+    effect = threshold.effect
+    if effect.not_estimable:
+        return not_testable("recruitment", effect.why_not)
+    if effect.ci_high < claim.smallest_effect:
+        reason = (
+            f"waiting multiplies early members' exit hazard by {fmt.num(effect.value)} ({fmt.ci(effect)}) at the "
+            f"best-fitting threshold: below {claim.smallest_effect:g}, the smallest effect that matters"
+        )
+        return Verdict(claim.label, "contradicted", reason, effect, claim.id)
+    located = judge("recruitment", threshold.threshold, detected=threshold.detected)
+    if located.verdict == "supported" and effect.ci_low < claim.smallest_effect:
+        reason = (
+            f"{located.reason}, but the waiting hazard ratio's CI ({fmt.ci(effect)}) reaches below "
+            f"{claim.smallest_effect:g}, the smallest effect that matters"
+        )
+        return Verdict(claim.label, "inconclusive", reason, threshold.threshold, claim.id)
+    return located
 
 
 def _survival_figure(early: pd.DataFrame, claim_days: float) -> plt.Figure:
@@ -105,9 +122,9 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
     contrast = rm.slow_vs_fast(early, claim_days)
     contrast_never = rm.slow_vs_fast(early, claim_days, include_never=True)
     model = rm.window_curve(groups, threshold_days=claim_days)
-    threshold = rm.threshold_estimate(early, groups, p.horizon_days, bootstrap_reps=p.bootstrap_reps)
+    threshold = rt.threshold_estimate(early, windows, curves, p.horizon_days, draws=p.bootstrap_reps)
     cox = rm.cox_slow_vs_fast(early, claim_days, early_size=early_size)
-    verdict = judge("recruitment", threshold.threshold, detected=threshold.detected)
+    verdict = threshold_verdict(threshold)
     claim_range = CLAIMS["recruitment"].allowed
 
     rr, rr_never = contrast.risk_ratio, contrast_never.risk_ratio
@@ -116,22 +133,24 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
         if p.early_k
         else f"members who joined within {p.early_days:g} days of the group's creation"
     )
+    effect = threshold.effect
     if threshold.detected:
-        per_week = _odds_ratio(threshold.slope)
         threshold_line = (
-            f"Early members' exits start to rise with waiting from a window of "
-            f"**{threshold.threshold.value:.0f} days** ({fmt.ci(threshold.threshold, '.0f')} days); each "
-            f"week waited beyond it multiplies the odds of leaving by {per_week.value:.2f} "
-            f"({fmt.ci(per_week)}), over and above the size the group had."
+            f"On the days a group is older than **{threshold.threshold.value:.0f} days** "
+            f"({fmt.ci(threshold.threshold, '.1f')} days) and still unfilled, its early members leave at "
+            f"**{fmt.num(effect.value)}×** the rate ({fmt.ci(effect)}) of members of the same tenure in groups of "
+            f"the same age and headcount that had filled (test over all candidate thresholds: "
+            f"p {fmt.p_value(threshold.p_value)})."
         )
-    elif threshold.slope.not_estimable:
-        threshold_line = f"**The threshold is not estimable** on this data: {threshold.slope.why_not}."
+    elif effect.not_estimable:
+        threshold_line = f"**The threshold is not estimable** on this data: {effect.why_not}."
     else:
         threshold_line = (
-            "**No threshold is found**: the effect of waiting beyond any candidate window is not "
-            f"distinguishable from zero (its 95% CI {threshold.slope.ci_low:.2f} to "
-            f"{threshold.slope.ci_high:.2f} covers 0); this data would detect, with 80% power, waiting that "
-            f"multiplies the odds of leaving by about {np.exp(detectable_effect(threshold.slope, 0.0, 'difference')):.2f} per week."
+            "**No threshold is found**: the test over all candidate thresholds finds no rise in early members' "
+            f"exits while a group waits (p {fmt.p_value(threshold.p_value)}; at the best-fitting age, "
+            f"{threshold.threshold.value:.0f} days, the hazard ratio is {fmt.num(effect.value)}, {fmt.ci(effect)}). "
+            f"This data would detect, with 80% power, waiting that multiplies the hazard by about "
+            f"{detectable_effect(effect, 1.0, 'ratio'):.2f}."
         )
     filled = windows["filled"]
     never = int((~filled).sum())
@@ -166,28 +185,33 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
             f"more than {claim_days:g} days."
         ),
     )
-    bootstrap = threshold.slope.method
     methods = (
         f"**Window**: days from creation to the {p.target_size}th distinct joiner of any role (or the group's own "
         "target, if smaller), by first joins. It measures recruitment alone: exits do not lengthen it.",
         f"**Early members**: {who}. **Outcome**: left (end of the first stay) within {p.horizon_days} days of "
         f"joining, measured from joining, not from filling; members who joined less than {p.horizon_days} days "
-        "before the data's end are left out of shares and models and censored in the survival curves.",
+        "before the data's end are left out of shares and logistic models and censored in the survival curves "
+        "and the threshold model.",
         "**Uncertainty**: the window belongs to the group, so members of one group share it. Shares have "
         "design-effect-adjusted Wilson intervals, the risk ratio a cluster-robust delta-method CI, the logistic "
-        "models are fitted on group totals with robust errors, the Cox model has errors clustered by group, and the "
-        f"effect of waiting beyond the threshold has a CI from resampling whole groups ({bootstrap}). The threshold's "
-        "own CI is the set of thresholds the data do not reject: their deviance, scaled by the dispersion between "
-        "groups, lies within 7.35 of the best (Hansen's 95% critical value for a threshold); it reaches 0 or is "
-        "open above where the data cannot bound it. **Caveat**: on the calibration's threshold check (120 worlds "
-        "with a strong threshold planted) this CI covered the planted threshold in 68 of 87 worlds (78%, not 95%) "
-        "and the estimate fell 6 days early on average: where waiting drives members out fast, the model's "
-        "straight line in weeks waited places the threshold too early. Read the threshold as leaning early.",
-        "**Threshold model**: logit P(exit) = controls + a quadratic in ln of the mean headcount the early members "
-        "lived through + ln window + b × weeks they waited beyond the threshold in the still-unfilled group. Slow "
-        "groups also stay small longer, and small groups lose members faster on their own (claim 1); the size and "
-        "ln-window terms take that smooth part, so b is the effect of waiting. The threshold with the best fit is "
-        "the estimate; a threshold is reported only if b's CI lies above 0.",
+        "models are fitted on group totals with robust errors, and the Cox and threshold models have errors "
+        "clustered by group.",
+        "**Threshold model**: a piecewise-exponential model of early members' exits on cells of group × day of the "
+        "group's age × tenure band (exits against member-days at risk): log hazard = a term per group (everything "
+        "constant within a group) + tenure band (new members leave faster) + a spline in the headcount that day "
+        "(slow groups stay small longer, and size moves exits by itself, claim 1) + a spline in age (what changes "
+        "with age in every group alike) + b × waiting, where waiting marks the days the group is older than a "
+        "candidate threshold and has not filled. exp(b) is the hazard ratio of waiting. Candidates are whole days "
+        f"from 7 to 84; the best-fitting one is the estimate. Whether there is a threshold at all is a one-sided "
+        f"sup-score test over all candidates with group-clustered multiplier-bootstrap critical values "
+        f"({p.bootstrap_reps} draws; Hansen 1996): a test at the best candidate alone would find a threshold in "
+        "data without one, because the best of many candidates is chosen. A threshold is reported when that "
+        "test gives p < 0.05 and exp(b)'s CI lies above 1. Its CI is the set of candidates the data do not "
+        "reject: their deviance, scaled by the ratio of the clustered to the model variance of b, lies within "
+        "7.35 of the best (Hansen 2000's 95% critical value); it reaches 0 or is open above where the data cannot "
+        "bound it.",
+        "**Calibration**: see the calibration page for how often the threshold's CI covered a planted threshold "
+        "and how often the verdict was wrong on worlds with and without one.",
         "**Proportional hazards**: a slow group's early members are at extra risk only while it is unfilled, so the "
         "hazard ratio changes over follow-up (the test above); read it as an average over 180 days.",
         "**Groups that never fill** have no window. The models leave them out; the risk ratio is shown with them "
@@ -208,7 +232,7 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
             if threshold.detected
             else Estimate.missing(
                 threshold.threshold.name,
-                threshold.slope.why_not or "no effect of waiting beyond any candidate window: no threshold to place",
+                threshold.effect.why_not or "no effect of waiting beyond any candidate window: no threshold to place",
             ),
             "risk_ratio_slow_vs_fast": rr,
             "risk_ratio_slow_or_never_vs_fast": rr_never,
@@ -231,7 +255,8 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
         },
         details={
             "threshold": threshold.threshold.as_dict(),
-            "threshold_effect_per_week": threshold.slope.as_dict(),
+            "threshold_effect": threshold.effect.as_dict(),
+            "threshold_test_p": threshold.p_value,
             "threshold_detected": threshold.detected,
             "risk_ratio_slow_vs_fast": rr.as_dict(),
             "risk_ratio_slow_or_never_vs_fast": rr_never.as_dict(),
