@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,9 +11,11 @@ from statsmodels.stats.proportion import proportion_confint
 
 from helpers import open_dataset
 from helpers.stats import clustered
+from helpers.stats.estimate import Estimate
 from helpers.studies.recruitment import measures as recruitment
 from helpers.studies.recruitment import models as rm
 from helpers.studies.recruitment import threshold as rt
+from helpers.studies.recruitment.summary import threshold_verdict
 
 
 def test_window_is_days_to_the_nth_joiner_of_any_role(hand_built):
@@ -183,3 +187,24 @@ def test_threshold_is_not_estimable_with_too_few_groups_with_exits():
     result = rt.threshold_estimate(early, windows, curves, horizon_days=60)
     assert result.effect.not_estimable and "only" in result.effect.why_not and not result.detected
     assert result.p_value is None and result.profile.empty
+
+
+def _threshold_with(ci_high: np.ndarray, detected: bool = False) -> rt.Threshold:
+    """A threshold result over candidates 7-84 with the given upper CI bounds of the waiting hazard ratio."""
+    days = np.arange(7.0, 85.0)
+    profile = pd.DataFrame(
+        {"threshold_days": days, "deviance": (days - 50) ** 2, "hazard_ratio": 1.0, "ci_low": 0.8, "ci_high": ci_high}
+    )
+    best = Estimate("recruitment-window threshold (days)", 50.0, 40.0, 60.0, "test")
+    return rt.Threshold(profile, best, Estimate(rt.EFFECT, 1.0, 0.8, 1.2, "test"), 0.5, detected)
+
+
+def test_claim_is_contradicted_only_if_every_threshold_in_range_rules_out_an_effect_that_matters():
+    """Intersection-union: the claim needs one threshold in 21-35 days with hazard ratio 1.25+."""
+    assert threshold_verdict(_threshold_with(np.full(78, 1.2))).verdict == "contradicted"
+    one_open = np.full(78, 1.2)
+    one_open[30 - 7] = 1.3  # 30 days: an effect that matters is not ruled out there
+    assert threshold_verdict(_threshold_with(one_open)).verdict == "inconclusive"
+    gap = _threshold_with(np.full(78, 1.2))
+    gap = replace(gap, profile=gap.profile[gap.profile["threshold_days"] != 28])
+    assert threshold_verdict(gap).verdict == "inconclusive"  # 28 days not fitted: cannot be ruled out

@@ -178,8 +178,8 @@ CLAIMS: dict[str, Claim] = {
             rule_text=(
                 "supported if a threshold is found (sup-score test p < 0.05), the hazard ratio of waiting beyond it "
                 "has its 95% CI above 1.25, the smallest effect that matters, and the threshold's 95% CI lies inside "
-                "21 to 35 days; contradicted if a found threshold's CI lies outside 21 to 35 days or the hazard "
-                "ratio's CI lies below 1.25; otherwise inconclusive"
+                "21 to 35 days; contradicted if a found threshold's CI lies outside 21 to 35 days, or if at every "
+                "candidate threshold from 21 to 35 days the hazard ratio's CI lies below 1.25; otherwise inconclusive"
             ),
         ),
         Claim(

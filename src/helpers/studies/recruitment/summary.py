@@ -47,18 +47,24 @@ def threshold_verdict(threshold: rt.Threshold) -> Verdict:
     """Claim 2's verdict: where the threshold lies, once an effect of waiting that matters is shown.
 
     Supported needs the sup-score test to find a threshold, the waiting hazard ratio's CI
-    above the smallest effect that matters and the threshold's CI inside the claim's range;
-    contradicted, a detected threshold whose CI lies outside the range, or a waiting effect
-    whose CI lies below the smallest effect that matters; otherwise inconclusive.
+    above the smallest effect that matters and the threshold's CI inside the claim's range.
+    Contradicted: a found threshold whose CI lies outside the range, or, at every candidate
+    threshold inside the range, a hazard ratio whose CI lies below the smallest effect that
+    matters (the claim needs one such threshold, so each is tested at 5%: an
+    intersection-union test). Otherwise inconclusive.
     """
     claim = CLAIMS["recruitment"]
     effect = threshold.effect
     if effect.not_estimable:
         return not_testable("recruitment", effect.why_not)
-    if effect.ci_high < claim.smallest_effect:
+    low, high = claim.allowed
+    in_range = threshold.profile[threshold.profile["threshold_days"].between(low, high)]
+    every_day = len(in_range) == int(np.floor(high) - np.ceil(low)) + 1 and in_range["ci_high"].notna().all()
+    if every_day and (in_range["ci_high"] < claim.smallest_effect).all():
         reason = (
-            f"waiting multiplies early members' exit hazard by {fmt.num(effect.value)} ({fmt.ci(effect)}) at the "
-            f"best-fitting threshold: below {claim.smallest_effect:g}, the smallest effect that matters"
+            f"at every candidate threshold from {low:g} to {high:g} days the hazard ratio of waiting has its 95% CI "
+            f"below {claim.smallest_effect:g}, the smallest effect that matters (highest upper bound "
+            f"{in_range['ci_high'].max():.2f})"
         )
         return Verdict(claim.label, "contradicted", reason, effect, claim.id)
     located = judge("recruitment", threshold.threshold, detected=threshold.detected)

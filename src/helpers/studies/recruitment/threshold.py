@@ -102,7 +102,7 @@ def exit_cells(early: pd.DataFrame, curves: pd.DataFrame, horizon_days: float) -
 class Threshold:
     """The threshold fit: profile, the threshold with its CI, the effect of waiting and the test that there is one."""
 
-    profile: pd.DataFrame  # threshold_days, deviance (lower is better)
+    profile: pd.DataFrame  # threshold_days, deviance (lower is better), hazard_ratio, ci_low, ci_high per candidate
     threshold: Estimate  # best candidate, Hansen likelihood-ratio set
     effect: Estimate  # hazard ratio of waiting at the best candidate, group-clustered CI
     p_value: float | None  # one-sided sup-score test of any waiting effect, over all candidates
@@ -115,7 +115,7 @@ class Threshold:
 
 def _missing(why: str) -> Threshold:
     """A threshold result that says why it cannot be estimated."""
-    empty = pd.DataFrame(columns=["threshold_days", "deviance"], dtype=float)
+    empty = pd.DataFrame(columns=["threshold_days", "deviance", "hazard_ratio", "ci_low", "ci_high"], dtype=float)
     return Threshold(empty, Estimate.missing(NAME, why), Estimate.missing(EFFECT, why), None, False)
 
 
@@ -163,6 +163,12 @@ def _waiting(cells: pd.DataFrame, windows: pd.DataFrame, candidates: np.ndarray)
     window = cells["group_id"].map(windows.set_index("group_id")["window_days"]).astype(float).fillna(np.inf)
     middle = cells["day"].to_numpy(float)[:, None] + 0.5
     return ((middle > candidates[None, :]) & (middle < window.to_numpy()[:, None])).astype(float)
+
+
+def _hazard_ratio(fit: cp.PoissonFit) -> tuple[float, float, float]:
+    """The waiting column's hazard ratio (the last coefficient) with its group-clustered 95% CI."""
+    b, se = float(fit.beta[-1]), float(np.sqrt(max(fit.robust_covariance()[-1, -1], 0.0)))
+    return float(np.exp(b)), float(np.exp(b - Z95 * se)), float(np.exp(b + Z95 * se))
 
 
 def sup_score_test(
@@ -245,22 +251,22 @@ def _fit_profile(
         deviance.append(-2 * fit.loglik if usable else np.inf)
         fits.append(fit)
     deviance = np.array(deviance)
+    bounds = np.array([_hazard_ratio(fit) for fit in fits])
+    bounds[~np.isfinite(deviance)] = np.nan
     if not np.isfinite(deviance).any():
         return _missing("the threshold model does not converge at any candidate age on this data")
     best = int(np.argmin(deviance))
     fit = fits[best]
     robust, model = fit.robust_covariance()[-1, -1], fit.model_covariance()[-1, -1]
     threshold = threshold_set(candidates, deviance, max(1.0, float(robust / model)), n_groups)
-    b, se = float(fit.beta[-1]), float(np.sqrt(robust))
     effect = Estimate(
         EFFECT,
-        float(np.exp(b)),
-        float(np.exp(b - Z95 * se)),
-        float(np.exp(b + Z95 * se)),
+        *bounds[best],
         "piecewise-exponential model with group terms, at the best threshold; CI clustered by group (sandwich)",
         n=n_groups,
     )
     p_value = sup_score_test(null, exits, X, Z, strata, draws, seed)
     detected = p_value < 0.05 and effect.ci_low > 1
     profile = pd.DataFrame({"threshold_days": candidates, "deviance": deviance})
+    profile[["hazard_ratio", "ci_low", "ci_high"]] = bounds
     return Threshold(profile, threshold, effect, p_value, bool(detected))
