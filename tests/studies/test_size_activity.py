@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,12 +12,16 @@ import statsmodels.api as sm
 from helpers import open_dataset
 from helpers.claims import registry as claims
 from helpers.data.event_time import data_end
+from helpers.measures.conversions import weekly_conversions
 from helpers.measures.group_week import group_week_panel
 from helpers.measures.kocs import classify_kocs, member_activity
 from helpers.measures.size_bands import size_band_labels
 from helpers.stats import glm
 from helpers.studies.size_activity import models as am
 from helpers.studies.size_activity import timing
+from helpers.studies.size_activity.summary import conversion_line
+from helpers.synth import generate
+from helpers.synth.world import null
 
 REPS = 100
 
@@ -216,3 +222,20 @@ def test_verdict_rules():
         "c", Estimate("x", nan, nan, nan, "not estimable: every group is mixed"), (0.025, 0.075)
     )
     assert missing.verdict == "inconclusive" and "every group is mixed" in missing.reason
+
+
+def test_conversions_per_member_week_by_size_band_recover_a_flat_planted_rate(tmp_path):
+    """Simulation with known truth: 0.004 conversions per member-day, 70% of them purchases, in groups of any size."""
+    world = replace(null(), conversion_base=0.004)
+    generate(tmp_path / "w", n_groups=200, seed=31, months=5, progress=False, world=world)
+    tables = open_dataset(tmp_path / "w").tables
+    end = data_end(tables)
+    rows = am.model_rows(group_week_panel(tables, end=end), tables.groups.to_pandas(), end)
+    table = am.conversion_by_band(rows, weekly_conversions(tables)).set_index("size_band")
+    truth = 7 * 0.004 * world.conversion_kind_shares["purchase"]  # paid conversions per member-week
+    assert len(table) >= 3 and table["groups"].min() >= 10
+    for band, row in table.iterrows():
+        se = (row["rate_ci_high"] - row["rate_ci_low"]) / 3.92
+        assert abs(row["conversions_per_member_week"] - truth) < 3 * se, (band, row["conversions_per_member_week"])
+        assert row["value_per_member_week"] > row["conversions_per_member_week"]  # values are ~99 each
+    assert "not measurable" in conversion_line(None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
-from helpers.data.engine import Tables, epoch_seconds
+from helpers.data.engine import Tables, epoch_seconds, week_start
 from helpers.data.event_time import DAY
 from helpers.measures.members import first_stays
 
@@ -51,4 +51,19 @@ def member_conversions(
     frame = out.to_pyarrow().to_pandas()
     frame["converted"] = (frame["conversions"] > 0).astype("int64")
     frame["joined_at"] = pd.to_datetime(frame.pop("joined_s"), unit="s", utc=True)
+    return frame
+
+
+def weekly_conversions(tables: Tables, kinds: tuple[str, ...] = PAID) -> pd.DataFrame | None:
+    """Per group and week (Monday start, as the group-week panel): conversions of ``kinds`` and their value.
+
+    None when the dataset has no conversions table. Unknown values count 0.
+    """
+    if tables.conversions is None:
+        return None
+    c = tables.conversions.filter(tables.conversions.kind.isin(list(kinds)))
+    c = c.mutate(week=week_start(c.converted_at))
+    weekly = c.group_by(["group_id", "week"]).aggregate(conversions=c.count(), value=c.value.fill_null(0.0).sum())
+    frame = weekly.to_pyarrow().to_pandas()
+    frame["week"] = pd.to_datetime(frame["week"], utc=True).astype("datetime64[ns, UTC]")
     return frame

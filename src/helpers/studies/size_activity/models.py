@@ -152,6 +152,41 @@ def binned_activity(rows: pd.DataFrame, by: str = "size_band") -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def conversion_by_band(rows: pd.DataFrame, weekly: pd.DataFrame, by: str = "size_band") -> pd.DataFrame:
+    """Paid conversions and their value per member-week, per band, with CIs clustered by group (ratio estimators).
+
+    ``weekly`` is ``measures.conversions.weekly_conversions``; the denominator is the
+    group-weeks' ``size`` (mean members in the week), so a rate is conversions per member
+    per week, whoever in the group converted.
+    """
+    weeks = pd.to_datetime(rows["week"], utc=True).astype("datetime64[ns, UTC]")
+    merged = rows.assign(_week=weeks).merge(
+        weekly.rename(columns={"week": "_week"}), on=["group_id", "_week"], how="left"
+    )
+    merged[["conversions", "value"]] = merged[["conversions", "value"]].fillna(0.0)
+    out = []
+    for band, part in merged.groupby(by, observed=True):
+        per_group = part.groupby("group_id")[["conversions", "value", "size"]].sum()
+        rate = clustered_ratio(per_group["conversions"], per_group["size"], name="paid conversions per member-week")
+        value = clustered_ratio(per_group["value"], per_group["size"], name="conversion value per member-week")
+        out.append(
+            {
+                by: band,
+                "conversions": int(per_group["conversions"].sum()),
+                "conversions_per_member_week": rate.value,
+                "rate_ci_low": rate.ci_low,
+                "rate_ci_high": rate.ci_high,
+                "value_per_member_week": value.value,
+                "value_ci_low": value.ci_low,
+                "value_ci_high": value.ci_high,
+                "group_weeks": len(part),
+                "groups": len(per_group),
+                "why_not": rate.why_not or "",
+            }
+        )
+    return pd.DataFrame(out)
+
+
 def with_koc_counts(rows: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
     """``rows`` with ``kocs`` replaced by the KOCs present at each week's start (``measures.kocs``; 0 where none)."""
     counts = counts.assign(week=pd.to_datetime(counts["week"], utc=True).astype("datetime64[ns, UTC]"))

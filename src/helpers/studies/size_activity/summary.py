@@ -8,6 +8,7 @@ from functools import partial
 from typing import Literal
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from helpers import fmt
@@ -25,6 +26,7 @@ from helpers.claims.verdict import Verdict
 from helpers.data.engine import Dataset
 from helpers.data.event_time import data_end
 from helpers.measures import kocs as kocs_m
+from helpers.measures.conversions import NO_CONVERSIONS, weekly_conversions
 from helpers.measures.group_week import group_week_panel
 from helpers.measures.kocs import classify_kocs, kocs_at_week_start, member_activity
 from helpers.measures.size_bands import SIZE_BANDS
@@ -106,6 +108,25 @@ def size_verdict(within: Estimate, within_detected: bool, pooled: Estimate, pool
     )
 
 
+def conversion_line(conversion: pd.DataFrame | None) -> str:
+    """The finding on paid conversions per member-week by size band, or why it is not measurable."""
+    if conversion is None:
+        return f"**Conversion by size** is not measurable: {NO_CONVERSIONS}."
+    parts = [
+        f"{row.size_band}: {100 * row.conversions_per_member_week:.2f} "
+        f"({100 * row.rate_ci_low:.2f}–{100 * row.rate_ci_high:.2f})"
+        for row in conversion.itertuples()
+        if np.isfinite(row.rate_ci_low)
+    ]
+    if not parts:
+        return "**Conversion by size** is not estimable: no size band has groups enough for a CI."
+    return (
+        "**Conversion by size.** Paid conversions per 100 member-weeks by the group's size that week (95% CIs "
+        f"clustered by group): {'; '.join(parts)}. An association: what converts may also be what keeps a group "
+        "large."
+    )
+
+
 def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
     """Peak size and band (between and within groups), KOC emergence, monitor-share optimum, peak hours; claims 1, 5, 6."""
     p = params or SizeParams()
@@ -133,6 +154,8 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
     )
     within = am.within_group_size_curve(rows, spline_df=p.spline_df, bootstrap_reps=p.bootstrap_reps)
     binned = am.binned_activity(rows)
+    weekly = weekly_conversions(ds.tables)
+    conversion = None if weekly is None or rows.empty else am.conversion_by_band(rows, weekly)
     kocs = am.koc_emergence(rows, split=KOC_SIZE)
     koc_bands, koc_below, koc_above = kocs.by_band, kocs.below, kocs.above
     counts = timing.hour_weekday_counts(ds.tables, p.utc_offset_hours)
@@ -249,6 +272,7 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
             ("monitor_share_peak", "monitor_share_peak_same_week"),
         ),
         Finding(f"**Timing.** {hours}. Verdict: **{v['peak_hours'].verdict}**."),
+        Finding(conversion_line(conversion)),
         Finding(
             f"Data: {size_fit.rows_used:,} whole group-weeks of {size_fit.groups} groups with {p.min_members}+ "
             f"members; the monitor curve uses the {monitor_fit.rows_used:,} group-weeks with at least "
@@ -340,6 +364,7 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
             "monitor_share": monitor.as_dict(),
             "monitor_share_same_week": same_week.as_dict(),
             "binned": records(binned),
+            "conversion_by_size_band": None if conversion is None else records(conversion),
             "peak_hours": records(peaks),
         },
         frames={"model_rows": rows, "koc_members": members},
