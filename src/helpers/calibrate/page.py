@@ -127,8 +127,8 @@ def _threshold_section(check: dict | None) -> str:
     s, e, c = check["settings"], check["estimate"], check["claim"]
     return (
         f"<h2>Threshold check: the recruitment threshold's CI where a threshold is there to find</h2>"
-        f"<p>On drawn worlds the threshold is rarely placed (the extra exits of waiting are small beside exits' "
-        f"noise), so its coverage above rests on few worlds. {s['worlds']} more worlds ({s['groups']} groups, "
+        f"<p>On drawn worlds the threshold is placed only where waiting's extra exits stand out from exits' "
+        f"noise, so its coverage above rests on part of the worlds. {s['worlds']} more worlds ({s['groups']} groups, "
         f"{s['months']} months, seeds {s['seed']}–{s['seed'] + s['worlds'] - 1}; {check['seconds']:.0f} s) were "
         f"drawn like the others but with the effect always on, strong (early members' hazard × "
         f"{THRESHOLD_HR[0]:g}–{THRESHOLD_HR[1]:g} while a late "

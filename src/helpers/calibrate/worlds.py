@@ -42,8 +42,8 @@ THRESHOLD_WINDOW = (0.7, 1.4)
 def threshold_worlds(n: int, groups: int, months: int, seed: int) -> list[Task]:
     """``n`` drawn worlds with a strong recruitment threshold planted, for the threshold CI's coverage.
 
-    On drawn worlds the threshold is rarely placed at all (the effect of waiting is small
-    beside exits' noise), so its CI's coverage rests on a handful of worlds. These worlds
+    On drawn worlds the threshold is placed only where waiting's extra exits stand out from
+    exits' noise, so its CI's coverage rests on part of the worlds. These worlds
     are drawn like the others, except that the effect is always on, strong (``THRESHOLD_HR``)
     and planted where about half the groups are still filling (median window near the
     threshold, ``THRESHOLD_WINDOW``); only the recruitment study runs. World ``i`` is drawn

@@ -216,8 +216,12 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
         "reject: their deviance, scaled by the ratio of the clustered to the model variance of b, lies within "
         "7.35 of the best (Hansen 2000's 95% critical value); it reaches 0 or is open above where the data cannot "
         "bound it.",
-        "**Calibration**: see the calibration page for how often the threshold's CI covered a planted threshold "
-        "and how often the verdict was wrong on worlds with and without one.",
+        "**Calibration** (`make calibrate`): on 120 worlds with a strong threshold planted (hazard ratio 4–10, "
+        "200 groups) the threshold was placed in all 120 and its CI covered the planted threshold in 109 (91%, "
+        "mean bias −0.06 days); on 200 drawn worlds (80 groups) it covered it in 62 of the 66 where one was placed. "
+        "Where no threshold was planted the test found one a little more often than 5% (5 of 76 drawn worlds; 3 "
+        "of 37 null worlds of 300 groups), with hazard ratios whose CI reached below 1.25, so the verdict stayed "
+        "inconclusive.",
         "**Proportional hazards**: a slow group's early members are at extra risk only while it is unfilled, so the "
         "hazard ratio changes over follow-up (the test above); read it as an average over 180 days.",
         "**Groups that never fill** have no window. The models leave them out; the risk ratio is shown with them "
