@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from helpers import open_dataset
 from helpers.measures.group_week import group_week_panel
 from helpers.studies.experiment import measures as experiment
 from helpers.studies.experiment import models as em
+from helpers.studies.experiment import net_value as nv
 
 from conftest import TRUTH_KEYS
 
@@ -269,3 +272,52 @@ def test_an_arm_with_one_group_is_not_estimable_and_says_why():
         and "fewer than two groups" in effect.effect.why_not
         and "control" in effect.effect.why_not
     )
+
+
+def test_net_value_by_hand():
+    """Closed form: control 1 a member-week and 10% 30-day exits is worth 1 / h; promo 2 a week and 30% exits."""
+    groups = pd.DataFrame(
+        {
+            "arm": ["control"] * 20 + ["promo_high"] * 20,
+            "post_value": [10.0] * 20 + [20.0] * 20,
+            "post_member_days": [70.0] * 40,
+            "exits": [10] * 20 + [30] * 20,
+            "members": [100] * 40,
+        }
+    )
+    worth = nv.net_value(groups, "control", horizon_weeks=26, reps=50)
+    h_control, h_promo = -math.log(0.9) * 7 / 30, -math.log(0.7) * 7 / 30
+    promo = 2 * (1 - math.exp(-26 * h_promo)) / h_promo + math.exp(-26 * h_promo) / h_control
+    assert worth.differences["promo_high"].value == pytest.approx(promo - 1 / h_control, rel=1e-9)
+    assert worth.best_arm == "control" and worth.best_share == 1.0  # identical groups: every resample agrees
+    assert "50 of 50 resamples" in worth.differences["promo_high"].method
+
+
+def _arm_groups(rng: np.random.Generator, arm: str, value: float, exit_share: float) -> pd.DataFrame:
+    """260 groups of an arm: binomial 30-day exits, Poisson purchases of lognormal value, group frailty of mean 1."""
+    members = rng.integers(20, 200, 260)
+    frailty = rng.lognormal(0, 0.3, 260)
+    frailty /= np.average(frailty, weights=members)  # the pooled rates stay the planted ones
+    exits = rng.binomial(members, np.clip(exit_share * frailty, 0, 1))
+    days = members * 30.0
+    purchases = rng.poisson(value / (99 * math.exp(0.32)) * days / 7 * frailty)  # lognormal(ln 99, 0.8) mean
+    spent = np.array([rng.lognormal(math.log(99), 0.8, k).sum() for k in purchases])
+    return pd.DataFrame({"arm": arm, "post_value": spent, "post_member_days": days, "exits": exits, "members": members})
+
+
+def test_net_value_difference_covers_a_known_truth_at_about_95_percent():
+    """Simulation with known truth: 30 experiments whose arms have planted value and exit rates (not the generator)."""
+    rates = pd.DataFrame(
+        {"value_per_member_week": {"control": 2.4, "promo": 4.6}, "exit_30d": {"control": 0.21, "promo": 0.28}}
+    )
+    truth = nv.net_values(rates, "control")
+    covered = 0
+    for i in range(30):
+        rng = np.random.default_rng(100 + i)
+        groups = pd.concat([_arm_groups(rng, arm, *rates.loc[arm]) for arm in rates.index])
+        covered += (
+            nv.net_value(groups, "control", reps=200, seed=i)
+            .differences["promo"]
+            .covers(truth["promo"] - truth["control"])
+        )
+    assert covered >= 26  # 95% coverage gives 26+ of 30 with probability 0.98

@@ -19,6 +19,7 @@ from helpers.stats.estimate import Estimate
 from helpers.studies.experiment import figures
 from helpers.studies.experiment import measures as ex
 from helpers.studies.experiment import models as em
+from helpers.studies.experiment import net_value as nv
 from helpers.studies.result import Finding, StudyResult, records
 
 TITLE = "The content-ratio experiment"
@@ -206,6 +207,26 @@ def _trade_off(table: pd.DataFrame, sales: Sales, shares: pd.Series, control: st
     )
 
 
+def net_value_line(worth: nv.NetValue) -> str:
+    """The net value per member at the start, per arm against control, and which arm is worth most."""
+    if worth.best_arm is None:
+        why = next(iter(worth.differences.values())).why_not if worth.differences else "no arm to compare"
+        return f"**Net value** is not estimable on this data: {why}."
+    parts = [
+        f"{arm} {e.value:+.1f} (95% CI {e.ci_low:+.1f} to {e.ci_high:+.1f})"
+        if not e.not_estimable
+        else f"{arm}: {e.why_not}"
+        for arm, e in worth.differences.items()
+    ]
+    return (
+        f"**Net value** of a member present at the start, over {worth.horizon_weeks:g} weeks (her purchases while "
+        "she stays, plus, if she is still there, a member's future value at control's rates), against control: "
+        f"{'; '.join(parts)} (currency units per member). Worth most: **{worth.best_arm}** (best in "
+        f"{fmt.pct(worth.best_share, 0)} of resamples). Undiscounted, one value per member-week for all of an "
+        "arm's members, exits taken at a constant hazard: a decision aid, not an accounting."
+    )
+
+
 def _observational_note(observational: Estimate) -> str:
     """The observational promo-exit association in words, with its caveat (or why there is none)."""
     if observational.not_estimable:
@@ -292,6 +313,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
     content = content_verdicts(table, groups, panel, p.control_arm, p.correction, p.alpha)
     verdicts = (content.exits, content.stage)
     sales, sale_effects = conversion_effects(groups, arms, p)
+    worth = None if sales.why_not else nv.net_value(groups, p.control_arm)
 
     decisions = [Finding(_decision(r, p.alpha) + ".", (f"{r.outcome}: {r.arm}",)) for r in table.itertuples()]
     decisions += [
@@ -313,6 +335,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
         Finding(_stage_sentence(content.stage_gaps, p.alpha)),
         Finding(_dose_sentence(content.promo_shares, content.dose), ("dose_response",)),
         Finding(_trade_off(table, sales, content.promo_shares, p.control_arm)),
+        *([Finding(net_value_line(worth))] if worth is not None else []),
         Finding(
             f"**Checks**: the split of groups {'matches' if srm_groups.p_value >= 0.001 else 'does NOT match'} "
             f"the design (sample-ratio test p {fmt.p_value(srm_groups.p_value)}), and of exposed members p "
@@ -414,6 +437,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
             "promo_share_by_arm": {str(k): float(v) for k, v in content.promo_shares.items()},
             "dose_response": content.dose.as_dict(),
             "conversions": sales.as_dict(),
+            "net_value": None if worth is None else worth.as_dict(),
             "stage_interaction": None if content.stage_gaps is None else content.stage_gaps.as_dict(),
             "srm": {"groups": srm_groups.as_dict(), "members": srm_members.as_dict()},
             "balance": records(balance),

@@ -1,0 +1,105 @@
+"""The content trade-off as one number per arm: sales over a horizon against the members an arm drives out.
+
+Promotion converts now and drives members out. Per arm, the value of a member present at
+the start is what she buys while she stays within the horizon, plus, if she is still
+there at its end, what a member is worth from then on at the control arm's rates:
+
+    net value = v x (1 - exp(-h H)) / h  +  exp(-h H) x v_control / h_control
+
+with v the arm's conversion value per member-week, h its weekly exit hazard (from the
+30-day exit share, taken as constant: h = -ln(1 - q) x 7 / 30) and H the horizon in weeks.
+A member lost early costs her future purchases; a member kept is valued alike in every
+arm after the horizon, so the arms differ by what happens within it and by how many are
+left. Undiscounted, with one value per member-week for all members of an arm: a
+decision aid, not an accounting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from helpers.stats.bootstrap import percentile_estimate
+from helpers.stats.estimate import Estimate, plain_fields
+
+HORIZON_WEEKS = 26.0
+"""Horizon of the net value (weeks): half a year of a member's purchases."""
+
+
+def arm_rates(groups: pd.DataFrame) -> pd.DataFrame:
+    """Per arm: value per member-week and 30-day exit share (ratio estimators over the arm's groups)."""
+    totals = groups.groupby("arm")[["post_value", "post_member_days", "exits", "members"]].sum()
+    return pd.DataFrame(
+        {
+            "value_per_member_week": 7
+            * totals["post_value"]
+            / totals["post_member_days"].where(totals["post_member_days"] > 0),
+            "exit_30d": totals["exits"] / totals["members"].where(totals["members"] > 0),
+        }
+    )
+
+
+def net_values(rates: pd.DataFrame, control: str, horizon_weeks: float = HORIZON_WEEKS) -> pd.Series:
+    """Net value of a member present at the start, per arm (see the module's formula)."""
+    share = rates["exit_30d"].clip(upper=1 - 1e-9)
+    hazard = -np.log1p(-share) * 7 / 30
+    value = rates["value_per_member_week"]
+    safe = hazard.where(hazard > 0)
+    within = (value * -np.expm1(-safe * horizon_weeks) / safe).fillna(value * horizon_weeks)
+    h_c, v_c = hazard[control], value[control]
+    after = v_c / h_c if h_c > 0 else np.nan
+    return pd.Series(within + np.exp(-hazard * horizon_weeks) * after, index=rates.index)
+
+
+@dataclass(frozen=True)
+class NetValue:
+    """Net value per member at the start, per arm, and each arm's difference from control with its CI."""
+
+    table: pd.DataFrame  # arm, net_value, value_per_member_week, exit_30d
+    differences: dict[str, Estimate]  # arm -> net value minus control's
+    best_arm: str | None  # the arm with the highest net value (None if not estimable)
+    best_share: float  # share of bootstrap resamples in which it was the best
+    horizon_weeks: float
+
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        out = plain_fields(self)
+        out["differences"] = {arm: e.as_dict() for arm, e in self.differences.items()}
+        return out
+
+
+def net_value(
+    groups: pd.DataFrame, control: str, horizon_weeks: float = HORIZON_WEEKS, reps: int = 400, seed: int = 0
+) -> NetValue:
+    """Net value per arm with cluster-bootstrap CIs for the differences from control (groups resampled in each arm)."""
+    rates = arm_rates(groups)
+    values = net_values(rates, control, horizon_weeks)
+    arms = [a for a in rates.index if a != control]
+    name = "net value per member at the start: {arm} - control"
+    if control not in rates.index or not np.isfinite(values[control]) or not arms:
+        why = "the control arm's value or exit hazard cannot be measured" if arms else "no arm besides control"
+        return NetValue(
+            pd.DataFrame(), {a: Estimate.missing(name.format(arm=a), why) for a in arms}, None, 0.0, horizon_weeks
+        )
+    rng = np.random.default_rng(seed)
+    by_arm = {a: part for a, part in groups.groupby("arm")}
+    draws = {a: [] for a in arms}
+    best = []
+    for _ in range(reps):
+        sample = pd.concat([part.iloc[rng.integers(0, len(part), len(part))] for part in by_arm.values()])
+        v = net_values(arm_rates(sample), control, horizon_weeks)
+        for a in arms:
+            draws[a].append(v[a] - v[control])
+        best.append(v.idxmax() if v.notna().all() else None)
+    method = f"cluster bootstrap, groups resampled within arms, horizon {horizon_weeks:g} weeks"
+    differences = {
+        a: percentile_estimate(
+            name.format(arm=a), float(values[a] - values[control]), draws[a], reps, method, len(groups)
+        )
+        for a in arms
+    }
+    winner = str(values.idxmax()) if values.notna().all() else None
+    table = rates.assign(net_value=values).reset_index()
+    return NetValue(table, differences, winner, float(np.mean([b == winner for b in best])), horizon_weeks)
