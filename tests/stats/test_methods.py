@@ -104,6 +104,11 @@ def test_argmax_interval_is_open_where_resampled_peaks_sit_on_the_edge():
     few = np.r_[inner, [400.0] * 3]
     closed = argmax_estimate("peak", 250.0, few, 193, "b", (20.0, 400.0))
     assert (closed.ci_low, closed.ci_high) == pytest.approx(np.quantile(few, [0.025, 0.975]))
+    # nearly every draw on one edge: the interval starts (or ends) there and holds the estimate
+    above = argmax_estimate("peak", 400.0, np.r_[[380.0] * 2, [400.0] * 198], 200, "b", (20.0, 400.0))
+    assert (above.ci_low, above.ci_high) == (400.0, np.inf) and above.covers(400.0)
+    below = argmax_estimate("peak", 20.0, np.r_[[20.0] * 198, [30.0] * 2], 200, "b", (20.0, 400.0))
+    assert (below.ci_low, below.ci_high) == (0.0, 20.0) and below.covers(20.0)
     assert (
         closed.covers(370.0) and not closed.covers(390.0) and not open_above.covers(100.0) and open_above.covers(5000.0)
     )

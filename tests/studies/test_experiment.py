@@ -321,3 +321,11 @@ def test_net_value_difference_covers_a_known_truth_at_about_95_percent():
             .covers(truth["promo"] - truth["control"])
         )
     assert covered >= 26  # 95% coverage gives 26+ of 30 with probability 0.98
+
+
+def test_best_share_is_the_vertex_of_the_quadratic_through_the_arms_or_an_edge():
+    """Closed form: values -(s - 0.2)^2 at shares 0.05, 0.15, 0.35 peak at 0.2; a rising line peaks at the top."""
+    shares = pd.Series({"promo_low": 0.05, "control": 0.15, "promo_high": 0.35})
+    assert nv.best_share(shares, -((shares - 0.2) ** 2)) == pytest.approx(0.2)
+    assert nv.best_share(shares, shares * 10) == pytest.approx(0.35)
+    assert nv.best_share(shares[["control", "promo_high"]], pd.Series({"control": 2.0, "promo_high": 1.0})) == 0.15

@@ -68,7 +68,8 @@ def argmax_estimate(
     span = max(high_edge - low_edge, tolerance)
     moved = np.where(at_low, low_edge - span, np.where(at_high, high_edge + span, values))
     low, high = np.quantile(moved, [0.025, 0.975])
-    low = 0.0 if low < low_edge - tolerance else float(low)
-    high = np.inf if high > high_edge + tolerance else float(high)
+    # nearly every resample at one edge: the interval starts (or ends) at that edge, never beyond the estimate
+    low = 0.0 if low < low_edge - tolerance else min(float(low), high_edge)
+    high = np.inf if high > high_edge + tolerance else max(float(high), low_edge)
     label = f"{estimate.method}; {int(at_low.sum() + at_high.sum())} resampled peaks at the edge of the range read as beyond it"
     return Estimate(name, float(value), low, high, label, n=n)

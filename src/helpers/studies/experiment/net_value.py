@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.stats.bootstrap import percentile_estimate
+from helpers.stats.bootstrap import argmax_estimate, percentile_estimate
 from helpers.stats.estimate import Estimate, plain_fields
 
 HORIZON_WEEKS = 26.0
@@ -53,6 +53,21 @@ def net_values(rates: pd.DataFrame, control: str, horizon_weeks: float = HORIZON
     return pd.Series(within + np.exp(-hazard * horizon_weeks) * after, index=rates.index)
 
 
+def best_share(shares: pd.Series, values: pd.Series) -> float:
+    """The promo share with the highest net value on a quadratic through the arms (an edge if it peaks outside).
+
+    With two arms (or shares that do not vary) the better arm's share; with three or more a
+    least-squares quadratic in the share, maximised over the range of shares tested.
+    """
+    frame = pd.DataFrame({"share": shares, "value": values}).dropna()
+    if frame["share"].nunique() < 3:
+        return float(frame.loc[frame["value"].idxmax(), "share"]) if len(frame) else float("nan")
+    a, b, _ = np.polyfit(frame["share"], frame["value"], 2)
+    low, high = float(frame["share"].min()), float(frame["share"].max())
+    candidates = [low, high] + ([-b / (2 * a)] if a < 0 and low < -b / (2 * a) < high else [])
+    return float(max(candidates, key=lambda x: a * x * x + b * x))
+
+
 @dataclass(frozen=True)
 class NetValue:
     """Net value per member at the start, per arm, and each arm's difference from control with its CI."""
@@ -62,6 +77,7 @@ class NetValue:
     best_arm: str | None  # the arm with the highest net value (None if not estimable)
     best_share: float  # share of bootstrap resamples in which it was the best
     horizon_weeks: float
+    promo_share: Estimate  # the promo share that maximises net value (quadratic over arms), bootstrap CI
 
     def as_dict(self) -> dict:
         """Plain values for results.json."""
@@ -71,9 +87,19 @@ class NetValue:
 
 
 def net_value(
-    groups: pd.DataFrame, control: str, horizon_weeks: float = HORIZON_WEEKS, reps: int = 400, seed: int = 0
+    groups: pd.DataFrame,
+    control: str,
+    horizon_weeks: float = HORIZON_WEEKS,
+    reps: int = 400,
+    seed: int = 0,
+    shares: pd.Series | None = None,
 ) -> NetValue:
-    """Net value per arm with cluster-bootstrap CIs for the differences from control (groups resampled in each arm)."""
+    """Net value per arm, differences from control and the best promo share, by cluster bootstrap within arms.
+
+    ``shares`` are the arms' measured promo shares (``models.arm_promo_shares``), held fixed
+    in the resamples (they are the design); without them the best share is not estimated.
+    """
+    share_name = "promo share with the highest net value"
     rates = arm_rates(groups)
     values = net_values(rates, control, horizon_weeks)
     arms = [a for a in rates.index if a != control]
@@ -86,13 +112,14 @@ def net_value(
     rng = np.random.default_rng(seed)
     by_arm = {a: part for a, part in groups.groupby("arm")}
     draws = {a: [] for a in arms}
-    best = []
+    best, peaks = [], []
     for _ in range(reps):
         sample = pd.concat([part.iloc[rng.integers(0, len(part), len(part))] for part in by_arm.values()])
         v = net_values(arm_rates(sample), control, horizon_weeks)
         for a in arms:
             draws[a].append(v[a] - v[control])
         best.append(v.idxmax() if v.notna().all() else None)
+        peaks.append(best_share(shares, v) if shares is not None else np.nan)
     method = f"cluster bootstrap, groups resampled within arms, horizon {horizon_weeks:g} weeks"
     differences = {
         a: percentile_estimate(
@@ -102,4 +129,9 @@ def net_value(
     }
     winner = str(values.idxmax()) if values.notna().all() else None
     table = rates.assign(net_value=values).reset_index()
-    return NetValue(table, differences, winner, float(np.mean([b == winner for b in best])), horizon_weeks)
+    if shares is None or shares.reindex(rates.index).isna().any():
+        promo = Estimate.missing(share_name, "the arms' promo shares are not known")
+    else:
+        edges = (float(shares.min()), float(shares.max()))
+        promo = argmax_estimate(share_name, best_share(shares, values), peaks, reps, method, edges, len(groups))
+    return NetValue(table, differences, winner, float(np.mean([b == winner for b in best])), horizon_weeks, promo)

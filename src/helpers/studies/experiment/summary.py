@@ -207,6 +207,18 @@ def _trade_off(table: pd.DataFrame, sales: Sales, shares: pd.Series, control: st
     )
 
 
+def _share_clause(share: Estimate) -> str:
+    """The promo share that maximises net value, in words, or why it is not estimated."""
+    if share.not_estimable:
+        return f"the best promo share is not estimated ({share.why_not})"
+    high = "or more" if share.ci_high == float("inf") else f"to {100 * share.ci_high:.0f}%"
+    return (
+        f"on a quadratic through the arms' measured promo shares, net value is highest at a promo share of "
+        f"**{100 * share.value:.0f}%** (95% CI {100 * share.ci_low:.0f}% {high}; an edge of the tested range "
+        "means the best may lie beyond it)"
+    )
+
+
 def net_value_line(worth: nv.NetValue) -> str:
     """The net value per member at the start, per arm against control, and which arm is worth most."""
     if worth.best_arm is None:
@@ -222,7 +234,7 @@ def net_value_line(worth: nv.NetValue) -> str:
         f"**Net value** of a member present at the start, over {worth.horizon_weeks:g} weeks (her purchases while "
         "she stays, plus, if she is still there, a member's future value at control's rates), against control: "
         f"{'; '.join(parts)} (currency units per member). Worth most: **{worth.best_arm}** (best in "
-        f"{fmt.pct(worth.best_share, 0)} of resamples). Undiscounted, one value per member-week for all of an "
+        f"{fmt.pct(worth.best_share, 0)} of resamples); {_share_clause(worth.promo_share)}. Undiscounted, one value per member-week for all of an "
         "arm's members, exits taken at a constant hazard: a decision aid, not an accounting."
     )
 
@@ -313,7 +325,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
     content = content_verdicts(table, groups, panel, p.control_arm, p.correction, p.alpha)
     verdicts = (content.exits, content.stage)
     sales, sale_effects = conversion_effects(groups, arms, p)
-    worth = None if sales.why_not else nv.net_value(groups, p.control_arm)
+    worth = None if sales.why_not else nv.net_value(groups, p.control_arm, shares=content.promo_shares)
 
     decisions = [Finding(_decision(r, p.alpha) + ".", (f"{r.outcome}: {r.arm}",)) for r in table.itertuples()]
     decisions += [
