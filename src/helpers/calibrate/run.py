@@ -17,9 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from helpers.calibrate.rerandomise import null_outcomes, rerandomised_tests
 from helpers.claims.registry import CLAIMS
 from helpers.data.engine import open_dataset
+from helpers.studies.experiment.net_value import net_values
 from helpers.studies.experiment.summary import ExperimentParams
 from helpers.studies.experiment.summary import summarise as experiment
 from helpers.studies.overview.summary import summarise as overview
@@ -59,6 +62,23 @@ def _crn(arm: str, outcome: str) -> Callable[[dict], float | None]:
     ][key]
 
 
+def _net_value(arm: str) -> Callable[[dict], float | None]:
+    """Truth of a net-value difference: the formula on the arms' true value and exit rates on these groups."""
+
+    def locate(truth: dict) -> float | None:
+        arms = truth["planted_effects"]["content_ratio_experiment"]["true_values"]["arms"]
+        if "control" not in arms or arm not in arms or "value_per_member_week" not in arms[arm]:
+            return None
+        rates = {
+            a: {"value_per_member_week": v["value_per_member_week"], "exit_30d": v["exit_30d_members"]}
+            for a, v in arms.items()
+        }
+        values = net_values(pd.DataFrame(rates).T.astype(float), "control")
+        return float(values[arm] - values["control"])
+
+    return locate
+
+
 HEADLINE_TRUTH: dict[tuple[str, str], Callable[[dict], float | None]] = {
     ("retention", "homogeneity_hazard_ratio"): _param("mixed_exit_hr"),
     ("size_activity", "size_peak"): _param("size_peak", lambda p: p["activity_size_curvature"] > 0),
@@ -72,6 +92,7 @@ HEADLINE_TRUTH: dict[tuple[str, str], Callable[[dict], float | None]] = {
         for outcome in ("exit_30d", "messages_per_member_week", "conversions_per_member_week", "value_per_member_week")
         for arm in ("promo_low", "promo_high")
     },
+    **{("experiment", f"net_value: {arm}"): _net_value(arm) for arm in ("promo_low", "promo_high")},
 }
 """Headline estimates whose true value the world knows, and where in truth.json it is."""
 

@@ -405,6 +405,8 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
     )
     observed = {r.arm: r.effect for r in table[table["outcome"] == "exit_30d"].itertuples()}
     headline = {f"{e.outcome}: {e.arm}": e.effect for e in [*effects, *sale_effects]}
+    if worth is not None:
+        headline.update({f"net_value: {arm}": e for arm, e in worth.differences.items()})
     headline["observational_promo_exit"] = observational
     headline["dose_response"] = content.dose
     return StudyResult(
