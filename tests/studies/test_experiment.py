@@ -329,3 +329,18 @@ def test_best_share_is_the_vertex_of_the_quadratic_through_the_arms_or_an_edge()
     assert nv.best_share(shares, -((shares - 0.2) ** 2)) == pytest.approx(0.2)
     assert nv.best_share(shares, shares * 10) == pytest.approx(0.35)
     assert nv.best_share(shares[["control", "promo_high"]], pd.Series({"control": 2.0, "promo_high": 1.0})) == 0.15
+
+
+def test_net_value_without_a_measurable_control_says_why():
+    groups = pd.DataFrame(
+        {
+            "arm": ["control", "promo"],
+            "post_value": [1.0, 2.0],
+            "post_member_days": [0.0, 7.0],
+            "exits": [0, 1],
+            "members": [0, 5],
+        }
+    )
+    worth = nv.net_value(groups, "control", reps=10)
+    assert worth.best_arm is None and worth.differences["promo"].not_estimable
+    assert "control" in worth.promo_share.why_not

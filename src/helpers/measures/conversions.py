@@ -64,6 +64,4 @@ def weekly_conversions(tables: Tables, kinds: tuple[str, ...] = PAID) -> pd.Data
     c = tables.conversions.filter(tables.conversions.kind.isin(list(kinds)))
     c = c.mutate(week=week_start(c.converted_at))
     weekly = c.group_by(["group_id", "week"]).aggregate(conversions=c.count(), value=c.value.fill_null(0.0).sum())
-    frame = weekly.to_pyarrow().to_pandas()
-    frame["week"] = pd.to_datetime(frame["week"], utc=True).astype("datetime64[ns, UTC]")
-    return frame
+    return weekly.to_pyarrow().to_pandas()

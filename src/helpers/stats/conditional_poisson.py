@@ -75,7 +75,7 @@ def fit(
     converged = False
     loglik, expected, stratum_exits, weighted = _terms(exits, exposure, X, strata, beta, n_strata)
     for _ in range(max_iter):
-        info = (X * expected[:, None]).T @ X - (weighted * _inverse(stratum_exits)[:, None]).T @ weighted
+        info = _information(X, expected, stratum_exits, weighted)
         gradient = X.T @ (exits - expected)
         step = np.linalg.lstsq(info, gradient, rcond=None)[0]
         new = beta + step
@@ -90,16 +90,22 @@ def fit(
         if np.max(np.abs(step)) < tol:
             converged = True
             break
-    info = (X * expected[:, None]).T @ X - (weighted * _inverse(stratum_exits)[:, None]).T @ weighted
+    info = _information(X, expected, stratum_exits, weighted)
     scores = stratum_sums((exits - expected)[:, None] * X, strata, n_strata)
     return PoissonFit(beta, loglik, info, scores, expected, converged)
 
 
+def _information(X: np.ndarray, expected: np.ndarray, stratum_exits: np.ndarray, weighted: np.ndarray) -> np.ndarray:
+    """Minus the Hessian of the profile log-likelihood: X'WX less each stratum's weighted mean outer product."""
+    return (X * expected[:, None]).T @ X - (weighted * _inverse(stratum_exits)[:, None]).T @ weighted
+
+
 def stratum_sums(values: np.ndarray, strata: np.ndarray, n_strata: int) -> np.ndarray:
     """Rows of ``values`` (cells x columns) summed per stratum."""
-    return np.column_stack([np.bincount(strata, values[:, j], n_strata) for j in range(values.shape[1])]).reshape(
-        n_strata, values.shape[1]
-    )
+    out = np.zeros((n_strata, values.shape[1]))
+    for j in range(values.shape[1]):
+        out[:, j] = np.bincount(strata, values[:, j], n_strata)
+    return out
 
 
 def efficient_scores(

@@ -28,17 +28,24 @@ HORIZON_WEEKS = 26.0
 """Horizon of the net value (weeks): half a year of a member's purchases."""
 
 
-def arm_rates(groups: pd.DataFrame) -> pd.DataFrame:
-    """Per arm: value per member-week and 30-day exit share (ratio estimators over the arm's groups)."""
-    totals = groups.groupby("arm")[["post_value", "post_member_days", "exits", "members"]].sum()
+RATE_COLUMNS = ["post_value", "post_member_days", "exits", "members"]
+"""The group outcomes the net value is made of."""
+
+
+def rates_from_totals(totals: pd.DataFrame) -> pd.DataFrame:
+    """Value per member-week and 30-day exit share from per-arm totals of ``RATE_COLUMNS``."""
+    days, members = totals["post_member_days"], totals["members"]
     return pd.DataFrame(
         {
-            "value_per_member_week": 7
-            * totals["post_value"]
-            / totals["post_member_days"].where(totals["post_member_days"] > 0),
-            "exit_30d": totals["exits"] / totals["members"].where(totals["members"] > 0),
+            "value_per_member_week": 7 * totals["post_value"] / days.where(days > 0),
+            "exit_30d": totals["exits"] / members.where(members > 0),
         }
     )
+
+
+def arm_rates(groups: pd.DataFrame) -> pd.DataFrame:
+    """Per arm: value per member-week and 30-day exit share (ratio estimators over the arm's groups)."""
+    return rates_from_totals(groups.groupby("arm")[RATE_COLUMNS].sum())
 
 
 def net_values(rates: pd.DataFrame, control: str, horizon_weeks: float = HORIZON_WEEKS) -> pd.Series:
@@ -106,16 +113,15 @@ def net_value(
     name = "net value per member at the start: {arm} - control"
     if control not in rates.index or not np.isfinite(values[control]) or not arms:
         why = "the control arm's value or exit hazard cannot be measured" if arms else "no arm besides control"
-        return NetValue(
-            pd.DataFrame(), {a: Estimate.missing(name.format(arm=a), why) for a in arms}, None, 0.0, horizon_weeks
-        )
+        missing = {a: Estimate.missing(name.format(arm=a), why) for a in arms}
+        return NetValue(pd.DataFrame(), missing, None, 0.0, horizon_weeks, Estimate.missing(share_name, why))
     rng = np.random.default_rng(seed)
-    by_arm = {a: part for a, part in groups.groupby("arm")}
+    by_arm = {a: part[RATE_COLUMNS].to_numpy(float) for a, part in groups.groupby("arm")}
     draws = {a: [] for a in arms}
     best, peaks = [], []
     for _ in range(reps):
-        sample = pd.concat([part.iloc[rng.integers(0, len(part), len(part))] for part in by_arm.values()])
-        v = net_values(arm_rates(sample), control, horizon_weeks)
+        totals = {a: x[rng.integers(0, len(x), len(x))].sum(axis=0) for a, x in by_arm.items()}
+        v = net_values(rates_from_totals(pd.DataFrame(totals, index=RATE_COLUMNS).T), control, horizon_weeks)
         for a in arms:
             draws[a].append(v[a] - v[control])
         best.append(v.idxmax() if v.notna().all() else None)

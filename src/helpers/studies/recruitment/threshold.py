@@ -77,11 +77,10 @@ def exit_cells(early: pd.DataFrame, curves: pd.DataFrame, horizon_days: float) -
     next_edge = np.append(edges, np.inf)[band + 1] + start[member]
     split = next_edge < high  # a tenure edge inside the day: two pieces (edges are at least a day apart)
     exits = (exited[member] & (day == last[member])).astype(float)
+    group = early["group_id"].to_numpy()[member]
     pieces = pd.DataFrame(
         {
-            "group_id": np.concatenate(
-                [early["group_id"].to_numpy()[member], early["group_id"].to_numpy()[member[split]]]
-            ),
+            "group_id": np.concatenate([group, group[split]]),
             "day": np.concatenate([day, day[split]]),
             "band": np.concatenate([band, band[split] + 1]),
             "exits": np.concatenate([np.where(split, 0.0, exits), exits[split]]),
@@ -204,12 +203,9 @@ def threshold_estimate(
 ) -> Threshold:
     """Profile the threshold over candidate ages (days), with its likelihood-ratio set, effect and sup-score test."""
     cells = exit_cells(early, curves, horizon_days)
-    with_exits = cells.groupby("group_id")["exits"].sum()
-    if int((with_exits > 0).sum()) < MIN_GROUPS_WITH_EXITS:
-        return _missing(
-            f"early members left in only {int((with_exits > 0).sum())} group(s) (the model needs "
-            f"{MIN_GROUPS_WITH_EXITS}+)"
-        )
+    n_groups = int((cells.groupby("group_id")["exits"].sum() > 0).sum())
+    if n_groups < MIN_GROUPS_WITH_EXITS:
+        return _missing(f"early members left in only {n_groups} group(s) (the model needs {MIN_GROUPS_WITH_EXITS}+)")
     candidates = np.arange(7.0, 85.0) if candidates is None else np.asarray(candidates, float)
     Z = _waiting(cells, windows, candidates)
     exits = cells["exits"].to_numpy(float)
@@ -224,7 +220,7 @@ def threshold_estimate(
     candidates, Z = candidates[usable], Z[:, usable]
     X = _design(cells)
     try:
-        return _fit_profile(cells, X, Z, strata, candidates, draws, seed, int((with_exits > 0).sum()))
+        return _fit_profile(cells, X, Z, strata, candidates, draws, seed, n_groups)
     except (np.linalg.LinAlgError, ValueError) as err:
         return _missing(f"the threshold model cannot be fitted on this data ({type(err).__name__})")
 

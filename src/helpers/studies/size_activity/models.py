@@ -152,6 +152,17 @@ def binned_activity(rows: pd.DataFrame, by: str = "size_band") -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _on_weeks(rows: pd.DataFrame, weekly: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (group-weeks) with the columns of ``weekly`` (group_id, week, ...) beside them, rows' index kept."""
+
+    def utc(weeks: pd.Series) -> pd.Series:
+        return pd.to_datetime(weeks, utc=True).astype("datetime64[ns, UTC]")
+
+    other = weekly.assign(_week=utc(weekly["week"])).drop(columns="week")
+    merged = rows.assign(_week=utc(rows["week"])).merge(other, on=["group_id", "_week"], how="left")
+    return merged.drop(columns="_week").set_axis(rows.index)
+
+
 def conversion_by_band(rows: pd.DataFrame, weekly: pd.DataFrame, by: str = "size_band") -> pd.DataFrame:
     """Paid conversions and their value per member-week, per band, with CIs clustered by group (ratio estimators).
 
@@ -159,10 +170,7 @@ def conversion_by_band(rows: pd.DataFrame, weekly: pd.DataFrame, by: str = "size
     group-weeks' ``size`` (mean members in the week), so a rate is conversions per member
     per week, whoever in the group converted.
     """
-    weeks = pd.to_datetime(rows["week"], utc=True).astype("datetime64[ns, UTC]")
-    merged = rows.assign(_week=weeks).merge(
-        weekly.rename(columns={"week": "_week"}), on=["group_id", "_week"], how="left"
-    )
+    merged = _on_weeks(rows, weekly)
     merged[["conversions", "value"]] = merged[["conversions", "value"]].fillna(0.0)
     out = []
     for band, part in merged.groupby(by, observed=True):
@@ -189,15 +197,9 @@ def conversion_by_band(rows: pd.DataFrame, weekly: pd.DataFrame, by: str = "size
 
 def with_koc_counts(rows: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
     """``rows`` with ``kocs`` replaced by the KOCs present at each week's start (``measures.kocs``; 0 where none)."""
-    counts = counts.assign(week=pd.to_datetime(counts["week"], utc=True).astype("datetime64[ns, UTC]"))
-    weeks = pd.to_datetime(rows["week"], utc=True).astype("datetime64[ns, UTC]")
-    merged = (
-        rows.drop(columns="kocs")
-        .assign(_week=weeks)
-        .merge(counts.rename(columns={"week": "_week"}), on=["group_id", "_week"], how="left")
-    )
+    merged = _on_weeks(rows.drop(columns="kocs"), counts)
     merged["kocs"] = merged.pop("kocs_relative").fillna(0).astype("int64")
-    return merged.drop(columns="_week").set_axis(rows.index)
+    return merged
 
 
 @dataclass(frozen=True)
