@@ -47,6 +47,27 @@ PEAK_HOURS = {"prenatal": ((11, 12), (16, 17), (20, 21)), "postnatal": ((11, 12)
 DAYTIME_HOURS = range(8, 24)
 """Claim 6 is tested against these local hours (night hours would flatter any daytime hour)."""
 
+JOIN_PEAK_JOINS = 6
+"""Claim 7's "join peaks" made measurable: a clock hour in which at least this many members join a group."""
+
+WELCOME_SPACING_MINUTES = (15, 30)
+"""Claim 7: during join peaks, one welcome announcement every 15-30 minutes instead of one per join."""
+
+WELCOME_WINDOW_DAYS = 14.0
+"""Claim 7 is about members who joined in a peak: their exits in their first two weeks."""
+
+AGENT_MEMBER_LIMIT = 10_000
+"""Claim 8: one service agent per 10,000 members is the practical limit."""
+
+AGENT_GROUP_LIMIT = 50
+"""Claim 8: one service agent can handle about 50 groups (of about 200 members)."""
+
+ACTIVITIES_MIN_PER_MONTH = 2
+"""Claim 9: never fewer than 2 group activities a month (a month: the last 30 days)."""
+
+ACTIVITIES_WEEKLY_PER_MONTH = 4
+"""Claim 9: about weekly, i.e. 4 or more in the last 30 days."""
+
 AUDIENCE_PREFIXES = {"pregnant": "prenatal", "baby": "postnatal"}
 """Segment names starting with these words belong to that audience (others to none)."""
 
@@ -249,6 +270,47 @@ CLAIMS: dict[str, Claim] = {
                 "lift over other daytime hours lies above 1.1, the smallest lift that matters; contradicted if for some "
                 "audience it lies below 1.1; otherwise inconclusive"
             ),
+        ),
+        Claim(
+            "welcome_pacing",
+            7,
+            ("001",),
+            "During join peaks, spacing the automatic welcome/rules announcements to one every 15-30 minutes cut exits.",
+            "spaced welcomes in join peaks cut exits (claim 7)",
+            "hazard ratio of leaving in the first 14 days for members who joined in a join peak (6+ joins in the "
+            "hour), groups spacing welcomes vs groups welcoming each join, at the same peak size",
+            "below",
+            (0.0, 1.0),
+            "hazard ratio, spaced vs one welcome per join (either way: x or 1/x)",
+            0.9,
+            "ratio",
+        ),
+        Claim(
+            "staffing",
+            8,
+            ("001",),
+            "One service agent can handle about 50 groups of about 200 members; 1 agent per 10,000 users is the "
+            "practical limit.",
+            "one agent per 10,000 members is the limit (claim 8)",
+            "hazard ratio of leaving while the group's service agent serves more than 10,000 members vs fewer",
+            "above",
+            (1.0, math.inf),
+            "hazard ratio, agent over vs under 10,000 members (either way: x or 1/x)",
+            1.1,
+            "ratio",
+        ),
+        Claim(
+            "activity_cadence",
+            9,
+            ("000",),
+            "Run a group activity about weekly, never fewer than 2 a month.",
+            "never fewer than 2 activities a month (claim 9)",
+            "hazard ratio of leaving while the group ran fewer than 2 activities in the last 30 days vs 2 or more",
+            "above",
+            (1.0, math.inf),
+            "hazard ratio, fewer than 2 vs 2+ activities in 30 days (either way: x or 1/x)",
+            1.1,
+            "ratio",
         ),
     )
 }

@@ -129,3 +129,20 @@ def efficient_scores(
 def _inverse(values: np.ndarray) -> np.ndarray:
     """1 / values where positive, 0 elsewhere (strata without exits carry no information)."""
     return np.divide(1.0, values, out=np.zeros_like(values, dtype=float), where=values > 0)
+
+
+def clustered_covariance(fit: PoissonFit, cluster_of_stratum: np.ndarray) -> tuple[np.ndarray, int]:
+    """Sandwich covariance with strata pooled into clusters (codes per stratum, -1: own cluster), and the clusters.
+
+    Clusters that nest several strata (e.g. a service agent's groups) sum their strata's
+    scores; the small-sample factor is C / (C - 1) over the C clusters with any score.
+    """
+    codes = np.asarray(cluster_of_stratum, dtype=np.int64).copy()
+    alone = codes < 0
+    codes[alone] = codes.max(initial=-1) + 1 + np.arange(alone.sum())
+    n_clusters = int(codes.max()) + 1 if len(codes) else 0
+    scores = stratum_sums(fit.scores, codes, n_clusters)
+    used = int(np.sum(np.any(scores != 0, axis=1)))
+    bread = fit.model_covariance()
+    factor = used / (used - 1) if used > 1 else 1.0
+    return factor * bread @ (scores.T @ scores) @ bread, used

@@ -22,6 +22,19 @@ def spline_term(rows: pd.DataFrame, variable: str, df: int) -> str:
     return f"cr({variable}, knots=({knots},), lower_bound={low:.10g}, upper_bound={high:.10g}, constraints='center')"
 
 
+def spline_columns(values: np.ndarray, df: int) -> np.ndarray:
+    """Columns of a centred natural spline in ``values`` (``spline_term``), the values themselves if too few distinct.
+
+    Rows x df; a single column when ``values`` has ``df`` or fewer distinct values, none when it is constant.
+    """
+    values = np.asarray(values, float)
+    distinct = len(np.unique(values))
+    if distinct > df:
+        frame = pd.DataFrame({"x": values})
+        return np.asarray(patsy.dmatrix(f"{spline_term(frame, 'x', df)} - 1", frame))
+    return values[:, None] if distinct > 1 else np.zeros((len(values), 0))
+
+
 def term_columns(design: patsy.DesignInfo, variable: str) -> list[int]:
     """Indexes of the design columns of the spline in ``variable``."""
     return [i for i, name in enumerate(design.column_names) if name.startswith(f"cr({variable},")]

@@ -19,10 +19,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
+from helpers.claims.registry import JOIN_PEAK_JOINS
 from helpers.data.atomic import new_work_folder, publish_folder, write_json
-from helpers.data.schema import MESSAGE_KINDS
+from helpers.data.schema import ACTIVITY_KINDS, MESSAGE_KINDS
 from helpers.synth import groups as grp
 from helpers.synth import messages as msg
+from helpers.synth import operations as ops_
 from helpers.synth.simulate import ROLE_CODES, Run, arm_codes, draw_cohort, draw_weeks, simulate
 from helpers.synth.truth import Accumulator, build_truth, is_koc
 from helpers.synth.world import ARMS, WORLDS, World
@@ -66,6 +68,8 @@ def _combine(runs: dict[str, Run], arm_code: np.ndarray, group: np.ndarray) -> R
         conversion_member=np.concatenate([r.conversion_member for r in pick]),
         conversion_time=np.concatenate([r.conversion_time for r in pick]),
         post_conversions=np.choose(arm_code[:, None], [r.post_conversions for r in pick]),
+        overload_member_days=np.choose(arm_code, [r.overload_member_days for r in pick]),
+        sparse_member_days=np.choose(arm_code, [r.sparse_member_days for r in pick]),
     )
 
 
@@ -93,12 +97,25 @@ def generate(
     plan = grp.assign_arms(plan, world, months, _stream(seed, 1))
     n_weeks = int(total_days // 7) + 2
     acc = Accumulator(n_groups)
-    realised = {"memberships": 0, "messages": 0, "conversions": 0, "kocs": 0, "groups_reaching_target": 0}
+    realised = {
+        "memberships": 0,
+        "messages": 0,
+        "conversions": 0,
+        "activities": 0,
+        "activity_participants": 0,
+        "kocs": 0,
+        "groups_reaching_target": 0,
+        "agents": 0,
+        "member_days_overloaded_agent": 0.0,
+        "member_days_sparse_activities": 0.0,
+        "peak_joiners_one_welcome_per_join": 0,
+        "peak_joiners_spaced_welcomes": 0,
+    }
     koc_members: list[str] = []
 
     tmp = new_work_folder(out)
     try:
-        for table in ("memberships", "messages", "conversions"):
+        for table in ("memberships", "messages", "conversions", "activities", "activity_participants"):
             (tmp / table).mkdir()
         pq.write_table(
             pa.Table.from_pandas(grp.groups_table(plan, start), preserve_index=False),
@@ -110,13 +127,15 @@ def generate(
             tmp / "assignments.parquet",
             coerce_timestamps="us",
         )
-        first_member = first_message = first_conversion = 0
+        first_member = first_message = first_conversion = first_activity = 0
         batches = range(0, n_groups, BATCH_GROUPS)
         for number, first in enumerate(tqdm(batches, desc="groups", unit="batch", disable=not progress)):
             batch = plan.iloc[first : first + BATCH_GROUPS].reset_index(drop=True)
             dynamics = _stream(seed, 2, number)
             cohort = draw_cohort(batch, world, total_days, dynamics)
             weeks = draw_weeks(batch, world, n_weeks, dynamics)
+            cohort = ops_.join_waves(cohort, batch, world, total_days, _stream(seed, 10, number))
+            ops = ops_.draw_operations(batch, cohort, world, total_days, _stream(seed, 8, number))
             arms = batch["arm"].to_numpy(dtype=str)
             code = arm_codes(arms)
             runs = {}
@@ -131,6 +150,7 @@ def generate(
                     emit=code == a,
                     rng=_stream(seed, 3, number, a),
                     conversion_rng=_stream(seed, 6, number, a),
+                    ops=ops,
                 )
                 acc.add_arm_run(arm, first, batch, cohort, runs[arm], world, total_days)
             actual = _combine(runs, code, cohort.group)
@@ -145,6 +165,7 @@ def generate(
                     emit=np.zeros(len(batch), bool),
                     rng=_stream(seed, 4, number),
                     early_effect=False,
+                    ops=ops,
                 )
                 if world.early_exit_hr != 1
                 else actual
@@ -152,7 +173,8 @@ def generate(
             koc = is_koc(cohort, world, actual, total_days)
             acc.add_actual(batch, cohort, actual, without, koc, total_days)
 
-            members = _memberships(batch, cohort, actual, start, total_days, first_member, seed)
+            ids = stay_ids(cohort, ops, first_member, seed, number)
+            members = _memberships(batch, cohort, actual, start, total_days, ids)
             pq.write_table(members, tmp / "memberships" / f"part-{number:05d}.parquet")
             texts = _messages(
                 batch,
@@ -163,19 +185,31 @@ def generate(
                 code,
                 total_days,
                 start,
-                first_member,
+                ids,
                 first_message,
-                seed,
+                ops,
                 _stream(seed, 5, number),
             )
             pq.write_table(texts, tmp / "messages" / f"part-{number:05d}.parquet", row_group_size=1_000_000)
-            sales = _conversions(
-                batch, world, cohort, actual, start, first_member, first_conversion, seed, _stream(seed, 7, number)
-            )
+            sales = _conversions(batch, world, cohort, actual, start, ids, first_conversion, _stream(seed, 7, number))
             pq.write_table(sales, tmp / "conversions" / f"part-{number:05d}.parquet")
             first_conversion += sales.num_rows
             realised["conversions"] += sales.num_rows
-            koc_members += member_ids(first_member, len(cohort.group), seed).filter(pa.array(koc)).to_pylist()
+            acts, takers = _activities(
+                batch, world, cohort, actual, ops, start, ids, first_activity, _stream(seed, 9, number)
+            )
+            pq.write_table(acts, tmp / "activities" / f"part-{number:05d}.parquet")
+            pq.write_table(takers, tmp / "activity_participants" / f"part-{number:05d}.parquet")
+            first_activity += acts.num_rows
+            realised["activities"] += acts.num_rows
+            realised["activity_participants"] += takers.num_rows
+            realised["agents"] += ops.n_agents
+            realised["member_days_overloaded_agent"] += float(actual.overload_member_days.sum())
+            realised["member_days_sparse_activities"] += float(actual.sparse_member_days.sum())
+            peak = (ops.hour_joins >= JOIN_PEAK_JOINS) & (cohort.role == 3)
+            realised["peak_joiners_spaced_welcomes"] += int((peak & ops.spaced[cohort.group]).sum())
+            realised["peak_joiners_one_welcome_per_join"] += int((peak & ~ops.spaced[cohort.group]).sum())
+            koc_members += ids.filter(pa.array(koc)).to_pylist()
             first_member += len(cohort.group)
             first_message += texts.num_rows
             realised["memberships"] += members.num_rows
@@ -193,15 +227,58 @@ def generate(
     return truth
 
 
+AGENT_NUMBER_BASE = 5_000_000_000
+"""Agents' running numbers start here, far above any member's, so their ids never collide with a member's."""
+
+
+def stay_ids(cohort, ops: ops_.Operations, first_member: int, seed: int, batch: int) -> pa.Array:
+    """Member id of every stay; each group's assistant is its service agent, one id across her groups."""
+    ids = member_ids(first_member, len(cohort.group), seed).to_numpy(zero_copy_only=False).astype(object)
+    agents = member_ids(AGENT_NUMBER_BASE + batch * 100_000, ops.n_agents, seed).to_numpy(zero_copy_only=False)
+    assistant = np.nonzero(cohort.role == ROLE_CODES.index("assistant"))[0]
+    ids[assistant] = agents[ops.agent[cohort.group[assistant]]]
+    return pa.array(ids, type=pa.string())
+
+
+def _activities(
+    batch: pd.DataFrame,
+    world: World,
+    cohort,
+    run: Run,
+    ops: ops_.Operations,
+    start: pd.Timestamp,
+    ids: pa.Array,
+    first_activity: int,
+    rng: np.random.Generator,
+) -> tuple[pa.Table, pa.Table]:
+    """The batch's activities (id, group, start, end, kind) and who took part in each."""
+    order = np.argsort(ops.activity_start, kind="stable")
+    number = np.empty(len(order), dtype=np.int64)
+    number[order] = np.arange(first_activity, first_activity + len(order))
+    act_ids = pc.binary_join_element_wise("act_", pc.utf8_lpad(pa.array(number).cast(pa.string()), 8, "0"), "")
+    group = pa.array(batch["group_id"].to_numpy(dtype=str)).take(pa.array(ops.activity_group))
+    activities = pa.table(
+        {
+            "activity_id": act_ids,
+            "group_id": group,
+            "started_at": _times(start, ops.activity_start),
+            "ended_at": _times(start, ops.activity_start + ops_.ACTIVITY_HOURS),
+            "kind": pa.array(np.array(ACTIVITY_KINDS)[ops.activity_kind]),
+        }
+    ).take(pa.array(order))
+    which, stay = ops_.participants(ops, cohort, run.exit_day, world, rng)
+    takers = pa.table({"activity_id": act_ids.take(pa.array(which)), "member_id": ids.take(pa.array(stay))})
+    return activities, takers
+
+
 def _conversions(
     batch: pd.DataFrame,
     world: World,
     cohort,
     run: Run,
     start: pd.Timestamp,
-    first_member: int,
+    ids: pa.Array,
     first_conversion: int,
-    seed: int,
     rng: np.random.Generator,
 ) -> pa.Table:
     """The batch's conversions: who, when, of which kind (drawn by the world's shares) and their value."""
@@ -214,13 +291,15 @@ def _conversions(
         world.conversion_value_median * np.exp(world.conversion_value_sigma * rng.standard_normal(len(stay))), 2
     )
     value = np.where(kind == "course_signup", 0.0, value)
-    ids = pc.utf8_lpad(pa.array(np.arange(first_conversion, first_conversion + len(stay))).cast(pa.string()), 8, "0")
+    numbers = pc.utf8_lpad(
+        pa.array(np.arange(first_conversion, first_conversion + len(stay))).cast(pa.string()), 8, "0"
+    )
     group = batch["group_id"].to_numpy(dtype=str)
     return pa.table(
         {
-            "conversion_id": pc.binary_join_element_wise("cv_", ids, ""),
+            "conversion_id": pc.binary_join_element_wise("cv_", numbers, ""),
             "group_id": pa.array(group).take(pa.array(cohort.group[stay])),
-            "member_id": member_ids(first_member, len(cohort.group), seed).take(pa.array(stay)),
+            "member_id": ids.take(pa.array(stay)),
             "converted_at": _times(start, at),
             "kind": pa.array(kind, type=pa.string()),
             "value": pa.array(value, type=pa.float64()),
@@ -230,14 +309,14 @@ def _conversions(
 
 
 def _memberships(
-    batch: pd.DataFrame, cohort, run: Run, start: pd.Timestamp, total_days: float, first_member: int, seed: int
+    batch: pd.DataFrame, cohort, run: Run, start: pd.Timestamp, total_days: float, ids: pa.Array
 ) -> pa.Table:
     left = run.exit_day < total_days
     reason = np.where(cohort.removed, "removed", "quit")
     return pa.table(
         {
             "group_id": pa.array(batch["group_id"].to_numpy(dtype=str)).take(pa.array(cohort.group)),
-            "member_id": member_ids(first_member, len(cohort.group), seed),
+            "member_id": ids,
             "joined_at": _times(start, cohort.joined),
             "left_at": pa.array(grp.day_to_time(start, np.where(left, run.exit_day, 0)), mask=~left).cast(UTC),
             "role": pa.array(np.array(ROLE_CODES)[cohort.role]),
@@ -255,9 +334,9 @@ def _messages(
     code: np.ndarray,
     total_days: float,
     start: pd.Timestamp,
-    first_member: int,
+    ids: pa.Array,
     first_message: int,
-    seed: int,
+    ops: ops_.Operations,
     rng: np.random.Generator,
 ) -> pa.Table:
     emit = np.ones(len(batch), bool)
@@ -266,17 +345,17 @@ def _messages(
             msg.member_talk(cohort, batch, world, run.message_member, run.message_day, run.message_count, rng),
             msg.monitor_talk(cohort, batch, world, run.expected_messages, weeks, emit, rng),
             msg.operator_posts(cohort, batch, world, code, weeks, total_days, emit, rng),
-            msg.joins_and_exits(cohort, run.exit_day, len(batch), rng),
+            msg.joins_and_exits(cohort, run.exit_day, len(batch), ops, rng),
         ]
     )
     events = msg.keep_within_stays(events, cohort, run.exit_day, total_days)
     order = np.argsort(events.day, kind="stable")
     stay, group, day, kind = events.stay[order], events.group[order], events.day[order], events.kind[order]
-    ids = pc.utf8_lpad(pa.array(np.arange(first_message, first_message + len(day))).cast(pa.string()), 10, "0")
-    senders = member_ids(first_member, len(cohort.group), seed)
+    numbers = pc.utf8_lpad(pa.array(np.arange(first_message, first_message + len(day))).cast(pa.string()), 10, "0")
+    senders = ids
     return pa.table(
         {
-            "message_id": pc.binary_join_element_wise("msg_", ids, ""),
+            "message_id": pc.binary_join_element_wise("msg_", numbers, ""),
             "group_id": pa.array(batch["group_id"].to_numpy(dtype=str)).take(pa.array(group)),
             "member_id": senders.take(pa.array(stay, mask=stay < 0)),
             "sent_at": _times(start, day),

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.data.schema import MESSAGE_KINDS
+from helpers.synth.operations import welcome_times
 from helpers.synth.simulate import WEEK_OFFSET_DAYS, Cohort, Weeks, promo_share
 from helpers.synth.world import LOCAL_UTC_OFFSET_HOURS, OPERATOR_HOURS, STAGES, World
 
@@ -144,19 +145,19 @@ def operator_posts(
     return Events(sender, group, when, kind)
 
 
-def joins_and_exits(cohort: Cohort, exit_day: np.ndarray, n_groups: int, rng: np.random.Generator) -> Events:
-    """System lines for each member's join and exit, and the assistant's welcome a few minutes after a join."""
+def joins_and_exits(cohort: Cohort, exit_day: np.ndarray, n_groups: int, ops, rng: np.random.Generator) -> Events:
+    """System lines for each member's join and exit, and the assistant's welcomes (``operations.welcome_times``)."""
     members = np.nonzero(cohort.role == 3)[0]
     left = members[np.isfinite(exit_day[members])]
     group = cohort.group[members]
-    assistant = first_stay(cohort, n_groups)[group] + 2
-    welcome_at = cohort.joined[members] + rng.uniform(1, 20, len(members)) / 1440
+    welcome_group, welcome_at = welcome_times(cohort, ops, rng)
+    assistant = first_stay(cohort, n_groups)[welcome_group] + 2
     return Events(
         stay=np.concatenate([np.full(len(members) + len(left), -1), assistant]),
-        group=np.concatenate([group, cohort.group[left], group]),
+        group=np.concatenate([group, cohort.group[left], welcome_group]),
         day=np.concatenate([cohort.joined[members], exit_day[left], welcome_at]),
         kind=np.concatenate(
-            [np.full(len(members) + len(left), KIND["system"]), np.full(len(members), KIND["welcome"])]
+            [np.full(len(members) + len(left), KIND["system"]), np.full(len(welcome_at), KIND["welcome"])]
         ).astype(np.int8),
     )
 

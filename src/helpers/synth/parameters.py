@@ -116,6 +116,23 @@ PARAMETERS: dict[str, Param] = {
         f"conversion_kind_shares.{k}": Param(f"share of conversions that are {k}", 0, 1)
         for k in ("purchase", "coupon_redeemed", "course_signup")
     },
+    "activity_cadence_min": Param("fewest activities per 30 days a group plans (log-uniform)", 0.01, 30, (0.3, 1.5)),
+    "activity_cadence_max": Param("most activities per 30 days a group plans", 0.1, 60, (3, 10)),
+    "sparse_activity_exit_hr": Param("exit hazard ratio while < 2 activities ran in 30 days", 0.1, 10, (0.8, 1.8)),
+    "sparse_activity_conversion_rr": Param(
+        "conversion rate ratio while < 2 activities in 30 days", 0.1, 10, (0.5, 1.2)
+    ),
+    "activity_day_message_lift": Param("members' messages on a day an activity starts", 0.1, 10, (1, 2.5)),
+    "activity_participation": Param("chance a present member takes part in an activity", 0, 1, (0.05, 0.4)),
+    "join_burst_share": Param("joins of a group-day arriving in one wave", 0, 1, (0, 0.7)),
+    "join_burst_minutes": Param("a wave's joins follow its start by Exp(minutes)", 1, 600),
+    "welcome_spaced_share": Param("groups spacing welcomes 15-30 min apart in join peaks", 0, 1, (0.2, 0.8)),
+    "welcome_confounding": Param("log-odds of spacing per SD of ln(target/window)", -5, 5, (0, 2)),
+    "welcome_flood_exit_hr": Param("peak joiners' 14-day hazard ratio, a welcome per join", 0.1, 10, (0.8, 2)),
+    "peak_crowding_exit": Param("peak joiners' hazard x (joins that hour / 6)^k", -3, 3, (0, 0.6)),
+    "agent_groups_median": Param("median groups per service agent (lognormal)", 1, 10_000, (20, 120), log=True),
+    "agent_groups_sigma": Param("lognormal sigma of agents' books", 0, 3),
+    "overload_exit_hr": Param("exit hazard ratio while the agent serves > 10,000 members", 0.1, 10, (0.8, 1.8)),
 }
 """Every scalar world parameter, by name (``field.key`` for dict-valued fields); ``peak_hours`` is structured."""
 
@@ -131,6 +148,13 @@ EFFECTS: dict[str, dict[str, float]] = {
     "koc": {"koc_share": 0.0},
     "peak_hours": {"peak_hour_lift": 1.0},
     "conversion": {"promo_conversion_gamma": 0.0, "homogeneous_conversion_rr": 1.0, "koc_conversion_rr": 1.0},
+    "activities": {
+        "sparse_activity_exit_hr": 1.0,
+        "sparse_activity_conversion_rr": 1.0,
+        "activity_day_message_lift": 1.0,
+    },
+    "welcome": {"welcome_flood_exit_hr": 1.0},
+    "staffing": {"overload_exit_hr": 1.0},
 }
 """The planted effects a random world switches on or off, and the parameter values that switch each off."""
 
@@ -143,6 +167,26 @@ SECOND_STREAM = (
 )
 """Parameters (and the 'conversion' effect) a random world draws from a stream of their own, after the rest, so
 that adding them left every earlier random world exactly as it was."""
+
+THIRD_STREAM = (
+    "activity_cadence_min",
+    "activity_cadence_max",
+    "sparse_activity_exit_hr",
+    "sparse_activity_conversion_rr",
+    "activity_day_message_lift",
+    "activity_participation",
+    "join_burst_share",
+    "welcome_spaced_share",
+    "welcome_confounding",
+    "welcome_flood_exit_hr",
+    "peak_crowding_exit",
+    "agent_groups_median",
+    "overload_exit_hr",
+)
+"""The operations parameters (and the 'activities', 'welcome' and 'staffing' effects), drawn from a third stream
+for the same reason."""
+
+OPERATIONS_EFFECTS = ("activities", "welcome", "staffing")
 
 STRUCTURED = {"peak_hours", "name", "switched_off"}
 """Fields that are not numbers: peak hours (audience -> [start, end) ranges), the world's name, its switches."""
@@ -224,7 +268,11 @@ def with_values(world: World, values: dict[str, object]) -> World:
 
 def _check_consistent(world: World) -> None:
     """Relations between parameters that single ranges cannot express."""
-    pairs = (("target_size_min", "target_size_max"), ("window_min_days", "window_max_days"))
+    pairs = (
+        ("target_size_min", "target_size_max"),
+        ("window_min_days", "window_max_days"),
+        ("activity_cadence_min", "activity_cadence_max"),
+    )
     for low, high in pairs:
         if getattr(world, low) > getattr(world, high):
             raise ParameterError(
@@ -270,14 +318,18 @@ def random_world(seed: int, groups: int = 800, months: int = 12) -> World:
     rng = np.random.default_rng([seed, 19])
     values: dict[str, float] = {}
     for name, spec in PARAMETERS.items():
-        if spec.draw is None or name in SECOND_STREAM:
+        if spec.draw is None or name in SECOND_STREAM or name in THIRD_STREAM:
             continue
         values[name] = _draw(spec, rng)
     control = values["arm_promo_share.control"]
     values["arm_promo_share.promo_low"] = control * rng.uniform(0.2, 0.7)
     values["arm_promo_share.promo_high"] = min(control + rng.uniform(0.1, 0.3), 0.8)
     values["monitor_share_max"] = min(max(values["monitor_share_max"], 1.5 * values["monitor_optimum"]), 0.3)
-    off = tuple(name for name in EFFECTS if name != "conversion" and rng.random() < OFF_PROBABILITY)
+    off = tuple(
+        name
+        for name in EFFECTS
+        if name != "conversion" and name not in OPERATIONS_EFFECTS and rng.random() < OFF_PROBABILITY
+    )
     if "content_stage" in off:
         for prefix in ("promo_exit_beta", "promo_activity_alpha"):
             for stage in STAGES:
@@ -290,5 +342,12 @@ def random_world(seed: int, groups: int = 800, months: int = 12) -> World:
     if later.random() < OFF_PROBABILITY:
         off += ("conversion",)
         values.update(EFFECTS["conversion"])
+    third = np.random.default_rng([seed, 29])
+    values.update({name: _draw(PARAMETERS[name], third) for name in THIRD_STREAM})
+    values["activity_cadence_max"] = max(values["activity_cadence_max"], values["activity_cadence_min"])
+    for effect in OPERATIONS_EFFECTS:
+        if third.random() < OFF_PROBABILITY:
+            off += (effect,)
+            values.update(EFFECTS[effect])
     world = with_values(World(), {**values, "groups": groups, "months": months, "peak_hours": peaks})
     return replace(world, name=f"random-{seed}", switched_off=off)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers.synth import operations as ops_
 from helpers.synth.world import ARMS, STAGES, World
 
 ROLE_CODES = ("owner", "monitor", "assistant", "member")
@@ -61,6 +62,8 @@ class Run:
     conversion_member: np.ndarray  # conversions drawn (only groups asked for): stay index and time (days)
     conversion_time: np.ndarray
     post_conversions: np.ndarray  # (groups, 3 stages) expected conversions after assignment
+    overload_member_days: np.ndarray | None = None  # per group: member-days while its agent served 10,000+
+    sparse_member_days: np.ndarray | None = None  # per group: member-days with < 2 activities in the last 30 days
 
 
 def draw_cohort(plan: pd.DataFrame, world: World, total_days: float, rng: np.random.Generator) -> Cohort:
@@ -210,11 +213,13 @@ def simulate(
     rng: np.random.Generator,
     early_effect: bool = True,
     conversion_rng: np.random.Generator | None = None,
+    ops: ops_.Operations | None = None,
 ) -> Run:
     """Run the batch day by day under ``arms`` (one per group); count messages for groups where ``emit``.
 
     Conversions are drawn from ``conversion_rng`` (for the groups where ``emit``; none without
     it), so they never change the other streams: the dataset's other tables stay the same.
+    ``ops`` (activities, welcome pacing, agents) multiplies exits, talk and conversions.
     """
     n_groups, n_days = len(plan), int(np.ceil(total_days))
     created = plan["created_day"].to_numpy()
@@ -242,6 +247,8 @@ def simulate(
     conv_member, conv_time = [], []
     out_member, out_day, out_count = [], [], []
     active = np.empty(0, dtype=np.int64)
+    no_group = np.zeros(n_groups, bool)
+    overload_days, sparse_days = np.zeros(n_groups), np.zeros(n_groups)
 
     for day in range(n_days):
         active = np.concatenate([active, order[start_of_day[day] : start_of_day[day + 1]]])
@@ -260,8 +267,12 @@ def simulate(
         tenure = np.maximum(day + 0.5 - joined, 0.0)
         member = cohort.role[active] == MEMBER
         early_waiting = cohort.early[active] & waiting[g]
+        sparse = ops.sparse(created, day) if ops is not None else no_group
+        over = ops_.overloaded(ops, g, member) if ops is not None else no_group
+        operations = ops_.exit_factor(world, ops, active, g, tenure, sparse, over) if ops is not None else 1.0
         hazard = (
-            exit_hazard(
+            operations
+            * exit_hazard(
                 world,
                 tenure,
                 size_term[g],
@@ -279,6 +290,10 @@ def simulate(
         present = np.where(leaving, left_at - start, exposure)
 
         weekday_lift = weekend_lift[g] if (day + WEEK_OFFSET_DAYS) % 7 >= 5 else 1.0
+        if ops is not None:
+            weekday_lift = weekday_lift * np.where(ops.today[g, day], world.activity_day_message_lift, 1.0)
+        overload_days += np.bincount(g, weights=present * member * over[g], minlength=n_groups)
+        sparse_days += np.bincount(g, weights=present * member * sparse[g], minlength=n_groups)
         rate = (
             message_rate(
                 world,
@@ -300,7 +315,12 @@ def simulate(
         post_msgs += np.bincount(cell, weights=rate[after], minlength=n_groups * 3)
 
         koc_rich = np.bincount(g, weights=cohort.koc[active] & member, minlength=n_groups) >= 2
-        converting = conversion_rate(world, promo[g], homogeneous[g], koc_rich[g]) * present * member
+        converting = (
+            conversion_rate(world, promo[g], homogeneous[g], koc_rich[g])
+            * np.where(sparse[g], world.sparse_activity_conversion_rr, 1.0)
+            * present
+            * member
+        )
         post_conv += np.bincount(cell, weights=converting[after], minlength=n_groups * 3)
         if conversion_rng is not None:
             buying = emit[g] & (converting > 0)
@@ -333,4 +353,6 @@ def simulate(
         conversion_member=np.concatenate(conv_member) if conv_member else np.zeros(0, np.int64),
         conversion_time=np.concatenate(conv_time) if conv_time else np.zeros(0),
         post_conversions=post_conv.reshape(n_groups, 3),
+        overload_member_days=overload_days,
+        sparse_member_days=sparse_days,
     )

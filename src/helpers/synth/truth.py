@@ -14,8 +14,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helpers.claims.registry import CLAIMS, DAYTIME_HOURS, KOC_FACTOR, KOC_SIZE, PEAK_HOURS
+from helpers.claims.registry import (
+    ACTIVITIES_MIN_PER_MONTH,
+    AGENT_MEMBER_LIMIT,
+    CLAIMS,
+    DAYTIME_HOURS,
+    JOIN_PEAK_JOINS,
+    KOC_FACTOR,
+    KOC_SIZE,
+    PEAK_HOURS,
+    WELCOME_WINDOW_DAYS,
+)
 from helpers.measures.kocs import MIN_DAYS, MIN_MESSAGES
+from helpers.synth.operations import MONTH_DAYS
 from helpers.synth.simulate import MEMBER, WEEK_OFFSET_DAYS, Cohort, Run
 from helpers.synth.world import ARMS, STAGES, World
 
@@ -376,6 +387,7 @@ def build_truth(
             ),
             "definition": DEFINITIONS["experiment.conversions_per_member_week"],
         },
+        "operations": operations_effects(world, realised),
         "koc": {
             "definition": DEFINITIONS["koc"],
             "factor": KOC_FACTOR,
@@ -467,6 +479,44 @@ def _largest_stage_gap(effects: dict) -> tuple[float | None, str]:
     return best
 
 
+def operations_effects(world: World, realised: dict) -> dict:
+    """Planted effects of activities, welcome pacing and agents' load (claims 7-9), with the exposure realised."""
+    return {
+        "sparse_activity_exit_hazard_ratio": world.sparse_activity_exit_hr,
+        "sparse_activity_conversion_rate_ratio": world.sparse_activity_conversion_rr,
+        "activity_day_message_lift": world.activity_day_message_lift,
+        "welcome_flood_exit_hazard_ratio": world.welcome_flood_exit_hr,
+        "spaced_welcome_exit_hazard_ratio": 1 / world.welcome_flood_exit_hr,
+        "peak_crowding_exponent": world.peak_crowding_exit,
+        "overload_exit_hazard_ratio": world.overload_exit_hr,
+        "member_days_sparse_activities": realised.get("member_days_sparse_activities"),
+        "member_days_overloaded_agent": realised.get("member_days_overloaded_agent"),
+        "peak_joiners_spaced_welcomes": realised.get("peak_joiners_spaced_welcomes"),
+        "peak_joiners_one_welcome_per_join": realised.get("peak_joiners_one_welcome_per_join"),
+        "agents": realised.get("agents"),
+        "form": (
+            f"exit hazard x sparse_activity_exit_hazard_ratio while a group at least {MONTH_DAYS} days old started "
+            f"fewer than {ACTIVITIES_MIN_PER_MONTH} activities in the {MONTH_DAYS} days before the day (conversions x "
+            "sparse_activity_conversion_rate_ratio then; members' messages x activity_day_message_lift on a day an "
+            f"activity starts); a member who joined in a clock hour with {JOIN_PEAK_JOINS}+ joins, in her first "
+            f"{WELCOME_WINDOW_DAYS:g} days: x (joins that hour / {JOIN_PEAK_JOINS})^peak_crowding_exponent, and x "
+            "welcome_flood_exit_hazard_ratio if her group welcomes each join separately (else one announcement "
+            f"every 15-30 minutes); x overload_exit_hazard_ratio while the group's agent serves more than "
+            f"{AGENT_MEMBER_LIMIT:,} members"
+        ),
+    }
+
+
+def _ratio_truth(claim_id: str, value: float, exposed: bool, why: str) -> dict:
+    """Truth of a hazard-ratio claim from its planted value: untestable where nobody was exposed."""
+    claim = CLAIMS[claim_id]
+    smallest = claim.smallest_effect
+    big = abs(math.log(value)) >= abs(math.log(smallest))
+    allowed = (0.0, smallest) if claim.direction == "below" else (smallest, math.inf)
+    label = _label(value, big, allowed) if exposed else "untestable"
+    return _truth(claim_id, label, value, value, why)
+
+
 def claim_truths(world: World, effects: dict) -> dict[str, dict]:
     """For every claim in the registry: 'supported', 'contradicted', 'no effect' or 'untestable' here, and why.
 
@@ -549,5 +599,30 @@ def claim_truths(world: World, effects: dict) -> dict[str, dict]:
         f"planted peaks {world.peak_hour_lift:.1f}x ordinary hours; claimed hours "
         + ("are" if all(v["claimed_are_the_peaks"] for v in lifts.values()) else "are not")
         + f" the planted peaks (least lift {lift:.2f})",
+    )
+    ops = effects["operations"]
+    both = bool(ops["peak_joiners_spaced_welcomes"]) and bool(ops["peak_joiners_one_welcome_per_join"])
+    out["welcome_pacing"] = _ratio_truth(
+        "welcome_pacing",
+        1 / world.welcome_flood_exit_hr,
+        both,
+        f"peak joiners' first-{WELCOME_WINDOW_DAYS:g}-day exit hazard is x {1 / world.welcome_flood_exit_hr:.2f} with "
+        "spaced welcomes" + ("" if both else "; but no peak joiner under one of the two policies"),
+    )
+    over = ops["member_days_overloaded_agent"] or 0.0
+    out["staffing"] = _ratio_truth(
+        "staffing",
+        world.overload_exit_hr,
+        over > 0,
+        f"exit hazard x {world.overload_exit_hr:.2f} while an agent serves more than {AGENT_MEMBER_LIMIT:,} members"
+        + ("" if over > 0 else "; but no agent ever did"),
+    )
+    sparse = ops["member_days_sparse_activities"] or 0.0
+    out["activity_cadence"] = _ratio_truth(
+        "activity_cadence",
+        world.sparse_activity_exit_hr,
+        sparse > 0,
+        f"exit hazard x {world.sparse_activity_exit_hr:.2f} while fewer than {ACTIVITIES_MIN_PER_MONTH} activities "
+        f"ran in the last {MONTH_DAYS} days" + ("" if sparse > 0 else "; but no group ever ran that few"),
     )
     return out

@@ -140,6 +140,24 @@ class World:
         default_factory=lambda: {"purchase": 0.7, "coupon_redeemed": 0.2, "course_signup": 0.1}
     )  # course sign-ups are free (value 0)
 
+    # --- operations: activities, welcome pacing, service agents (claims 7-9) ---------
+    # drawn from random streams of their own; each multiplies the exit hazard
+    activity_cadence_min: float = 0.5  # a group's activities per 30 days: log-uniform on [min, max]
+    activity_cadence_max: float = 8.0
+    sparse_activity_exit_hr: float = 1.3  # hazard ratio while fewer than 2 activities ran in the last 30 days
+    sparse_activity_conversion_rr: float = 0.75  # conversion rate ratio while activities are that sparse
+    activity_day_message_lift: float = 1.5  # members' messages on a day an activity starts
+    activity_participation: float = 0.15  # chance a present member takes part (x3 for KOC-type members)
+    join_burst_share: float = 0.4  # joins of a group-day that come in one wave (a post, a QR code shared)
+    join_burst_minutes: float = 20.0  # a wave's joins follow its start by Exp(this many minutes)
+    welcome_spaced_share: float = 0.5  # groups that space welcomes 15-30 min apart (at average join speed)
+    welcome_confounding: float = 0.7  # log-odds of spacing per SD of ln(target / window): fast fillers space
+    welcome_flood_exit_hr: float = 1.5  # peak joiners' hazard ratio in their first 14 days, one welcome per join
+    peak_crowding_exit: float = 0.3  # peak joiners' hazard x (joins that hour / 6)^k in their first 14 days
+    agent_groups_median: float = 100.0  # groups per service agent's book: lognormal weights
+    agent_groups_sigma: float = 0.4
+    overload_exit_hr: float = 1.3  # hazard ratio while the group's agent serves more than 10,000 members
+
     def as_dict(self) -> dict:
         """The parameters as plain JSON-ready values."""
         return asdict(self)
@@ -174,6 +192,11 @@ def null() -> World:
         promo_conversion_gamma=0.0,
         homogeneous_conversion_rr=1.0,
         koc_conversion_rr=1.0,
+        sparse_activity_exit_hr=1.0,
+        sparse_activity_conversion_rr=1.0,
+        activity_day_message_lift=1.0,
+        welcome_flood_exit_hr=1.0,
+        overload_exit_hr=1.0,
     )
 
 

@@ -27,11 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import patsy
 
 from helpers.stats import conditional_poisson as cp
 from helpers.stats.estimate import Estimate, plain_fields
-from helpers.stats.glm import spline_term
+from helpers.stats.glm import spline_columns
 from helpers.studies.recruitment.models import Z95
 
 TENURE_EDGES = (0.0, 2.0, 4.0, 7.0, 10.0, 14.0, 21.0, 28.0, 42.0)
@@ -149,11 +148,7 @@ def _design(cells: pd.DataFrame) -> np.ndarray:
     bands = np.sort(frame["band"].unique())
     columns = [(frame["band"].to_numpy() == b).astype(float) for b in bands[1:]]
     for variable in ("log_members", "age"):
-        if frame[variable].nunique() > SPLINE_DF:
-            spline = patsy.dmatrix(f"{spline_term(frame, variable, SPLINE_DF)} - 1", frame)
-            columns.extend(np.asarray(spline).T)
-        elif frame[variable].nunique() > 1:
-            columns.append(frame[variable].to_numpy(float))
+        columns.extend(spline_columns(frame[variable].to_numpy(float), SPLINE_DF).T)
     return np.column_stack(columns) if columns else np.zeros((len(frame), 0))
 
 
