@@ -17,13 +17,17 @@ def num(x: float, spec: str = ".2f") -> str:
     return format(x, spec) if _finite(x) else "n/a"
 
 
-def ci(estimate: Estimate, spec: str = ".2f", scale: float = 1.0, unit: str = "") -> str:
-    """'95% CI low–high' of an estimate ('95% CI low or more' when it has no upper end), or why there is none."""
+def ci(estimate: Estimate, spec: str = ".2f", scale: float = 1.0, unit: str = "", level: float = 0.95) -> str:
+    """'95% CI low–high' of an estimate ('95% CI low or more' when it has no upper end), or why there is none.
+
+    ``level`` names the interval's level (e.g. 0.983 for a multiplicity-corrected one: '98.3% CI').
+    """
     if estimate.not_estimable or not _finite(estimate.ci_low) or math.isnan(estimate.ci_high):
         return "no CI: " + (estimate.why_not or "the interval cannot be estimated on this data")
+    name = f"{100 * level:.1f}".rstrip("0").rstrip(".") + "% CI"
     if estimate.ci_high == math.inf:
-        return f"95% CI {format(scale * estimate.ci_low, spec)}{unit} or more"
-    return f"95% CI {format(scale * estimate.ci_low, spec)}–{format(scale * estimate.ci_high, spec)}{unit}"
+        return f"{name} {format(scale * estimate.ci_low, spec)}{unit} or more"
+    return f"{name} {format(scale * estimate.ci_low, spec)}–{format(scale * estimate.ci_high, spec)}{unit}"
 
 
 def p_value(p: float) -> str:

@@ -25,6 +25,7 @@ from helpers.data.engine import open_dataset
 from helpers.studies.experiment.net_value import net_values
 from helpers.studies.experiment.summary import ExperimentParams
 from helpers.studies.experiment.summary import summarise as experiment
+from helpers.studies.operations.summary import summarise as operations
 from helpers.studies.overview.summary import summarise as overview
 from helpers.studies.recruitment.summary import summarise as recruitment
 from helpers.studies.retention.summary import summarise as retention
@@ -40,6 +41,7 @@ STUDIES: dict[str, Callable] = {
     "size_activity": size_activity,
     "recruitment": recruitment,
     "experiment": experiment,
+    "operations": operations,
 }
 """Every study, run with its default parameters (the notebooks' defaults)."""
 
@@ -93,6 +95,12 @@ HEADLINE_TRUTH: dict[tuple[str, str], Callable[[dict], float | None]] = {
         for arm in ("promo_low", "promo_high")
     },
     **{("experiment", f"net_value: {arm}"): _net_value(arm) for arm in ("promo_low", "promo_high")},
+    ("operations", "welcome_spaced_hazard_ratio"): lambda truth: 1 / truth["parameters"]["welcome_flood_exit_hr"],
+    ("operations", "staffing_overload_hazard_ratio"): _param("overload_exit_hr"),
+    ("operations", "activity_sparse_hazard_ratio"): _param("sparse_activity_exit_hr"),
+    ("operations", "activity_sparse_conversion_ratio"): _param("sparse_activity_conversion_rr"),
+    ("operations", "activity_day_message_ratio"): _param("activity_day_message_lift"),
+    ("operations", "staffing_overload_message_ratio"): lambda truth: 1.0,
 }
 """Headline estimates whose true value the world knows, and where in truth.json it is."""
 

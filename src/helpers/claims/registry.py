@@ -282,7 +282,7 @@ CLAIMS: dict[str, Claim] = {
             "below",
             (0.0, 1.0),
             "hazard ratio, spaced vs one welcome per join (either way: x or 1/x)",
-            0.9,
+            1.1,
             "ratio",
         ),
         Claim(

@@ -510,9 +510,9 @@ def operations_effects(world: World, realised: dict) -> dict:
 def _ratio_truth(claim_id: str, value: float, exposed: bool, why: str) -> dict:
     """Truth of a hazard-ratio claim from its planted value: untestable where nobody was exposed."""
     claim = CLAIMS[claim_id]
-    smallest = claim.smallest_effect
-    big = abs(math.log(value)) >= abs(math.log(smallest))
-    allowed = (0.0, smallest) if claim.direction == "below" else (smallest, math.inf)
+    smallest = claim.smallest_effect  # a ratio above 1; a claim of a fall needs the ratio below 1 / smallest
+    big = abs(math.log(value)) >= math.log(smallest)
+    allowed = (0.0, 1 / smallest) if claim.direction == "below" else (smallest, math.inf)
     label = _label(value, big, allowed) if exposed else "untestable"
     return _truth(claim_id, label, value, value, why)
 

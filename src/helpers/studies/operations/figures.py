@@ -50,7 +50,7 @@ def welcome_bars(welcome: pd.DataFrame, ax: plt.Axes | None = None) -> plt.Axes:
     ax, made = axes_for(ax, (7, 3.5))
     if welcome.empty:
         return nothing_to_draw(ax, made, "Peak joiners' exits", "No welcome announcements around join peaks.")
-    ax.bar(welcome["policy"], welcome[RATE], color=["C3", "C0"][: len(welcome)], alpha=0.85)
+    ax.bar(welcome["welcome policy"], welcome[RATE], color=["C3", "C0"][: len(welcome)], alpha=0.85)
     ax.set(ylabel=RATE, title="Exits of members who joined in a join peak, first 14 days (raw)")
     return finish(ax, made)
 

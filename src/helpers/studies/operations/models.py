@@ -160,5 +160,5 @@ def welcome_ratio(cells: pd.DataFrame, level: float, name: str) -> Estimate:
         high,
         f"Poisson model of exits (piecewise exponential) adjusted for peak size, headcount, homogeneity and "
         f"calendar day; {level:.1%} CI clustered over {n_groups} groups",
-        n=int(cells.loc[cells["band"] == 0, "joiners"].sum()) if "joiners" in cells else n_groups,
+        n=int(cells["joiners"].sum()) if "joiners" in cells else n_groups,
     )

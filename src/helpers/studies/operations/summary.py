@@ -262,6 +262,7 @@ def welcome_cells(data: _Data, policy: pd.DataFrame) -> pd.DataFrame:
     groups = data.groups
     spaced = policy.set_index("group_id")["spaced"]
     joiners = np.bincount(key, minlength=int(key.max()) + 1)
+    first_cell = ~pd.Series(cells.stratum).duplicated().to_numpy()  # count each stratum's joiners once
     return pd.DataFrame(
         {
             "group_id": groups["group_id"].to_numpy()[g],
@@ -273,7 +274,7 @@ def welcome_cells(data: _Data, policy: pd.DataFrame) -> pd.DataFrame:
             "members": np.maximum(data.member_days[g, cells.day], 1.0),
             "homogeneous": groups["homogeneous"].to_numpy()[g].astype(float),
             "spaced": spaced.reindex(groups["group_id"].to_numpy()[g]).to_numpy(bool),
-            "joiners": np.where(cells.band == 0, joiners[cells.stratum], 0),
+            "joiners": np.where(first_cell, joiners[cells.stratum], 0),
         }
     )
 
@@ -291,9 +292,9 @@ def cadence_table(data: _Data) -> pd.DataFrame:
         ["none", f"1 (fewer than {ACTIVITIES_MIN_PER_MONTH})", f"{ACTIVITIES_MIN_PER_MONTH}-3"],
         f"{ACTIVITIES_WEEKLY_PER_MONTH}+ (about weekly)",
     )
-    frame = pd.DataFrame({"activities in the last 30 days": band, "exits": c.exits[old], "member_days": c.days[old]})
+    frame = pd.DataFrame({"activities in the last 30 days": band, "exits": c.exits[old], "member-days": c.days[old]})
     out = frame.groupby("activities in the last 30 days", sort=False).sum().reset_index()
-    out["exits per 1,000 member-days"] = 1000 * out["exits"] / out["member_days"]
+    out["exits per 1,000 member-days"] = 1000 * out["exits"] / out["member-days"]
     order = ["none", f"1 (fewer than {ACTIVITIES_MIN_PER_MONTH})", f"{ACTIVITIES_MIN_PER_MONTH}-3"]
     order.append(f"{ACTIVITIES_WEEKLY_PER_MONTH}+ (about weekly)")
     out["order"] = out["activities in the last 30 days"].map({k: i for i, k in enumerate(order)})
@@ -436,21 +437,31 @@ def _welcome_table(cells: pd.DataFrame, policy: pd.DataFrame) -> pd.DataFrame:
     by = cells.assign(policy=np.where(cells["spaced"], "spaced (15-30 min)", "one per join"))
     out = by.groupby("policy").agg(
         groups=("group_id", "nunique"),
-        peak_joiners=("joiners", "sum"),
-        exits_in_14_days=("exits", "sum"),
-        member_days=("days", "sum"),
-        mean_peak_size=("peak_joins", "mean"),
+        joiners=("joiners", "sum"),
+        exits=("exits", "sum"),
+        days=("days", "sum"),
+        peak=("peak_joins", "mean"),
     )
     gaps = policy.assign(policy=np.where(policy["spaced"], "spaced (15-30 min)", "one per join"))
     out["median minutes between welcomes"] = gaps.groupby("policy")["median_gap_minutes"].median()
-    out["exits per 1,000 member-days"] = 1000 * out["exits_in_14_days"] / out["member_days"]
-    return out.reset_index()
+    out["exits per 1,000 member-days"] = 1000 * out["exits"] / out["days"]
+    out = out.reset_index().rename(
+        columns={
+            "policy": "welcome policy",
+            "joiners": "peak joiners",
+            "exits": f"exits within {WELCOME_WINDOW_DAYS:g} days",
+            "days": "member-days",
+            "peak": "mean joins in the peak hour",
+        }
+    )
+    return out
 
 
-def _ratio_line(e: Estimate, unit: str = "") -> str:
+def _ratio_line(e: Estimate, level: float) -> str:
+    """'**1.24×** (98.3% CI 1.16–1.32)', or why there is no estimate."""
     if e.not_estimable:
         return f"not estimable ({e.why_not})"
-    return f"**{fmt.num(e.value)}×**{unit} ({fmt.ci(e)})"
+    return f"**{fmt.num(e.value)}×** ({fmt.ci(e, level=level)})"
 
 
 def _findings(
@@ -465,7 +476,7 @@ def _findings(
     v = {x.claim_id: x for x in verdicts}
     welcome_line = (
         f"**Welcome pacing (claim 7).** Members who joined in a join peak ({JOIN_PEAK_JOINS}+ joins in an hour) "
-        f"left in their first {WELCOME_WINDOW_DAYS:g} days at {_ratio_line(headline['welcome_spaced_hazard_ratio'])} "
+        f"left in their first {WELCOME_WINDOW_DAYS:g} days at {_ratio_line(headline['welcome_spaced_hazard_ratio'], level)} "
         "the rate in groups that spaced their welcome announcements as in groups that welcomed each join, at the "
         "same peak size, headcount and homogeneity. Verdict: "
         f"**{v['welcome_pacing'].verdict}** ({v['welcome_pacing'].reason})."
@@ -474,16 +485,17 @@ def _findings(
         welcome_line += (
             " Peak size confounds the raw comparison: "
             + "; ".join(
-                f"{row['policy']}: {int(row['groups'])} groups, mean peak {row['mean_peak_size']:.1f} joins an hour"
+                f"{row['welcome policy']}: {int(row['groups'])} groups, mean peak "
+                f"{row['mean joins in the peak hour']:.1f} joins an hour"
                 for _, row in welcome.iterrows()
             )
             + "."
         )
     staffing_line = (
         f"**Service agents (claim 8).** While a group's agent served more than {AGENT_MEMBER_LIMIT:,} members, its "
-        f"members left at {_ratio_line(headline['staffing_overload_hazard_ratio'])} the rate of the same groups' "
+        f"members left at {_ratio_line(headline['staffing_overload_hazard_ratio'], level)} the rate of the same groups' "
         "members at lighter loads, at the same tenure, headcount, age and date; members' talk changed by "
-        f"{_ratio_line(headline['staffing_overload_message_ratio'])}. Verdict: **{v['staffing'].verdict}** "
+        f"{_ratio_line(headline['staffing_overload_message_ratio'], level)}. Verdict: **{v['staffing'].verdict}** "
         f"({v['staffing'].reason})."
     )
     if not agents.empty:
@@ -494,10 +506,10 @@ def _findings(
         )
     cadence_line = (
         f"**Activity cadence (claim 9).** In the days after a month with fewer than {ACTIVITIES_MIN_PER_MONTH} "
-        f"activities, members left at {_ratio_line(headline['activity_sparse_hazard_ratio'])} the rate of the "
+        f"activities, members left at {_ratio_line(headline['activity_sparse_hazard_ratio'], level)} the rate of the "
         f"same groups' members after busier months, and paid conversions ran at "
-        f"{_ratio_line(headline['activity_sparse_conversion_ratio'])} the rate; on the day an activity starts "
-        f"members write {_ratio_line(headline['activity_day_message_ratio'])} as much. Verdict: "
+        f"{_ratio_line(headline['activity_sparse_conversion_ratio'], level)} the rate; on the day an activity starts "
+        f"members write {_ratio_line(headline['activity_day_message_ratio'], level)} as much. Verdict: "
         f"**{v['activity_cadence'].verdict}** ({v['activity_cadence'].reason})."
     )
     if not cadence.empty:
