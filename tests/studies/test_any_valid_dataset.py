@@ -26,6 +26,7 @@ from studies.small_datasets import Shape, build, shapes
 from helpers import open_dataset
 from helpers.reporting import batch
 from helpers.studies.experiment.summary import summarise as experiment
+from helpers.studies.operations.summary import summarise as operations
 from helpers.studies.overview.summary import summarise as overview
 from helpers.studies.recruitment.summary import summarise as recruitment
 from helpers.studies.retention.summary import summarise as retention
@@ -39,6 +40,7 @@ STUDIES = {
     "size_activity": size_activity,
     "recruitment": recruitment,
     "experiment": experiment,
+    "operations": operations,
 }
 EXAMPLES = 40
 """Drawn datasets per `make test` run (each runs all five studies and draws their figures, about 2 s)."""

@@ -28,13 +28,18 @@ class Cells:
     exits: np.ndarray
     days: np.ndarray
 
+    def as_dict(self) -> dict:
+        """Totals: cells, exits, member-days."""
+        return {"cells": len(self.day), "exits": float(self.exits.sum()), "member_days": float(self.days.sum())}
+
 
 def _spread(row: np.ndarray, a: np.ndarray, b: np.ndarray, n_rows: int, n_days: int) -> np.ndarray:
     """Rows x days: the length of each interval [a, b) falling on each day, summed per row."""
     size = n_rows * n_days
     fa, fb = np.floor(a).astype(np.int64), np.minimum(np.floor(b).astype(np.int64), n_days - 1)
     same = fa == fb
-    out = np.bincount(row[same] * n_days + fa[same], b[same] - a[same], size)
+    out = np.zeros(size)
+    out += np.bincount(row[same] * n_days + fa[same], b[same] - a[same], size)
     split = ~same
     r, fa_s, fb_s = row[split], fa[split], fb[split]
     out += np.bincount(r * n_days + fa_s, fa_s + 1 - a[split], size)
@@ -76,10 +81,10 @@ def lexis_cells(
         exit_rows.append(stratum[here] * n_bands + k)
         exit_days.append(np.minimum(np.floor(left[here]).astype(np.int64), n_days - 1))
     n_rows = n_strata * n_bands
-    exposure = _spread(np.concatenate(rows), np.concatenate(starts), np.concatenate(stops), n_rows, n_days)
-    exits = np.bincount(
-        np.concatenate(exit_rows) * n_days + np.concatenate(exit_days), minlength=n_rows * n_days
-    ).reshape(n_rows, n_days)
+    row_codes = np.concatenate(rows).astype(np.int64)
+    exposure = _spread(row_codes, np.concatenate(starts), np.concatenate(stops), n_rows, n_days)
+    exit_at = np.concatenate(exit_rows).astype(np.int64) * n_days + np.concatenate(exit_days).astype(np.int64)
+    exits = np.bincount(exit_at, minlength=n_rows * n_days).reshape(n_rows, n_days)
     row, day = np.nonzero((exposure > 0) | (exits > 0))
     cells = Cells(
         stratum=row // n_bands,
@@ -93,6 +98,7 @@ def lexis_cells(
 
 def present(group: np.ndarray, joined: np.ndarray, left: np.ndarray, n_groups: int, n_days: int) -> np.ndarray:
     """Groups x days: stays that overlap each day (joined before its end, not left before its start)."""
+    group = np.asarray(group, dtype=np.int64)
     first = np.floor(joined).astype(np.int64)
     last = np.where(np.isfinite(left), np.floor(np.minimum(left, n_days - 1)), n_days - 1).astype(np.int64)
     steps = np.zeros(n_groups * (n_days + 1))

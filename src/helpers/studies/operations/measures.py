@@ -29,6 +29,10 @@ class Timeline:
     days: int
     end: float  # the data's end, in days since origin
 
+    def as_dict(self) -> dict:
+        """Plain values."""
+        return {"origin": self.origin, "days": self.days, "end": self.end}
+
 
 def timeline(tables: Tables, end: pd.Timestamp) -> Timeline:
     """Days since the UTC midnight before the first group's creation or first join, up to the data's end."""

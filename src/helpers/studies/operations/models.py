@@ -51,6 +51,15 @@ class Contrast:
     clusters: np.ndarray  # per stratum: cluster code (-1: the stratum is its own cluster)
     side_clusters: tuple[int, int]  # clusters with exposure off and on the indicator
 
+    def as_dict(self) -> dict:
+        """Plain values: the indicator, its exposed cells and the clusters on each side."""
+        return {
+            "key": self.key,
+            "name": self.name,
+            "cells_on": int(self.values.sum()),
+            "sides": list(self.side_clusters),
+        }
+
 
 def band_columns(band: np.ndarray) -> np.ndarray:
     """Indicators of every tenure band present but the first."""

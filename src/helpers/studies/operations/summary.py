@@ -103,6 +103,15 @@ class _Data:
     agent: np.ndarray  # per group: agent code, -1 none
     groups_per_agent: np.ndarray  # agents x days: groups with members present
 
+    def as_dict(self) -> dict:
+        """Sizes of what was collected."""
+        return {
+            "groups": len(self.groups),
+            "stays": len(self.members),
+            "agents": len(self.load),
+            **self.cells.as_dict(),
+        }
+
 
 def _daily_matrix(frame: pd.DataFrame | None, column: str, codes: pd.Series, shape: tuple[int, int]) -> np.ndarray:
     """Groups x days counts from a (group_id, day, column) frame; days outside the grid dropped."""
