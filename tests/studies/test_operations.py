@@ -26,8 +26,8 @@ def _brute_force(joined, left, end, edges, n_days, horizon=np.inf, step=1e-3):
     """Member-days per band and day by summing a fine grid of instants (the reference for the Lexis split)."""
     out = np.zeros((len(edges), n_days))
     upper = np.append(np.asarray(edges[1:], float), np.inf)
-    for j, l in zip(joined, left, strict=True):
-        stop = min(l, end, j + horizon)
+    for j, out_at in zip(joined, left, strict=True):
+        stop = min(out_at, end, j + horizon)
         t = np.arange(j, stop, step) + step / 2
         t = t[t < stop]
         band = np.searchsorted(upper, t - j, side="right")
@@ -47,10 +47,10 @@ def test_lexis_cells_match_a_fine_grid_and_count_each_exit_once():
     np.testing.assert_allclose(daily[0], exposure.sum(axis=0))
     assert cells.exits.sum() == np.sum(left <= end)
     upper = np.array([2.0, 4.0, 7.0, np.inf])
-    for j, l in zip(joined, left, strict=True):
-        if l <= end:  # the exit sits in the band and on the day it happened
-            band = int(np.searchsorted(upper, l - j, side="right"))
-            hit = (cells.band == band) & (cells.day == int(np.floor(l)))
+    for j, out_at in zip(joined, left, strict=True):
+        if out_at <= end:  # the exit sits in the band and on the day it happened
+            band = int(np.searchsorted(upper, out_at - j, side="right"))
+            hit = (cells.band == band) & (cells.day == int(np.floor(out_at)))
             assert cells.exits[hit].sum() >= 1
     horizon, _ = oc.lexis_cells(np.zeros(12, int), joined, left, end, edges, 1, horizon=3.0)
     assert horizon.exits.sum() == np.sum((left <= end) & (left - joined <= 3.0))

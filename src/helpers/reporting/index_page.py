@@ -16,6 +16,7 @@ from helpers import fmt
 from helpers.claims.registry import CLAIMS
 from helpers.data.atomic import write_text_atomic
 from helpers.reporting.calibration import LIKE, PAGE, like_sentence
+from helpers.reporting.glance import glance_figure
 from helpers.reporting.runner import RunResult
 from helpers.reporting.scorecard import scorecard
 
@@ -121,6 +122,12 @@ def write_index(out: Path, runs: list, results: list[RunResult], baseline: dict 
         if links
         else ""
     )
+    studies = {doc.get("results", {}).get("study") for doc in documents.values()}
+    glance = (
+        f"<h2>Members kept and members who bought</h2>{glance_figure(documents)}"
+        if studies & {"retention", "size_activity", "experiment"}
+        else ""
+    )
     failed = sum(not r.ok for r in results)
     failed_note = f', <span class="failed">{failed} failed</span>' if failed else ""
     page = f"""<!DOCTYPE html>
@@ -129,6 +136,7 @@ def write_index(out: Path, runs: list, results: list[RunResult], baseline: dict 
 <h1>Community workbench reports</h1>
 <p>{len(results) - failed} of {len(results)} reports built{failed_note}.
 Each report opens offline; numbers come with 95% confidence intervals that treat groups as the independent units.</p>
+{glance}
 <h2>Rules of thumb: what this data says</h2>
 <p><small>Claims about where something lies (a size band, a share): supported if the estimate's CI lies inside
 what the claim allows, contradicted if entirely outside. Claims about an effect: supported only if the CI, at the
