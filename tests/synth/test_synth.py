@@ -284,3 +284,35 @@ def test_conversion_rates_per_arm_come_out_as_planted(tmp_path):
         planted_rate = arms[arm]["conversions_per_member_week"]
         assert abs(n / weeks - planted_rate) < 4 * planted_rate / np.sqrt(n), arm
     assert arms["promo_high"]["conversions_per_member_week"] > 1.3 * arms["control"]["conversions_per_member_week"]
+
+
+def test_operations_tables_welcomes_and_agents_are_as_planted(planted_world):
+    """Activities, participants, spaced welcomes and agents, checked on the default world's tables."""
+    path = planted_world.path
+    acts = _read(path / "activities").to_pandas()
+    takers = _read(path / "activity_participants").to_pandas()
+    assert acts["activity_id"].is_unique and (acts["ended_at"] > acts["started_at"]).all()
+    present = _sql(
+        path,
+        f"SELECT count(*) AS n FROM read_parquet('{path / 'activity_participants'}/*.parquet') p "
+        f"JOIN read_parquet('{path / 'activities'}/*.parquet') a USING (activity_id) "
+        "JOIN memberships m ON m.group_id = a.group_id AND m.member_id = p.member_id "
+        "AND m.joined_at < a.started_at AND (m.left_at IS NULL OR m.left_at > a.started_at) WHERE m.role = 'member'",
+    )
+    assert present["n"].iloc[0] == len(takers) > 0  # everyone who took part was in the group at its start
+    agents = _sql(
+        path,
+        "SELECT member_id, count(DISTINCT group_id) AS groups FROM memberships WHERE role = 'assistant' GROUP BY 1",
+    )
+    assert agents["groups"].sum() == 800 and agents["groups"].max() > 50  # one assistant per group, shared
+    assert len(agents) == planted_world.truth["planted_effects"]["operations"]["agents"]
+    gaps = _sql(
+        path,
+        "SELECT group_id, (epoch(sent_at) - epoch(lag(sent_at) OVER (PARTITION BY group_id ORDER BY sent_at))) / 60 "
+        "AS minutes FROM messages WHERE kind = 'welcome'",
+    ).dropna()
+    shortest = gaps.groupby("group_id")["minutes"].min()
+    spaced = (shortest >= 15).mean()
+    assert 0.3 < spaced < 0.8  # groups spacing their welcomes never send two within 15 minutes
+    joins = _sql(path, "SELECT count(*) AS n FROM memberships WHERE role = 'member'")["n"].iloc[0]
+    assert len(gaps) + gaps["group_id"].nunique() < joins  # spacing covers several joins with one welcome
