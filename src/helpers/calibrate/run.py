@@ -22,7 +22,7 @@ import pandas as pd
 from helpers.calibrate.rerandomise import null_outcomes, rerandomised_tests
 from helpers.claims.registry import CLAIMS
 from helpers.data.engine import open_dataset
-from helpers.studies.experiment.net_value import net_values
+from helpers.studies.experiment.net_value import best_share, net_values
 from helpers.studies.experiment.summary import ExperimentParams
 from helpers.studies.experiment.summary import summarise as experiment
 from helpers.studies.operations.summary import summarise as operations
@@ -64,21 +64,41 @@ def _crn(arm: str, outcome: str) -> Callable[[dict], float | None]:
     ][key]
 
 
+def _true_net_values(truth: dict) -> pd.Series | None:
+    """Net value per arm from the arms' true value and exit rates on these groups (None without them)."""
+    arms = truth["planted_effects"]["content_ratio_experiment"]["true_values"]["arms"]
+    if "control" not in arms or any("value_per_member_week" not in v for v in arms.values()):
+        return None
+    rates = {
+        a: {"value_per_member_week": v["value_per_member_week"], "exit_30d": v["exit_30d_members"]}
+        for a, v in arms.items()
+    }
+    return net_values(pd.DataFrame(rates).T.astype(float), "control")
+
+
 def _net_value(arm: str) -> Callable[[dict], float | None]:
     """Truth of a net-value difference: the formula on the arms' true value and exit rates on these groups."""
 
     def locate(truth: dict) -> float | None:
-        arms = truth["planted_effects"]["content_ratio_experiment"]["true_values"]["arms"]
-        if "control" not in arms or arm not in arms or "value_per_member_week" not in arms[arm]:
+        values = _true_net_values(truth)
+        if values is None or arm not in values:
             return None
-        rates = {
-            a: {"value_per_member_week": v["value_per_member_week"], "exit_30d": v["exit_30d_members"]}
-            for a, v in arms.items()
-        }
-        values = net_values(pd.DataFrame(rates).T.astype(float), "control")
         return float(values[arm] - values["control"])
 
     return locate
+
+
+def _best_promo_share(truth: dict) -> float | None:
+    """Truth of the best promo share: the study's quadratic through the arms, on their planted shares and true values.
+
+    The experiment tests three mixes, so the estimand is the peak of the quadratic through
+    them (or the better edge), not a peak between mixes no arm ran.
+    """
+    values = _true_net_values(truth)
+    if values is None:
+        return None
+    shares = pd.Series(truth["parameters"]["arm_promo_share"]).reindex(values.index)
+    return best_share(shares, values)
 
 
 HEADLINE_TRUTH: dict[tuple[str, str], Callable[[dict], float | None]] = {
@@ -95,6 +115,7 @@ HEADLINE_TRUTH: dict[tuple[str, str], Callable[[dict], float | None]] = {
         for arm in ("promo_low", "promo_high")
     },
     **{("experiment", f"net_value: {arm}"): _net_value(arm) for arm in ("promo_low", "promo_high")},
+    ("experiment", "best_promo_share"): _best_promo_share,
     ("operations", "welcome_spaced_hazard_ratio"): lambda truth: 1 / truth["parameters"]["welcome_flood_exit_hr"],
     ("operations", "staffing_overload_hazard_ratio"): _param("overload_exit_hr"),
     ("operations", "activity_sparse_hazard_ratio"): _param("sparse_activity_exit_hr"),

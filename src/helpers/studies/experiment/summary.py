@@ -407,6 +407,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
     headline = {f"{e.outcome}: {e.arm}": e.effect for e in [*effects, *sale_effects]}
     if worth is not None:
         headline.update({f"net_value: {arm}": e for arm, e in worth.differences.items()})
+        headline["best_promo_share"] = worth.promo_share
     headline["observational_promo_exit"] = observational
     headline["dose_response"] = content.dose
     return StudyResult(
