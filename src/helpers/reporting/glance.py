@@ -28,20 +28,12 @@ CAPTION = (
 )
 
 
-def _headline(documents: dict[str, dict], study: str) -> dict:
-    """The headline of the first run of ``study`` (empty if none ran)."""
+def _results(documents: dict[str, dict], study: str) -> dict:
+    """The results of the first run of ``study`` (empty if none ran)."""
     for doc in documents.values():
         results = doc.get("results", {})
         if results.get("study") == study:
-            return results.get("headline", {})
-    return {}
-
-
-def _details(documents: dict[str, dict], study: str) -> dict:
-    for doc in documents.values():
-        results = doc.get("results", {})
-        if results.get("study") == study:
-            return results.get("details", {})
+            return results
     return {}
 
 
@@ -103,9 +95,9 @@ def _net_value(ax: plt.Axes, headline: dict) -> None:
 def glance_figure(documents: dict[str, dict]) -> str:
     """The figure as an HTML <figure> with the PNG inline and its caption."""
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.4), gridspec_kw={"width_ratios": [1.2, 1, 1]})
-    _kept_and_bought(axes[0], _headline(documents, "retention"))
-    _by_size(axes[1], _details(documents, "size_activity"))
-    _net_value(axes[2], _headline(documents, "experiment"))
+    _kept_and_bought(axes[0], _results(documents, "retention").get("headline", {}))
+    _by_size(axes[1], _results(documents, "size_activity").get("details", {}))
+    _net_value(axes[2], _results(documents, "experiment").get("headline", {}))
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
