@@ -75,9 +75,10 @@ CAL_WORLDS ?= 200
 CAL_GROUPS ?= 80
 CAL_MONTHS ?= 9
 CAL_THRESHOLD_WORLDS ?= 120
+CAL_OPERATIONS_WORLDS ?= 60
 calibrate: $(STAMP) ## Every verdict's error rates on 200 drawn worlds, plus the threshold check (about 40 min on 2 cores): benchmarks/calibration.json
 	$(BIN)/python -m helpers.calibrate --worlds $(CAL_WORLDS) --groups $(CAL_GROUPS) --months $(CAL_MONTHS) --seed 1 \
-		--threshold-worlds $(CAL_THRESHOLD_WORLDS)
+		--threshold-worlds $(CAL_THRESHOLD_WORLDS) --operations-worlds $(CAL_OPERATIONS_WORLDS)
 
 BENCH := data/processed/bench_10000
 $(BENCH)/.complete: $(STAMP) $(wildcard src/helpers/synth/*.py)

@@ -16,13 +16,16 @@ from helpers.calibrate.harness import calibrate
 from helpers.calibrate.page import write_page
 from helpers.calibrate.run import STUDIES
 from helpers.calibrate.score import count_share, document_text
-from helpers.calibrate.worlds import drawn, like, threshold_worlds
+from helpers.calibrate.worlds import drawn, like, operations_worlds, threshold_worlds
 from helpers.data.atomic import write_text_atomic
 from helpers.data.crash import guarded
 from helpers.data.validation import ContractError
 
 THRESHOLD_SEEDS = 10_000
 """The threshold check's worlds are drawn from seeds this far above the drawn worlds' (independent draws)."""
+
+OPERATIONS_SEEDS = 20_000
+"""The operations check's worlds are drawn from seeds this far above the drawn worlds'."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +54,15 @@ def main(argv: list[str] | None = None) -> int:
         "--threshold-groups", type=int, default=200, help="groups per threshold-check world (default 200)"
     )
     parser.add_argument(
+        "--operations-worlds",
+        type=int,
+        default=0,
+        help="also run this many bigger worlds whose service agents can pass 10,000 members (claims 7-9; default 0)",
+    )
+    parser.add_argument(
+        "--operations-groups", type=int, default=800, help="groups per operations-check world (default 800)"
+    )
+    parser.add_argument(
         "--studies",
         help=f"comma-separated studies to run (default every one: {', '.join(STUDIES)}); claims of others are not scored",
     )
@@ -58,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.worlds < 1 or args.groups < 1 or args.months < 2 or args.jobs < 1 or args.threshold_groups < 1:
         parser.error("--worlds, --groups, --threshold-groups and --jobs must be >= 1 and --months >= 2")
-    if args.threshold_worlds < 0:
-        parser.error("--threshold-worlds must be >= 0")
+    if args.threshold_worlds < 0 or args.operations_worlds < 0 or args.operations_groups < 1:
+        parser.error("--threshold-worlds and --operations-worlds must be >= 0, --operations-groups >= 1")
     studies = tuple(s.strip() for s in (args.studies or "").split(",") if s.strip())
     unknown = [s for s in studies if s not in STUDIES]
     if unknown:
@@ -82,7 +94,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.threshold_worlds
         else None
     )
-    document = calibrate(tasks, args.seed, jobs=args.jobs, progress=not args.quiet, like=like_info, threshold=threshold)
+    operations = (
+        operations_worlds(args.operations_worlds, args.operations_groups, 12, args.seed + OPERATIONS_SEEDS)
+        if args.operations_worlds
+        else None
+    )
+    document = calibrate(
+        tasks,
+        args.seed,
+        jobs=args.jobs,
+        progress=not args.quiet,
+        like=like_info,
+        threshold=threshold,
+        operations=operations,
+    )
     write_text_atomic(out, document_text(document))
     write_page(document, page)
     print(table(document), file=sys.stderr)
@@ -111,6 +136,15 @@ def table(document: dict) -> str:
             f"{count_share(e['coverage'])} where placed ({e['not_estimable']} not placed); claim false supported "
             f"{count_share(c['false_supported'])}, false contradicted {count_share(c['false_contradicted'])}"
         )
+    ops = document.get("operations_check")
+    if ops:
+        for cid, c in ops["claims"].items():
+            lines.append(
+                f"operations check ({ops['worlds']} worlds) {cid:<17} false supported {count_share(c['false_supported'])}"
+                f", false contradicted {count_share(c['false_contradicted'])}, power {count_share(c['power'])}"
+            )
+        for key, e in ops["estimates"].items():
+            lines.append(f"operations check {key:<48} coverage {count_share(e['coverage'])}")
     koc = document.get("koc_classification") or {}
     if koc.get("precision") and koc.get("recall"):
         lines.append("")

@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from tqdm.auto import tqdm
 
 from helpers.calibrate.run import Task, run_world
-from helpers.calibrate.score import summarise_records, threshold_summary
+from helpers.calibrate.score import operations_summary, summarise_records, threshold_summary
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 ATTEMPTS = 2
@@ -79,12 +79,14 @@ def calibrate(
     progress: bool = True,
     like: dict | None = None,
     threshold: list[Task] | None = None,
+    operations: list[Task] | None = None,
 ) -> dict:
     """Run the worlds and return the calibration document: settings, the summary, and every world's record.
 
     ``like`` describes the dataset the worlds are shaped like (None for drawn worlds);
     ``threshold`` are the threshold check's worlds (``worlds.threshold_worlds``), scored
-    apart under ``threshold_check``.
+    apart under ``threshold_check``; ``operations`` the operations check's
+    (``worlds.operations_worlds``), under ``operations_check``.
     """
     began = time.perf_counter()
     records = run_tasks(tasks, jobs=jobs, progress=progress)
@@ -95,6 +97,13 @@ def calibrate(
         w = threshold[0].world
         settings = {"worlds": len(threshold), "groups": w.groups, "months": w.months, "seed": threshold[0].seed}
         check = {**threshold_summary(check_records, settings), "seconds": round(time.perf_counter() - t, 1)}
+    ops_check, ops_records = None, []
+    if operations:
+        t = time.perf_counter()
+        ops_records = run_tasks(operations, jobs=jobs, progress=progress)
+        w = operations[0].world
+        settings = {"worlds": len(operations), "groups": w.groups, "months": w.months, "seed": operations[0].seed}
+        ops_check = {**operations_summary(ops_records, settings), "seconds": round(time.perf_counter() - t, 1)}
     switched_off: dict[str, int] = {}
     for task in tasks:
         for name in task.world.switched_off:
@@ -115,4 +124,6 @@ def calibrate(
         "threshold_check": check,
         "records": records,
         **({"threshold_records": check_records} if threshold else {}),
+        "operations_check": ops_check,
+        **({"operations_records": ops_records} if operations else {}),
     }

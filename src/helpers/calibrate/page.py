@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from helpers import fmt
 from helpers.calibrate.run import COMPARISON
-from helpers.calibrate.worlds import THRESHOLD_HR
+from helpers.calibrate.worlds import OPERATIONS_BOOKS, THRESHOLD_HR
 from helpers.claims.registry import CLAIMS
 from helpers.data.atomic import write_text_atomic
 
@@ -141,6 +141,21 @@ def _threshold_section(check: dict | None) -> str:
     )
 
 
+def _operations_section(check: dict | None) -> str:
+    """The operations check: claims 7-9 on bigger worlds whose service agents can pass 10,000 members."""
+    if not check:
+        return ""
+    s = check["settings"]
+    return (
+        f"<h2>Operations check: claims 7-9 where agents can pass 10,000 members</h2>"
+        f"<p>On the small drawn worlds no service agent serves 10,000 members, so the staffing claim cannot be "
+        f"tested there. {s['worlds']} more worlds ({s['groups']} groups, {s['months']} months, seeds "
+        f"{s['seed']}–{s['seed'] + s['worlds'] - 1}; {check['seconds']:.0f} s) were drawn like the others but with "
+        f"agents' books of {OPERATIONS_BOOKS[0]:g}–{OPERATIONS_BOOKS[1]:g} groups (median); only the operations "
+        f"study ran.</p>{_matrices(check['claims'])}{_estimates_table(check['estimates'])}"
+    )
+
+
 def _koc_line(koc: dict | None) -> str:
     """How well the study's KOCs match the members each world planted as KOCs."""
     if not koc or not koc.get("precision") or not koc.get("recall"):
@@ -232,6 +247,7 @@ observed range (the data cannot rule out a peak beyond it); it covers every trut
 share's truth is measured on 20 times as many fresh groups of the same world (at least 1,000), not on the dataset's
 own groups: a CI clustered by group is an interval for the world the groups came from.</small></p>
 {_threshold_section(document.get("threshold_check"))}
+{_operations_section(document.get("operations_check"))}
 <h2>Verdict against truth, claim by claim</h2>{_matrices(document["claims"])}
 <h2>Failures</h2>{failures}{study_failures}
 </body></html>"""

@@ -175,6 +175,19 @@ def threshold_summary(records: list[dict], settings: dict) -> dict:
     }
 
 
+def operations_summary(records: list[dict], settings: dict) -> dict:
+    """The operations check: coverage of the operations estimates and the verdicts of claims 7-9 on its worlds."""
+    ok = [r for r in records if not r.get("error") and "staffing" in r.get("claims", {})]
+    keys = sorted({k for r in ok for k in r.get("estimates", {}) if k.startswith("operations.")})
+    return {
+        "settings": settings,
+        "worlds": len(records),
+        **failures(records),
+        "estimates": {k: estimate_summary(ok, k) for k in keys},
+        "claims": {c: claim_summary(ok, c) for c in ("welcome_pacing", "staffing", "activity_cadence")},
+    }
+
+
 def null_rejections(records: list[dict]) -> dict:
     """A/A rate: how often an arm's 95% CI excludes 0 where that arm's true effect on the outcome is exactly zero.
 
@@ -227,7 +240,7 @@ def finite(value: object) -> object:
 def document_text(document: dict) -> str:
     """A calibration document as JSON text: the summary indented, each world's record on one line (small diffs)."""
     document = finite(document)
-    lists = [k for k in ("records", "threshold_records") if k in document]
+    lists = [k for k in ("records", "threshold_records", "operations_records") if k in document]
     head = {k: v for k, v in document.items() if k not in lists}
     text = json.dumps(head, indent=1, allow_nan=False)[:-2]
     for key in lists:

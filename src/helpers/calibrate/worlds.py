@@ -69,6 +69,28 @@ def threshold_worlds(n: int, groups: int, months: int, seed: int) -> list[Task]:
     return tasks
 
 
+OPERATIONS_BOOKS = (100.0, 250.0)
+"""Groups per service agent (median of a world's books, log-uniform) in the operations check's worlds."""
+
+
+def operations_worlds(n: int, groups: int, months: int, seed: int) -> list[Task]:
+    """``n`` drawn worlds with agents' books big enough to cross 10,000 members, for claims 7-9 at scale.
+
+    On the small drawn worlds no service agent serves 10,000 members, so claim 8 is never
+    testable there. These worlds are drawn like the others (effects on or off, any size)
+    except that the median book is ``OPERATIONS_BOOKS`` groups; only the operations study
+    runs. World ``i`` is drawn from seed ``seed + i``.
+    """
+    tasks = []
+    for i in range(n):
+        world = draw(seed + i, groups, months)
+        rng = np.random.default_rng([seed + i, 79])
+        low, high = (math.log(x) for x in OPERATIONS_BOOKS)
+        world = with_values(world, {"agent_groups_median": math.exp(rng.uniform(low, high))})
+        tasks.append(Task(i, replace(world, name=f"operations-{seed + i}"), seed + i, ("operations",)))
+    return tasks
+
+
 @dataclass(frozen=True)
 class Shape:
     """What a dataset looks like, as world parameters (and what was measured to set them)."""

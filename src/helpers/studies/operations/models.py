@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,16 @@ SPLINE_DF = 4
 
 MIN_CLUSTERS = 5
 """A ratio is estimable only from at least this many clusters (groups or agents) on each side of the contrast."""
+
+MIN_EXITS = 10
+"""The welcome model needs at least this many exits of peak joiners under each policy."""
+
+T_BELOW = 50
+"""With fewer clusters than this on the smaller side, CIs use t quantiles on (that side's clusters - 1) df.
+
+Cluster-robust errors are too small when few clusters carry the contrast, however many
+there are in all (few treated clusters: MacKinnon and Webb 2017); the smaller side's count
+is the conservative degrees of freedom."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +127,7 @@ def conditional_ratios(
         column = X.shape[1] + j
         cov, n_clusters = cp.clustered_covariance(fit, c.clusters)
         b, se = float(fit.beta[column]), float(np.sqrt(max(cov[column, column], 0.0)))
-        df = n_clusters - 1 if n_clusters < 50 else None
+        df = min(c.side_clusters) - 1 if min(c.side_clusters) < T_BELOW else None
         low, high = _interval(b, se, level, df)
         quantile = "t" if df is not None else "normal"
         out[c.key] = Estimate(
@@ -125,7 +136,7 @@ def conditional_ratios(
             low,
             high,
             f"{what}: conditional Poisson (a term per group), {level:.1%} CI clustered over {n_clusters} clusters "
-            f"({quantile} quantile)",
+            f"({quantile} quantile; {min(c.side_clusters)} clusters on the smaller side)",
             n=n_clusters,
         )
     return out
@@ -141,8 +152,13 @@ def welcome_ratio(cells: pd.DataFrame, level: float, name: str) -> Estimate:
             f"{sides[1]} group(s) with spaced welcomes and {sides[0]} welcoming each join had members join in a "
             f"join peak (the model needs {MIN_CLUSTERS}+ of each)",
         )
-    if cells["exits"].sum() == 0:
-        return Estimate.missing(name, "no member who joined in a join peak left within the window")
+    exits = cells.groupby("spaced")["exits"].sum().reindex([False, True], fill_value=0.0)
+    if exits.min() < MIN_EXITS:
+        return Estimate.missing(
+            name,
+            f"peak joiners left {int(exits[True])} times within the window in groups spacing their welcomes and "
+            f"{int(exits[False])} times where each join was welcomed (the model needs {MIN_EXITS}+ of each)",
+        )
     n = len(cells)
     X = design(
         np.ones((n, 1)),
@@ -155,19 +171,25 @@ def welcome_ratio(cells: pd.DataFrame, level: float, name: str) -> Estimate:
     )
     groups = pd.factorize(cells["group_id"])[0]
     try:
-        model = sm.GLM(cells["exits"].to_numpy(float), X, family=sm.families.Poisson(), exposure=cells["days"])
-        fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            model = sm.GLM(cells["exits"].to_numpy(float), X, family=sm.families.Poisson(), exposure=cells["days"])
+            fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
     except (np.linalg.LinAlgError, ValueError) as err:
-        return Estimate.missing(name, f"the welcome model cannot be fitted on this data ({type(err).__name__})")
+        return Estimate.missing(
+            name, f"the welcome model does not converge on this data ({type(err).__name__}: too few exits per term)"
+        )
     b, se = float(fit.params[-1]), float(fit.bse[-1])
+    if not (np.isfinite(b) and np.isfinite(se)):
+        return Estimate.missing(name, "the welcome model does not converge on this data")
     n_groups = int(groups.max()) + 1
-    low, high = _interval(b, se, level, n_groups - 1 if n_groups < 50 else None)
+    low, high = _interval(b, se, level, min(sides) - 1 if min(sides) < T_BELOW else None)
     return Estimate(
         name,
         float(np.exp(b)),
         low,
         high,
         f"Poisson model of exits (piecewise exponential) adjusted for peak size, headcount, homogeneity and "
-        f"calendar day; {level:.1%} CI clustered over {n_groups} groups",
+        f"calendar day; {level:.1%} CI clustered over {n_groups} groups ({min(sides)} with the rarer policy)",
         n=int(cells["joiners"].sum()) if "joiners" in cells else n_groups,
     )
