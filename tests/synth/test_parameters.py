@@ -101,9 +101,19 @@ def test_random_worlds_are_reproducible_in_range_and_switch_effects_off_a_third_
     )
 
 
-def _truth(world: World, koc_share: float | None = 0.95, crn: dict | None = None) -> dict:
+EXPOSED = {
+    "peak_joiners_spaced_welcomes": 100,
+    "peak_joiners_one_welcome_per_join": 100,
+    "member_days_overloaded_agent": 1e5,
+    "member_days_sparse_activities": 1e5,
+}
+"""Realised exposure to the three operations effects (peak joiners under each welcome policy, member-days)."""
+
+
+def _truth(world: World, koc_share: float | None = 0.95, crn: dict | None = None, exposed: dict | None = None) -> dict:
     """claim_truths with hand-set emergent values (the rest comes from the world's parameters)."""
     effects = {
+        "operations": EXPOSED if exposed is None else exposed,
         "koc": {"share_with_two_or_more_kocs_150_plus": koc_share},
         "content_ratio_experiment": {
             "true_values": {
@@ -128,6 +138,9 @@ def test_claim_truths_follow_the_planted_values():
         window_threshold_days=49.0,
         mixed_exit_hr=0.8,
         peak_hours={"prenatal": ((9, 10), (14, 16)), "postnatal": PEAK_HOURS["postnatal"]},
+        welcome_flood_exit_hr=0.8,  # spacing raises exits: against the claim
+        overload_exit_hr=0.85,
+        sparse_activity_exit_hr=0.7,
     )
     crn = {"exit_30d_members": -0.02, "exit_30d_members_launch": -0.02, "exit_30d_members_mature": -0.025}
     assert _truth(other, koc_share=0.5, crn=crn) == {
@@ -139,13 +152,24 @@ def test_claim_truths_follow_the_planted_values():
         "content_stage": "no effect",  # a 0.5-point stage gap is below the 1 point that matters
         "monitor_share": "contradicted",
         "peak_hours": "contradicted",
+        "welcome_pacing": "contradicted",
+        "staffing": "contradicted",
+        "activity_cadence": "contradicted",
     }
 
 
 def test_claim_truths_of_absent_or_negligible_effects():
-    flat_hours = replace(null(), peak_hour_lift=1.0, mixed_exit_hr=1.05, early_exit_hr=1.2)
+    flat_hours = replace(
+        null(),
+        peak_hour_lift=1.0,
+        mixed_exit_hr=1.05,
+        early_exit_hr=1.2,
+        welcome_flood_exit_hr=1.05,
+        sparse_activity_exit_hr=1.5,
+    )
     crn = {"exit_30d_members": 0.004, "exit_30d_members_launch": 0.004, "exit_30d_members_mature": None}
-    truth = _truth(flat_hours, koc_share=None, crn=crn)
+    nobody = {**EXPOSED, "member_days_overloaded_agent": 0.0, "member_days_sparse_activities": 0.0}
+    truth = _truth(flat_hours, koc_share=None, crn=crn, exposed=nobody)
     assert truth == {
         "size_band": "no effect",
         "koc_above_150": "untestable",
@@ -155,6 +179,9 @@ def test_claim_truths_of_absent_or_negligible_effects():
         "content_stage": "untestable",
         "monitor_share": "no effect",
         "peak_hours": "no effect",
+        "welcome_pacing": "no effect",  # 1 / 1.05 is within 1.1 of no effect
+        "staffing": "untestable",  # no agent ever served 10,000 members
+        "activity_cadence": "untestable",  # planted, but no group ever ran fewer than 2 a month
     }
 
 

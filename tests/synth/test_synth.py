@@ -53,7 +53,15 @@ def test_both_worlds_meet_the_contract_without_warnings(world, request):
     report, tables = validate_dataset(synthetic.path)
     assert report.ok, report.format()
     assert report.warnings == [], report.format()
-    assert set(tables) == {"groups", "memberships", "messages", "assignments", "conversions"}
+    assert set(tables) == {
+        "groups",
+        "memberships",
+        "messages",
+        "assignments",
+        "conversions",
+        "activities",
+        "activity_participants",
+    }
 
 
 def test_default_dataset_has_the_promised_size(planted_world):
@@ -175,8 +183,11 @@ def test_truth_json_is_written_and_names_every_planted_effect(planted_world):
         "monitor_share",
         "content_ratio_experiment",
         "conversion",
+        "operations",
         "koc",
     }
+    assert effects["operations"]["spaced_welcome_exit_hazard_ratio"] == pytest.approx(1 / 1.5)
+    assert effects["operations"]["agents"] >= 5 and effects["operations"]["member_days_overloaded_agent"] > 0
     assert effects["size_activity"]["peak_size"] == 229.0
     low, high = effects["size_activity"]["band_90pct_of_peak"]
     assert low == pytest.approx(150, abs=1) and high == pytest.approx(350, abs=1)
