@@ -72,6 +72,17 @@ def _run_pool(tasks: list[Task], jobs: int, records: dict[int, dict], bar: tqdm)
     return unfinished
 
 
+def _check(tasks: list[Task] | None, summary, jobs: int, progress: bool) -> tuple[dict | None, list[dict]]:
+    """Run a check's worlds (none: nothing) and summarise them with their settings and time."""
+    if not tasks:
+        return None, []
+    began = time.perf_counter()
+    records = run_tasks(tasks, jobs=jobs, progress=progress)
+    w = tasks[0].world
+    settings = {"worlds": len(tasks), "groups": w.groups, "months": w.months, "seed": tasks[0].seed}
+    return {**summary(records, settings), "seconds": round(time.perf_counter() - began, 1)}, records
+
+
 def calibrate(
     tasks: list[Task],
     seed: int,
@@ -90,20 +101,8 @@ def calibrate(
     """
     began = time.perf_counter()
     records = run_tasks(tasks, jobs=jobs, progress=progress)
-    check, check_records = None, []
-    if threshold:
-        t = time.perf_counter()
-        check_records = run_tasks(threshold, jobs=jobs, progress=progress)
-        w = threshold[0].world
-        settings = {"worlds": len(threshold), "groups": w.groups, "months": w.months, "seed": threshold[0].seed}
-        check = {**threshold_summary(check_records, settings), "seconds": round(time.perf_counter() - t, 1)}
-    ops_check, ops_records = None, []
-    if operations:
-        t = time.perf_counter()
-        ops_records = run_tasks(operations, jobs=jobs, progress=progress)
-        w = operations[0].world
-        settings = {"worlds": len(operations), "groups": w.groups, "months": w.months, "seed": operations[0].seed}
-        ops_check = {**operations_summary(ops_records, settings), "seconds": round(time.perf_counter() - t, 1)}
+    check, check_records = _check(threshold, threshold_summary, jobs, progress)
+    ops_check, ops_records = _check(operations, operations_summary, jobs, progress)
     switched_off: dict[str, int] = {}
     for task in tasks:
         for name in task.world.switched_off:
