@@ -16,8 +16,10 @@ import statsmodels.api as sm
 
 from helpers import open_dataset
 from helpers.calibrate.run import HEADLINE_TRUTH
+from helpers.data.event_time import data_end
 from helpers.stats import conditional_poisson as cp
 from helpers.studies.operations import cells as oc
+from helpers.studies.operations import summary as osum
 from helpers.studies.operations.summary import HEADLINE, summarise, welcome_policy
 from helpers.synth import generate
 
@@ -106,6 +108,18 @@ def test_agent_clusters_are_statsmodels_cluster_sandwich_of_the_dummy_glm():
 @pytest.fixture(scope="module")
 def planted(planted_world):
     return summarise(open_dataset(planted_world.path)), planted_world.truth
+
+
+def test_the_overload_the_study_sees_is_the_overload_the_generator_planted(planted_world):
+    """Each arm is simulated on its own; agents dealt within an arm make their planted load observable."""
+    ds = open_dataset(planted_world.path)
+    data = osum._collect(ds, data_end(ds.tables))
+    planted_days = planted_world.truth["planted_effects"]["operations"]["member_days_overloaded_agent"]
+    assert planted_days > 0
+    assert float((data.member_days * data.over).sum()) == pytest.approx(planted_days, rel=1e-9)
+    arms = ds.tables.assignments.to_pandas().set_index("group_id")["arm"].reindex(data.groups["group_id"]).to_numpy()
+    for agent in np.unique(data.agent[data.agent >= 0]):
+        assert len(set(arms[data.agent == agent])) == 1
 
 
 def test_planted_operations_effects_are_recovered_on_the_default_world(planted):

@@ -69,7 +69,7 @@ def threshold_worlds(n: int, groups: int, months: int, seed: int) -> list[Task]:
     return tasks
 
 
-OPERATIONS_BOOKS = (100.0, 250.0)
+OPERATIONS_BOOKS = (40.0, 160.0)
 """Groups per service agent (median of a world's books, log-uniform) in the operations check's worlds."""
 
 

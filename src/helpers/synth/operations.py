@@ -14,7 +14,8 @@ the same activities, welcome policy and agents. Each multiplies members' exit ha
   groups space their welcomes more often (``welcome_confounding``), and they also have the
   bigger peaks: peak size confounds a naive comparison;
 - staffing: while the group's service agent (the assistant, the same person across her
-  groups) serves more than 10,000 members that day, x ``overload_exit_hr``.
+  groups, all in one experiment arm) serves more than 10,000 members that day, x
+  ``overload_exit_hr``.
 """
 
 from __future__ import annotations
@@ -145,9 +146,7 @@ def draw_operations(plan: pd.DataFrame, cohort, world: World, total_days: float,
     low, high = WELCOME_SPACING_MINUTES
     spacing = np.where(spaced, rng.uniform(low, high, n_groups), 0.0)
 
-    n_agents = max(1, int(round(n_groups / world.agent_groups_median)))
-    weights = np.exp(world.agent_groups_sigma * rng.standard_normal(n_agents))
-    agent = rng.choice(n_agents, size=n_groups, p=weights / weights.sum())
+    agent, n_agents = _agents(plan["arm"].to_numpy(str), world, rng)
     return Operations(
         cadence=cadence,
         activity_group=group.astype(np.int64),
@@ -161,6 +160,24 @@ def draw_operations(plan: pd.DataFrame, cohort, world: World, total_days: float,
         agent=agent.astype(np.int64),
         n_agents=n_agents,
     )
+
+
+def _agents(arms: np.ndarray, world: World, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """Per group: its service agent, drawn among the groups of its own arm; and the number of agents.
+
+    Each arm's run simulates every group under that arm, and an agent's load is counted in
+    the run; keeping an agent's groups in one arm makes that load the one the written data
+    shows (agents spanning arms would be overloaded on a load nobody can observe).
+    """
+    agent = np.zeros(len(arms), dtype=np.int64)
+    n_agents = 0
+    for arm in np.unique(arms):
+        groups = np.flatnonzero(arms == arm)
+        n = max(1, int(round(len(groups) / world.agent_groups_median)))
+        weights = np.exp(world.agent_groups_sigma * rng.standard_normal(n))
+        agent[groups] = n_agents + rng.choice(n, size=len(groups), p=weights / weights.sum())
+        n_agents += n
+    return agent, n_agents
 
 
 def overloaded(ops: Operations, group: np.ndarray, member: np.ndarray) -> np.ndarray:
