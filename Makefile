@@ -49,11 +49,11 @@ slides: $(STAMP) ## Review slides (reveal.js, offline) from the last `make repor
 validate: $(STAMP) ## Validate a dataset directory: make validate DATA=path
 	$(BIN)/python -m helpers validate $(DATA)
 
-CHROMIUM := /usr/bin/chromium
+CHROMIUM := /usr/bin/chromium-headless-shell
 SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
-$(CHROMIUM): # Debian's Chromium for the browser tests (Playwright drives it; browser downloads are impossible here)
+$(CHROMIUM): # Debian's headless Chromium for the browser tests, no desktop packages (Playwright drives it)
 	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium-headless-shell
 
 JAVA := /usr/bin/java
 $(JAVA): # A Java runtime for the Spark parity test (pyspark runs Spark in a local JVM)

@@ -21,10 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "fixtures"
 os.environ["WORKBENCH_CACHE"] = tempfile.mkdtemp(prefix="workbench-cache-")  # no validation remembered from before
 TINY = DATA / "tiny"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-"""Debian's Chromium, driven by Playwright (make test installs it)."""
+CHROMIUM = shutil.which("chromium-headless-shell") or "/usr/bin/chromium-headless-shell"
+"""Debian's headless Chromium (no desktop packages), driven by Playwright (make test installs it)."""
 FLAGS = [
-    "--headless=new",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",

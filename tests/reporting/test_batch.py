@@ -11,10 +11,13 @@ import pytest
 
 from helpers.calibrate.score import summarise_records
 from helpers.claims.registry import CLAIMS
+from helpers.claims.verdict import Verdict, verdict_from_dict
+from helpers.data.atomic import usual_mode, write_json
 from helpers.reporting import batch
 from helpers.reporting.parameters import range_problems
 from helpers.reporting.runner import notebook_parameters
 from helpers.reporting.scorecard import scorecard
+from helpers.stats.estimate import Estimate
 
 from conftest import ROOT
 
@@ -81,6 +84,34 @@ def test_a_failing_run_is_isolated_and_the_last_good_report_kept(tmp_path: Path)
     assert "1 of 2 reports built" in index and "last good report" in index and "<strong>all</strong> fine" in index
     assert "<script" not in index and "http" not in index.split("</style>")[1]  # self-contained
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no half-written folders
+
+
+def test_a_subset_run_keeps_every_report_on_the_index_and_clears_interrupted_work(tmp_path: Path):
+    _notebook(tmp_path / "first.ipynb", "print('fine')")
+    _notebook(tmp_path / "second.ipynb", "print('fine')")
+    config = _config(tmp_path, "  - notebook: first.ipynb\n  - notebook: second.ipynb\n")
+    assert batch.main(["--config", str(config)]) == 0
+    out = tmp_path / "out"
+    (out / ".second-abc123" / "second").mkdir(parents=True)  # what a killed run leaves behind
+    assert batch.main(["--config", str(config), "--only", "second"]) == 0
+    index = (out / "index.html").read_text()
+    assert '<a href="first/first.html">first</a>' in index and '<a href="second/second.html">second</a>' in index
+    assert "1 of 1 reports built in this run; 1 report from earlier runs listed as well" in index
+    assert index.count("<strong>all</strong> fine") == 2  # the earlier report's findings stay on the index
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_results_json_is_strict_json_and_reads_back(tmp_path: Path):
+    open_above = Estimate("share", 0.4, 0.3, float("inf"), "m")
+    verdict = Verdict("c", "inconclusive", "r", open_above, "c")
+    path = write_json(tmp_path / "results.json", {"verdicts": [verdict], "x": float("nan"), "y": [float("-inf")]})
+    text = path.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    document = json.loads(text, parse_constant=lambda c: pytest.fail(f"bare {c} in results.json"))
+    assert document["x"] is None and document["y"] == [None]
+    back = verdict_from_dict(document["verdicts"][0]).estimate
+    assert back.ci_high == float("inf") and back.ci_low == 0.3
+    assert (path.stat().st_mode & 0o777) == usual_mode()  # not the temporary file's 0600
 
 
 def _estimate(value, low, high):

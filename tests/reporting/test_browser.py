@@ -46,7 +46,9 @@ runs:
 
 
 def test_index_and_reports_open_offline_without_errors(built_reports: Path, tmp_path: Path):
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+    assert Path(CHROMIUM).exists(), (
+        "Debian's chromium-headless-shell is missing: `make test` installs it (apt-get install chromium-headless-shell)"
+    )
     pages = [built_reports / "index.html"] + sorted(built_reports.glob("[0-9]*/*.html"))
     assert len(pages) == 4
     requests, errors = [], []

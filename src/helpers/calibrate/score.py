@@ -22,6 +22,7 @@ from helpers.calibrate.rerandomise import OUTCOMES as AA_OUTCOMES
 from helpers.calibrate.rerandomise import pooled_rate
 from helpers.calibrate.run import COMPARISON
 from helpers.claims.registry import CLAIMS
+from helpers.data.atomic import strict_json
 
 VERDICTS = ("supported", "contradicted", "inconclusive", "error")
 TRUTHS = ("supported", "contradicted", "no effect", "untestable")
@@ -224,22 +225,9 @@ def koc_summary(records: list[dict]) -> dict:
     return out
 
 
-def finite(value: object) -> object:
-    """``value`` with every NaN or infinite float (at any depth) replaced by None: valid JSON."""
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite(v) for v in value]
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer | np.bool_):
-        return value.item()
-    return value
-
-
 def document_text(document: dict) -> str:
     """A calibration document as JSON text: the summary indented, each world's record on one line (small diffs)."""
-    document = finite(document)
+    document = json.loads(strict_json(document, indent=None))
     lists = [k for k in ("records", "threshold_records", "operations_records") if k in document]
     head = {k: v for k, v in document.items() if k not in lists}
     text = json.dumps(head, indent=1, allow_nan=False)[:-2]

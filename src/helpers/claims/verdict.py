@@ -87,13 +87,12 @@ def interval_verdict(
 def verdict_from_dict(d: dict) -> Verdict:
     """A Verdict from its results.json form."""
     e = d.get("estimate")
-    estimate = (
-        Estimate(
-            **{k: e[k] for k in ("name", "value", "ci_low", "ci_high", "method")}, n=e.get("n"), reason=e.get("reason")
-        )
-        if e
-        else None
-    )
+    estimate = None
+    if e:
+        value, low, high = (math.nan if e[k] is None else e[k] for k in ("value", "ci_low", "ci_high"))
+        if e["ci_high"] is None and math.isfinite(low):  # strict JSON writes an open upper end as null
+            high = math.inf
+        estimate = Estimate(e["name"], value, low, high, e["method"], n=e.get("n"), reason=e.get("reason"))
     return Verdict(d["claim"], d["verdict"], d["reason"], estimate, d.get("claim_id", ""))
 
 

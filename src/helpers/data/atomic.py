@@ -6,6 +6,7 @@ Readers see the old file or folder or the new one, never half of either.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -24,9 +25,26 @@ def json_default(value: object) -> object:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def finite(value: object) -> object:
+    """``value`` with every NaN or infinite float (at any depth) replaced by None: valid JSON."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return value
+
+
+def strict_json(document: object, indent: int | None = 2) -> str:
+    """``document`` as strict JSON text: result objects and numpy values converted, NaN and infinities as null."""
+    plain = json.loads(json.dumps(document, default=json_default))
+    return json.dumps(finite(plain), indent=indent, allow_nan=False)
+
+
 def write_json(path: Path, document: dict) -> Path:
-    """Write ``document`` to ``path`` atomically (a temporary file beside it, then a rename)."""
-    return write_text_atomic(path, json.dumps(document, indent=2, default=json_default) + "\n")
+    """Write ``document`` to ``path`` atomically as strict JSON (no bare NaN), via a temporary file and a rename."""
+    return write_text_atomic(path, strict_json(document) + "\n")
 
 
 def usual_mode(folder: bool = False) -> int:

@@ -28,7 +28,7 @@ from helpers.reporting.calibration import calibrate_like, publish_baseline
 from helpers.reporting.config import output_problem, parse
 from helpers.reporting.index_page import write_index
 from helpers.reporting.parameters import data_problems, range_problems
-from helpers.reporting.runner import ROOT, RunResult, notebook_parameters, run_notebook
+from helpers.reporting.runner import ROOT, RunResult, notebook_parameters, remove_stale_work, run_notebook
 
 KERNEL = "community-workbench"
 
@@ -137,6 +137,9 @@ def check_runs(runs: list[Run], base: Path) -> list[str]:
 def execute(runs: list[Run], out: Path, workers: int, kernel: str, base: Path) -> list[RunResult]:
     """Run the notebooks, ``workers`` at a time, printing each as it finishes; results in config order."""
     results: dict[str, RunResult] = {}
+    stale = [folder for run in runs for folder in remove_stale_work(out, run.name)]
+    if stale:
+        print(f"removed {len(stale)} work folder(s) left by an interrupted run", flush=True)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = {}
         for run in runs:

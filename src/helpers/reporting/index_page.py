@@ -45,7 +45,7 @@ def _provenance(doc: dict) -> str:
     """One small block: code version, data fingerprint, parameters, package versions."""
     info = doc.get("provenance", {})
     if not info:
-        return "<small>no results.json (this notebook writes none, or the run failed)</small>"
+        return "<small>no results.json in this report (its notebook writes none)</small>"
     shown = {
         k: Path(v).name if k.endswith("_dir") and isinstance(v, str) else v
         for k, v in info.get("parameters", {}).items()
@@ -59,38 +59,65 @@ def _provenance(doc: dict) -> str:
     )
 
 
-def write_index(out: Path, runs: list, results: list[RunResult], baseline: dict | None = None) -> Path:
-    """Write ``out/index.html`` for this batch's runs (links are relative, so the folder can be moved).
+def reports_on_disk(out: Path) -> list[str]:
+    """Names of the published reports under ``out``: folders ``<name>/`` holding ``<name>.html`` (not work folders)."""
+    if not out.is_dir():
+        return []
+    return sorted(
+        d.name for d in out.iterdir() if d.is_dir() and d.name[0] not in "._" and (d / f"{d.name}.html").exists()
+    )
 
-    ``baseline`` is the calibration document whose page is ``out/calibration.html``, if any.
+
+def _read_results(folder: Path) -> dict:
+    """A report's results.json ({} when it has none or it cannot be read)."""
+    try:
+        return json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _row(out: Path, name: str, notebook: str, result: RunResult | None, doc: dict) -> str:
+    """One report's row: link, status (this run's, or an earlier run's report kept on disk), time, findings."""
+    folder = out / name
+    on_disk = (folder / f"{name}.html").exists()
+    if result is None:
+        link, status, seconds = (
+            f"{name}/{name}.html",
+            '<span class="ok">ok</span><br><small>an earlier run</small>',
+            "—",
+        )
+    elif result.ok:
+        link, status, seconds = f"{name}/{name}.html", '<span class="ok">ok</span>', f"{result.seconds:.0f} s"
+    else:
+        link = f"_failed/{name}/{name}.html" if result.html else ""
+        status = f'<span class="failed">failed</span><br><small>{escape(result.error)}</small>'
+        if on_disk:
+            status += f'<br><small><a href="{name}/{name}.html">last good report</a></small>'
+        seconds = f"{result.seconds:.0f} s"
+    bullets = "".join(f"<li>{_markdown_inline(b)}</li>" for b in findings(doc))
+    title = f'<a href="{link}">{escape(name)}</a>' if link else escape(name)
+    source = f"<br><small>{escape(notebook)}</small>" if notebook else ""
+    return (
+        f"<tr><td>{title}{source}</td><td>{status}</td>"
+        f"<td>{seconds}</td><td><ul>{bullets}</ul>{_provenance(doc) if result is None or result.ok else ''}</td></tr>"
+    )
+
+
+def write_index(out: Path, runs: list, results: list[RunResult], baseline: dict | None = None) -> Path:
+    """Write ``out/index.html`` for every report on disk, this batch's runs with their status (relative links).
+
+    A run of a subset keeps the other reports already published on the index and in the
+    scorecard, each with the provenance of the run that built it. ``baseline`` is the
+    calibration document whose page is ``out/calibration.html``, if any.
     """
+    this_run = {run.name: (run, result) for run, result in zip(runs, results)}
     documents, rows = {}, []
-    for run, result in zip(runs, results):
-        folder = out / run.name
-        doc = (
-            json.loads((folder / "results.json").read_text())
-            if (result.ok and (folder / "results.json").exists())
-            else {}
-        )
-        documents[run.name] = doc
-        link = (
-            f"{run.name}/{run.name}.html"
-            if result.ok
-            else (f"_failed/{run.name}/{run.name}.html" if result.html else "")
-        )
-        status = (
-            '<span class="ok">ok</span>'
-            if result.ok
-            else f'<span class="failed">failed</span><br><small>{escape(result.error)}</small>'
-        )
-        if not result.ok and (folder / f"{run.name}.html").exists():
-            status += f'<br><small><a href="{run.name}/{run.name}.html">last good report</a></small>'
-        bullets = "".join(f"<li>{_markdown_inline(b)}</li>" for b in findings(doc))
-        title = f'<a href="{link}">{escape(run.name)}</a>' if link else escape(run.name)
-        rows.append(
-            f"<tr><td>{title}<br><small>{escape(run.notebook.name)}</small></td><td>{status}</td>"
-            f"<td>{result.seconds:.0f} s</td><td><ul>{bullets}</ul>{_provenance(doc)}</td></tr>"
-        )
+    for name in sorted(set(this_run) | set(reports_on_disk(out))):
+        run, result = this_run.get(name, (None, None))
+        doc = _read_results(out / name) if result is None or result.ok else {}
+        documents[name] = doc
+        notebook = run.notebook.name if run is not None else doc.get("provenance", {}).get("notebook", "")
+        rows.append(_row(out, name, notebook, result, doc))
     like = json.loads((out / LIKE).read_text(encoding="utf-8")) if (out / LIKE).exists() else {}
     cards = []
     for run_name, verdict in scorecard(documents):
@@ -130,11 +157,13 @@ def write_index(out: Path, runs: list, results: list[RunResult], baseline: dict 
     )
     failed = sum(not r.ok for r in results)
     failed_note = f', <span class="failed">{failed} failed</span>' if failed else ""
+    kept = len(rows) - len(results)
+    kept_note = f"; {kept} report{'s' if kept != 1 else ''} from earlier runs listed as well" if kept else ""
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Community workbench reports</title>
 <style>{STYLE}</style></head><body>
 <h1>Community workbench reports</h1>
-<p>{len(results) - failed} of {len(results)} reports built{failed_note}.
+<p>{len(results) - failed} of {len(results)} reports built in this run{failed_note}{kept_note}.
 Each report opens offline; numbers come with 95% confidence intervals that treat groups as the independent units.</p>
 {glance}
 <h2>Rules of thumb: what this data says</h2>

@@ -199,6 +199,16 @@ def run_notebook(
     return RunResult(name, True, time.perf_counter() - start, reports_dir / name / html.name)
 
 
+def remove_stale_work(reports_dir: Path, name: str) -> list[Path]:
+    """Remove the hidden work folders an interrupted run of ``name`` left under ``reports_dir``; return them."""
+    if not reports_dir.is_dir():
+        return []
+    stale = [d for pattern in (f".{name}-*", f".{name}.previous-*") for d in reports_dir.glob(pattern) if d.is_dir()]
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    return stale
+
+
 def scrub_paths(executed: Path) -> None:
     """Replace the machine paths papermill records in an executed notebook (input, output, parameters) by names."""
     nb = nbformat.read(executed, as_version=4)
