@@ -86,7 +86,7 @@ def test_a_failing_run_is_isolated_and_the_last_good_report_kept(tmp_path: Path)
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no half-written folders
 
 
-def test_a_subset_run_keeps_every_report_on_the_index_and_clears_interrupted_work(tmp_path: Path):
+def test_a_subset_run_keeps_every_report_on_the_index_and_clears_interrupted_work(tmp_path: Path, capfd):
     _notebook(tmp_path / "first.ipynb", "print('fine')")
     _notebook(tmp_path / "second.ipynb", "print('fine')")
     config = _config(tmp_path, "  - notebook: first.ipynb\n  - notebook: second.ipynb\n")
@@ -99,6 +99,15 @@ def test_a_subset_run_keeps_every_report_on_the_index_and_clears_interrupted_wor
     assert "1 of 1 reports built in this run; 1 report from earlier runs listed as well" in index
     assert index.count("<strong>all</strong> fine") == 2  # the earlier report's findings stay on the index
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    printed = capfd.readouterr()
+    assert "removed 1 work folder(s) left by an interrupted run" in printed.out
+    for noise in (
+        "eavesdropping",
+        "without encryption",
+        "unknown parameter",
+        "WARNING",
+    ):  # the kernel's and papermill's
+        assert noise not in printed.out + printed.err
 
 
 def test_results_json_is_strict_json_and_reads_back(tmp_path: Path):

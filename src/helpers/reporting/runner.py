@@ -25,7 +25,9 @@ from pathlib import Path
 
 import nbformat
 import papermill
+from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
+from traitlets import default
 
 from helpers.data.atomic import publish_folder, write_json
 
@@ -36,6 +38,26 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 PACKAGES = ("pandas", "duckdb", "ibis-framework", "pandera", "statsmodels", "lifelines", "seaborn", "papermill")
+
+
+class LocalKernelManager(AsyncKernelManager):
+    """Kernels reached over local sockets in a private temporary folder: no TCP ports, no eavesdropping warning."""
+
+    @default("transport")
+    def _default_transport(self) -> str:
+        return "ipc"
+
+    @default("ip")
+    def _default_ip(self) -> str:
+        return str(Path(tempfile.mkdtemp(prefix="workbench-kernel-")) / "kernel")
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        """Remove the sockets' folder with the connection files once the kernel is gone."""
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
+
+    cleanup_resources = _async_cleanup_resources
 
 
 @dataclass(frozen=True)
@@ -179,6 +201,7 @@ def run_notebook(
                 language="python",
                 cwd=str(notebook.parent),
                 progress_bar=False,
+                kernel_manager_class=LocalKernelManager,
             )
         except Exception as err:  # noqa: BLE001  (any failure of the notebook is reported, not raised)
             error = _first_line(err)
