@@ -81,7 +81,11 @@ def test_a_failing_run_is_isolated_and_the_last_good_report_kept(tmp_path: Path)
     assert failed.index("This run failed") < failed.index("broken on purpose")
     assert (out / "good" / "good.html").exists()
     index = (out / "index.html").read_text()
-    assert "1 of 2 reports built" in index and "last good report" in index and "<strong>all</strong> fine" in index
+    assert (
+        "0 of 1 reports built in this run, 1 reused unchanged" in index
+        and "last good report" in index
+        and "<strong>all</strong> fine" in index
+    )
     assert "<script" not in index and "http" not in index.split("</style>")[1]  # self-contained
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no half-written folders
 
@@ -93,7 +97,7 @@ def test_a_subset_run_keeps_every_report_on_the_index_and_clears_interrupted_wor
     assert batch.main(["--config", str(config)]) == 0
     out = tmp_path / "out"
     (out / ".second-abc123" / "second").mkdir(parents=True)  # what a killed run leaves behind
-    assert batch.main(["--config", str(config), "--only", "second"]) == 0
+    assert batch.main(["--config", str(config), "--only", "second", "--force"]) == 0
     index = (out / "index.html").read_text()
     assert '<a href="first/first.html">first</a>' in index and '<a href="second/second.html">second</a>' in index
     assert "1 of 1 reports built in this run; 1 report from earlier runs listed as well" in index
@@ -108,6 +112,29 @@ def test_a_subset_run_keeps_every_report_on_the_index_and_clears_interrupted_wor
         "WARNING",
     ):  # the kernel's and papermill's
         assert noise not in printed.out + printed.err
+
+
+def test_an_unchanged_run_reuses_its_report_and_any_change_or_force_reruns_it(tmp_path: Path, capsys):
+    study = _notebook(tmp_path / "study.ipynb", "print('fine')")
+    config = _config(tmp_path, "  - notebook: study.ipynb\n")
+    (tmp_path / "data" / "groups.csv").write_text("group_id\ng1\n")
+    assert batch.main(["--config", str(config)]) == 0
+    page = tmp_path / "out" / "study" / "study.html"
+    built = page.stat().st_mtime_ns
+    capsys.readouterr()
+    assert batch.main(["--config", str(config)]) == 0
+    assert "reused (notebook, parameters, data and code unchanged" in capsys.readouterr().out
+    assert page.stat().st_mtime_ns == built
+    assert "reused unchanged" in (tmp_path / "out" / "index.html").read_text()
+    for change in ("data", "notebook", "force"):
+        if change == "data":
+            (tmp_path / "data" / "groups.csv").write_text("group_id\ng2\n")
+        if change == "notebook":
+            _notebook(study, "print('changed')")
+        before = page.stat().st_mtime_ns
+        assert batch.main(["--config", str(config), *(["--force"] if change == "force" else [])]) == 0
+        assert "reused" not in capsys.readouterr().out, change
+        assert page.stat().st_mtime_ns > before, change
 
 
 def test_results_json_is_strict_json_and_reads_back(tmp_path: Path):

@@ -24,11 +24,20 @@ from pathlib import Path
 import yaml
 
 from helpers.data.crash import guarded
+from helpers.data.engine import dataset_fingerprint
 from helpers.reporting.calibration import calibrate_like, publish_baseline
 from helpers.reporting.config import output_problem, parse
 from helpers.reporting.index_page import write_index
 from helpers.reporting.parameters import data_problems, range_problems
-from helpers.reporting.runner import ROOT, RunResult, notebook_parameters, remove_stale_work, run_notebook
+from helpers.reporting.runner import (
+    ROOT,
+    RunResult,
+    notebook_parameters,
+    remove_stale_work,
+    reusable,
+    run_key,
+    run_notebook,
+)
 
 KERNEL = "community-workbench"
 
@@ -134,22 +143,38 @@ def check_runs(runs: list[Run], base: Path) -> list[str]:
     return problems
 
 
-def execute(runs: list[Run], out: Path, workers: int, kernel: str, base: Path) -> list[RunResult]:
-    """Run the notebooks, ``workers`` at a time, printing each as it finishes; results in config order."""
+def execute(runs: list[Run], out: Path, workers: int, kernel: str, base: Path, force: bool = False) -> list[RunResult]:
+    """Run the notebooks, ``workers`` at a time, printing each as it finishes; results in config order.
+
+    A run whose notebook, parameters, data, code and packages are those of its report on
+    disk reuses that report (and says so) unless ``force``.
+    """
     results: dict[str, RunResult] = {}
     stale = [folder for run in runs for folder in remove_stale_work(out, run.name)]
     if stale:
         print(f"removed {len(stale)} work folder(s) left by an interrupted run", flush=True)
+    fingerprints: dict[Path, str] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = {}
         for run in runs:
             parameters = dict(run.parameters)
-            if "data_dir" in parameters:  # relative to the notebook, so no home paths reach the report
-                parameters["data_dir"] = os.path.relpath(
-                    (base / parameters["data_dir"]).resolve(), run.notebook.parent.resolve()
-                )
-            futures[pool.submit(run_notebook, run.notebook, out, parameters, kernel, run.name)] = run
-        for done, future in enumerate(as_completed(futures), start=1):
+            data = (base / parameters["data_dir"]).resolve() if "data_dir" in parameters else None
+            if data is not None:  # relative to the notebook, so no home paths reach the report
+                parameters["data_dir"] = os.path.relpath(data, run.notebook.parent.resolve())
+                fingerprints.setdefault(data, dataset_fingerprint(data))
+            key = run_key(run.notebook, parameters, fingerprints.get(data, ""))
+            if not force and reusable(out, run.name, key):
+                results[run.name] = RunResult(run.name, True, 0.0, out / run.name / f"{run.name}.html", reused=True)
+                continue
+            futures[pool.submit(run_notebook, run.notebook, out, parameters, kernel, run.name, key)] = run
+        reused = list(results.values())
+        for done, result in enumerate(reused, start=1):
+            print(
+                f"[{done}/{len(runs)}] {result.notebook:<32} {'':>7}  reused "
+                "(notebook, parameters, data and code unchanged; --force reruns)",
+                flush=True,
+            )
+        for done, future in enumerate(as_completed(futures), start=len(reused) + 1):
             result = future.result()
             results[result.notebook] = result
             status = "ok" if result.ok else f"FAILED  {result.error}"
@@ -164,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, help="notebooks run at once (default: the config's, else 2)")
     parser.add_argument("--only", nargs="*", help="run only these names")
     parser.add_argument("--data", help="data_dir for every run, overriding the config")
+    parser.add_argument("--force", action="store_true", help="rerun every notebook, even an unchanged one")
     args = parser.parse_args(argv)
     try:
         runs, settings = load_config(Path(args.config))
@@ -179,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     began = time.perf_counter()
     workers = args.workers or settings["workers"]
-    results = execute(runs, settings["out"], workers, settings["kernel"], settings["base"])
+    results = execute(runs, settings["out"], workers, settings["kernel"], settings["base"], args.force)
     baseline = publish_baseline(settings["calibration"], settings["out"])
     like = settings["calibrate_like"]
     data_dir = args.data or settings["data_dir"]
@@ -189,10 +215,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"calibration on {like['worlds']} worlds like the data: {time.perf_counter() - t:.0f} s", flush=True)
     index = write_index(settings["out"], runs, results, baseline)
     failed = [r for r in results if not r.ok]
+    reused = sum(r.reused for r in results)
     print(
-        f"{len(results) - len(failed)} of {len(results)} reports built in {time.perf_counter() - began:.0f} s; "
-        f"index: {index}"
+        f"{len(results) - len(failed)} of {len(results)} reports ready in {time.perf_counter() - began:.0f} s"
+        + (f" ({reused} reused unchanged)" if reused else "")
+        + f"; index: {index}"
     )
+    built = [r for r in results if not r.reused]
+    if built:
+        print("  time per report: " + ", ".join(f"{r.notebook} {r.seconds:.0f} s" for r in built))
     for result in failed:
         print(f"  FAILED {result.notebook}: {result.error}" + (f" (see {result.html})" if result.html else ""))
     return 1 if failed else 0

@@ -86,6 +86,9 @@ def _row(out: Path, name: str, notebook: str, result: RunResult | None, doc: dic
             '<span class="ok">ok</span><br><small>an earlier run</small>',
             "—",
         )
+    elif result.reused:
+        link, seconds = f"{name}/{name}.html", "—"
+        status = '<span class="ok">ok</span><br><small>reused: nothing it depends on changed</small>'
     elif result.ok:
         link, status, seconds = f"{name}/{name}.html", '<span class="ok">ok</span>', f"{result.seconds:.0f} s"
     else:
@@ -157,13 +160,15 @@ def write_index(out: Path, runs: list, results: list[RunResult], baseline: dict 
     )
     failed = sum(not r.ok for r in results)
     failed_note = f', <span class="failed">{failed} failed</span>' if failed else ""
+    reused = sum(r.reused for r in results)
+    reused_note = f", {reused} reused unchanged" if reused else ""
     kept = len(rows) - len(results)
     kept_note = f"; {kept} report{'s' if kept != 1 else ''} from earlier runs listed as well" if kept else ""
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Community workbench reports</title>
 <style>{STYLE}</style></head><body>
 <h1>Community workbench reports</h1>
-<p>{len(results) - failed} of {len(results)} reports built in this run{failed_note}{kept_note}.
+<p>{len(results) - failed - reused} of {len(results) - reused} reports built in this run{reused_note}{failed_note}{kept_note}.
 Each report opens offline; numbers come with 95% confidence intervals that treat groups as the independent units.</p>
 {glance}
 <h2>Rules of thumb: what this data says</h2>

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ast
 import base64
+import hashlib
+import json
 import os
 import platform
 import shutil
@@ -69,6 +71,52 @@ class RunResult:
     seconds: float
     html: Path | None
     error: str = ""
+    reused: bool = False
+
+
+RUN_KEY = "run_key.txt"
+"""A report's key: what it was built from (see ``run_key``); an unchanged run reuses the report."""
+
+
+def code_digest() -> str:
+    """A SHA-256 over the workbench package's source files (changes with any edit, committed or not)."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(package)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def run_key(notebook: Path, parameters: dict, data_fingerprint: str) -> str:
+    """What a report is built from: the notebook, its parameters, the data's fingerprint, the code and packages."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    digest = hashlib.sha256()
+    for part in (
+        notebook.read_bytes(),
+        json.dumps(parameters, sort_keys=True, default=str).encode(),
+        data_fingerprint.encode(),
+        code_digest().encode(),
+        json.dumps(versions, sort_keys=True).encode(),
+        platform.python_version().encode(),
+    ):
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def reusable(reports_dir: Path, name: str, key: str) -> bool:
+    """True when ``reports_dir/<name>/`` is a complete report built from exactly ``key``."""
+    folder = reports_dir / name
+    try:
+        return (folder / f"{name}.html").exists() and (folder / RUN_KEY).read_text(encoding="utf-8").strip() == key
+    except OSError:
+        return False
 
 
 def code_version() -> str:
@@ -173,13 +221,14 @@ def notebook_parameters(notebook: Path) -> dict[str, object]:
 
 
 def run_notebook(
-    notebook: Path, reports_dir: Path, parameters: dict, kernel: str, name: str | None = None
+    notebook: Path, reports_dir: Path, parameters: dict, kernel: str, name: str | None = None, key: str | None = None
 ) -> RunResult:
     """Execute one notebook and publish its report atomically under ``reports_dir/<name>/``.
 
     ``name`` defaults to the notebook's stem. A failed run leaves the last good report
     as it was; its executed notebook and an HTML page with the error at the top go to
-    ``reports_dir/_failed/<name>/`` (also replaced atomically).
+    ``reports_dir/_failed/<name>/`` (also replaced atomically). ``key`` (``run_key``) is
+    stored with a good report so an unchanged run can reuse it.
     """
     start = time.perf_counter()
     name = name or notebook.stem
@@ -217,6 +266,8 @@ def run_notebook(
         scrub_paths(executed)
         html.write_text(to_html(executed), encoding="utf-8")
         save_figures(executed, work / "figures")
+        if key is not None:
+            (work / RUN_KEY).write_text(key + "\n", encoding="utf-8")
         publish_folder(work, reports_dir / name)
         shutil.rmtree(reports_dir / "_failed" / name, ignore_errors=True)  # the failure is superseded
     return RunResult(name, True, time.perf_counter() - start, reports_dir / name / html.name)
