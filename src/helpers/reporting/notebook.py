@@ -9,10 +9,11 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from helpers.data.engine import Dataset
 from helpers.reporting.runner import provenance, provenance_markdown, write_results
+from helpers.reporting.tables import table_html
 from helpers.studies.result import StudyResult
 
 
@@ -34,7 +35,7 @@ def show_figure(result: StudyResult, name: str) -> plt.Figure:
 
 
 def show_table(result: StudyResult, name: str, caption: str = "") -> None:
-    """One of the study's tables, with a caption above it, or the study's note on why it is empty."""
+    """One of the study's tables for reading (``tables.people_table``), a caption above it, or why it is empty."""
     table = result.tables.get(name, pd.DataFrame())
     if not len(table):
         display(
@@ -47,7 +48,7 @@ def show_table(result: StudyResult, name: str, caption: str = "") -> None:
         return
     if caption:
         display(Markdown(caption))
-    display(table)
+    display(HTML(table_html(table)))
 
 
 def show_methods(result: StudyResult) -> None:
