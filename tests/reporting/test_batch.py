@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -13,7 +14,7 @@ from helpers.calibrate.score import summarise_records
 from helpers.claims.registry import CLAIMS
 from helpers.claims.verdict import Verdict, verdict_from_dict
 from helpers.data.atomic import usual_mode, write_json
-from helpers.reporting import batch
+from helpers.reporting import batch, runner
 from helpers.reporting.parameters import range_problems
 from helpers.reporting.runner import notebook_parameters
 from helpers.reporting.scorecard import scorecard
@@ -110,8 +111,18 @@ def test_a_subset_run_keeps_every_report_on_the_index_and_clears_interrupted_wor
         "without encryption",
         "unknown parameter",
         "WARNING",
+        "KeyboardInterrupt",
+        "ERROR",
     ):  # the kernel's and papermill's
         assert noise not in printed.out + printed.err
+
+
+def test_a_kernel_being_shut_down_is_not_interrupted():
+    manager = runner.LocalKernelManager()
+    with pytest.raises(RuntimeError, match="No kernel is running"):  # interrupts still reach a running cell
+        asyncio.run(manager.interrupt_kernel())
+    manager.shutting_down = True  # after a finished run: a shutdown request, no SIGINT ('KeyboardInterrupt caught')
+    asyncio.run(manager.interrupt_kernel())
 
 
 def test_an_unchanged_run_reuses_its_report_and_any_change_or_force_reruns_it(tmp_path: Path, capsys):

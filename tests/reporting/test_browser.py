@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from helpers.reporting import batch, slides
+from helpers.reporting.proofread import problems
 
 from conftest import CHROMIUM, FLAGS, ROOT
 
@@ -41,7 +42,7 @@ runs:
   - notebook: {ROOT / "notebooks" / "04_content_ratio_experiment.ipynb"}
 """)
     assert batch.main(["--config", str(config)]) == 0
-    assert len(slides.build_slides(base / "out")) == 3
+    assert len(slides.build_slides(base / "out")) == 4  # three study decks and the review deck
     return base / "out"
 
 
@@ -75,9 +76,59 @@ def test_index_and_reports_open_offline_without_errors(built_reports: Path, tmp_
     assert len(list(tmp_path.glob("*.png"))) == 4
 
 
+OUTSIDE = """() => {
+  const s = Reveal.getCurrentSlide(), box = s.getBoundingClientRect(), bad = [];
+  for (const el of s.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    if (r.bottom > box.bottom + 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.left < box.left - 1)
+      bad.push(el.tagName + ': ' + (el.textContent || '').slice(0, 60));
+  }
+  if (s.scrollHeight > s.clientHeight + 1) bad.push('the slide scrolls');
+  return bad;
+}"""
+"""Every element of the current slide that reaches outside the slide's box (empty when nothing overflows)."""
+
+
+def test_every_page_and_slide_reads_as_prose(built_reports: Path):
+    pages = [built_reports / "index.html", *sorted(built_reports.glob("[0-9]*/*.html"))]
+    pages += sorted((built_reports / "slides").glob("*.slides.html"))
+    assert len(pages) == 8
+    for page in pages:
+        assert problems(page.read_text(encoding="utf-8")) == [], page.name
+
+
+def test_the_review_deck_has_every_claim_and_nothing_overflows_a_slide(built_reports: Path, tmp_path: Path):
+    deck = built_reports / "slides" / "review.slides.html"
+    requests, errors = [], []
+    with sync_playwright() as p:
+        browser, page = _open(p, requests, errors)
+        page.set_viewport_size({"width": 1280, "height": 720})
+        page.goto(deck.as_uri(), wait_until="load")
+        page.wait_for_function("typeof Reveal !== 'undefined' && Reveal.isReady()")
+        total = page.evaluate("Reveal.getTotalSlides()")
+        headings, figures = [], 0
+        for i in range(total):
+            page.evaluate(f"Reveal.slide({i})")
+            assert page.evaluate(OUTSIDE) == [], f"slide {i + 1} overflows"
+            headings.append(page.evaluate("Reveal.getCurrentSlide().querySelector('h1, h2').textContent"))
+            images = page.locator(".present img")
+            figures += images.count()
+            for k in range(images.count()):  # figures at slide resolution: never upscaled
+                natural, shown = images.nth(k).evaluate("i => [i.naturalWidth, i.getBoundingClientRect().width]")
+                assert natural >= shown, f"slide {i + 1}: a figure is upscaled"
+            page.screenshot(path=str(tmp_path / f"review-{i + 1:02d}.png"))
+        browser.close()
+    assert requests == [] and errors == [], (requests[:5], errors)
+    claims = [h for h in headings if h.startswith("Claim ")]
+    assert len(claims) == 6 and figures == 6  # size study: 4 claims, experiment: 2, each with its figure
+    assert headings[0].startswith("Community research workbench") and headings[1].startswith("Scorecard")
+    assert len(list(tmp_path.glob("review-*.png"))) == total
+
+
 def test_slides_open_offline_and_advance(built_reports: Path, tmp_path: Path):
     decks = sorted((built_reports / "slides").glob("*.slides.html"))
-    assert len(decks) == 3
+    assert len(decks) == 4
     requests, errors = [], []
     with sync_playwright() as p:
         browser, page = _open(p, requests, errors)

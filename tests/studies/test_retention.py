@@ -150,3 +150,18 @@ def test_homogeneity_hazard_ratio_covers_the_truth(world, expected, request):
     estimate = retention_models.homogeneity_hazard_ratio(members).hazard_ratio
     assert estimate.covers(truth), estimate
     assert estimate.ci_high - estimate.ci_low < 0.3
+
+
+def test_weekly_cohorts_pool_into_months_by_their_counts_and_never_mix_young_weeks():
+    """Closed form: a month's cell is the sum of its weeks' retained members over the sum of their sizes."""
+    weeks = pd.DatetimeIndex(["2024-12-30", "2025-01-06", "2025-01-27", "2025-02-03", "2025-02-10"], name="cohort")
+    counts = pd.DataFrame({0: [10, 20, 30, 40, 50], 1: [5, 10, 15, 20, np.nan]}, index=weeks)
+    sizes = pd.Series([10, 20, 30, 40, 50], index=weeks)
+    triangle = retention.Triangle(counts.div(sizes, axis=0), counts, sizes, "week", "membership", True)
+    monthly = retention.monthly_cohorts(triangle)
+    # 30 Dec 2024 has its Thursday in January: it joins January's cohort
+    assert list(monthly.rates.index) == list(pd.to_datetime(["2025-01-01", "2025-02-01"]))
+    assert monthly.cohort_sizes.tolist() == [60, 90]
+    assert monthly.rates.loc["2025-01-01", 1] == pytest.approx(30 / 60)
+    assert np.isnan(monthly.rates.loc["2025-02-01", 1])  # one of February's weeks is too young for week 1
+    assert monthly.rates.loc["2025-02-01", 0] == pytest.approx(1.0)

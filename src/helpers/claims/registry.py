@@ -13,7 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from helpers.claims.verdict import Z95, Verdict, effect_verdict, interval_verdict
+from helpers import fmt
+from helpers.claims.verdict import Z95, Verdict, effect_verdict, interval_verdict, region_text
 from helpers.stats.estimate import Estimate
 
 SIZE_BAND = (150.0, 350.0)
@@ -103,6 +104,7 @@ class Claim:
     smallest_effect: float = 0.0  # the smallest size of ``effect`` that matters (truth of drawn worlds)
     scale: Literal["region", "difference", "ratio"] = "region"  # region: judged by where the CI lies
     rule_text: str = ""  # the rule in words where a study applies its own (several estimates at once)
+    unit: Literal["", "percent", "points"] = ""  # how reports write the estimand: a share, a difference of shares
 
     def judge(
         self, estimate: Estimate, detected: bool = True, significant: bool | None = None, z: float = Z95
@@ -117,8 +119,26 @@ class Claim:
         if self.scale == "region":
             return interval_verdict(self.label, estimate, self.allowed, detected=detected, claim_id=self.id)
         return effect_verdict(
-            self.label, estimate, self.smallest_effect, self.scale, self.direction, significant, self.id, z
+            self.label,
+            estimate,
+            self.smallest_effect,
+            self.scale,
+            self.direction,
+            significant,
+            self.id,
+            z,
+            points=self.unit == "points",
         )
+
+    def show(self, estimate: Estimate) -> str:
+        """The judging estimate with its CI in the claim's unit: '5.18% (95% CI 4.88%–5.48%)', '6.79 points (…)'."""
+        if self.unit == "percent":
+            return f"{fmt.pct(estimate.value, 2)} ({fmt.ci(estimate, '.2f', scale=100, unit='%')})"
+        if self.unit == "points":
+            return (
+                f"{fmt.num(100 * estimate.value, '.2f')} points ({fmt.ci(estimate, '.2f', scale=100, unit=' points')})"
+            )
+        return f"{fmt.num(estimate.value, '.3g')} ({fmt.ci(estimate, '.3g')})"
 
     @property
     def rule(self) -> str:
@@ -127,7 +147,7 @@ class Claim:
             return self.rule_text
         if self.scale == "region":
             low, high = self.allowed
-            region = f"at least {low:g}" if high == math.inf else f"{low:g} to {high:g}"
+            region = region_text(low, high, 0 <= low and high <= 1)
             return (
                 f"supported if the 95% CI of the {self.estimand} lies inside {region}, contradicted if it lies "
                 "entirely outside, otherwise inconclusive"
@@ -139,6 +159,12 @@ class Claim:
             f"{beyond} {self.smallest_effect:g}, the smallest effect that matters; contradicted if it lies inside "
             f"the region of smaller effects or on the other side of {null}; otherwise inconclusive"
         )
+
+    @property
+    def citation(self) -> str:
+        """Where the claim comes from, in words: its number and the titles of its source articles."""
+        titles = "; ".join(f"“{SOURCES[s]}”" for s in self.sources)
+        return f"claim {self.number}, from the practitioners' article{'s' if len(self.sources) > 1 else ''} {titles}"
 
     def as_dict(self) -> dict:
         """Plain values for results.json and the index."""
@@ -184,6 +210,7 @@ CLAIMS: dict[str, Claim] = {
             (KOC_ALMOST_EVERY, 1.0),
             "the share itself (a region claim: no effect size)",
             0.0,
+            unit="percent",
         ),
         Claim(
             "recruitment",
@@ -228,6 +255,7 @@ CLAIMS: dict[str, Claim] = {
             "30-day exit rate, most promotional arm minus control (either way)",
             0.01,
             "difference",
+            unit="points",
         ),
         Claim(
             "content_stage",
@@ -241,6 +269,7 @@ CLAIMS: dict[str, Claim] = {
             "largest gap between two stages' effects of an arm on 30-day exits (either way)",
             0.01,
             "difference",
+            unit="points",
         ),
         Claim(
             "monitor_share",
@@ -253,6 +282,7 @@ CLAIMS: dict[str, Claim] = {
             MONITOR_SHARE_ABOUT,
             "share of peak activity lost at half or 1.5 times the optimal share",
             0.05,
+            unit="percent",
         ),
         Claim(
             "peak_hours",

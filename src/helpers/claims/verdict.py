@@ -46,21 +46,40 @@ class Verdict:
         return asdict(self)
 
 
-def _span(estimate: Estimate) -> str:
-    """'low-high' of an estimate's CI, or 'low or more' when it has no upper end."""
+def _span(estimate: Estimate, percent: bool = False) -> str:
+    """'low–high' of an estimate's CI, or 'low or more' when it has no upper end (shares in percent)."""
     if estimate.ci_high == math.inf:
-        return f"{estimate.ci_low:.3g} or more"
-    return f"{estimate.ci_low:.3g}-{estimate.ci_high:.3g}"
+        return f"{_number(estimate.ci_low, percent)} or more"
+    return f"{_number(estimate.ci_low, percent)}–{_number(estimate.ci_high, percent)}"
+
+
+def _number(x: float, percent: bool) -> str:
+    """A bound or an end of a CI as the reports write it: 3 significant figures, or a percentage."""
+    return f"{100 * x:.3g}%" if percent else f"{x:.3g}"
+
+
+def region_text(low: float, high: float, percent: bool) -> str:
+    """The region a claim allows, in words: '150–350', '90%–100%', 'at least 5'."""
+    if high == math.inf:
+        return f"at least {_number(low, percent)}"
+    return f"{_number(low, percent)}–{_number(high, percent)}"
 
 
 def interval_verdict(
-    claim: str, estimate: Estimate, allowed: tuple[float, float], detected: bool = True, claim_id: str = ""
+    claim: str,
+    estimate: Estimate,
+    allowed: tuple[float, float],
+    detected: bool = True,
+    claim_id: str = "",
+    percent: bool | None = None,
 ) -> Verdict:
     """Supported if the CI lies inside ``allowed``, contradicted if entirely outside, else inconclusive.
 
     ``detected=False`` (e.g. no peak: a flat curve is inside the CI) makes it inconclusive.
+    ``percent``: write the CI and the region as percentages (default: when the region lies in 0–1, a share).
     """
     low, high = allowed
+    percent = (0 <= low and high <= 1) if percent is None else percent
     if math.isnan(estimate.value) or math.isnan(estimate.ci_low) or math.isnan(estimate.ci_high):
         # the data cannot answer (e.g. one group: a value but no interval clustered by group)
         why = estimate.why_not or "the estimate has no interval"
@@ -73,15 +92,12 @@ def interval_verdict(
             estimate,
             claim_id,
         )
+    span, region = _span(estimate, percent), region_text(low, high, percent)
     if low <= estimate.ci_low and estimate.ci_high <= high:
-        return Verdict(claim, "supported", f"95% CI {_span(estimate)} lies inside {low:g}-{high:g}", estimate, claim_id)
+        return Verdict(claim, "supported", f"95% CI {span} lies inside {region}", estimate, claim_id)
     if estimate.ci_high < low or estimate.ci_low > high:
-        return Verdict(
-            claim, "contradicted", f"95% CI {_span(estimate)} lies outside {low:g}-{high:g}", estimate, claim_id
-        )
-    return Verdict(
-        claim, "inconclusive", f"95% CI {_span(estimate)} overlaps {low:g}-{high:g} only in part", estimate, claim_id
-    )
+        return Verdict(claim, "contradicted", f"95% CI {span} lies outside {region}", estimate, claim_id)
+    return Verdict(claim, "inconclusive", f"95% CI {span} overlaps {region} only in part", estimate, claim_id)
 
 
 def verdict_from_dict(d: dict) -> Verdict:
@@ -111,8 +127,12 @@ def detectable_effect(estimate: Estimate, smallest: float, scale: Scale, z: floa
 
     The CI's half-width (on the log scale for ratios) gives the standard error; to clear
     the smallest effect with 80% power the truth must lie ``Z_POWER`` standard errors
-    beyond it (the CI's own z is ``z``).
+    beyond it (the CI's own z is ``z``). NaN when the interval has no width to read (an end at
+    0 or infinity on the ratio scale, or not finite).
     """
+    ends = (estimate.ci_low, estimate.ci_high)
+    if not all(math.isfinite(x) for x in ends) or (scale == "ratio" and min(ends) <= 0):
+        return math.nan
     se = (_to_scale(estimate.ci_high, scale) - _to_scale(estimate.ci_low, scale)) / (2 * z)
     return _from_scale(_to_scale(smallest, scale) + Z_POWER * se, scale)
 
@@ -126,6 +146,7 @@ def effect_verdict(
     significant: bool | None = None,
     claim_id: str = "",
     z: float = Z95,
+    points: bool = False,
 ) -> Verdict:
     """Supported if the CI lies beyond the smallest effect that matters in the claimed direction, else see module.
 
@@ -134,8 +155,11 @@ def effect_verdict(
     correction implies (``z`` is that level's normal quantile, used only to report the
     detectable effect). ``direction`` 'below' mirrors 'above'; 'either' accepts an effect
     beyond the smallest one in either direction. ``significant`` is the study's own
-    decision: a claim it did not find significant is never supported.
+    decision: a claim it did not find significant is never supported. ``points``: a difference
+    of shares, written in percentage points.
     """
+    show = (lambda x: f"{100 * x:.3g}") if points else (lambda x: f"{x:.3g}")
+    unit = " points" if points else ""
     if estimate.not_estimable or not (math.isfinite(estimate.ci_low) and math.isfinite(estimate.ci_high)):
         return Verdict(
             claim,
@@ -147,14 +171,14 @@ def effect_verdict(
     null = 1.0 if scale == "ratio" else 0.0
     low, high = _to_scale(estimate.ci_low, scale), _to_scale(estimate.ci_high, scale)
     bound = abs(_to_scale(smallest, scale))
-    ci = f"CI {estimate.ci_low:.3g} to {estimate.ci_high:.3g}"
+    ci = f"CI {show(estimate.ci_low)} to {show(estimate.ci_high)}{unit}"
     beyond_up, beyond_down = low > bound, high < -bound
     wanted = {"above": beyond_up, "below": beyond_down, "either": beyond_up or beyond_down}[direction]
     if wanted and significant is not False:
         return Verdict(
             claim,
             "supported",
-            f"{ci} lies beyond the smallest effect that matters ({_describe(smallest, scale, direction)})",
+            f"{ci} lies beyond the smallest effect that matters ({_describe(smallest, scale, direction, points)})",
             estimate,
             claim_id,
         )
@@ -163,7 +187,7 @@ def effect_verdict(
     if inside or other_side:
         why = (
             (
-                f"{ci} lies inside {_from_scale(-bound, scale):.3g} to {_from_scale(bound, scale):.3g}: "
+                f"{ci} lies inside {show(_from_scale(-bound, scale))} to {show(_from_scale(bound, scale))}{unit}: "
                 "any effect is smaller than the smallest that matters"
             )
             if inside
@@ -173,15 +197,20 @@ def effect_verdict(
     if wanted:
         why = f"{ci} clears the smallest effect, but the study's multiplicity-corrected test is not significant"
     else:
-        why = (
-            f"{ci} lies neither wholly {_describe(smallest, scale, direction)} nor wholly inside the region of no "
-            f"effect; this data would detect an effect of about {detectable_effect(estimate, smallest, scale, z):.3g}"
+        detectable = detectable_effect(estimate, smallest, scale, z)
+        why = f"{ci} lies neither wholly {_describe(smallest, scale, direction, points)} nor wholly inside the " + (
+            f"region of no effect; this data would detect an effect of about {show(detectable)}{unit}"
+            if math.isfinite(detectable)
+            else "region of no effect"
         )
     return Verdict(claim, "inconclusive", why, estimate, claim_id)
 
 
-def _describe(smallest: float, scale: Scale, direction: str) -> str:
-    """'above 1.1' / 'below -0.01' / 'beyond 0.01 either way' for the smallest effect in a direction."""
+def _describe(smallest: float, scale: Scale, direction: str, points: bool = False) -> str:
+    """'above 1.1' / 'below -0.01' / 'beyond 1 point either way' for the smallest effect in a direction."""
+    if points:
+        size = f"{100 * smallest:g} point{'s' if 100 * smallest != 1 else ''}"
+        return {"either": f"beyond {size} either way", "below": f"below −{size}"}.get(direction, f"above {size}")
     if direction == "either":
         return (
             f"beyond {smallest:g} either way" if scale == "difference" else f"beyond {smallest:g} or {1 / smallest:.3g}"

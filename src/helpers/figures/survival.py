@@ -6,31 +6,34 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from helpers.figures.axes import nothing_to_draw
+from helpers.figures.theme import percent_axis
+from helpers.fmt import label_words, words
 
 
 def km_curves(curves: pd.DataFrame, at_risk: pd.DataFrame, by: str) -> plt.Figure:
     """Kaplan-Meier membership survival with 95% bands, and members at risk under the axis."""
     if curves.empty or at_risk.empty:
         fig, ax = plt.subplots(figsize=(9, 3))
-        nothing_to_draw(ax, False, f"Membership survival by {by}", "No member stays to draw.")
+        nothing_to_draw(ax, False, f"Membership survival by {words(by, capital=False)}", "No member stays to draw.")
         return fig
     fig, (ax, table_ax) = plt.subplots(2, 1, figsize=(9, 5.6), height_ratios=[4, 0.25 + 0.22 * len(at_risk)])
     for i, (level, part) in enumerate(curves.groupby("level", sort=False)):
         colour = f"C{i % 10}"
-        ax.step(part["days"], part["survival"], where="post", color=colour, label=level)
+        ax.step(part["days"], part["survival"], where="post", color=colour, label=label_words(level))
         ax.fill_between(part["days"], part["ci_low"], part["ci_high"], step="post", color=colour, alpha=0.2)
     ax.set(
         xlabel="days since first join",
-        ylabel="share still a member",
+        ylabel="still a member",
         ylim=(0, 1.02),
-        title=f"Membership survival by {by} (Kaplan-Meier, 95% bands)",
+        title=f"Membership survival by {words(by, capital=False)} (Kaplan–Meier, 95% bands)",
     )
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title=by)
+    percent_axis(ax)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title=words(by, capital=False))
     table_ax.axis("off")
     cells = [[f"{int(v):,}" for v in row] for row in at_risk.to_numpy()]
     table = table_ax.table(
         cellText=cells,
-        rowLabels=list(at_risk.index),
+        rowLabels=[label_words(r) for r in at_risk.index],
         colLabels=[f"day {c}" for c in at_risk.columns],
         loc="center",
         cellLoc="right",

@@ -19,6 +19,7 @@ from helpers.reporting.calibration import LIKE, PAGE, like_sentence
 from helpers.reporting.glance import glance_figure
 from helpers.reporting.runner import RunResult
 from helpers.reporting.scorecard import scorecard
+from helpers.reporting.tables import parameter_value, words
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222;line-height:1.45}
@@ -36,7 +37,7 @@ def findings(doc: dict, limit: int = 3) -> list[str]:
 
 def _markdown_inline(text: str) -> str:
     """Escape and render **bold** and `code` (all the Markdown the findings use)."""
-    html = escape(text)
+    html = escape(fmt.prose(text))
     html = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html)
     return re.sub(r"`(.+?)`", r"<code>\1</code>", html)
 
@@ -50,7 +51,7 @@ def _provenance(doc: dict) -> str:
         k: Path(v).name if k.endswith("_dir") and isinstance(v, str) else v
         for k, v in info.get("parameters", {}).items()
     }
-    params = ", ".join(f"{k}={v!r}" for k, v in shown.items())
+    params = "; ".join(f"{words(k)}: {parameter_value(v)}" for k, v in shown.items())
     packages = ", ".join(f"{k} {v}" for k, v in info.get("packages", {}).items())
     return (
         f"<small>code <code>{escape(info.get('code_version', '?'))}</code> · data "
@@ -125,21 +126,22 @@ def write_index(out: Path, runs: list, results: list[RunResult], baseline: dict 
     cards = []
     for run_name, verdict in scorecard(documents):
         e = verdict.estimate
-        value = (
-            f"{fmt.num(e.value, '.3g')} ({escape(fmt.ci(e, '.3g'))})<br><small>{escape(e.name)}</small>" if e else ""
-        )
+        shown = CLAIMS[verdict.claim_id].show(e) if e and verdict.claim_id in CLAIMS else ""
+        if e and not shown:
+            shown = f"{fmt.num(e.value, '.3g')} ({fmt.ci(e, '.3g')})"
+        value = f"{escape(shown)}<br><small>{escape(fmt.prose(e.name))}</small>" if e else ""
         claim = CLAIMS.get(verdict.claim_id)
         said = (
             (
-                f"<br><small>“{escape(claim.wording)}” (claim {claim.number}; article{'s' if len(claim.sources) > 1 else ''} "
-                f"{', '.join(claim.sources)})</small><br><small><em>Rule: {escape(claim.rule)}.</em></small>"
+                f"<br><small>“{escape(claim.wording)}” ({escape(claim.citation)})</small>"
+                f"<br><small><em>Rule: {escape(claim.rule)}.</em></small>"
             )
             if claim
             else ""
         )
         cards.append(
-            f'<tr class="{verdict.verdict}"><td>{escape(verdict.claim)}{said}</td><td>{value}</td>'
-            f"<td><strong>{verdict.verdict}</strong><br><small>{escape(verdict.reason)}</small>"
+            f'<tr class="{verdict.verdict}"><td>{escape(fmt.prose(verdict.claim))}{said}</td><td>{value}</td>'
+            f"<td><strong>{verdict.verdict}</strong><br><small>{escape(fmt.prose(verdict.reason))}</small>"
             + (f"<br><small><em>{escape(like_sentence(like, verdict.claim_id))}</em></small>" if like else "")
             + "</td>"
             f"<td><small>{escape(run_name)}</small></td></tr>"

@@ -11,22 +11,37 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
+from helpers.claims.registry import CLAIMS
 from helpers.data.engine import Dataset
+from helpers.figures.theme import apply_theme
+from helpers.fmt import prose
 from helpers.reporting.runner import provenance, provenance_markdown, write_results
 from helpers.reporting.tables import table_html
 from helpers.studies.result import StudyResult
 
+apply_theme()  # every report draws in the one theme, whichever study it shows
+
 
 def show_findings(result: StudyResult, heading: str = "## Findings") -> None:
     """The findings as a Markdown list under a heading."""
-    bullets = "\n".join(f"- {f.text}" for f in result.findings)
+    bullets = "\n".join(f"- {prose(f.text)}" for f in result.findings)
     display(Markdown(f"{heading}\n\n{bullets}\n"))
 
 
 def show_verdicts(result: StudyResult) -> None:
-    """The verdict on each claim the study tests, with its reason."""
-    lines = "\n".join(f"- {v.claim}: **{v.verdict}** ({v.reason})." for v in result.verdicts)
-    display(Markdown(f"**Verdicts on the practitioners' claims**\n\n{lines}\n"))
+    """The verdict on each claim the study tests, with its reason, the claim quoted in full and its source."""
+    display(Markdown(verdicts_markdown(result)))
+
+
+def verdicts_markdown(result: StudyResult) -> str:
+    """The verdicts as Markdown: each claim's label, verdict and reason, then the claim's words and source."""
+    lines = []
+    for v in result.verdicts:
+        lines.append(f"- {prose(v.claim)}: **{v.verdict}** ({prose(v.reason)}).")
+        claim = CLAIMS.get(v.claim_id)
+        if claim is not None:
+            lines.append(f"  <br><small>The claim: “{claim.wording}” ({claim.citation}).</small>")
+    return "**Verdicts on the practitioners' claims**\n\n" + "\n".join(lines) + "\n"
 
 
 def show_figure(result: StudyResult, name: str) -> plt.Figure:
@@ -40,20 +55,20 @@ def show_table(result: StudyResult, name: str, caption: str = "") -> None:
     if not len(table):
         display(
             Markdown(
-                f"{caption}: {result.notes.get(name, 'nothing to show on this data')}."
+                prose(f"{caption}: {result.notes.get(name, 'nothing to show on this data')}.")
                 if caption
-                else result.notes.get(name, "Nothing to show on this data.")
+                else prose(result.notes.get(name, "Nothing to show on this data."))
             )
         )
         return
     if caption:
-        display(Markdown(caption))
+        display(Markdown(prose(caption)))
     display(HTML(table_html(table)))
 
 
 def show_methods(result: StudyResult) -> None:
     """The study's methods and caveats as a Markdown list."""
-    display(Markdown("\n".join(f"- {line}" for line in result.methods) + "\n"))
+    display(Markdown("\n".join(f"- {prose(line)}" for line in result.methods) + "\n"))
 
 
 def publish(result: StudyResult, ds: Dataset, parameters: dict, results_dir: str | Path | None) -> None:
@@ -65,4 +80,4 @@ def publish(result: StudyResult, ds: Dataset, parameters: dict, results_dir: str
 
 def show_note(result: StudyResult, name: str) -> None:
     """One of the study's short texts (e.g. an observational view) as Markdown."""
-    display(Markdown(result.notes[name]))
+    display(Markdown(prose(result.notes[name])))

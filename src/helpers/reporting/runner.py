@@ -32,6 +32,7 @@ from nbconvert import HTMLExporter
 from traitlets import default
 
 from helpers.data.atomic import publish_folder, write_json
+from helpers.reporting.tables import parameter_value, words
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -60,6 +61,14 @@ class LocalKernelManager(AsyncKernelManager):
             shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
 
     cleanup_resources = _async_cleanup_resources
+
+    async def _async_interrupt_kernel(self) -> None:
+        """Interrupt a running cell, but not a kernel being shut down after its run (no 'KeyboardInterrupt caught')."""
+        if self.shutting_down:
+            return
+        await super()._async_interrupt_kernel()
+
+    interrupt_kernel = _async_interrupt_kernel
 
 
 @dataclass(frozen=True)
@@ -165,7 +174,8 @@ def provenance(fingerprint: str, parameters: dict) -> dict:
 def provenance_markdown(info: dict) -> str:
     """Provenance as a short Markdown table for the end of a report."""
     shown = {k: Path(v).name if k.endswith("_dir") and v else v for k, v in info["parameters"].items()}
-    params = ", ".join(f"`{k}={v!r}`" for k, v in shown.items()) or "none"  # folder names only: no home paths
+    # in words, folder names only (no home paths); results.json keeps the names a rerun needs
+    params = "; ".join(f"{words(k)}: {parameter_value(v)}" for k, v in shown.items()) or "none"
     packages = ", ".join(f"{k} {v}" for k, v in info["packages"].items())
     rows = [
         ("Generated", info["generated_at"]),
@@ -201,9 +211,21 @@ def without_code(template_name: str) -> dict:
 
 def to_html(executed: Path) -> str:
     """The executed notebook as HTML without code cells or prompts."""
-    exporter = HTMLExporter(**without_code("offline"))
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    exporter = HTMLExporter(**without_code("offline"), anchor_link_text="")
+    notebook = nbformat.read(executed, as_version=4)
+    notebook.metadata["title"] = report_title(notebook)
+    body, _ = exporter.from_notebook_node(notebook)
     return body
+
+
+def report_title(notebook: nbformat.NotebookNode) -> str:
+    """The report's title for the browser tab: the notebook's first heading, else 'Report'."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return "Report"
 
 
 def notebook_parameters(notebook: Path) -> dict[str, object]:

@@ -1,4 +1,5 @@
-"""Review slides: a reveal.js deck per report from the cells tagged ``slides`` (findings, key figures).
+"""Review slides: one deck across studies (``review_deck``) and a reveal.js deck per report from its cells
+tagged ``slides`` (findings, key figures).
 
 ``python -m helpers.reporting.slides [--reports reports]`` (what ``make slides`` calls) reads each
 executed notebook under ``reports/<run>/`` and writes ``reports/slides/<run>.slides.html``
@@ -20,6 +21,7 @@ import nbformat
 from nbconvert import SlidesExporter
 
 from helpers.data.atomic import write_text_atomic
+from helpers.reporting.review_deck import build_review_deck
 from helpers.reporting.runner import ROOT, without_code
 
 REVEAL_VERSION = "5.2.1"
@@ -88,6 +90,8 @@ def build_slides(reports: Path) -> list[Path]:
         **without_code("offline_slides"), reveal_url_prefix="reveal.js", reveal_theme="white", reveal_scroll=True
     )
     decks = []
+    if not (out / "reveal.js" / "dist" / "theme" / "white.css").exists():
+        shutil.copytree(reveal, target, dirs_exist_ok=True)
     for executed in sorted(reports.glob("[!_.]*/*.ipynb")):
         if executed.parent.name == "slides":
             continue
@@ -96,7 +100,8 @@ def build_slides(reports: Path) -> list[Path]:
             continue  # nothing tagged for slides
         body, _ = exporter.from_notebook_node(nb)
         decks.append(write_text_atomic(out / f"{executed.stem}.slides.html", body))
-    return decks
+    review = build_review_deck(reports)  # one deck across studies, for the review
+    return decks + ([review] if review is not None else [])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,49 +14,20 @@ import numpy as np
 import pandas as pd
 
 from helpers import fmt
+from helpers.fmt import GLOSSARY, words
 
-GLOSSARY = {
-    "coef": "log hazard ratio",
-    "exp(coef)": "hazard ratio",
-    "se(coef)": "standard error (log scale)",
-    "coef lower 95%": "log HR, 95% CI low",
-    "coef upper 95%": "log HR, 95% CI high",
-    "exp(coef) lower 95%": "HR, 95% CI low",
-    "exp(coef) upper 95%": "HR, 95% CI high",
-    "cmp to": "compared with",
-    "z": "z statistic",
-    "p": "p-value",
-    "-log2(p)": "evidence (bits, −log₂ p)",
-    "test_statistic": "test statistic",
-    "covariate": "term",
-    "n": "count",
-    "ci_low": "95% CI low",
-    "ci_high": "95% CI high",
-    "log_size": "ln group size",
-    "log_size_sq": "ln group size, squared",
-    "target_size": "planned group size",
-    "window_days": "days to fill",
-    "horizon_days": "horizon (days)",
-    "koc_threshold": "KOC threshold (messages)",
-    "arm": "arm",
-    "exit_30d": "left within 30 days",
-    "messages_per_member_week": "messages per member-week",
-    "messages_per_member": "messages per member",
-    "ci_width_without_cuped": "CI width without CUPED",
-    "ci_width_with_cuped": "CI width with CUPED",
-}
-"""Column and parameter names as a reader should see them (others: underscores to spaces)."""
+__all__ = ["GLOSSARY", "cell", "parameter_value", "people_table", "table_html", "words"]
 
 P_COLUMNS = {"p", "p_value", "p-value", "pvalue", "p value", "p_adjusted", "p_holm"}
 
 
-def words(name: object) -> str:
-    """A column, index or parameter name in plain words: the glossary's, else underscores as spaces."""
-    text = str(name)
-    if text in GLOSSARY:
-        return GLOSSARY[text]
-    spaced = re.sub(r"_+", " ", text).strip()
-    return spaced[:1].upper() + spaced[1:] if spaced else text
+def parameter_value(value: object) -> str:
+    """A parameter's value for reading: names in words, numbers formatted, lists joined, None as 'none'."""
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return words(value) if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", value) else value
+    return cell(value)
 
 
 def cell(value: object, p_value: bool = False) -> str:
@@ -82,7 +53,7 @@ def cell(value: object, p_value: bool = False) -> str:
         if x == int(x) and abs(x) < 1e15:
             return f"{int(x):,}"
         return f"{x:,.3g}" if abs(x) >= 1e-3 else f"{x:.2e}"
-    return str(value)
+    return fmt.prose(str(value))
 
 
 def people_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -98,7 +69,7 @@ def people_table(table: pd.DataFrame) -> pd.DataFrame:
         values = frame[column]
         if column in from_index:
             # covariate and row names are names too: 'log_size' reads as 'ln group size'
-            shown[words(column)] = [words(v) if isinstance(v, str) else cell(v) for v in values]
+            shown[words(column)] = [words(v) if isinstance(v, str) and v in GLOSSARY else cell(v) for v in values]
         else:
             shown[words(column)] = [cell(v, p_value=str(column).lower() in P_COLUMNS) for v in values]
     return pd.DataFrame(shown)

@@ -152,6 +152,8 @@ def _decision(row, alpha: float) -> str:
     label = LABELS.get(row.outcome, row.outcome)
     if row.adjusted_p < alpha:
         verb = "raises" if row.effect > 0 else "lowers"
+        low, high = sorted(abs(x) * scale for x in (row.ci_low, row.ci_high))  # the size's interval, same sign
+        ci = f"95% CI {low:.2f} to {high:.2f}{unit}"
         return f"**{row.arm} {verb} {label} by {size}** ({ci}; adjusted p {fmt.p_value(row.adjusted_p)})"
     return f"{row.arm}: no evidence of an effect on {label} ({ci}; adjusted p {fmt.p_value(row.adjusted_p)})"
 

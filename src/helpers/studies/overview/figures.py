@@ -8,10 +8,13 @@ import seaborn as sns
 
 from helpers.data.schema import MESSAGE_KINDS
 from helpers.figures.axes import axes_for, finish, nothing_to_draw
+from helpers.figures.theme import mark_partial, thousands_axis
+
+Spans = list[tuple[pd.Timestamp, pd.Timestamp]]
 
 
-def members_over_time(frame: pd.DataFrame) -> plt.Figure:
-    """Members at each period's end (line) above joins and exits per period (bars)."""
+def members_over_time(frame: pd.DataFrame, partial: Spans = ()) -> plt.Figure:
+    """Members at each period's end (line) above joins and exits per period (bars); partial periods shaded."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True, height_ratios=[2, 1])
     sns.lineplot(data=frame, x="period_start", y="members_at_end", ax=top, color="C0")
     top.set(ylabel="members", xlabel="", title="Members over time (all groups)")
@@ -22,12 +25,18 @@ def members_over_time(frame: pd.DataFrame) -> plt.Figure:
     bottom.axhline(0, color="grey", lw=0.8)
     bottom.set(ylabel="joins / −exits", xlabel="period start (UTC)")
     bottom.legend(loc="upper right", frameon=False)
+    thousands_axis(top)
+    thousands_axis(bottom)
+    mark_partial(top, list(partial))
+    mark_partial(bottom, list(partial), label="")
     fig.tight_layout()
     return fig
 
 
-def messages_over_time(frame: pd.DataFrame, by: str = "kind", ax: plt.Axes | None = None) -> plt.Axes:
-    """Messages per period, stacked by ``by`` (e.g. message kind or channel)."""
+def messages_over_time(
+    frame: pd.DataFrame, by: str = "kind", partial: Spans = (), ax: plt.Axes | None = None
+) -> plt.Axes:
+    """Messages per period, stacked by ``by`` (e.g. message kind or channel); partial periods shaded."""
     wide = frame.pivot_table(index="period_start", columns=by, values="messages", aggfunc="sum", fill_value=0)
     if by == "kind":  # the contract's order, so colours mean the same kind in every report
         wide = wide[[k for k in MESSAGE_KINDS if k in wide.columns]]
@@ -41,6 +50,8 @@ def messages_over_time(frame: pd.DataFrame, by: str = "kind", ax: plt.Axes | Non
         colors=sns.color_palette("tab10", len(wide.columns)),
     )
     ax.set(ylabel="messages", xlabel="period start (UTC)", title=f"Messages over time by {by}")
+    mark_partial(ax, list(partial))
+    thousands_axis(ax)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title=by)
     return finish(ax, made)
 

@@ -7,6 +7,7 @@ from functools import partial
 from typing import Literal
 
 from helpers.data.engine import Dataset
+from helpers.figures.theme import partial_periods
 from helpers.measures.members import exits_unrecorded
 from helpers.studies.overview import figures
 from helpers.studies.overview.measures import dataset_summary, groups_by, members_over_time, messages_over_time
@@ -35,6 +36,12 @@ def summarise(ds: Dataset, params: OverviewParams | None = None) -> StudyResult:
     by_attributes = groups_by(ds.tables, "channel", "segment")
     warnings = ds.report.summary_frame().query("level == 'warning'")
     total = by_kind["messages"].sum()
+    spans = partial_periods(
+        growth["period_start"] if len(growth) else by_kind.get("period_start", []),
+        p.period,
+        summary["first_event"],
+        summary["last_event"],
+    )
     kind_share = by_kind.groupby("kind")["messages"].sum() / total if total else by_kind.groupby("kind").size() * 0.0
     findings = [
         Finding(
@@ -72,8 +79,8 @@ def summarise(ds: Dataset, params: OverviewParams | None = None) -> StudyResult:
         tables={"warnings": warnings},
         notes={"warnings": "No warnings."},
         figures={
-            "members": partial(figures.members_over_time, growth),
-            "messages": partial(figures.messages_over_time, by_kind, by="kind"),
+            "members": partial(figures.members_over_time, growth, spans),
+            "messages": partial(figures.messages_over_time, by_kind, by="kind", partial=spans),
             "groups": partial(figures.groups_heatmap, by_attributes, "channel", "segment"),
         },
         details={

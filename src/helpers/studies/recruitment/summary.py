@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from functools import partial
 
@@ -155,8 +156,11 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
             "**No threshold is found**: the test over all candidate thresholds finds no rise in early members' "
             f"exits while a group waits (p {fmt.p_value(threshold.p_value)}; at the best-fitting age, "
             f"{threshold.threshold.value:.0f} days, the hazard ratio is {fmt.num(effect.value)}, {fmt.ci(effect)}). "
-            f"This data would detect, with 80% power, waiting that multiplies the hazard by about "
-            f"{detectable_effect(effect, 1.0, 'ratio'):.2f}."
+            + (
+                f"This data would detect, with 80% power, waiting that multiplies the hazard by about {detectable:.2f}."
+                if math.isfinite(detectable := detectable_effect(effect, 1.0, "ratio"))
+                else "The interval is too wide here to say which effect this data could detect."
+            )
         )
     filled = windows["filled"]
     never = int((~filled).sum())

@@ -119,6 +119,30 @@ def retention_triangle(
     return Triangle(rates=rates, counts=counts, cohort_sizes=sizes, period=period, kind=kind, bounded=bounded)
 
 
+def monthly_cohorts(triangle: Triangle) -> Triangle:
+    """Weekly cohorts pooled into months (each week into the month holding most of its days, i.e. its Thursday).
+
+    A month's cell is the retained members over the month's members, shown only when every
+    week pooled into it has that cell (a month is never a mix of old and young weeks).
+    """
+    if triangle.period != "week" or triangle.counts.empty:
+        return triangle
+    month = (pd.DatetimeIndex(triangle.counts.index) + pd.Timedelta(days=3)).to_period("M").to_timestamp()
+    if getattr(triangle.counts.index, "tz", None) is not None:
+        month = month.tz_localize("UTC")
+    counts = triangle.counts.groupby(month).sum(min_count=1)
+    complete = triangle.counts.notna().groupby(month).all()
+    sizes = triangle.cohort_sizes.groupby(month).sum()
+    counts = counts.where(complete)
+    rates = counts.div(sizes, axis=0)
+    for frame in (rates, counts):
+        frame.index.name = "cohort"
+        frame.columns.name = triangle.counts.columns.name
+    return Triangle(
+        rates=rates, counts=counts, cohort_sizes=sizes, period="week", kind=triangle.kind, bounded=triangle.bounded
+    )
+
+
 def pooled_retention(triangle: Triangle) -> pd.DataFrame:
     """Retention by period since join over all cohorts old enough for it (member-weighted)."""
     counts = triangle.counts

@@ -22,10 +22,20 @@ from helpers.stats.survival import kaplan_meier, logrank, n_day_retention
 from helpers.studies.result import Finding, StudyResult, records
 from helpers.studies.retention import figures
 from helpers.studies.retention.conversion import conversion_rates, overall_rate
-from helpers.studies.retention.measures import LAYERS, lifecycle_layers, pooled_retention, retention_triangle
+from helpers.studies.retention.measures import (
+    LAYERS,
+    Triangle,
+    lifecycle_layers,
+    monthly_cohorts,
+    pooled_retention,
+    retention_triangle,
+)
 from helpers.studies.retention.models import compare_segments, homogeneity_hazard_ratio
 
 TITLE = "Cohort retention and lifecycle layers"
+
+MAX_WEEKLY_ROWS = 20
+"""Beyond this many weekly cohorts, the triangle pools weeks into months (a readable page, not 57 rows)."""
 DAYS = (7, 30, 90)
 COMPARED = ("channel", "segment", "size_band", "homogeneous")
 
@@ -112,11 +122,11 @@ def _curves_by_level(ds: Dataset, members: pd.DataFrame, params: RetentionParams
 
 
 def _curves_figure(
-    ds: Dataset, members: pd.DataFrame, params: RetentionParams, end: pd.Timestamp, ax: plt.Axes | None = None
-) -> plt.Axes:
+    ds: Dataset, members: pd.DataFrame, params: RetentionParams, end: pd.Timestamp, triangle: Triangle
+) -> plt.Figure:
     """Retention curves by level; their triangles (one engine query per level) are computed only when drawn."""
     curves = _curves_by_level(ds, members, params, end)
-    return figures.retention_curves(curves, params.segment_by, params.cohort_period, ax=ax)
+    return figures.retention_curves(curves, params.segment_by, params.cohort_period, overall=pooled_retention(triangle))
 
 
 def _survival_figure(members: pd.DataFrame, by: str) -> plt.Figure:
@@ -299,16 +309,29 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
                 + (f"and {int(week['churned']):,} left." if not unrecorded else "and leaving is not recorded.")
             )
         )
-    title = f"{params.retention_kind.capitalize()} retention by {params.cohort_period}ly join cohort"
+    monthly = params.cohort_period == "week" and len(triangle.rates) > MAX_WEEKLY_ROWS
+    view = monthly_cohorts(triangle) if monthly else triangle
+    title = (
+        f"{params.retention_kind.capitalize()} retention by month of joining (weekly cohorts pooled)"
+        if monthly
+        else f"{params.retention_kind.capitalize()} retention by {params.cohort_period}ly join cohort"
+    )
     drawn = {
-        "triangle": partial(figures.retention_heatmap, triangle.rates, triangle.cohort_sizes, title),
-        "curves": partial(_curves_figure, ds, members, params, end),
+        "triangle": partial(
+            figures.retention_heatmap,
+            view.rates,
+            view.cohort_sizes,
+            title,
+            monthly=monthly or params.cohort_period == "month",
+            data_start=members["joined_at"].min() if len(members) else None,
+        ),
+        "curves": partial(_curves_figure, ds, members, params, end, triangle),
         "by_attribute": partial(
             figures.estimates_by_level,
             comparison,
             "retention",
             "30-day membership retention (95% CI, clustered by group)",
-            "share still a member 30 days after joining",
+            "still a member 30 days after joining",
         ),
         "survival": partial(_survival_figure, members, by),
         "layers": partial(figures.lifecycle_stacked, layers, LAYERS),

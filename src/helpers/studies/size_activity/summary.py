@@ -235,8 +235,9 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
     hours = (
         "; ".join(
             f"{r.audience}: busiest hours {', '.join(f'{h}h' for h in r.busiest_hours)}, claimed "
-            f"{', '.join(f'{h}h' for h in r.claimed_hours)}, claimed hours {r.lift:.1f}× as busy as other "
-            f"daytime hours (95% CI {r.ci_low:.2f}–{r.ci_high:.2f})"
+            f"{', '.join(f'{h}h' for h in r.claimed_hours)}, claimed hours "
+            f"{r.lift:.{(d := fmt.decimals(r.lift, r.ci_low, r.ci_high))}f}× as busy as other "
+            f"daytime hours (95% CI {r.ci_low:.{d}f}–{r.ci_high:.{d}f})"
             for r in peaks.itertuples()
         )
         or "no prenatal or postnatal segments in the data"

@@ -1,0 +1,211 @@
+"""The review deck: one reveal.js deck across studies, for a review that never opens a notebook.
+
+Title, the scorecard, one slide per claim (the claim in full with its source, the verdict and
+its reason, the figure the study's notebook tags ``claim:<id>`` with its caption), then
+methods and caveats per study. Built from the reports on disk (each ``results.json`` and
+executed notebook); slides have a fixed size and long lists are split, so nothing
+overflows (the browser test checks every element's bounds).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html import escape
+from pathlib import Path
+
+import nbformat
+
+from helpers import fmt
+from helpers.claims.registry import CLAIMS, Claim
+from helpers.claims.verdict import Verdict
+from helpers.data.atomic import write_text_atomic
+from helpers.reporting.index_page import reports_on_disk
+from helpers.reporting.scorecard import scorecard
+
+DECK = "review.slides.html"
+WIDTH, HEIGHT = 1280, 720
+SCORECARD_ROWS = 6  # rows per scorecard slide
+METHOD_CHARS = 700  # characters of methods per slide
+
+STYLE = f"""
+.reveal .slides > section {{ width: {WIDTH}px; height: {HEIGHT}px; box-sizing: border-box; padding: 28px 44px;
+  overflow: hidden; text-align: left; font-size: 26px; line-height: 1.3; }}
+.reveal h1 {{ font-size: 44px; text-transform: none; }} .reveal h2 {{ font-size: 32px; text-transform: none;
+  margin: 0 0 10px; }}
+.reveal p, .reveal li {{ margin: 4px 0; }} .reveal small {{ font-size: 18px; color: #444; }}
+.reveal table {{ font-size: 21px; border-collapse: collapse; width: 100%; }}
+.reveal td, .reveal th {{ padding: 4px 8px; border-bottom: 1px solid #ddd; vertical-align: top; }}
+.reveal figure {{ margin: 6px 0 0; text-align: center; }}
+.reveal figure img {{ max-width: 100%; max-height: 400px; margin: 0; }}
+.reveal figcaption {{ font-size: 16px; color: #444; text-align: left; max-height: 60px; overflow: hidden; }}
+.verdict {{ font-weight: bold; padding: 1px 8px; border-radius: 4px; color: white; }}
+.supported {{ background: #1b7837; }} .contradicted {{ background: #b2182b; }}
+.inconclusive {{ background: #777; }}
+.methods li {{ font-size: 20px; }}
+"""
+
+
+def build_review_deck(reports: Path) -> Path | None:
+    """Write ``reports/slides/review.slides.html`` from the reports on disk; None when no report has results."""
+    documents = {name: _results(reports / name) for name in reports_on_disk(reports)}
+    documents = {k: v for k, v in documents.items() if v}
+    if not documents:
+        return None
+    notebooks = {name: _executed(reports / name / f"{name}.ipynb") for name in documents}
+    cards = scorecard(documents)
+    slides = [_title(documents, cards)]
+    slides += [_scorecard(cards[i : i + SCORECARD_ROWS], i) for i in range(0, max(len(cards), 1), SCORECARD_ROWS)]
+    for run, verdict in cards:
+        claim = CLAIMS[verdict.claim_id]
+        slides.append(_claim_slide(claim, verdict, run, _claim_figure(notebooks.get(run), claim.id)))
+    for name in documents:
+        slides += _methods_slides(documents[name]["results"].get("title", name), _methods(notebooks.get(name)))
+    return write_text_atomic(reports / "slides" / DECK, _page(slides))
+
+
+def _results(folder: Path) -> dict:
+    """A report's results.json with a ``results`` part ({} otherwise)."""
+    try:
+        doc = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc.get("results"), dict) else {}
+
+
+def _executed(path: Path) -> nbformat.NotebookNode | None:
+    """The executed notebook of a report (None when it is missing)."""
+    return nbformat.read(path, as_version=4) if path.exists() else None
+
+
+def _title(documents: dict[str, dict], cards: list[tuple[str, Verdict]]) -> str:
+    """The title slide: what was reviewed, on which data, and the verdicts at a glance."""
+    provenance = next(iter(documents.values())).get("provenance", {})
+    counts = {v: sum(1 for _, c in cards if c.verdict == v) for v in ("supported", "contradicted", "inconclusive")}
+    studies = "".join(f"<li>{escape(d['results'].get('title', n))}</li>" for n, d in documents.items())
+    return (
+        "<h1>Community research workbench: review</h1>"
+        f"<p>{len(cards)} practitioners' claims tested: <strong>{counts['supported']} supported</strong>, "
+        f"{counts['contradicted']} contradicted, {counts['inconclusive']} inconclusive.</p>"
+        f"<ul>{studies}</ul>"
+        f"<p><small>Data {escape(str(provenance.get('data_fingerprint', '?')))} · code "
+        f"{escape(str(provenance.get('code_version', '?')))} · {escape(str(provenance.get('generated_at', '')))}"
+        "</small></p>"
+    )
+
+
+def _scorecard(cards: list[tuple[str, Verdict]], start: int) -> str:
+    """One scorecard slide: claim, estimate with its CI, verdict."""
+    if not cards:
+        return "<h2>Scorecard</h2><p>No report judged a claim.</p>"
+    rows = "".join(
+        f"<tr><td>{escape(fmt.prose(v.claim))}</td>"
+        f"<td>{escape(CLAIMS[v.claim_id].show(v.estimate)) if v.estimate else ''}</td>"
+        f'<td><span class="verdict {v.verdict}">{v.verdict}</span></td></tr>'
+        for _, v in cards
+    )
+    part = f" ({start // SCORECARD_ROWS + 1})" if start or len(cards) == SCORECARD_ROWS else ""
+    return f"<h2>Scorecard{part}</h2><table><tr><th>Claim</th><th>Estimate</th><th>Verdict</th></tr>{rows}</table>"
+
+
+def _claim_slide(claim: Claim, verdict: Verdict, run: str, figure: str) -> str:
+    """One claim: its words and source, the verdict and why, the figure behind it."""
+    heading = re.sub(r"\s*\(claim \d+\)$", "", fmt.prose(verdict.claim))
+    return (
+        f"<h2>Claim {claim.number}: {escape(heading)}</h2>"
+        f"<p><small>“{escape(claim.wording)}” ({escape(claim.citation)})</small></p>"
+        f'<p><span class="verdict {verdict.verdict}">{verdict.verdict}</span> '
+        f"{escape(fmt.prose(verdict.reason))}.</p>"
+        + (figure or f"<p><small>No figure for this claim in {escape(run)}.</small></p>")
+    )
+
+
+def _claim_figure(notebook: nbformat.NotebookNode | None, claim_id: str) -> str:
+    """The figure of the cell tagged ``claim:<id>`` (PNG inline) with the caption cell after it, or ''."""
+    if notebook is None:
+        return ""
+    cells = notebook.cells
+    for i, cell in enumerate(cells):
+        if f"claim:{claim_id}" not in cell.metadata.get("tags", []):
+            continue
+        png = next((o["data"]["image/png"] for o in cell.get("outputs", []) if "image/png" in o.get("data", {})), "")
+        if not png:
+            return ""
+        following = cells[i + 1] if i + 1 < len(cells) else None
+        caption = (
+            following.source.strip().strip("*")
+            if following is not None and following.cell_type == "markdown" and following.source.startswith("*Figure")
+            else ""
+        )
+        caption = re.sub(r"^Figure \d+\.\s*", "", caption)
+        return (
+            f'<figure><img alt="figure for claim {escape(claim_id)}" src="data:image/png;base64,{png.strip()}">'
+            f"<figcaption>{escape(_shorten(caption, 330))}</figcaption></figure>"
+        )
+    return ""
+
+
+def _methods(notebook: nbformat.NotebookNode | None) -> list[str]:
+    """The methods and caveats a report shows (the Markdown list under its 'Methods and caveats' heading)."""
+    if notebook is None:
+        return []
+    cells = notebook.cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and cell.source.strip().lower().startswith("## methods and caveats"):
+            for later in cells[i + 1 :]:
+                if later.cell_type == "markdown":
+                    return []
+                for output in later.get("outputs", []):
+                    text = output.get("data", {}).get("text/markdown", "")
+                    if text:
+                        return [line[2:].strip() for line in text.splitlines() if line.startswith("- ")]
+    return []
+
+
+def _methods_slides(title: str, lines: list[str]) -> list[str]:
+    """Methods and caveats of one study, split into slides of at most ``METHOD_CHARS`` characters."""
+    if not lines:
+        return []
+    pages, page, size = [], [], 0
+    for line in lines:
+        line = _shorten(_plain(line), METHOD_CHARS // 2)
+        if page and size + len(line) > METHOD_CHARS:
+            pages.append(page)
+            page, size = [], 0
+        page.append(line)
+        size += len(line)
+    pages.append(page)
+    return [
+        f"<h2>Methods and caveats: {escape(title)}{f' ({n + 1})' if len(pages) > 1 else ''}</h2>"
+        f'<ul class="methods">{"".join(f"<li>{escape(line)}</li>" for line in page)}</ul>'
+        for n, page in enumerate(pages)
+    ]
+
+
+def _plain(markdown: str) -> str:
+    """Markdown emphasis and code marks removed, names put in words."""
+    return fmt.prose(re.sub(r"\*\*|__|`|\*", "", markdown))
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Text cut at a word boundary to ``limit`` characters, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: text.rfind(" ", 0, limit)].rstrip(",;:") + " …"
+
+
+def _page(slides: list[str]) -> str:
+    """The deck as one HTML page reading reveal.js from the folder beside it."""
+    sections = "\n".join(f"<section>{s}</section>" for s in slides)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Review: community research workbench</title>
+<link rel="stylesheet" href="reveal.js/dist/reveal.css"><link rel="stylesheet" href="reveal.js/dist/theme/white.css">
+<style>{STYLE}</style></head>
+<body><div class="reveal"><div class="slides">
+{sections}
+</div></div>
+<script src="reveal.js/dist/reveal.js"></script>
+<script>Reveal.initialize({{width: {WIDTH}, height: {HEIGHT}, margin: 0.02, center: false, hash: true,
+  controls: true, progress: true, slideNumber: "c/t", transition: "none"}});</script>
+</body></html>
+"""
