@@ -43,7 +43,9 @@ def problems(page: str) -> list[str]:
         for match in rule.finditer(text):
             found.append(f"{what}: “{_excerpt(text, match.start(), match.end())}”")
     for match in INTERVAL.finditer(text):
-        value = _estimate_before(text[max(0, match.start() - 90) : match.start()])
+        begin = max(0, match.start() - 90)
+        begin = max(text.rfind(" ", 0, begin), text.rfind("\n", 0, begin)) + 1  # never mid-number
+        value = _estimate_before(text[begin : match.start()])
         low, high = (_number(match.group(i)) for i in (1, 2))
         if value is not None and low <= high and not low <= value <= high:
             found.append(f"an estimate outside its own interval: “{_excerpt(text, match.start() - 60, match.end())}”")

@@ -90,32 +90,45 @@ def solve_or_drop(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def poisson_fixed_effects(
-    y: np.ndarray, X: np.ndarray, offset: np.ndarray, groups: np.ndarray, max_iter: int = 100, tol: float = 1e-9
-) -> tuple[np.ndarray, np.ndarray]:
+    y: np.ndarray,
+    X: np.ndarray,
+    offset: np.ndarray,
+    groups: np.ndarray,
+    max_iter: int = 100,
+    tol: float = 1e-9,
+    weights: np.ndarray | None = None,
+    start: np.ndarray | None = None,
+    covariance: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Poisson regression with one fixed effect per group; coefficients and cluster-robust covariance.
 
     Newton's method on the likelihood with the group effects profiled out (each group's
     expected total equals its observed total), so no dummy columns are built. Groups
     without any event carry no information and must be dropped by the caller. A column
     aliased with the group effects (e.g. an indicator no resampled group varies in) keeps
-    its starting value, as R's ``glm`` drops it.
+    its starting value, as R's ``glm`` drops it. ``weights`` are frequency weights (a row
+    counted twice is a row drawn twice: the bootstrap's resamples without copying rows);
+    ``start`` a starting point; ``covariance=False`` skips the covariance (returns None).
     """
     n_groups, k = groups.max() + 1, X.shape[1]
-    totals = np.bincount(groups, weights=y, minlength=n_groups)
-    beta = np.zeros(k)
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, float)
+    totals = np.bincount(groups, weights=w * y, minlength=n_groups)
+    beta = np.zeros(k) if start is None else np.array(start, float)
     for _ in range(max_iter):
         eta = X @ beta + offset
         e = np.exp(eta - eta.max())
-        mu = e * (totals / np.bincount(groups, weights=e, minlength=n_groups))[groups]
-        centred = X - group_means(X, mu, groups, n_groups)[groups]
-        score = centred.T @ (y - mu)
-        hessian = (centred * mu[:, None]).T @ centred
+        mu = e * (totals / np.maximum(np.bincount(groups, weights=w * e, minlength=n_groups), 1e-300))[groups]
+        centred = X - group_means(X, w * mu, groups, n_groups)[groups]
+        score = centred.T @ (w * (y - mu))
+        hessian = (centred * (w * mu)[:, None]).T @ centred
         step = solve_or_drop(hessian, score)
         beta = beta + step
         if np.max(np.abs(step)) < tol:
             break
+    if not covariance:
+        return beta, None
     per_group = np.stack(
-        [np.bincount(groups, weights=centred[:, j] * (y - mu), minlength=n_groups) for j in range(k)], axis=1
+        [np.bincount(groups, weights=w * centred[:, j] * (y - mu), minlength=n_groups) for j in range(k)], axis=1
     )
     try:
         bread = np.linalg.inv(hessian)
@@ -123,6 +136,13 @@ def poisson_fixed_effects(
         bread = np.linalg.pinv(hessian)
     cov = bread @ (per_group.T @ per_group) @ bread * n_groups / (n_groups - 1)
     return beta, cov
+
+
+def resample_weights(index: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A resample's rows as (rows drawn at least once, how often each was drawn): frequency weights, no copies."""
+    counts = np.bincount(index, minlength=n)
+    rows = np.flatnonzero(counts)
+    return rows, counts[rows].astype(float)
 
 
 def group_means(X: np.ndarray, weights: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
+from helpers.stats.cox import CoxFit
+
 
 def km_transform(durations: np.ndarray, events: np.ndarray, at: np.ndarray) -> np.ndarray:
     """1 - S(t-) at each time in ``at``: the Kaplan-Meier estimate just before it (R's 'km' transform)."""
@@ -99,14 +101,16 @@ def zph_test(
     return pd.DataFrame(rows).set_index("covariate")
 
 
-def zph_for_fit(fit, frame: pd.DataFrame, duration_col: str, event_col: str, transform: str = "km") -> pd.DataFrame:
-    """``zph_test`` of a fitted lifelines ``CoxPHFitter`` on the frame it was fitted to."""
-    covariates = list(fit.params_.index)
+def zph_for_fit(
+    fit: CoxFit, frame: pd.DataFrame, duration_col: str, event_col: str, transform: str = "km"
+) -> pd.DataFrame:
+    """``zph_test`` of a fitted Cox model (``stats.cox.fit_cox``) on the frame it was fitted to."""
+    covariates = list(fit.params.index)
     return zph_test(
         frame[duration_col].to_numpy(),
         frame[event_col].to_numpy().astype(bool),
         frame[covariates].to_numpy(float),
-        fit.params_.to_numpy(),
+        fit.params.to_numpy(),
         covariates,
         transform,
     )

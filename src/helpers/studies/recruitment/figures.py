@@ -8,6 +8,7 @@ import pandas as pd
 
 from helpers.claims.registry import CRITICAL_SIZE, RECRUITMENT_WEEKS
 from helpers.figures.axes import axes_for, finish, interval_points, nothing_to_draw
+from helpers.figures.theme import percent_axis
 from helpers.stats.estimate import Estimate
 
 CLAIM_DAYS = 7 * RECRUITMENT_WEEKS
@@ -73,6 +74,7 @@ def churn_by_bin(table: pd.DataFrame, horizon_days: int, ax: plt.Axes | None = N
         fontsize=8,
     )
     ax.set(xlabel="recruitment window", ylabel=f"left within {horizon_days} days of joining", title=title)
+    percent_axis(ax)
     return finish(ax, made)
 
 
@@ -92,9 +94,10 @@ def window_curve(
         ax.axvspan(threshold.ci_low, high, color="C2", alpha=0.15, lw=0, label="estimated threshold, 95% CI")
     ax.set(
         xlabel="recruitment window (days)",
-        ylabel=f"P(left within {horizon_days} days)",
+        ylabel=f"left within {horizon_days} days (probability)",
         title="Early members' exit probability by recruitment window",
     )
+    percent_axis(ax)
     ax.legend(fontsize=8)
     return finish(ax, made)
 

@@ -16,15 +16,13 @@ import numpy as np
 import pandas as pd
 import patsy
 import statsmodels.api as sm
-from lifelines import CoxPHFitter
-from lifelines.exceptions import ConvergenceError
 from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
 from helpers.stats.clustered import clustered_ratio, wilson_clustered
+from helpers.stats.cox import CoxDidNotConverge, fit_cox
 from helpers.stats.estimate import Estimate, plain_fields
 from helpers.stats.glm import profile_grid, spline_term
 from helpers.stats.ph_test import zph_for_fit
-from helpers.stats.survival import COX_FIT_OPTIONS
 
 Z95 = NormalDist().inv_cdf(0.975)
 
@@ -319,9 +317,12 @@ def cox_slow_vs_fast(
     if why:
         return CoxResult(Estimate.missing(name, why, n=len(frame)), pd.DataFrame(), pd.DataFrame())
     frame = frame.loc[:, frame.nunique() > 1]  # a constant covariate (e.g. every group homogeneous) is not estimable
+    covariates = [c for c in frame.columns if c not in ("duration", "event", "group_id")]
     try:
-        cph = CoxPHFitter().fit(frame, "duration", "event", cluster_col="group_id", fit_options=COX_FIT_OPTIONS)
-    except ConvergenceError as err:
+        cph = fit_cox(
+            frame["duration"], frame["event"], frame[covariates].to_numpy(float), covariates, frame["group_id"]
+        )
+    except (CoxDidNotConverge, np.linalg.LinAlgError) as err:
         why = f"the Cox model did not converge ({str(err).splitlines()[0][:80]})"
         return CoxResult(Estimate.missing(name, why, n=len(frame)), pd.DataFrame(), pd.DataFrame())
     summary = cph.summary
@@ -330,7 +331,7 @@ def cox_slow_vs_fast(
         name,
         row,
         ("exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%"),
-        "Cox model, errors clustered by group (lifelines)",
+        "Cox model (Efron ties), errors clustered by group",
         n=len(frame),
     )
     return CoxResult(estimate, summary, zph_for_fit(cph, frame, "duration", "event"))

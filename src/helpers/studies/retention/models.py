@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter
-from lifelines.exceptions import ConvergenceError
 
+from helpers.stats.cox import CoxDidNotConverge, fit_cox
 from helpers.stats.estimate import Estimate
 from helpers.stats.ph_test import zph_for_fit
-from helpers.stats.survival import COX_FIT_OPTIONS, n_day_retention
+from helpers.stats.survival import n_day_retention
 
 
 def size_terms(members: pd.DataFrame, reference: float = 229.0) -> pd.DataFrame:
@@ -80,9 +79,12 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
         kind = "mixed" if events.get(1.0, 0) == 0 else "homogeneous"
         reason = f"no member of a {kind} group left, so the hazards cannot be compared"
         return CoxHazardRatio(Estimate.missing(name, reason, n=len(members)), pd.DataFrame())
+    covariates = [c for c in frame.columns if c not in ("duration_days", "left", "cluster")]
     try:
-        fit = CoxPHFitter().fit(frame, "duration_days", "left", cluster_col="cluster", fit_options=COX_FIT_OPTIONS)
-    except (ConvergenceError, np.linalg.LinAlgError) as err:
+        fit = fit_cox(
+            frame["duration_days"], frame["left"], frame[covariates].to_numpy(float), covariates, frame["cluster"]
+        )
+    except (CoxDidNotConverge, np.linalg.LinAlgError) as err:
         reason = f"the Cox model does not converge on this data ({str(err).split('.')[0]})"
         return CoxHazardRatio(Estimate.missing(name, reason, n=len(members)), pd.DataFrame())
     row = fit.summary.loc["mixed"]
@@ -91,7 +93,7 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
         value=float(row["exp(coef)"]),
         ci_low=float(row["exp(coef) lower 95%"]),
         ci_high=float(row["exp(coef) upper 95%"]),
-        method="Cox proportional hazards (lifelines), cluster-robust errors by group"
+        method="Cox proportional hazards (Efron ties), cluster-robust errors by group"
         + (", adjusted for ln peak size and its square" if adjust_for_size else ""),
         n=len(frame),
     )

@@ -9,6 +9,8 @@ import seaborn as sns
 
 from helpers.claims.registry import KOC_ALMOST_EVERY, KOC_SIZE, MONITOR_SHARE, SIZE_BAND
 from helpers.figures.axes import axes_for, finish, interval_points, nothing_to_draw
+from helpers.figures.theme import percent_axis
+from helpers.fmt import label_words
 from helpers.studies.size_activity.models import Curve, WithinFit
 
 LABELS = {
@@ -75,7 +77,9 @@ def size_bands(binned: pd.DataFrame, metric: str, ax: plt.Axes | None = None) ->
         capsize=3,
     )
     ax.set_xticks(
-        x, [f"{b}\n({n:,} gw)" for b, n in zip(binned["size_band"].astype(str), binned["group_weeks"])], fontsize=8
+        x,
+        [f"{label_words(b)}\n({n:,} gw)" for b, n in zip(binned["size_band"].astype(str), binned["group_weeks"])],
+        fontsize=8,
     )
     ax.set(
         xlabel="size band (members); gw = group-weeks",
@@ -119,8 +123,9 @@ def koc_emergence(bands: pd.DataFrame, at_least: int = 2, ax: plt.Axes | None = 
     ax.axhline(KOC_ALMOST_EVERY, color="grey", ls=":", label=f"'almost every group' ({KOC_ALMOST_EVERY:.0%})")
     edges = [float(str(b).split("-")[0].rstrip("+")) for b in bands["size_band"].astype(str)]
     ax.axvline(np.searchsorted(edges, KOC_SIZE) - 0.5, color="C2", ls="--", label=f"{KOC_SIZE:g} members")
-    ax.set_xticks(x, bands["size_band"].astype(str))
-    ax.set(xlabel="size band (members)", ylabel=f"share of weeks with {at_least}+ KOCs", ylim=(0, 1.05), title=title)
+    ax.set_xticks(x, [label_words(b) for b in bands["size_band"].astype(str)])
+    ax.set(xlabel="size band (members)", ylabel=f"weeks with {at_least}+ KOCs", ylim=(0, 1.05), title=title)
+    percent_axis(ax)
     ax.legend(fontsize=8)
     return finish(ax, made)
 

@@ -42,6 +42,7 @@ from helpers.stats.glm import (
     group_resamples,
     poisson_fixed_effects,
     profile_grid,
+    resample_weights,
     solve_or_drop,
     spline_term,
     term_columns,
@@ -609,9 +610,14 @@ def _irls(
     start: np.ndarray,
     max_iter: int = 25,
     tol: float = 1e-8,
+    frequency: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The GLM's coefficients by iteratively reweighted least squares (the lean loop the bootstrap needs)."""
+    """The GLM's coefficients by iteratively reweighted least squares (the lean loop the bootstrap needs).
+
+    ``frequency``: how many times each row counts (a resample's rows drawn more than once).
+    """
     beta = start.copy()
+    counted = np.ones(len(y)) if frequency is None else frequency
     for _ in range(max_iter):
         eta = X @ beta + (offset if metric == "messages_per_member" else 0.0)
         if metric == "messages_per_member":
@@ -621,6 +627,7 @@ def _irls(
             mu = 1 / (1 + np.exp(-eta))
             variance = np.maximum(mu * (1 - mu), 1e-12)
             working, z = weights * variance, (y - mu) / variance
+        working = working * counted
         step = solve_or_drop((X * working[:, None]).T @ X, X.T @ (working * z))
         beta = beta + step
         if np.max(np.abs(step)) < tol:
@@ -647,8 +654,9 @@ def _bootstrap_fits(
     """
     out = []
     for index, _ in group_resamples(group_codes, reps, seed):
+        rows, count = resample_weights(index, len(y))  # a group drawn twice: its rows counted twice
         try:
-            beta = _irls(metric, y[index], X[index], offset[index], weights[index], start)
+            beta = _irls(metric, y[rows], X[rows], offset[rows], weights[rows], start, frequency=count)
         except np.linalg.LinAlgError:
             continue  # a resample without some category level: its column is all zero
         if np.all(np.isfinite(beta)):
@@ -752,9 +760,12 @@ def _fit_within(used: pd.DataFrame, spline_df: int, bootstrap_reps: int, seed: i
 
     n_groups = groups.max() + 1
     peaks = []
-    for index, relabel in group_resamples(groups, bootstrap_reps, seed):
+    for index, _ in group_resamples(groups, bootstrap_reps, seed):
+        rows, count = resample_weights(index, len(y))  # a group drawn twice: its rows counted twice
         try:
-            draw, _ = poisson_fixed_effects(y[index], X[index], offset[index], relabel)
+            draw, _ = poisson_fixed_effects(
+                y[rows], X[rows], offset[rows], groups[rows], weights=count, start=beta, covariance=False
+            )
         except np.linalg.LinAlgError:
             continue
         peaks.append(x[int(np.argmax(basis @ draw[cols]))])

@@ -1,0 +1,202 @@
+"""The Cox proportional-hazards model in vectorised NumPy: Efron ties, cluster-robust (Lin-Wei) errors.
+
+lifelines fits the same model but computes the score residuals behind its cluster-robust
+errors in a Python loop over rows, O(n²): 320 s of the retention report's 390 s on the
+default data (150,000 members). Here every risk-set sum is a cumulative sum over rows
+sorted by time, so a fit with robust errors takes a second. The summary has lifelines'
+columns, so tables and estimates read it unchanged; ``tests/stats/test_cox.py`` holds it
+equal to lifelines (coefficients, model and robust errors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+Z95 = float(norm.ppf(0.975))
+
+
+class CoxDidNotConverge(ValueError):
+    """Newton-Raphson found no maximum (e.g. a covariate separates events perfectly)."""
+
+
+@dataclass(frozen=True)
+class CoxFit:
+    """A fitted Cox model: coefficients, their covariance (robust when clustered) and lifelines' summary."""
+
+    params: pd.Series
+    variance: np.ndarray  # the model's (inverse information) covariance
+    robust_variance: np.ndarray | None  # Lin-Wei sandwich, summed by cluster (None without clusters)
+    log_likelihood: float
+    iterations: int
+
+    def as_dict(self) -> dict:
+        """Plain values: coefficients, their standard errors (robust when clustered), log-likelihood."""
+        return {
+            "params": {str(k): float(v) for k, v in self.params.items()},
+            "standard_errors": [float(x) for x in self.standard_errors],
+            "robust": self.robust_variance is not None,
+            "log_likelihood": self.log_likelihood,
+            "iterations": self.iterations,
+        }
+
+    @property
+    def standard_errors(self) -> np.ndarray:
+        """Robust standard errors when the fit was clustered, else the model's."""
+        v = self.robust_variance if self.robust_variance is not None else self.variance
+        return np.sqrt(np.diag(v))
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """lifelines' summary columns: coef, exp(coef), se(coef), 95% bounds, z, p, -log2(p)."""
+        coef, se = self.params.to_numpy(), self.standard_errors
+        z = coef / se
+        p = 2 * norm.sf(np.abs(z))
+        table = pd.DataFrame(
+            {
+                "coef": coef,
+                "exp(coef)": np.exp(coef),
+                "se(coef)": se,
+                "coef lower 95%": coef - Z95 * se,
+                "coef upper 95%": coef + Z95 * se,
+                "exp(coef) lower 95%": np.exp(coef - Z95 * se),
+                "exp(coef) upper 95%": np.exp(coef + Z95 * se),
+                "cmp to": 0.0,
+                "z": z,
+                "p": p,
+                "-log2(p)": -np.log2(p),
+            },
+            index=pd.Index(self.params.index, name="covariate"),
+        )
+        return table
+
+
+def fit_cox(
+    durations: np.ndarray,
+    events: np.ndarray,
+    X: np.ndarray,
+    names: list[str],
+    clusters: np.ndarray | None = None,
+    tolerance: float = 1e-12,
+    max_iterations: int = 50,
+) -> CoxFit:
+    """Maximise Efron's partial likelihood by Newton-Raphson (step halving); robust errors by ``clusters``."""
+    t = np.asarray(durations, float)
+    d = np.asarray(events, bool)
+    X = np.asarray(X, float)
+    centre = X.mean(axis=0)
+    Xc = X - centre  # centred, as R's coxph: the same coefficients, better conditioned sums
+    order = np.argsort(-t, kind="stable")  # descending time: cumulative sums are risk sets
+    ts, ds, Xs = t[order], d[order], Xc[order]
+    risk = _RiskSets(ts, ds)
+    beta = np.zeros(X.shape[1])
+    loglik, gradient, information = _efron(risk, Xs, beta)
+    iterations = 0
+    while iterations < max_iterations:
+        iterations += 1
+        try:
+            step = np.linalg.solve(information, gradient)
+        except np.linalg.LinAlgError as err:
+            raise CoxDidNotConverge(f"singular information matrix ({err})") from err
+        for _ in range(30):  # halve a step that lowers the likelihood
+            proposal = beta + step
+            new = _efron(risk, Xs, proposal)
+            if new[0] >= loglik - 1e-12 * abs(loglik):
+                break
+            step = step / 2
+        else:
+            raise CoxDidNotConverge("no step raises the partial likelihood")
+        beta = proposal
+        done = abs(new[0] - loglik) <= tolerance * max(1.0, abs(loglik)) and np.max(np.abs(step)) < 1e-9
+        loglik, gradient, information = new
+        if done:
+            break
+    else:
+        raise CoxDidNotConverge(f"no convergence in {max_iterations} Newton steps")  # the loop ran out
+    if not np.all(np.isfinite(beta)):
+        raise CoxDidNotConverge("the coefficients diverge")
+    variance = np.linalg.inv(information)
+    robust = None
+    if clusters is not None:
+        residuals = _score_residuals(risk, Xs, beta)
+        by_cluster = pd.DataFrame(residuals).groupby(np.asarray(clusters)[order]).sum().to_numpy()
+        delta = by_cluster @ variance
+        robust = delta.T @ delta
+    return CoxFit(pd.Series(beta, index=names), variance, robust, float(loglik), iterations)
+
+
+class _RiskSets:
+    """Index arithmetic shared by every Newton step: where each death's risk set ends, its tie group."""
+
+    def __init__(self, t: np.ndarray, d: np.ndarray) -> None:
+        negated, first_of = np.unique(-t, return_index=True)  # distinct times, descending
+        end_of = np.append(first_of[1:], len(t)) - 1
+        block = np.searchsorted(negated, -t)
+        deaths = np.flatnonzero(d)
+        tie = np.unique(block[deaths], return_inverse=True)[1]
+        rank = np.arange(len(deaths)) - np.searchsorted(tie, tie, side="left")
+        self.deaths = deaths  # row positions (in descending-time order) of the events
+        self.risk_end = end_of[block[deaths]]  # per death: the last row whose time is >= the death's time
+        self.tie = tie  # per death: its tie group (distinct event time)
+        self.fraction = rank / np.bincount(tie)[tie]  # per death: Efron's l / m within its tie group
+        self.groups = int(tie.max()) + 1 if len(tie) else 0
+
+
+def _efron(risk: _RiskSets, X: np.ndarray, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Efron's log partial likelihood, its gradient and its information matrix at ``beta``."""
+    eta = X @ beta
+    r = np.exp(eta)
+    k, f, tie, dead = risk.risk_end, risk.fraction, risk.tie, risk.deaths
+    S0 = np.cumsum(r)[k]
+    S1 = np.cumsum(r[:, None] * X, axis=0)[k]
+    S2 = np.cumsum(r[:, None, None] * X[:, :, None] * X[:, None, :], axis=0)[k]
+    rd = r[dead]
+    A0 = np.bincount(tie, weights=rd, minlength=risk.groups)[tie]
+    A1 = np.stack([np.bincount(tie, weights=rd * X[dead, j], minlength=risk.groups) for j in range(X.shape[1])], 1)
+    A2 = np.zeros((risk.groups, X.shape[1], X.shape[1]))
+    np.add.at(A2, tie, rd[:, None, None] * X[dead, :, None] * X[dead, None, :])
+    s0 = S0 - f * A0
+    s1 = S1 - f[:, None] * A1[tie]
+    s2 = S2 - f[:, None, None] * A2[tie]
+    mean = s1 / s0[:, None]
+    loglik = float(eta[dead].sum() - np.log(s0).sum())
+    gradient = (X[dead] - mean).sum(axis=0)
+    information = (s2 / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]).sum(axis=0)
+    return loglik, gradient, information
+
+
+def _score_residuals(risk: _RiskSets, X: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Each row's score residual under Efron's ties (R's ``residuals(fit, "score")``).
+
+    A tie group of m deaths is m pseudo-deaths l = 0..m-1, each with denominator
+    d_l = S0 - (l/m) A0 and mean x_l = (S1 - (l/m) A1) / d_l, one event shared 1/m each by
+    the m deaths. Row i's residual: its observed part (a death: x_i minus the group's average
+    x_l) minus r_i w_il (x_i - x_l) / d_l summed over the pseudo-deaths it is at risk for,
+    w_il = 1 - l/m for the group's own deaths and 1 for everyone else. Without ties this is
+    the Breslow residual lifelines uses.
+    """
+    r = np.exp(X @ beta)
+    n, p = X.shape
+    k, f, tie, dead = risk.risk_end, risk.fraction, risk.tie, risk.deaths
+    rd = r[dead]
+    A0 = np.bincount(tie, weights=rd, minlength=risk.groups)[tie]
+    A1 = np.stack([np.bincount(tie, weights=rd * X[dead, j], minlength=risk.groups) for j in range(p)], 1)[tie]
+    s0 = np.cumsum(r)[k] - f * A0
+    mean = (np.cumsum(r[:, None] * X, axis=0)[k] - f[:, None] * A1) / s0[:, None]
+    hazard = 1.0 / s0
+    # rows in descending time: row i is at risk for pseudo-death j when i <= k_j; deaths come in row order, so
+    # those are the deaths from the first whose risk set reaches i onwards (sums from the end)
+    first = np.searchsorted(k, np.arange(n), side="left")
+    H = np.concatenate([np.cumsum(hazard[::-1])[::-1], [0.0]])[first]
+    G = np.concatenate([np.cumsum((hazard[:, None] * mean)[::-1], axis=0)[::-1], np.zeros((1, p))])[first]
+    residuals = -r[:, None] * (X * H[:, None] - G)
+    # a death's own tie group weighs it (1 - l/m): give back the l/m part, and add its observed part
+    back_h = np.bincount(tie, weights=f * hazard, minlength=risk.groups)[tie]
+    back_g = np.stack([np.bincount(tie, weights=f * hazard * mean[:, j], minlength=risk.groups) for j in range(p)], 1)
+    group_mean = np.stack([np.bincount(tie, weights=mean[:, j], minlength=risk.groups) for j in range(p)], 1)
+    group_mean = group_mean / np.bincount(tie, minlength=risk.groups)[:, None]
+    residuals[dead] += rd[:, None] * (X[dead] * back_h[:, None] - back_g[tie]) + X[dead] - group_mean[tie]
+    return residuals
