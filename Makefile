@@ -85,12 +85,13 @@ $(BENCH)/.complete: $(STAMP) $(wildcard src/helpers/synth/*.py)
 	$(BIN)/python -m helpers.synth --out $(BENCH) --groups 10000 --seed 1 --months 12
 	touch $@
 
-bench: $(STAMP) $(BENCH)/.complete ## Scale runs (about half an hour): the metric suite at 10,000 groups beside pandas; benchmarks/results.json
+bench: $(STAMP) $(BENCH)/.complete ## Scale runs (about half an hour): the metric suite at 10,000 groups beside pandas, the main job timed; benchmarks/
 	$(BIN)/python benchmarks/bench_synth.py
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/bench_studies.py $(BENCH)
 	$(MAKE) data
 	$(BIN)/python benchmarks/bench_redraw.py --data $(DEFAULT)
+	$(BIN)/python benchmarks/bench_reports.py
 
 lab: $(STAMP) ## Start JupyterLab on localhost (token auth on)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from helpers import fmt
-from helpers.claims.verdict import Z95, Verdict, effect_verdict, interval_verdict, region_text
+from helpers.claims.verdict import Z95, Verdict, describe_smallest, effect_verdict, interval_verdict, region_text
 from helpers.stats.estimate import Estimate
 
 SIZE_BAND = (150.0, 350.0)
@@ -133,7 +133,7 @@ class Claim:
     def show(self, estimate: Estimate) -> str:
         """The judging estimate with its CI in the claim's unit: '5.18% (95% CI 4.88%–5.48%)', '6.79 points (…)'."""
         if self.unit == "percent":
-            return f"{fmt.pct(estimate.value, 2)} ({fmt.ci(estimate, '.2f', scale=100, unit='%')})"
+            return f"{fmt.pct(estimate.value, 2)} ({fmt.ci(estimate, '.2f', scale=100, unit='%').replace('–', '%–')})"
         if self.unit == "points":
             return (
                 f"{fmt.num(100 * estimate.value, '.2f')} points ({fmt.ci(estimate, '.2f', scale=100, unit=' points')})"
@@ -153,11 +153,11 @@ class Claim:
                 "entirely outside, otherwise inconclusive"
             )
         null = "1" if self.scale == "ratio" else "0"
-        beyond = {"above": "above", "below": "below", "either": "beyond, either way,"}[self.direction]
         return (
             f"supported if the CI of the {self.estimand} (at the study's multiplicity-corrected level) lies "
-            f"{beyond} {self.smallest_effect:g}, the smallest effect that matters; contradicted if it lies inside "
-            f"the region of smaller effects or on the other side of {null}; otherwise inconclusive"
+            f"{describe_smallest(self.smallest_effect, self.scale, self.direction, self.unit == 'points')}, the "
+            "smallest effect that matters; contradicted if it lies inside the region of smaller effects or on the "
+            f"other side of {null}; otherwise inconclusive"
         )
 
     @property

@@ -178,7 +178,7 @@ def effect_verdict(
         return Verdict(
             claim,
             "supported",
-            f"{ci} lies beyond the smallest effect that matters ({_describe(smallest, scale, direction, points)})",
+            f"{ci} lies beyond the smallest effect that matters ({describe_smallest(smallest, scale, direction, points)})",
             estimate,
             claim_id,
         )
@@ -198,15 +198,18 @@ def effect_verdict(
         why = f"{ci} clears the smallest effect, but the study's multiplicity-corrected test is not significant"
     else:
         detectable = detectable_effect(estimate, smallest, scale, z)
-        why = f"{ci} lies neither wholly {_describe(smallest, scale, direction, points)} nor wholly inside the " + (
-            f"region of no effect; this data would detect an effect of about {show(detectable)}{unit}"
-            if math.isfinite(detectable)
-            else "region of no effect"
+        why = (
+            f"{ci} lies neither wholly {describe_smallest(smallest, scale, direction, points)} nor wholly inside the "
+            + (
+                f"region of no effect; this data would detect an effect of about {show(detectable)}{unit}"
+                if math.isfinite(detectable)
+                else "region of no effect"
+            )
         )
     return Verdict(claim, "inconclusive", why, estimate, claim_id)
 
 
-def _describe(smallest: float, scale: Scale, direction: str, points: bool = False) -> str:
+def describe_smallest(smallest: float, scale: Scale, direction: str, points: bool = False) -> str:
     """'above 1.1' / 'below -0.01' / 'beyond 1 point either way' for the smallest effect in a direction."""
     if points:
         size = f"{100 * smallest:g} point{'s' if 100 * smallest != 1 else ''}"

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from helpers.data.atomic import write_json
 from helpers.data.crash import guarded
 from helpers.data.engine import dataset_fingerprint
 from helpers.reporting.calibration import calibrate_like, publish_baseline
@@ -182,6 +183,10 @@ def execute(runs: list[Run], out: Path, workers: int, kernel: str, base: Path, f
     return [results[run.name] for run in runs]
 
 
+TIMINGS = "timings.json"
+"""Each report's time in the last batch (seconds, reused or built), beside the index."""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Check the config, run the reports, write the index; exit 1 if any run failed, 2 if the config is wrong."""
     parser = argparse.ArgumentParser(prog="python -m helpers.reporting.batch", description=__doc__.splitlines()[0])
@@ -214,6 +219,15 @@ def main(argv: list[str] | None = None) -> int:
         calibrate_like(settings["base"] / str(data_dir), settings["out"], like["worlds"], like["seed"], workers)
         print(f"calibration on {like['worlds']} worlds like the data: {time.perf_counter() - t:.0f} s", flush=True)
     index = write_index(settings["out"], runs, results, baseline)
+    write_json(
+        settings["out"] / TIMINGS,
+        {
+            "batch_seconds": round(time.perf_counter() - began, 1),
+            "workers": workers,
+            "cores": os.cpu_count(),
+            "reports": {r.notebook: {"seconds": round(r.seconds, 1), "reused": r.reused, "ok": r.ok} for r in results},
+        },
+    )
     failed = [r for r in results if not r.ok]
     reused = sum(r.reused for r in results)
     print(

@@ -108,8 +108,8 @@ def peak_hours_verdict(peaks: pd.DataFrame) -> Verdict:
         return Verdict(
             "peak hours (claim 6)",
             "supported",
-            f"for each audience the claimed hours are the busiest, and at least {smallest:g}x as busy as other daytime "
-            "hours (CI)",
+            f"for each audience the claimed hours are the busiest, and at least {smallest:g}× as busy as other daytime "
+            f"hours (the lowest 95% CI starts at {peaks['ci_low'].min():.2f}×)",
             estimate,
             "peak_hours",
         )
@@ -118,12 +118,16 @@ def peak_hours_verdict(peaks: pd.DataFrame) -> Verdict:
         return Verdict(
             "peak hours (claim 6)",
             "contradicted",
-            f"{low['audience']}: claimed hours are less than {smallest:g}x as busy as other daytime hours "
-            f"(CI {low['ci_low']:.2f}-{low['ci_high']:.2f})",
+            f"{low['audience']}: claimed hours are less than {smallest:g}× as busy as other daytime hours "
+            f"(95% CI {low['ci_low']:.2f}–{low['ci_high']:.2f})",
             estimate,
             "peak_hours",
         )
-    missing = "; ".join(f"{r.audience}: busiest {r.busiest_hours}" for r in peaks.itertuples() if r.overlap < 1)
+    missing = "; ".join(
+        f"{r.audience}: busiest {', '.join(f'{h}h' for h in r.busiest_hours)}"
+        for r in peaks.itertuples()
+        if r.overlap < 1
+    )
     return Verdict(
         "peak hours (claim 6)",
         "inconclusive",
