@@ -98,32 +98,35 @@ def test_every_page_and_slide_reads_as_prose(built_reports: Path):
         assert problems(page.read_text(encoding="utf-8")) == [], page.name
 
 
-def test_the_review_deck_has_every_claim_and_nothing_overflows_a_slide(built_reports: Path, tmp_path: Path):
-    deck = built_reports / "slides" / "review.slides.html"
-    requests, errors = [], []
+def test_no_slide_of_any_deck_overflows_and_the_review_deck_has_every_claim(built_reports: Path, tmp_path: Path):
+    decks = sorted((built_reports / "slides").glob("*.slides.html"))
+    requests, errors, headings, figures = [], [], {}, {}
     with sync_playwright() as p:
         browser, page = _open(p, requests, errors)
         page.set_viewport_size({"width": 1280, "height": 720})
-        page.goto(deck.as_uri(), wait_until="load")
-        page.wait_for_function("typeof Reveal !== 'undefined' && Reveal.isReady()")
-        total = page.evaluate("Reveal.getTotalSlides()")
-        headings, figures = [], 0
-        for i in range(total):
-            page.evaluate(f"Reveal.slide({i})")
-            assert page.evaluate(OUTSIDE) == [], f"slide {i + 1} overflows"
-            headings.append(page.evaluate("Reveal.getCurrentSlide().querySelector('h1, h2').textContent"))
-            images = page.locator(".present img")
-            figures += images.count()
-            for k in range(images.count()):  # figures at slide resolution: never upscaled
-                natural, shown = images.nth(k).evaluate("i => [i.naturalWidth, i.getBoundingClientRect().width]")
-                assert natural >= shown, f"slide {i + 1}: a figure is upscaled"
-            page.screenshot(path=str(tmp_path / f"review-{i + 1:02d}.png"))
+        for deck in decks:
+            page.goto(deck.as_uri(), wait_until="load")
+            page.wait_for_function("typeof Reveal !== 'undefined' && Reveal.isReady()")
+            headings[deck.stem], figures[deck.stem] = [], 0
+            for i in range(page.evaluate("Reveal.getTotalSlides()")):
+                page.evaluate(f"Reveal.slide({i})")
+                assert page.evaluate(OUTSIDE) == [], f"{deck.name}: slide {i + 1} overflows"
+                headings[deck.stem].append(
+                    page.evaluate("Reveal.getCurrentSlide().querySelector('h1, h2').textContent")
+                )
+                images = page.locator(".present img")
+                figures[deck.stem] += images.count()
+                for k in range(images.count()):  # figures at slide resolution: never upscaled
+                    natural, shown = images.nth(k).evaluate("i => [i.naturalWidth, i.getBoundingClientRect().width]")
+                    assert natural >= shown, f"{deck.name}: slide {i + 1}: a figure is upscaled"
+                page.screenshot(path=str(tmp_path / f"{deck.stem}-{i + 1:02d}.png"))
         browser.close()
     assert requests == [] and errors == [], (requests[:5], errors)
-    claims = [h for h in headings if h.startswith("Claim ")]
-    assert len(claims) == 6 and figures == 6  # size study: 4 claims, experiment: 2, each with its figure
-    assert headings[0].startswith("Community research workbench") and headings[1].startswith("Scorecard")
-    assert len(list(tmp_path.glob("review-*.png"))) == total
+    review = headings["review.slides"]
+    assert review[0].startswith("Community research workbench") and review[1].startswith("Scorecard")
+    claims = [h for h in review if h.startswith("Claim ")]
+    assert len(claims) == 6 and figures["review.slides"] == 6  # size study: 4 claims, experiment: 2, each a figure
+    assert len(list(tmp_path.glob("*.png"))) == sum(len(h) for h in headings.values())
 
 
 def test_slides_open_offline_and_advance(built_reports: Path, tmp_path: Path):

@@ -47,7 +47,7 @@ def test_html_opens_offline(overview: Path):
 def test_html_carries_provenance_without_home_paths(overview: Path):
     html = overview.read_text()
     assert "Data fingerprint" in html and "Code version" in html
-    assert "data_for_report" in html and str(overview.parents[2]) not in html
+    assert "data for report" in html and str(overview.parents[2]) not in html  # the folder, named in words
 
 
 def _notebook(path: Path, body: str) -> Path:

@@ -1,10 +1,10 @@
-"""Review slides: one deck across studies (``review_deck``) and a reveal.js deck per report from its cells
-tagged ``slides`` (findings, key figures).
+"""Review slides: one deck across studies and one per report (``decks``), fixed-size reveal.js slides.
 
 ``python -m helpers.reporting.slides [--reports reports]`` (what ``make slides`` calls) reads each
-executed notebook under ``reports/<run>/`` and writes ``reports/slides/<run>.slides.html``
-with code hidden. reveal.js comes from the npm registry once (``npm pack``) into
-``build/`` and is copied beside the decks, so they open offline with no network request.
+report's results.json and executed notebook under ``reports/<run>/`` and writes
+``reports/slides/<run>.slides.html`` and ``reports/slides/review.slides.html``. reveal.js comes
+from the npm registry once (``npm pack``) into ``build/`` and is copied beside the decks, so
+they open offline with no network request.
 """
 
 from __future__ import annotations
@@ -17,12 +17,9 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-import nbformat
-from nbconvert import SlidesExporter
-
-from helpers.data.atomic import write_text_atomic
-from helpers.reporting.review_deck import build_review_deck
-from helpers.reporting.runner import ROOT, without_code
+from helpers.reporting.decks import build_review_deck, build_study_deck
+from helpers.reporting.index_page import reports_on_disk
+from helpers.reporting.runner import ROOT
 
 REVEAL_VERSION = "5.2.1"
 
@@ -61,45 +58,17 @@ def fetch_reveal(cache: Path = REVEAL_CACHE) -> Path:
     return cache
 
 
-def slide_notebook(executed: Path) -> nbformat.NotebookNode:
-    """The notebook's title and its cells tagged ``slides``, one slide each (captions join their figure)."""
-    nb = nbformat.read(executed, as_version=4)
-    title = next((c for c in nb.cells if c.cell_type == "markdown"), None)
-    kept = [
-        c
-        for c in nb.cells
-        if SLIDE_TAG in c.metadata.get("tags", []) and (c.cell_type == "markdown" or c.get("outputs"))
-    ]  # a cell that showed nothing makes no slide
-    if title is not None and title not in kept:
-        kept.insert(0, title)
-    for cell in kept:  # a figure's caption stays on the figure's slide
-        caption = cell.cell_type == "markdown" and cell.source.startswith("*Figure")
-        cell.metadata["slideshow"] = {"slide_type": "-" if caption else "slide"}
-    nb.cells = kept
-    return nb
-
-
 def build_slides(reports: Path) -> list[Path]:
-    """One deck per executed report under ``reports``; written under ``reports/slides/`` with reveal.js beside."""
+    """One deck per report under ``reports`` and the review deck across them, under ``reports/slides/``.
+
+    reveal.js is copied beside the decks once, so they open offline.
+    """
     out = reports / "slides"
     reveal = fetch_reveal()
     target = out / "reveal.js"
-    if not (target / "dist" / "reveal.js").exists():
+    if not (target / "dist" / "theme" / "white.css").exists():
         shutil.copytree(reveal, target, dirs_exist_ok=True)
-    exporter = SlidesExporter(
-        **without_code("offline_slides"), reveal_url_prefix="reveal.js", reveal_theme="white", reveal_scroll=True
-    )
-    decks = []
-    if not (out / "reveal.js" / "dist" / "theme" / "white.css").exists():
-        shutil.copytree(reveal, target, dirs_exist_ok=True)
-    for executed in sorted(reports.glob("[!_.]*/*.ipynb")):
-        if executed.parent.name == "slides":
-            continue
-        nb = slide_notebook(executed)
-        if len(nb.cells) < 2:
-            continue  # nothing tagged for slides
-        body, _ = exporter.from_notebook_node(nb)
-        decks.append(write_text_atomic(out / f"{executed.stem}.slides.html", body))
+    decks = [deck for name in reports_on_disk(reports) if (deck := build_study_deck(reports / name)) is not None]
     review = build_review_deck(reports)  # one deck across studies, for the review
     return decks + ([review] if review is not None else [])
 

@@ -1,10 +1,12 @@
-"""The review deck: one reveal.js deck across studies, for a review that never opens a notebook.
+"""Slide decks for reviews: one deck across studies, and one per study, all fixed-size reveal.js slides.
 
-Title, the scorecard, one slide per claim (the claim in full with its source, the verdict and
-its reason, the figure the study's notebook tags ``claim:<id>`` with its caption), then
-methods and caveats per study. Built from the reports on disk (each ``results.json`` and
-executed notebook); slides have a fixed size and long lists are split, so nothing
-overflows (the browser test checks every element's bounds).
+The review deck: title, the scorecard, one slide per claim (the claim in full with its
+source, the verdict and its reason, the figure the study's notebook tags ``claim:<id>``
+with its caption), then methods and caveats per study. A study's deck: its title, its
+findings and verdicts, and each figure its notebook tags ``slides`` with its caption.
+Built from the reports on disk (each ``results.json`` and executed notebook); slides have
+a fixed size and long lists are split, so nothing overflows (the browser test checks
+every element's bounds).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ DECK = "review.slides.html"
 WIDTH, HEIGHT = 1280, 720
 SCORECARD_ROWS = 6  # rows per scorecard slide
 METHOD_CHARS = 700  # characters of methods per slide
+FINDING_CHARS = 1300  # characters of findings per slide
+SLIDE_TAG = "slides"
 
 STYLE = f"""
 .reveal .slides > section {{ width: {WIDTH}px; height: {HEIGHT}px; box-sizing: border-box; padding: 28px 44px;
@@ -37,12 +41,13 @@ STYLE = f"""
 .reveal table {{ font-size: 21px; border-collapse: collapse; width: 100%; }}
 .reveal td, .reveal th {{ padding: 4px 8px; border-bottom: 1px solid #ddd; vertical-align: top; }}
 .reveal figure {{ margin: 6px 0 0; text-align: center; }}
-.reveal figure img {{ max-width: 100%; max-height: 400px; margin: 0; }}
+.reveal figure img {{ max-width: 100%; max-height: 480px; margin: 0; }}
+.claim figure img {{ max-height: 370px; }}
 .reveal figcaption {{ font-size: 16px; color: #444; text-align: left; max-height: 60px; overflow: hidden; }}
 .verdict {{ font-weight: bold; padding: 1px 8px; border-radius: 4px; color: white; }}
 .supported {{ background: #1b7837; }} .contradicted {{ background: #b2182b; }}
 .inconclusive {{ background: #777; }}
-.methods li {{ font-size: 20px; }}
+.methods li {{ font-size: 20px; }} .findings li {{ font-size: 21px; margin: 6px 0; }}
 """
 
 
@@ -112,37 +117,45 @@ def _claim_slide(claim: Claim, verdict: Verdict, run: str, figure: str) -> str:
     """One claim: its words and source, the verdict and why, the figure behind it."""
     heading = re.sub(r"\s*\(claim \d+\)$", "", fmt.prose(verdict.claim))
     return (
+        '<div class="claim">'
         f"<h2>Claim {claim.number}: {escape(heading)}</h2>"
         f"<p><small>“{escape(claim.wording)}” ({escape(claim.citation)})</small></p>"
         f'<p><span class="verdict {verdict.verdict}">{verdict.verdict}</span> '
         f"{escape(fmt.prose(verdict.reason))}.</p>"
         + (figure or f"<p><small>No figure for this claim in {escape(run)}.</small></p>")
+        + "</div>"
     )
 
 
 def _claim_figure(notebook: nbformat.NotebookNode | None, claim_id: str) -> str:
-    """The figure of the cell tagged ``claim:<id>`` (PNG inline) with the caption cell after it, or ''."""
+    """The figure of the cell tagged ``claim:<id>`` with the caption cell after it, or ''."""
     if notebook is None:
         return ""
-    cells = notebook.cells
-    for i, cell in enumerate(cells):
-        if f"claim:{claim_id}" not in cell.metadata.get("tags", []):
-            continue
-        png = next((o["data"]["image/png"] for o in cell.get("outputs", []) if "image/png" in o.get("data", {})), "")
-        if not png:
-            return ""
-        following = cells[i + 1] if i + 1 < len(cells) else None
-        caption = (
-            following.source.strip().strip("*")
-            if following is not None and following.cell_type == "markdown" and following.source.startswith("*Figure")
-            else ""
-        )
-        caption = re.sub(r"^Figure \d+\.\s*", "", caption)
-        return (
-            f'<figure><img alt="figure for claim {escape(claim_id)}" src="data:image/png;base64,{png.strip()}">'
-            f"<figcaption>{escape(_shorten(caption, 330))}</figcaption></figure>"
-        )
+    for i, cell in enumerate(notebook.cells):
+        if f"claim:{claim_id}" in cell.metadata.get("tags", []):
+            return _figure(notebook.cells, i, heading=False)
     return ""
+
+
+def _figure(cells: list, i: int, heading: bool = True) -> str:
+    """Cell ``i``'s PNG inline with the caption cell after it ('' when it drew none); a title slide if ``heading``."""
+    cell = cells[i]
+    png = next((o["data"]["image/png"] for o in cell.get("outputs", []) if "image/png" in o.get("data", {})), "")
+    if not png:
+        return ""
+    following = cells[i + 1] if i + 1 < len(cells) else None
+    caption = (
+        following.source.strip().strip("*")
+        if following is not None and following.cell_type == "markdown" and following.source.startswith("*Figure")
+        else ""
+    )
+    number = re.match(r"Figure (\d+)\.", caption)
+    caption = re.sub(r"^Figure \d+\.\s*", "", caption)
+    title = f"<h2>Figure {number.group(1)}</h2>" if heading and number else ""
+    return (
+        f'{title}<figure><img alt="figure" src="data:image/png;base64,{png.strip()}">'
+        f"<figcaption>{escape(_shorten(caption, 330))}</figcaption></figure>"
+    )
 
 
 def _methods(notebook: nbformat.NotebookNode | None) -> list[str]:
@@ -180,6 +193,51 @@ def _methods_slides(title: str, lines: list[str]) -> list[str]:
         f'<ul class="methods">{"".join(f"<li>{escape(line)}</li>" for line in page)}</ul>'
         for n, page in enumerate(pages)
     ]
+
+
+def build_study_deck(folder: Path) -> Path | None:
+    """Write ``<reports>/slides/<name>.slides.html`` for one report; None when it has no results or notebook."""
+    doc, notebook = _results(folder), _executed(folder / f"{folder.name}.ipynb")
+    if not doc or notebook is None:
+        return None
+    results = doc["results"]
+    intro = next((c.source for c in notebook.cells if c.cell_type == "markdown"), "")
+    intro_text = _shorten(_plain("\n".join(line for line in intro.splitlines() if not line.startswith("#"))), 700)
+    slides = [f"<h1>{escape(results.get('title', folder.name))}</h1><p>{escape(intro_text)}</p>"]
+    slides += _text_slides("Findings", [f["text"] for f in results.get("findings", [])], FINDING_CHARS)
+    verdicts = [f"**{v['claim']}**: {v['verdict']} ({v['reason']})" for v in results.get("verdicts", [])]
+    slides += _text_slides("Verdicts on the practitioners' claims", verdicts, FINDING_CHARS)
+    for i, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code" and SLIDE_TAG in cell.metadata.get("tags", []):
+            figure = _figure(notebook.cells, i)
+            if figure:
+                slides.append(figure)
+    return write_text_atomic(folder.parent / "slides" / f"{folder.name}.slides.html", _page(slides))
+
+
+def _text_slides(title: str, items: list[str], limit: int) -> list[str]:
+    """Markdown items as bullet slides of at most ``limit`` characters each (an item longer than that alone)."""
+    pages, page, size = [], [], 0
+    for item in items:
+        item = _shorten(item, 2 * limit)
+        if page and size + len(item) > limit:
+            pages.append(page)
+            page, size = [], 0
+        page.append(item)
+        size += len(item)
+    if page:
+        pages.append(page)
+    return [
+        f"<h2>{escape(title)}{f' ({n + 1})' if len(pages) > 1 else ''}</h2>"
+        f'<ul class="findings">{"".join(f"<li>{_inline(item)}</li>" for item in page)}</ul>'
+        for n, page in enumerate(pages)
+    ]
+
+
+def _inline(markdown: str) -> str:
+    """A Markdown sentence as HTML: names in words, escaped, **bold** kept."""
+    html = escape(fmt.prose(re.sub(r"`", "", markdown)))
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html)
 
 
 def _plain(markdown: str) -> str:
