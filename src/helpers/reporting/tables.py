@@ -26,7 +26,7 @@ def parameter_value(value: object) -> str:
     if value is None:
         return "none"
     if isinstance(value, str):
-        return words(value) if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", value) else value
+        return words(value, capital=False) if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", value) else value
     return cell(value)
 
 
