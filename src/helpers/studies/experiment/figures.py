@@ -7,54 +7,55 @@ import numpy as np
 import pandas as pd
 
 from helpers.figures.axes import axes_for, finish
+from helpers.fmt import label_words
 
 
-def forest(table: pd.DataFrame, labels: dict[str, str]) -> plt.Figure:
-    """Each arm's effect on each outcome with its 95% CI, one panel per outcome (scales differ)."""
+def forest(
+    table: pd.DataFrame, labels: dict[str, str], units: dict[str, tuple[float, str]] | None = None
+) -> plt.Figure:
+    """Each arm's effect on each outcome with its 95% CI, one panel per outcome, in the units the text uses."""
+    units = units or {}
     outcomes = list(dict.fromkeys(table["outcome"]))
     fig, axes = plt.subplots(
-        1, len(outcomes), figsize=(4 * len(outcomes), 0.9 + 0.5 * table["arm"].nunique()), squeeze=False
+        1, len(outcomes), figsize=(4 * len(outcomes), 1.8 + 0.5 * table["arm"].nunique()), squeeze=False
     )
     for ax, outcome in zip(axes[0], outcomes):
         part = table[table["outcome"] == outcome].reset_index(drop=True)
+        scale, unit = units.get(outcome, (1, ""))
+        effect, low, high = (scale * part[c] for c in ("effect", "ci_low", "ci_high"))
         y = np.arange(len(part))[::-1]
-        ax.errorbar(
-            part["effect"],
-            y,
-            xerr=[part["effect"] - part["ci_low"], part["ci_high"] - part["effect"]],
-            fmt="o",
-            capsize=4,
-            color="C0",
-        )
+        ax.errorbar(effect, y, xerr=[effect - low, high - effect], fmt="o", capsize=4, color="C0")
         ax.axvline(0, color="grey", lw=1)
-        ax.set_yticks(y, part["arm"])
-        ax.set(title=labels.get(outcome, outcome), xlabel="difference from control")
+        ax.set_yticks(y, [label_words(a) for a in part["arm"]])
+        ax.set(
+            title=labels.get(outcome, outcome), xlabel=f"difference from control{f' ({unit.strip()})' if unit else ''}"
+        )
     fig.suptitle("Effect of each arm vs control (95% CI, groups as units)")
     fig.tight_layout()
     return fig
 
 
-def stage_effects(table: pd.DataFrame, label: str, ax: plt.Axes | None = None) -> plt.Axes:
-    """One outcome's effect per lifecycle stage and arm, with 95% CIs."""
+def stage_effects(
+    table: pd.DataFrame, label: str, ax: plt.Axes | None = None, scale: float = 1.0, unit: str = ""
+) -> plt.Axes:
+    """One outcome's effect per lifecycle stage and arm, with 95% CIs (times ``scale``, in ``unit``)."""
     ax, made = axes_for(ax, (8, 4))
     stages = list(dict.fromkeys(table["stage"]))
     for k, (arm, part) in enumerate(table.groupby("arm", sort=False)):
         x = np.array([stages.index(s) for s in part["stage"]]) + (k - 0.5) * 0.2
+        effect, low, high = (scale * part[c] for c in ("effect", "ci_low", "ci_high"))
         ax.errorbar(
-            x,
-            part["effect"],
-            yerr=[part["effect"] - part["ci_low"], part["ci_high"] - part["effect"]],
-            fmt="o",
-            capsize=4,
-            label=arm,
-            color=f"C{k}",
+            x, effect, yerr=[effect - low, high - effect], fmt="o", capsize=4, label=label_words(arm), color=f"C{k}"
         )
     ax.axhline(0, color="grey", lw=1)
     ax.set_xticks(
         range(len(stages)),
         [f"{s}\n({n} groups)" for s, n in table.drop_duplicates("stage")[["stage", "groups"]].itertuples(index=False)],
     )
-    ax.set(ylabel=f"difference from control, {label}", title=f"Effect on {label} by lifecycle stage at exposure")
+    ax.set(
+        ylabel=f"difference from control, {label}{f' ({unit.strip()})' if unit else ''}",
+        title=f"Effect on {label} by lifecycle stage at exposure",
+    )
     ax.legend(fontsize=8)
     return finish(ax, made)
 

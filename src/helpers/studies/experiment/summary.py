@@ -443,8 +443,8 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
             "power": power.assign(mde_points=100 * power["mde"]).round(4),
         },
         figures={
-            "forest": partial(figures.forest, table, LABELS),
-            "stages": partial(figures.stage_effects, stages, LABELS["exit_30d"]),
+            "forest": partial(figures.forest, table, LABELS, UNITS),
+            "stages": partial(figures.stage_effects, stages, LABELS["exit_30d"], None, *UNITS["exit_30d"]),
             "power": partial(figures.power_curve, power, observed, LABELS["exit_30d"]),
         },
         details={
