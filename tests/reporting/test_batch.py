@@ -306,3 +306,19 @@ def test_an_experiment_not_in_the_data_is_named(tmp_path):
     assert problems == [
         "run 'r': parameter 'experiment' is 'content_ratio', not in the data (experiments found: spring)"
     ]
+
+
+def test_the_longest_report_of_the_last_batch_starts_first_and_its_time_is_recorded(tmp_path: Path, capsys):
+    _notebook(tmp_path / "quick.ipynb", "print('fine')")
+    _notebook(tmp_path / "slow.ipynb", "print('fine')")
+    config = _config(tmp_path, "  - notebook: quick.ipynb\n  - notebook: slow.ipynb\n")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / batch.TIMINGS).write_text(
+        json.dumps({"reports": {"quick": {"seconds": 1}, "slow": {"seconds": 90}}})
+    )
+    assert batch.main(["--config", str(config), "--workers", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.index("] slow") < printed.index("] quick")  # one worker: the slow report ran first
+    timings = json.loads((tmp_path / "out" / batch.TIMINGS).read_text())
+    assert set(timings["reports"]) == {"quick", "slow"} and timings["workers"] == 1
+    assert all(r["seconds"] > 0 and not r["reused"] for r in timings["reports"].values())

@@ -14,6 +14,7 @@ findings and provenance, and the practitioners' rules-of-thumb scorecard.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -155,9 +156,10 @@ def execute(runs: list[Run], out: Path, workers: int, kernel: str, base: Path, f
     if stale:
         print(f"removed {len(stale)} work folder(s) left by an interrupted run", flush=True)
     fingerprints: dict[Path, str] = {}
+    earlier = previous_seconds(out)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = {}
-        for run in runs:
+        for run in sorted(runs, key=lambda r: -earlier.get(r.name, 0.0)):  # longest first: the workers finish together
             parameters = dict(run.parameters)
             data = (base / parameters["data_dir"]).resolve() if "data_dir" in parameters else None
             if data is not None:  # relative to the notebook, so no home paths reach the report
@@ -185,6 +187,15 @@ def execute(runs: list[Run], out: Path, workers: int, kernel: str, base: Path, f
 
 TIMINGS = "timings.json"
 """Each report's time in the last batch (seconds, reused or built), beside the index."""
+
+
+def previous_seconds(out: Path) -> dict[str, float]:
+    """Each report's time when it was last built ({} before a first batch or from an unreadable file)."""
+    try:
+        reports = json.loads((out / TIMINGS).read_text(encoding="utf-8")).get("reports", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {name: float(r.get("seconds") or 0.0) for name, r in reports.items() if isinstance(r, dict)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,13 +230,21 @@ def main(argv: list[str] | None = None) -> int:
         calibrate_like(settings["base"] / str(data_dir), settings["out"], like["worlds"], like["seed"], workers)
         print(f"calibration on {like['worlds']} worlds like the data: {time.perf_counter() - t:.0f} s", flush=True)
     index = write_index(settings["out"], runs, results, baseline)
+    earlier = previous_seconds(settings["out"])
     write_json(
         settings["out"] / TIMINGS,
         {
             "batch_seconds": round(time.perf_counter() - began, 1),
             "workers": workers,
             "cores": os.cpu_count(),
-            "reports": {r.notebook: {"seconds": round(r.seconds, 1), "reused": r.reused, "ok": r.ok} for r in results},
+            "reports": {
+                r.notebook: {
+                    "seconds": round(earlier.get(r.notebook, 0.0) if r.reused else r.seconds, 1),
+                    "reused": r.reused,
+                    "ok": r.ok,
+                }
+                for r in results
+            },
         },
     )
     failed = [r for r in results if not r.ok]
