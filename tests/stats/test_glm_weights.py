@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.stats.glm import group_resamples, poisson_fixed_effects, resample_weights
+from helpers.stats.glm import group_resamples, poisson_fixed_effects, resample_weights, weighted_gram
 
 
 def test_fixed_effects_poisson_with_counts_equals_the_copied_resample():
@@ -24,3 +24,10 @@ def test_fixed_effects_poisson_with_counts_equals_the_copied_resample():
         )
         np.testing.assert_allclose(counted, copied, rtol=1e-8, atol=1e-10)
         assert cov is None
+
+
+def test_the_weighted_gram_matrix_equals_its_definition():
+    rng = np.random.default_rng(1)
+    X, w = rng.normal(size=(500, 7)), rng.exponential(size=500)
+    w[:20] = 0.0  # rows a resample did not draw
+    np.testing.assert_allclose(weighted_gram(X, w), X.T @ np.diag(w) @ X, rtol=1e-12, atol=1e-10)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from helpers.stats.glm import weighted_gram
+
 
 @dataclass(frozen=True)
 class PoissonFit:
@@ -97,7 +99,7 @@ def fit(
 
 def _information(X: np.ndarray, expected: np.ndarray, stratum_exits: np.ndarray, weighted: np.ndarray) -> np.ndarray:
     """Minus the Hessian of the profile log-likelihood: X'WX less each stratum's weighted mean outer product."""
-    return (X * expected[:, None]).T @ X - (weighted * _inverse(stratum_exits)[:, None]).T @ weighted
+    return weighted_gram(X, expected) - weighted_gram(weighted, _inverse(stratum_exits))
 
 
 def stratum_sums(values: np.ndarray, strata: np.ndarray, n_strata: int) -> np.ndarray:

@@ -46,6 +46,7 @@ from helpers.stats.glm import (
     solve_or_drop,
     spline_term,
     term_columns,
+    weighted_gram,
 )
 
 METRICS = ("messages_per_member", "interaction_rate")
@@ -628,7 +629,7 @@ def _irls(
             variance = np.maximum(mu * (1 - mu), 1e-12)
             working, z = weights * variance, (y - mu) / variance
         working = working * counted
-        step = solve_or_drop((X * working[:, None]).T @ X, X.T @ (working * z))
+        step = solve_or_drop(weighted_gram(X, working), X.T @ (working * z))
         beta = beta + step
         if np.max(np.abs(step)) < tol:
             break
