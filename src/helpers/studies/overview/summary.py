@@ -69,7 +69,14 @@ def summarise(ds: Dataset, params: OverviewParams | None = None) -> StudyResult:
             f"{kind_share.get('dry', 0):.0%}, wet {kind_share.get('wet', 0):.0%} and promo "
             f"{kind_share.get('promo', 0):.0%}."
         ),
-        Finding(f"Validation: the tables meet the data contract, with **{len(warnings)} warning(s)** (listed below)."),
+        Finding(
+            "Validation: the tables meet the data contract, "
+            + (
+                "with **no warnings**."
+                if not len(warnings)
+                else f"with **{len(warnings)} warning{'s' if len(warnings) > 1 else ''}** (listed below)."
+            )
+        ),
     ]
     return StudyResult(
         study="overview",
