@@ -322,3 +322,15 @@ def test_the_longest_report_of_the_last_batch_starts_first_and_its_time_is_recor
     timings = json.loads((tmp_path / "out" / batch.TIMINGS).read_text())
     assert set(timings["reports"]) == {"quick", "slow"} and timings["workers"] == 1
     assert all(r["seconds"] > 0 and not r["reused"] for r in timings["reports"].values())
+
+
+def test_each_kernel_starts_in_its_notebooks_folder_and_the_batch_never_changes_directory(tmp_path: Path):
+    for folder in ("one", "two", "three"):
+        (tmp_path / folder).mkdir()
+        _notebook(
+            tmp_path / folder / f"{folder}.ipynb", f"import os\nassert os.path.basename(os.getcwd()) == {folder!r}"
+        )
+    runs = "".join(f"  - notebook: {f}/{f}.ipynb\n" for f in ("one", "two", "three"))
+    before = Path.cwd()
+    assert batch.main(["--config", str(_config(tmp_path, runs))]) == 0  # two workers at once
+    assert Path.cwd() == before

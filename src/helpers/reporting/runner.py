@@ -270,9 +270,11 @@ def run_notebook(
                 parameters=parameters,
                 kernel_name=kernel,
                 language="python",
-                cwd=str(notebook.parent),
                 progress_bar=False,
                 kernel_manager_class=LocalKernelManager,
+                # the kernel starts in the notebook's folder; papermill's cwd= would chdir the whole process,
+                # which two batch workers (threads) undo under each other's feet
+                resources={"metadata": {"path": str(notebook.parent)}},
             )
         except Exception as err:  # noqa: BLE001  (any failure of the notebook is reported, not raised)
             error = _first_line(err)
