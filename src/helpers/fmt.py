@@ -106,6 +106,7 @@ def label_words(value: object) -> str:
     text = str(value)
     if text in ("True", "False"):
         return "yes" if text == "True" else "no"
+    text = text.replace("<=", "≤").replace(">=", "≥")
     text = re.sub(r"^(\d+(?:\.\d+)?)\s*[-–]\s*inf$", r"\1 or more", text)
     text = re.sub(r"(?<=\d)_(?=\d)", "–", text)
     text = re.sub(r"(\d+)\+$", r"\1 or more", text)

@@ -9,6 +9,7 @@ import pandas as pd
 from helpers.claims.registry import CRITICAL_SIZE, RECRUITMENT_WEEKS
 from helpers.figures.axes import axes_for, finish, interval_points, nothing_to_draw
 from helpers.figures.theme import percent_axis
+from helpers.fmt import label_words
 from helpers.stats.estimate import Estimate
 
 CLAIM_DAYS = 7 * RECRUITMENT_WEEKS
@@ -33,28 +34,39 @@ def window_distribution(windows: pd.DataFrame, ax: plt.Axes | None = None) -> pl
     return finish(ax, made)
 
 
-def recruitment_curves(
-    curves: pd.DataFrame, windows: pd.DataFrame, per_bin: int = 6, seed: int = 0, ax: plt.Axes | None = None
-) -> plt.Axes:
-    """Joiners over days since creation for a few groups per window bin."""
-    ax, made = axes_for(ax, (9, 4.5))
-    if curves.empty or windows["window_bin"].isna().all():
-        return nothing_to_draw(ax, made, "Recruitment curves", "No group has a recruitment window to show.")
-    rng = np.random.default_rng(seed)
-    for k, (label, part) in enumerate(windows.groupby("window_bin", observed=True)):
-        chosen = rng.choice(part["group_id"].to_numpy(), min(per_bin, len(part)), replace=False)
-        for i, group in enumerate(chosen):
-            line = curves[curves["group_id"] == group]
-            ax.plot(line["day"], line["joiners"], color=f"C{k}", lw=1, alpha=0.8, label=str(label) if i == 0 else None)
-    ax.axhline(CRITICAL_SIZE, color="grey", ls=":", label=f"{CRITICAL_SIZE} members")
-    ax.axvline(CLAIM_DAYS, color="C3", ls="--", lw=1)
-    ax.set(
-        xlabel="days since the group was created",
-        ylabel="members who have joined",
-        title="Recruitment curves, a few groups per window bin",
+def recruitment_curves(curves: pd.DataFrame, windows: pd.DataFrame, per_bin: int = 8, seed: int = 0) -> plt.Figure:
+    """Joiners over days since creation as small multiples: one panel per window bin, a few groups and the median."""
+    bins = [(label, part) for label, part in windows.groupby("window_bin", observed=True)] if len(windows) else []
+    if curves.empty or not bins:
+        fig, ax = plt.subplots(figsize=(9, 2.5))
+        nothing_to_draw(ax, False, "Recruitment curves", "No group has a recruitment window to show.")
+        return fig
+    columns = min(3, len(bins))
+    rows = -(-len(bins) // columns)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(3.3 * columns + 0.6, 2.5 * rows + 0.8), sharex=True, sharey=True, squeeze=False
     )
-    ax.legend(title="window", fontsize=8, ncol=2)
-    return finish(ax, made)
+    rng = np.random.default_rng(seed)
+    for k, (ax, (label, part)) in enumerate(zip(axes.flat, bins)):
+        members = curves[curves["group_id"].isin(part["group_id"])]
+        chosen = rng.choice(part["group_id"].to_numpy(), min(per_bin, len(part)), replace=False)
+        for group in chosen:
+            line = members[members["group_id"] == group]
+            ax.plot(line["day"], line["joiners"], color=f"C{k}", lw=0.8, alpha=0.45)
+        median = members.groupby("day")["joiners"].median()
+        ax.plot(median.index, median.to_numpy(), color=f"C{k}", lw=2.4)
+        ax.axhline(CRITICAL_SIZE, color="grey", ls=":", lw=1)
+        ax.axvline(CLAIM_DAYS, color="C3", ls="--", lw=1)
+        ax.set_title(f"window {label_words(label)} ({len(part)} groups)", fontsize=10)
+    for ax in list(axes.flat)[len(bins) :]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel("days since creation")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("members joined")
+    fig.suptitle("Recruitment curves by window bin", x=0.01, ha="left", fontweight="bold")
+    fig.tight_layout()
+    return fig
 
 
 def churn_by_bin(table: pd.DataFrame, horizon_days: int, ax: plt.Axes | None = None) -> plt.Axes:
