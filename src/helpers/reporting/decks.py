@@ -22,7 +22,7 @@ from helpers import fmt
 from helpers.claims.registry import CLAIMS, Claim
 from helpers.claims.verdict import Verdict
 from helpers.data.atomic import write_text_atomic
-from helpers.reporting.index_page import reports_on_disk
+from helpers.reporting.index_page import markdown_inline, reports_on_disk
 from helpers.reporting.scorecard import scorecard
 
 DECK = "review.slides.html"
@@ -229,15 +229,9 @@ def _text_slides(title: str, items: list[str], limit: int) -> list[str]:
         pages.append(page)
     return [
         f"<h2>{escape(title)}{f' ({n + 1})' if len(pages) > 1 else ''}</h2>"
-        f'<ul class="findings">{"".join(f"<li>{_inline(item)}</li>" for item in page)}</ul>'
+        f'<ul class="findings">{"".join(f"<li>{markdown_inline(item)}</li>" for item in page)}</ul>'
         for n, page in enumerate(pages)
     ]
-
-
-def _inline(markdown: str) -> str:
-    """A Markdown sentence as HTML: names in words, escaped, **bold** kept."""
-    html = escape(fmt.prose(re.sub(r"`", "", markdown)))
-    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html)
 
 
 def _plain(markdown: str) -> str:

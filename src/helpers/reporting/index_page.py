@@ -35,8 +35,8 @@ def findings(doc: dict, limit: int = 3) -> list[str]:
     return [f["text"] for f in doc.get("results", {}).get("findings", [])][:limit]
 
 
-def _markdown_inline(text: str) -> str:
-    """Escape and render **bold** and `code` (all the Markdown the findings use)."""
+def markdown_inline(text: str) -> str:
+    """Names in words, escaped, and **bold** and `code` rendered (all the Markdown the findings use)."""
     html = escape(fmt.prose(text))
     html = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html)
     return re.sub(r"`(.+?)`", r"<code>\1</code>", html)
@@ -98,7 +98,7 @@ def _row(out: Path, name: str, notebook: str, result: RunResult | None, doc: dic
         if on_disk:
             status += f'<br><small><a href="{name}/{name}.html">last good report</a></small>'
         seconds = f"{result.seconds:.0f} s"
-    bullets = "".join(f"<li>{_markdown_inline(b)}</li>" for b in findings(doc))
+    bullets = "".join(f"<li>{markdown_inline(b)}</li>" for b in findings(doc))
     title = f'<a href="{link}">{escape(name)}</a>' if link else escape(name)
     source = f"<br><small>{escape(notebook)}</small>" if notebook else ""
     return (

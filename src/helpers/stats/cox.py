@@ -91,7 +91,7 @@ def fit_cox(
     Xc = X - centre  # centred, as R's coxph: the same coefficients, better conditioned sums
     order = np.argsort(-t, kind="stable")  # descending time: cumulative sums are risk sets
     ts, ds, Xs = t[order], d[order], Xc[order]
-    risk = _RiskSets(ts, ds)
+    risk = RiskSets(ts, ds)
     beta = np.zeros(X.shape[1])
     loglik, gradient, information = _efron(risk, Xs, beta)
     iterations = 0
@@ -128,7 +128,7 @@ def fit_cox(
     return CoxFit(pd.Series(beta, index=names), variance, robust, float(loglik), iterations)
 
 
-class _RiskSets:
+class RiskSets:
     """Index arithmetic shared by every Newton step: where each death's risk set ends, its tie group."""
 
     def __init__(self, t: np.ndarray, d: np.ndarray) -> None:
@@ -145,30 +145,38 @@ class _RiskSets:
         self.groups = int(tie.max()) + 1 if len(tie) else 0
 
 
-def _efron(risk: _RiskSets, X: np.ndarray, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """Efron's log partial likelihood, its gradient and its information matrix at ``beta``."""
-    eta = X @ beta
-    r = np.exp(eta)
+def efron_moments(
+    risk: RiskSets, X: np.ndarray, r: np.ndarray, second: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Per death, Efron's risk-set denominator s0, mean covariate s1/s0 and (``second``) covariance s2/s0 - mean².
+
+    ``X`` rows in descending time (as ``risk``), ``r`` each row's risk score exp(x'beta). The
+    l-th of m tied deaths sees the risk set less l/m of the tied deaths' weight.
+    """
     k, f, tie, dead = risk.risk_end, risk.fraction, risk.tie, risk.deaths
-    S0 = np.cumsum(r)[k]
-    S1 = np.cumsum(r[:, None] * X, axis=0)[k]
-    S2 = np.cumsum(r[:, None, None] * X[:, :, None] * X[:, None, :], axis=0)[k]
+    p = X.shape[1]
     rd = r[dead]
     A0 = np.bincount(tie, weights=rd, minlength=risk.groups)[tie]
-    A1 = np.stack([np.bincount(tie, weights=rd * X[dead, j], minlength=risk.groups) for j in range(X.shape[1])], 1)
-    A2 = np.zeros((risk.groups, X.shape[1], X.shape[1]))
+    A1 = np.stack([np.bincount(tie, weights=rd * X[dead, j], minlength=risk.groups) for j in range(p)], 1)[tie]
+    s0 = np.cumsum(r)[k] - f * A0
+    mean = (np.cumsum(r[:, None] * X, axis=0)[k] - f[:, None] * A1) / s0[:, None]
+    if not second:
+        return s0, mean, None
+    A2 = np.zeros((risk.groups, p, p))
     np.add.at(A2, tie, rd[:, None, None] * X[dead, :, None] * X[dead, None, :])
-    s0 = S0 - f * A0
-    s1 = S1 - f[:, None] * A1[tie]
-    s2 = S2 - f[:, None, None] * A2[tie]
-    mean = s1 / s0[:, None]
-    loglik = float(eta[dead].sum() - np.log(s0).sum())
-    gradient = (X[dead] - mean).sum(axis=0)
-    information = (s2 / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]).sum(axis=0)
-    return loglik, gradient, information
+    s2 = np.cumsum(r[:, None, None] * X[:, :, None] * X[:, None, :], axis=0)[k] - f[:, None, None] * A2[tie]
+    return s0, mean, s2 / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]
 
 
-def _score_residuals(risk: _RiskSets, X: np.ndarray, beta: np.ndarray) -> np.ndarray:
+def _efron(risk: RiskSets, X: np.ndarray, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Efron's log partial likelihood, its gradient and its information matrix at ``beta``."""
+    eta = X @ beta
+    s0, mean, covariance = efron_moments(risk, X, np.exp(eta))
+    loglik = float(eta[risk.deaths].sum() - np.log(s0).sum())
+    return loglik, (X[risk.deaths] - mean).sum(axis=0), covariance.sum(axis=0)
+
+
+def _score_residuals(risk: RiskSets, X: np.ndarray, beta: np.ndarray) -> np.ndarray:
     """Each row's score residual under Efron's ties (R's ``residuals(fit, "score")``).
 
     A tie group of m deaths is m pseudo-deaths l = 0..m-1, each with denominator
@@ -182,10 +190,7 @@ def _score_residuals(risk: _RiskSets, X: np.ndarray, beta: np.ndarray) -> np.nda
     n, p = X.shape
     k, f, tie, dead = risk.risk_end, risk.fraction, risk.tie, risk.deaths
     rd = r[dead]
-    A0 = np.bincount(tie, weights=rd, minlength=risk.groups)[tie]
-    A1 = np.stack([np.bincount(tie, weights=rd * X[dead, j], minlength=risk.groups) for j in range(p)], 1)[tie]
-    s0 = np.cumsum(r)[k] - f * A0
-    mean = (np.cumsum(r[:, None] * X, axis=0)[k] - f[:, None] * A1) / s0[:, None]
+    s0, mean, _ = efron_moments(risk, X, r, second=False)
     hazard = 1.0 / s0
     # rows in descending time: row i is at risk for pseudo-death j when i <= k_j; deaths come in row order, so
     # those are the deaths from the first whose risk set reaches i onwards (sums from the end)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from helpers.stats.cox import CoxFit
+from helpers.stats.cox import CoxFit, RiskSets, efron_moments
 
 
 def km_transform(durations: np.ndarray, events: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -45,34 +45,9 @@ def zph_test(
     p = X.shape[1]
     order = np.argsort(-t, kind="stable")  # descending time: cumulative sums give risk sets
     t, d, X = t[order], d[order], X[order]
-    r = np.exp(X @ beta)
-    S0 = np.cumsum(r)
-    S1 = np.cumsum(r[:, None] * X, axis=0)
-    S2 = np.cumsum(r[:, None, None] * X[:, :, None] * X[:, None, :], axis=0)
-    # risk set of time t: everyone with duration >= t, i.e. up to the last row with that time
-    negated, first_of = np.unique(-t, return_index=True)  # distinct times, descending
-    end_of = np.append(first_of[1:], len(t)) - 1  # last row index of each time value
-    block = np.searchsorted(negated, -t)  # which time value each row has
-    row_end = end_of[block]
-    deaths = np.flatnonzero(d)
-    k = row_end[deaths]
-    # Efron: the l-th of d tied deaths sees the risk set minus l/d of the tied deaths' weight
-    tie = block[deaths]
-    n_tied = np.bincount(tie, minlength=len(negated))[tie]
-    rank_in_tie = np.arange(len(deaths)) - np.searchsorted(tie, tie, side="left")
-    f = rank_in_tie / n_tied
-    A0 = np.bincount(tie, weights=r[deaths], minlength=len(negated))[tie]
-    A1 = np.stack([np.bincount(tie, weights=r[deaths] * X[deaths, j], minlength=len(negated)) for j in range(p)], 1)[
-        tie
-    ]
-    A2 = np.zeros((len(negated), p, p))
-    np.add.at(A2, tie, r[deaths, None, None] * X[deaths, :, None] * X[deaths, None, :])
-    A2 = A2[tie]
-    s0 = S0[k] - f * A0
-    s1 = S1[k] - f[:, None] * A1
-    s2 = S2[k] - f[:, None, None] * A2
-    mean = s1 / s0[:, None]
-    V = s2 / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]
+    risk = RiskSets(t, d)
+    deaths = risk.deaths
+    _, mean, V = efron_moments(risk, X, np.exp(X @ beta))  # Efron's ties, as coxph's default
     if transform == "km":
         g = km_transform(durations, np.asarray(events, bool), t[deaths])
     elif transform == "rank":
