@@ -15,16 +15,13 @@ Timestamps are instants in UTC. Member ids are pseudonyms (never names or phone
 numbers); message text is not part of the contract (its length is).
 
 Everything here is declarative: the column lists drive the DuckDB types used when a
-table is read (``engine``), the pandera checks that validate its rows
-(``validation``) and the table documentation in ``data/README.md``.
+table is read (``engine``), the row checks that validation runs as SQL where the data
+lives (``validation``) and the table documentation in ``data/README.md``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import pandas as pd
-import pandera.pandas as pa
 
 ROLES = ("owner", "monitor", "assistant", "member")
 """Stored member roles. KOC (key opinion consumer) is derived from activity, never stored."""
@@ -77,11 +74,15 @@ class Column:
 
 @dataclass(frozen=True)
 class RowRule:
-    """A rule between columns of one row; ``holds`` returns True where a row obeys it."""
+    """A rule between columns of one row; ``holds`` is a SQL condition, true where a row obeys it.
+
+    A condition that comes out NULL (a value it compares is empty) counts as broken, so
+    each rule says what an empty value means with ``IS NULL`` terms of its own.
+    """
 
     name: str
     columns: tuple[str, ...]
-    holds: object  # Callable[[pd.DataFrame], pd.Series]
+    holds: str
     level: str = "error"
 
 
@@ -122,22 +123,6 @@ IBIS_TYPES = {
     "boolean": "boolean",
 }
 """The same types for Ibis, where another backend (Spark) reads the Parquet files itself."""
-
-
-def _left_after_join(rows: pd.DataFrame) -> pd.Series:
-    return rows["left_at"].isna() | rows["joined_at"].isna() | (rows["left_at"] >= rows["joined_at"])
-
-
-def _reason_only_when_left(rows: pd.DataFrame) -> pd.Series:
-    return rows["leave_reason"].isna() | rows["left_at"].notna()
-
-
-def _sender_unless_system(rows: pd.DataFrame) -> pd.Series:
-    return rows["member_id"].notna() | (rows["kind"] == "system")
-
-
-def _ends_after_start(rows: pd.DataFrame) -> pd.Series:
-    return rows["ended_at"].isna() | rows["started_at"].isna() | (rows["ended_at"] >= rows["started_at"])
 
 
 GROUPS = Table(
@@ -195,8 +180,16 @@ MEMBERSHIPS = Table(
         ),
     ),
     row_rules=(
-        RowRule("left_at >= joined_at", ("joined_at", "left_at"), _left_after_join),
-        RowRule("leave_reason only when left_at is set", ("left_at", "leave_reason"), _reason_only_when_left),
+        RowRule(
+            "left_at >= joined_at",
+            ("joined_at", "left_at"),
+            "left_at IS NULL OR joined_at IS NULL OR left_at >= joined_at",
+        ),
+        RowRule(
+            "leave_reason only when left_at is set",
+            ("left_at", "leave_reason"),
+            "leave_reason IS NULL OR left_at IS NOT NULL",
+        ),
     ),
 )
 
@@ -233,7 +226,13 @@ MESSAGES = Table(
             optional=True,
         ),
     ),
-    row_rules=(RowRule("member_id is set unless kind is 'system'", ("member_id", "kind"), _sender_unless_system),),
+    row_rules=(
+        RowRule(
+            "member_id is set unless kind is 'system'",
+            ("member_id", "kind"),
+            "member_id IS NOT NULL OR kind = 'system'",
+        ),
+    ),
 )
 
 
@@ -307,7 +306,13 @@ ACTIVITIES = Table(
             vocabulary=ACTIVITY_KINDS,
         ),
     ),
-    row_rules=(RowRule("ended_at >= started_at", ("started_at", "ended_at"), _ends_after_start),),
+    row_rules=(
+        RowRule(
+            "ended_at >= started_at",
+            ("started_at", "ended_at"),
+            "ended_at IS NULL OR started_at IS NULL OR ended_at >= started_at",
+        ),
+    ),
 )
 
 
@@ -326,26 +331,6 @@ ACTIVITY_PARTICIPANTS = Table(
 TABLES: dict[str, Table] = {
     t.name: t for t in (GROUPS, MEMBERSHIPS, MESSAGES, ASSIGNMENTS, CONVERSIONS, ACTIVITIES, ACTIVITY_PARTICIPANTS)
 }
-
-
-def pandera_schema(table: Table) -> pa.DataFrameSchema:
-    """The pandera schema that checks one chunk of already-typed rows of ``table``.
-
-    Types are fixed when the table is read (DuckDB casts to the contract types and
-    unreadable values are caught before this); the schema checks required values,
-    vocabularies, ranges and the rules between columns of a row.
-    """
-    columns = {}
-    for col in table.columns:
-        checks = []
-        if col.vocabulary is not None:
-            vocab = list(col.vocabulary)
-            checks.append(pa.Check(lambda s, v=vocab: s.isin(v), name=f"is one of {', '.join(vocab)}", ignore_na=True))
-        if col.min_value is not None:
-            checks.append(pa.Check(lambda s, m=col.min_value: s >= m, name=f"is >= {col.min_value}", ignore_na=True))
-        columns[col.name] = pa.Column(None, checks=checks, nullable=col.nullable, required=True)
-    row_checks = [pa.Check(rule.holds, name=rule.name) for rule in table.row_rules]
-    return pa.DataFrameSchema(columns, checks=row_checks, strict=False, name=table.name)
 
 
 def markdown_table_docs() -> str:

@@ -3,8 +3,9 @@
 Three passes, each only if the one before found no error:
 
 1. files: every required table is there, readable, non-empty, has its columns;
-2. rows: each table is read in chunks through DuckDB and checked with pandera
-   (unreadable values, missing values, vocabularies, ranges, rules within a row);
+2. rows: one DuckDB query per table, generated from the contract, counts the rows that
+   break each rule (unreadable values, missing values, vocabularies, ranges, rules
+   within a row) where the files lie; only rows that break a rule are fetched, a few each;
 3. relations: keys, references between tables, overlapping stays, senders who were
    not members at the time; these run as Ibis expressions where the data lives.
 
@@ -20,16 +21,12 @@ from dataclasses import dataclass, field
 import duckdb
 import ibis
 import pandas as pd
-import pandera.errors as pe
 
 from helpers.data.outliers import EARLIEST_PLAUSIBLE, MAX_OUTLIERS, robust_end
-from helpers.data.schema import TABLES, Table, pandera_schema
+from helpers.data.schema import TABLES, Table
 from helpers.data.sources import AWARE_TIMESTAMP, RAW_SUFFIX, Source, SourceError, file_columns, read_error, typed_sql
 
 MAX_EXAMPLES = 5
-
-
-CHUNK_ROWS = 1_000_000
 
 
 SINGULAR = {
@@ -183,7 +180,7 @@ EMPTY_ALLOWED = {
 def check_rows(
     con: duckdb.DuckDBPyConnection, sources: dict[str, Source], typed: dict[str, str], report: ValidationReport
 ) -> None:
-    """Check every row of every table: readable values, then pandera's checks, chunk by chunk."""
+    """Check every row of every table where it lies: one query counts the rows that break each rule."""
     for name, sql in typed.items():
         try:
             _check_table_rows(con, name, sources[name], sql, report)
@@ -192,143 +189,136 @@ def check_rows(
             report.findings.append(Finding("error", problem.file, None, problem.problem))
 
 
+@dataclass(frozen=True)
+class RowCheck:
+    """One rule a single row can break, as SQL: the condition that picks the rows breaking it, and what to show."""
+
+    column: str | None
+    rule: str
+    broken: str  # SQL condition, true where a row breaks the rule
+    shown: tuple[str, ...]  # SQL expressions for the example columns, after _row and _file
+
+
+UNREADABLE = {
+    "timestamp": " (expected ISO 8601, e.g. 2025-01-07T12:31:00Z)",
+    "integer": " (a whole number below 9.2e18; NaN and inf are not numbers)",
+    "number": " (a number such as 129.5, with a point for decimals; NaN and inf are not numbers)",
+}
+"""What a readable value of each type looks like, said when a value cannot be read as its column's type."""
+
+
+def row_checks(table: Table, present: set[str]) -> list[RowCheck]:
+    """Every rule of ``table`` that one row can break, from the contract; ``present`` are the typed query's columns.
+
+    Values present but unreadable are reported once, as unreadable, not again as empty.
+    """
+
+    def shown(columns: list[str]) -> tuple[str, ...]:
+        keys = [k for k in table.key if k not in columns]
+        return tuple(f'"{c}"' for c in dict.fromkeys([*keys, *columns]))
+
+    readable, column_checks = [], []
+    for col in table.columns:
+        raw, name = f"{col.name}{RAW_SUFFIX}", f'"{col.name}"'
+        has_raw = raw in present
+        if has_raw:
+            keys = [k for k in table.key if k != col.name and f"{k}{RAW_SUFFIX}" not in present]
+            readable.append(
+                RowCheck(
+                    col.name,
+                    f"cannot be read as {col.dtype}{UNREADABLE.get(col.dtype, '')}",
+                    f'"{raw}" IS NOT NULL AND {name} IS NULL',
+                    (*(f'"{k}"' for k in keys), f'"{raw}" AS {name}'),
+                )
+            )
+        if not col.nullable:
+            empty = f'{name} IS NULL AND "{raw}" IS NULL' if has_raw else f"{name} IS NULL"
+            column_checks.append(RowCheck(col.name, "are empty (rule: required)", empty, shown([col.name])))
+        if col.vocabulary is not None:
+            vocab = ", ".join(col.vocabulary)
+            words = ", ".join("'" + v.replace("'", "''") + "'" for v in col.vocabulary)
+            column_checks.append(
+                RowCheck(
+                    col.name,
+                    f"break the rule: {col.name} is one of {vocab}",
+                    f"{name} IS NOT NULL AND {name} NOT IN ({words})",
+                    shown([col.name]),
+                )
+            )
+        if col.min_value is not None:
+            column_checks.append(
+                RowCheck(
+                    col.name,
+                    f"break the rule: {col.name} is >= {col.min_value}",
+                    f"{name} IS NOT NULL AND {name} < {col.min_value}",
+                    shown([col.name]),
+                )
+            )
+    rules = [
+        RowCheck(None, f"break the rule: {rule.name}", f"NOT coalesce({rule.holds}, false)", shown(list(rule.columns)))
+        for rule in table.row_rules
+    ]
+    return readable + column_checks + rules
+
+
 def _check_table_rows(
     con: duckdb.DuckDBPyConnection, name: str, source: Source, sql: str, report: ValidationReport
 ) -> None:
-    """``check_rows`` for one table: its row count, readable values, then pandera's checks, chunk by chunk."""
+    """``check_rows`` for one table: one pass counts its rows and the rows breaking each rule; examples after."""
     table, label = TABLES[name], source.label
-    report.rows[name] = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+    present = set(con.sql(f"SELECT * FROM ({sql}) LIMIT 0").columns)
+    checks = row_checks(table, present)
+    zones = [c for c in table.columns if c.dtype == "timestamp" and f"{c.name}{RAW_SUFFIX}" in present]
+    counts = ["count(*)"] + [f"count(*) FILTER (WHERE {c.broken})" for c in checks]
+    for col in zones:  # timestamps read from text: with a time zone, and without one
+        aware = f"regexp_matches(\"{col.name}{RAW_SUFFIX}\", '{AWARE_TIMESTAMP}')"
+        counts += [
+            f'count(*) FILTER (WHERE "{col.name}" IS NOT NULL AND {aware})',
+            f'count(*) FILTER (WHERE "{col.name}" IS NOT NULL AND NOT {aware})',
+        ]
+    found = con.execute(f"SELECT {', '.join(counts)} FROM ({sql})").fetchone()
+    report.rows[name], broken, zoned = found[0], found[1 : 1 + len(checks)], found[1 + len(checks) :]
     if report.rows[name] == 0 and name in EMPTY_ALLOWED:
         report.findings.append(Finding("warning", label, None, EMPTY_ALLOWED[name]))
         return
     if report.rows[name] == 0 and table.required:
         report.findings.append(Finding("error", label, None, "has a header but no rows"))
         return
-    _check_time_zones(con, table, label, sql, report)
-    schema = pandera_schema(table)
-    found: dict[tuple[str | None, str], Finding] = {}
-    reader = con.execute(f"SELECT * FROM ({sql})").to_arrow_reader(CHUNK_ROWS)
-    for batch in reader:
-        chunk = batch.to_pandas()  # positional index: _row repeats across part files
-        _check_readable(table, label, chunk, found)
-        try:
-            schema.validate(chunk, lazy=True)
-        except pe.SchemaErrors as errors:
-            _collect(table, label, chunk, errors.failure_cases, found)
-    report.findings.extend(found.values())
+    for i, col in enumerate(zones):
+        _time_zone_finding(con, col.name, label, sql, zoned[2 * i], zoned[2 * i + 1], report)
+    for check, n in zip(checks, broken):
+        if n:
+            examples = _examples(con, sql, check.broken, check.shown)
+            report.findings.append(Finding("error", label, check.column, check.rule, n, examples))
 
 
-def _check_time_zones(
-    con: duckdb.DuckDBPyConnection, table: Table, label: str, sql: str, report: ValidationReport
+def _examples(con: duckdb.DuckDBPyConnection, sql: str, where: str, shown: tuple[str, ...]) -> list[dict]:
+    """The first few rows (in file order) of the typed query ``sql`` that meet ``where``, with their place."""
+    columns = ", ".join(["_row", "_file", *shown])
+    query = f"SELECT {columns} FROM ({sql}) WHERE {where} ORDER BY _file, _row LIMIT {MAX_EXAMPLES}"
+    return con.execute(query).df().to_dict("records")
+
+
+def _time_zone_finding(
+    con: duckdb.DuckDBPyConnection, column: str, label: str, sql: str, aware: int, naive: int, report: ValidationReport
 ) -> None:
     """Timestamps read from text must all carry a time zone, or all lack one (then read as UTC)."""
-    present = set(con.sql(f"SELECT * FROM ({sql}) LIMIT 0").columns)
-    for col in table.columns:
-        raw = f"{col.name}{RAW_SUFFIX}"
-        if col.dtype != "timestamp" or raw not in present:
-            continue
-        aware, naive = con.execute(
-            f"SELECT count(*) FILTER (WHERE regexp_matches({raw}, '{AWARE_TIMESTAMP}')), "
-            f"count(*) FILTER (WHERE NOT regexp_matches({raw}, '{AWARE_TIMESTAMP}')) FROM ({sql}) "
-            f"WHERE {col.name} IS NOT NULL"
-        ).fetchone()
-        if aware and naive:
-            examples = (
-                con.execute(
-                    f"SELECT _row, _file, {raw} AS {col.name} FROM ({sql}) WHERE {col.name} IS NOT NULL "
-                    f"AND NOT regexp_matches({raw}, '{AWARE_TIMESTAMP}') ORDER BY _file, _row "
-                    f"LIMIT {MAX_EXAMPLES}"
-                )
-                .df()
-                .to_dict("records")
+    if aware and naive:
+        raw = f'"{column}{RAW_SUFFIX}"'
+        where = f"\"{column}\" IS NOT NULL AND NOT regexp_matches({raw}, '{AWARE_TIMESTAMP}')"
+        report.findings.append(
+            Finding(
+                "error",
+                label,
+                column,
+                f"mix timestamps with a time zone ({aware} rows) and without one "
+                "(rule: all carry a UTC offset such as Z or +08:00, or none does)",
+                naive,
+                _examples(con, sql, where, (f'{raw} AS "{column}"',)),
             )
-            report.findings.append(
-                Finding(
-                    "error",
-                    label,
-                    col.name,
-                    f"mix timestamps with a time zone ({aware} rows) and without one "
-                    "(rule: all carry a UTC offset such as Z or +08:00, or none does)",
-                    naive,
-                    examples,
-                )
-            )
-        elif naive:
-            report.findings.append(Finding("warning", label, col.name, "timestamps carry no time zone; read as UTC"))
-
-
-def _check_readable(
-    table: Table, label: str, chunk: pd.DataFrame, found: dict[tuple[str | None, str], Finding]
-) -> None:
-    """Values present in the file that could not be read as their column's type."""
-    for col in table.columns:
-        raw = f"{col.name}{RAW_SUFFIX}"
-        if raw not in chunk.columns:
-            continue
-        bad = chunk[chunk[raw].notna() & chunk[col.name].isna()]
-        if len(bad):
-            rule = f"cannot be read as {col.dtype}" + {
-                "timestamp": " (expected ISO 8601, e.g. 2025-01-07T12:31:00Z)",
-                "integer": " (a whole number below 9.2e18; NaN and inf are not numbers)",
-                "number": " (a number such as 129.5, with a point for decimals; NaN and inf are not numbers)",
-            }.get(col.dtype, "")
-            keys = [k for k in table.key if k != col.name and f"{k}{RAW_SUFFIX}" not in chunk.columns]
-            rows = bad[["_row", "_file", *keys, raw]].rename(columns={raw: col.name})
-            _add(found, "error", label, col.name, rule, rows)
-
-
-def _collect(
-    table: Table, label: str, chunk: pd.DataFrame, failures: pd.DataFrame, found: dict[tuple[str | None, str], Finding]
-) -> None:
-    """Turn pandera's failure cases into findings with rows from the chunk."""
-    rules = {rule.name: rule for rule in table.row_rules}
-    is_row_rule = (failures["schema_context"] == "DataFrameSchema") & failures["check"].isin(list(rules))
-    for check, cases in failures[is_row_rule].groupby("check"):
-        shown = list(rules[check].columns)
-        _add_rows(found, table, label, None, f"break the rule: {check}", chunk, cases, shown)
-    for (column, check), cases in failures[~is_row_rule].groupby(["column", "check"]):
-        rows = cases
-        if check == "not_nullable":
-            raw = f"{column}{RAW_SUFFIX}"
-            if raw in chunk.columns:  # values present but unreadable were reported already
-                rows = cases[chunk.loc[cases["index"], raw].isna().to_numpy()]
-            rule = "are empty (rule: required)"
-        else:
-            rule = f"break the rule: {column} {check}"
-        _add_rows(found, table, label, column, rule, chunk, rows, [column])
-
-
-def _add_rows(
-    found: dict[tuple[str | None, str], Finding],
-    table: Table,
-    label: str,
-    column: str | None,
-    rule: str,
-    chunk: pd.DataFrame,
-    cases: pd.DataFrame,
-    shown: list[str],
-) -> None:
-    """Add the chunk rows named by pandera's failure cases, with key and rule columns."""
-    index = pd.Index(cases["index"].dropna().unique())
-    if len(index):
-        columns = ["_row", "_file"] + [c for c in table.key if c not in shown] + shown
-        _add(found, "error", label, column, rule, chunk.loc[index, list(dict.fromkeys(columns))])
-
-
-def _add(
-    found: dict[tuple[str | None, str], Finding],
-    level: str,
-    label: str,
-    column: str | None,
-    rule: str,
-    rows: pd.DataFrame,
-) -> None:
-    """Add offending rows to the finding for (column, rule), keeping at most a few examples."""
-    finding = found.setdefault((column, rule), Finding(level, label, column, rule))
-    finding.n_rows += len(rows)
-    room = MAX_EXAMPLES - len(finding.examples)
-    if room > 0:
-        finding.examples.extend(rows.sort_values(["_file", "_row"]).head(room).to_dict("records"))
+        )
+    elif naive:
+        report.findings.append(Finding("warning", label, column, "timestamps carry no time zone; read as UTC"))
 
 
 def check_relations(tables: dict[str, ibis.Table], sources: dict[str, Source], report: ValidationReport) -> None:

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[3]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-PACKAGES = ("pandas", "duckdb", "ibis-framework", "pandera", "statsmodels", "lifelines", "seaborn", "papermill")
+PACKAGES = ("pandas", "duckdb", "ibis-framework", "statsmodels", "lifelines", "seaborn", "papermill")
 
 
 class LocalKernelManager(AsyncKernelManager):
