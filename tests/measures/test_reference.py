@@ -132,3 +132,17 @@ def test_experiment_outcomes(both):
         ["group_id"],
         columns,
     )
+
+
+def test_activity_triangle_beyond_the_flagged_periods(both):
+    """Past FLAGGED_PERIODS periods the triangle counts distinct (member, period) pairs instead: same as the reference."""
+    tables, frames, end = both
+    periods = retention.FLAGGED_PERIODS + 2
+    ours = retention.retention_triangle(tables, "week", "activity", max_periods=periods, end=end).counts
+    theirs = ref.retention_counts(frames, "activity", end, max_periods=periods)
+    ours.index = pd.DatetimeIndex(ours.index).tz_localize(None) if pd.DatetimeIndex(ours.index).tz else ours.index
+    theirs.index = pd.DatetimeIndex(theirs.index).tz_convert(None)
+    assert np.nansum(ours.to_numpy()) > 100
+    pd.testing.assert_frame_equal(
+        ours, theirs, check_names=False, check_index_type=False, check_column_type=False, check_freq=False
+    )

@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import ibis
@@ -38,6 +38,8 @@ class Tables:
     conversions: ibis.Table | None = None
     activities: ibis.Table | None = None
     activity_participants: ibis.Table | None = None
+    derived: dict[str, ibis.Table] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Tables derived once from these and kept where the data lives (e.g. member-week talk), by name."""
 
 
 @dataclass

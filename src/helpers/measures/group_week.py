@@ -12,15 +12,13 @@ import pandas as pd
 
 from helpers.data.engine import Tables, epoch_seconds, week_start
 from helpers.data.event_time import data_end, monday_of
-
-OPERATOR_POSTS = ("dry", "wet", "promo", "activity")
-
+from helpers.measures.activity import member_weeks
 
 WEEK_SECONDS = 604_800
 
 
-def messages_with_role(tables: Tables) -> ibis.Table:
-    """Messages with a sender (system lines dropped) and the sender's ``role`` in that group.
+def with_role(tables: Tables, rows: ibis.Table) -> ibis.Table:
+    """``rows`` (with ``group_id`` and ``member_id``) with the sender's ``role`` in that group.
 
     Operators are few, so their roles are a small lookup; every other sender counts as a
     member (also one whose stay the export missed). The lookup's ``op_role`` column stays:
@@ -28,9 +26,13 @@ def messages_with_role(tables: Tables) -> ibis.Table:
     """
     m = tables.memberships
     operators = m.filter(m.role != "member").group_by(["group_id", "member_id"]).aggregate(op_role=m.role.max())
-    msg = tables.messages.filter(tables.messages.member_id.notnull())
-    msg = msg.left_join(operators, ["group_id", "member_id"]).drop("group_id_right", "member_id_right")
-    return msg.mutate(role=msg.op_role.fill_null("member"))
+    rows = rows.left_join(operators, ["group_id", "member_id"]).drop("group_id_right", "member_id_right")
+    return rows.mutate(role=rows.op_role.fill_null("member"))
+
+
+def messages_with_role(tables: Tables) -> ibis.Table:
+    """Messages with a sender (system lines dropped) and the sender's ``role`` in that group."""
+    return with_role(tables, tables.messages.filter(tables.messages.member_id.notnull()))
 
 
 def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp | None = None) -> pd.DataFrame:
@@ -77,14 +79,8 @@ def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp 
         exits=left.count(), joined_s_out=left.joined_s.sum()
     )
 
-    msg = messages_with_role(tables)
-    msg = msg.mutate(week=week_start(msg.sent_at))
-    # one pass over the messages: counts per sender and week, then per week (members and operators apart)
-    per_sender = msg.group_by(["group_id", "week", "member_id", "role"]).aggregate(
-        n=msg.count(),
-        operator_posts=msg.kind.isin(list(OPERATOR_POSTS)).cast("int64").sum(),
-        promo_posts=(msg.kind == "promo").cast("int64").sum(),
-    )
+    # one pass over the messages (shared): counts per sender and week, then per week (members and operators apart)
+    per_sender = with_role(tables, member_weeks(tables)).rename(n="messages")
     is_member = per_sender.role == "member"
     talk = per_sender.group_by(["group_id", "week"]).aggregate(
         member_messages=is_member.ifelse(per_sender.n, 0).sum(),

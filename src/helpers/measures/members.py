@@ -12,6 +12,7 @@ import pandas as pd
 from helpers.data.engine import Tables
 from helpers.data.event_time import data_end, days_between
 from helpers.data.schema import MIXED
+from helpers.measures.activity import member_weeks
 from helpers.measures.size_bands import size_band
 
 
@@ -48,9 +49,9 @@ def member_expr(tables: Tables, end: pd.Timestamp, roles: tuple[str, ...] = ("me
     """
     end_lit = ibis.literal(end.to_pydatetime(), type="timestamp('UTC')")
     stays = first_stays(tables, roles)
-    msg = tables.messages
-    talk = msg.group_by(["group_id", "member_id"]).aggregate(
-        messages=msg.count(), first_message_at=msg.sent_at.min(), last_message_at=msg.sent_at.max()
+    weeks = member_weeks(tables)
+    talk = weeks.group_by(["group_id", "member_id"]).aggregate(
+        messages=weeks.messages.sum(), first_message_at=weeks.first_at.min(), last_message_at=weeks.last_at.max()
     )
     out = stays.left_join(talk, ["group_id", "member_id"])
     return out.select(

@@ -17,10 +17,13 @@ import pandas as pd
 
 from helpers.data.engine import Tables, week_start
 from helpers.data.event_time import data_end, days_between, monday_of, naive_utc
+from helpers.measures.activity import member_weeks
 from helpers.measures.members import first_stays
 from helpers.stats.estimate import plain_fields
 
 PERIOD_DAYS = {"week": 7, "month": 30}
+FLAGGED_PERIODS = 62
+"""Activity retention keeps one flag per member and period up to this many periods (beyond: distinct pairs)."""
 
 
 COHORT_UNIT = {"week": "W", "month": "M"}
@@ -90,16 +93,44 @@ def retention_triangle(
                 last.group_by(["cohort", "k"]).aggregate(n=last.count()).to_pandas(), max_periods, reverse=True
             )
     else:
-        msg = tables.messages
-        per = msg.join(first, ["group_id", "member_id"])
-        k = (days_between(per.sent_at, per.first_joined) / length).floor().cast("int64")
-        talk = per.select("group_id", "member_id", "cohort", k=k).filter(lambda t: t.k >= 0).distinct()
-        if bounded:
+        # the periods she wrote in, from each week's first and last message (see member_weeks)
+        per = member_weeks(tables).join(first, ["group_id", "member_id"])
+        per = per.select(
+            "group_id",
+            "member_id",
+            "cohort",
+            **{
+                f"k_{at}": (days_between(per[f"{at}_at"], per.first_joined) / length).floor().cast("int64")
+                for at in ("first", "last")
+            },
+        )
+        if bounded and max_periods < FLAGGED_PERIODS:
+            # period k counts members who wrote in it: per member one flag per period 0..max_periods (a week's
+            # first or last message in it), a grouping of members rather than of (member, period) pairs
+            per = per.filter((per.k_last >= 0) & (per.k_first <= max_periods))
+            flags = per.group_by(["group_id", "member_id", "cohort"]).aggregate(
+                **{f"k{k}": ((per.k_first == k) | (per.k_last == k)).max() for k in range(max_periods + 1)}
+            )
+            wide = (
+                flags.group_by("cohort")
+                .aggregate(**{str(k): flags[f"k{k}"].cast("int64").sum() for k in range(max_periods + 1)})
+                .to_pandas()
+            )
+            steps = wide.melt(id_vars="cohort", var_name="k", value_name="n").astype({"k": "int64"})
+            counts = _cumulate(steps, max_periods, reverse=None)
+        elif bounded:  # too many periods for the bits: the distinct (member, period) pairs
+            per = per.filter((per.k_last >= 0) & (per.k_first <= max_periods))
+            talk = ibis.union(
+                *(per.select("group_id", "member_id", "cohort", k=per[f"k_{at}"]) for at in ("first", "last")),
+                distinct=True,
+            )
+            talk = talk.filter((talk.k >= 0) & (talk.k <= max_periods))
             counts = _cumulate(
                 talk.group_by(["cohort", "k"]).aggregate(n=talk.count()).to_pandas(), max_periods, reverse=None
             )
-        else:
-            last = talk.group_by(["group_id", "member_id", "cohort"]).aggregate(k=talk.k.max())
+        else:  # period k or later: her last period with a message
+            per = per.filter(per.k_last >= 0)
+            last = per.group_by(["group_id", "member_id", "cohort"]).aggregate(k=per.k_last.max())
             counts = _cumulate(
                 last.group_by(["cohort", "k"]).aggregate(n=last.count()).to_pandas(), max_periods, reverse=True
             )
@@ -204,9 +235,7 @@ def lifecycle_layers(
     weeks = members.select(
         "group_id", "member_id", join_week=week_start(members.joined_at), leave_week=week_start(members.final_left_at)
     )
-    msg = tables.messages
-    spoke = msg.select("group_id", "member_id", week=week_start(msg.sent_at)).distinct()
-    spoke = spoke.join(weeks, ["group_id", "member_id"])
+    spoke = member_weeks(tables).select("group_id", "member_id", "week").join(weeks, ["group_id", "member_id"])
     previous = spoke.week.lag().over(ibis.window(group_by=["group_id", "member_id"], order_by="week"))
     gap_days = days_between(spoke.week, ibis.coalesce(previous, spoke.join_week))
     spoke = spoke.mutate(resurrected=gap_days >= 7 * (silent_weeks + 1))
