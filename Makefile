@@ -85,7 +85,7 @@ $(BENCH)/.complete: $(STAMP) $(wildcard src/helpers/synth/*.py)
 	$(BIN)/python -m helpers.synth --out $(BENCH) --groups 10000 --seed 1 --months 12
 	touch $@
 
-bench: $(STAMP) $(BENCH)/.complete ## Scale runs (about half an hour): the metric suite at 10,000 groups beside pandas, the main job timed; benchmarks/
+bench: $(TESTED) $(BENCH)/.complete ## Scale runs (about half an hour): the metric suite at 10,000 groups beside pandas, the main job timed; benchmarks/
 	$(BIN)/python benchmarks/bench_synth.py
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/bench_studies.py $(BENCH)

@@ -121,13 +121,24 @@ def retention_counts(f: Frames, kind: str, end: pd.Timestamp, max_periods: int =
         s["k"] = np.floor(_days(s["sent_at"], s["first_joined"]) / length).astype(int)
         s = s[s["k"] >= 0]
     s = s[s["k"] <= max_periods].drop_duplicates(["group_id", "member_id", "k"])
-    counts = s.groupby(["cohort", "k"]).size().unstack(fill_value=0)
+    pairs = s.groupby(["cohort", "k"]).size().rename("n").reset_index()
+    return finish_triangle(pairs, first.groupby("cohort").size(), end, max_periods, length)
+
+
+def finish_triangle(
+    pairs: pd.DataFrame, sizes: pd.Series, end: pd.Timestamp, max_periods: int = 12, length: int = 7
+) -> pd.DataFrame:
+    """Cohort x period counts from (cohort, k, n) rows; missing where period k has not ended for the cohort."""
+    counts = pairs.pivot_table(index="cohort", columns="k", values="n", aggfunc="sum", fill_value=0)
     counts = counts.reindex(columns=range(max_periods + 1), fill_value=0)
-    sizes = first.groupby("cohort").size()
-    counts = counts.reindex(sizes.index, fill_value=0).astype(float)
+    sizes.index = pd.DatetimeIndex(sizes.index).tz_convert("UTC")
+    counts.index = pd.DatetimeIndex(counts.index).tz_convert("UTC")
+    counts = counts.reindex(sizes.sort_index().index, fill_value=0).astype(float)
     steps = np.arange(1, max_periods + 2) * np.timedelta64(length, "D")  # period k ends (k + 1) lengths after
-    period_end = (sizes.index + WEEK).tz_convert(None).values[:, None] + steps[None, :]
-    return counts.where(period_end <= end.tz_convert(None).to_datetime64())
+    period_end = (counts.index + WEEK).tz_convert(None).values[:, None] + steps[None, :]
+    counts = counts.where(period_end <= end.tz_convert(None).to_datetime64())
+    counts.index.name, counts.columns.name = "cohort", "k"
+    return counts
 
 
 # --- group-week panel ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The engine's metrics equal the straightforward pandas reference (benchmarks/pandas_reference.py)."""
+"""The engine's metrics equal the pandas reference and the rivals bench.py races (benchmarks/*_reference.py)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,16 @@ import pandas_reference as ref  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory):
+def small(tmp_path_factory):
+    """A small generated dataset (60 groups, 8 months)."""
     path = tmp_path_factory.mktemp("reference") / "data"
     generate(path, n_groups=60, seed=5, months=8, progress=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def both(small):
+    path = small
     ds = open_dataset(path)
     frames = ref.load(path)
     end = event_time.data_end(ds.tables)
@@ -143,6 +150,72 @@ def test_activity_triangle_beyond_the_flagged_periods(both):
     ours.index = pd.DatetimeIndex(ours.index).tz_localize(None) if pd.DatetimeIndex(ours.index).tz else ours.index
     theirs.index = pd.DatetimeIndex(theirs.index).tz_convert(None)
     assert np.nansum(ours.to_numpy()) > 100
+    pd.testing.assert_frame_equal(
+        ours, theirs, check_names=False, check_index_type=False, check_column_type=False, check_freq=False
+    )
+
+
+PANEL = [
+    "age_weeks",
+    "members",
+    "members_in_week",
+    "joins",
+    "exits",
+    "mean_tenure_days",
+    "member_messages",
+    "speakers",
+    "interaction_rate",
+    "messages_per_member",
+    "kocs",
+    "monitor_messages",
+    "monitor_share",
+    "operator_posts",
+    "promo_posts",
+    "promo_share",
+]
+MEMBER = ["joined_at", "left_at", "stays", "final_left_at", "left", "duration_days", "messages", "messages_per_week"]
+MEMBER += ["first_message_at", "last_message_at", "peak_members"]
+EXPERIMENT = ["arm", "members", "exits", "pre_members", "pre_exits", "post_member_days", "pre_member_days"]
+EXPERIMENT += ["post_messages", "pre_messages"] + [f"{v}_{s}" for v in ("members", "exits") for s in experiment.STAGES]
+RIVAL_METRICS = {  # suite name: the engine's frame, keys, columns compared
+    "member table": (lambda t, end: member_measures.member_table(t, end), ["group_id", "member_id"], MEMBER),
+    "group-week panel": (lambda t, end: group_week_panel(t, end=end), ["group_id", "week"], PANEL),
+    "recruitment windows": (
+        lambda t, end: recruitment.recruitment_windows(t, end=end),
+        ["group_id"],
+        ["fill_size", "joiners", "window_days", "observed_days", "filled"],
+    ),
+    "experiment outcomes": (
+        lambda t, end: experiment.group_outcomes(t, "content_ratio", end=end),
+        ["group_id"],
+        EXPERIMENT,
+    ),
+}
+
+
+@pytest.fixture(scope="module", params=["sql_reference", "polars_reference"])
+def rival(request, small):
+    """A rival implementation's whole suite on the same small dataset (hand-written DuckDB SQL, Polars)."""
+    return request.param, __import__(request.param).suite(small)
+
+
+@pytest.mark.parametrize("metric", list(RIVAL_METRICS))
+def test_rival_equals_engine(both, rival, metric):
+    """Each rival gives the engine's frames (checked here so the race in bench.py compares equal work)."""
+    tables, _, end = both
+    name, frames = rival
+    compute, keys, columns = RIVAL_METRICS[metric]
+    _same(compute(tables, end), frames[metric], keys, columns)
+
+
+@pytest.mark.parametrize("kind", ["membership", "activity"])
+def test_rival_triangles_equal_engine(both, rival, kind):
+    tables, _, end = both
+    ours = retention.retention_triangle(tables, "week", kind, end=end).counts
+    theirs = rival[1][f"{kind} triangle"]
+    ours.index = pd.DatetimeIndex(ours.index).tz_localize(None) if pd.DatetimeIndex(ours.index).tz else ours.index
+    theirs.index = pd.DatetimeIndex(theirs.index).tz_convert(None)
+    assert np.nansum(theirs.to_numpy()) > 100
     pd.testing.assert_frame_equal(
         ours, theirs, check_names=False, check_index_type=False, check_column_type=False, check_freq=False
     )
