@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 import polars as pl
-
 from pandas_reference import finish_triangle
 
 G, M = "group_id", "member_id"
@@ -143,7 +142,7 @@ def retention_counts(f: Frames, kind: str, end: pd.Timestamp, max_periods: int =
 
 def group_week_panel(f: Frames, end: pd.Timestamp, koc_threshold: int = 10) -> pd.DataFrame:
     """Per group and week from creation to the data's end: members, joins, exits, talk, KOCs, operator posts."""
-    last = int(((end.timestamp() + 259_200) // 604_800))
+    last = int((end.timestamp() + 259_200) // 604_800)
     grid = f.groups.select(G, w0=week(seconds("created_at")))
     grid = (
         grid.with_columns(w=pl.int_ranges("w0", last + 1))

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-
 from pandas_reference import finish_triangle
 
 WEEK = "floor((epoch({t}) + 259200) / 604800)::BIGINT"  # Monday weeks since 1970 (1970-01-01 was a Thursday)
