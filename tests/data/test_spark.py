@@ -1,4 +1,9 @@
-"""The studies' Ibis expressions run unchanged on Spark (local mode) and give DuckDB's results exactly."""
+"""The studies' Ibis expressions run unchanged on Spark and give DuckDB's results exactly.
+
+Twice: on Spark's local mode, and on a real standalone cluster started on loopback by the
+test (a master and two workers, each its own JVM, executors in the workers; stopped by
+process id afterwards), reading the dataset from a path all of them share.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import pytest
 
 from helpers import open_dataset
 from helpers.data import event_time
+from helpers.data.cluster import standalone_cluster, wait_for_executors
 from helpers.measures import members as member_measures
 from helpers.measures.group_week import group_week_panel
 from helpers.studies.experiment import measures as experiment
@@ -44,20 +50,31 @@ def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(keys).reset_index(drop=True) if keys else frame
 
 
-@pytest.fixture(scope="module")
-def engines(tmp_path_factory):
+@pytest.fixture(scope="module", params=["local", "cluster"])
+def engines(request, tmp_path_factory):
     path = tmp_path_factory.mktemp("spark") / "data"
     generate(path, n_groups=40, seed=3, months=6, progress=False)
     duck = open_dataset(path)
-    spark = open_dataset(path, "pyspark://local[2]")
-    yield duck, spark
-    spark.con._session.stop()
+    if request.param == "local":
+        spark = open_dataset(path, "pyspark://local[2]")
+        yield duck, spark
+        spark.con._session.stop()
+        return
+    with standalone_cluster(tmp_path_factory.mktemp("cluster"), workers=2) as url:
+        spark = open_dataset(path, url)
+        try:
+            assert wait_for_executors(spark.con._session, 2) == 2, "both workers' executors registered"
+            yield duck, spark
+        finally:
+            spark.con._session.stop()
 
 
 def test_spark_backend_is_really_used(engines):
     duck, spark = engines
     assert duck.con.name == "duckdb" and spark.con.name == "pyspark"
     assert spark.tables.messages._find_backend().name == "pyspark"
+    master = spark.con._session.sparkContext.master
+    assert master.startswith("local") or master.startswith("spark://127.0.0.1:")
 
 
 @pytest.mark.parametrize("metric", list(METRICS))

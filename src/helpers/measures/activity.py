@@ -16,16 +16,13 @@ import ibis
 
 from helpers.data.engine import Tables, week_start
 
-OPERATOR_POSTS = ("dry", "wet", "promo", "activity")
-"""Message kinds that are operators' content posts."""
-
 
 def member_weeks(tables: Tables) -> ibis.Table:
     """One row per sender in a group and Monday week (UTC) she wrote in; system lines (no sender) left out.
 
-    Columns: ``group_id``, ``member_id``, ``week``; ``messages``; ``operator_posts`` and
-    ``promo_posts`` (posts of the kinds in ``OPERATOR_POSTS``, and of kind promo);
-    ``first_at`` / ``last_at``, her first and last message of the week. A week overlaps at
+    Columns: ``group_id``, ``member_id``, ``week``; ``messages``; ``first_at`` / ``last_at``,
+    her first and last message of the week. (Two more counts here would double the time to
+    keep it: operators' posts are counted per group and week where needed, see ``group_week``.) A week overlaps at
     most two periods of 7 days or more, so each such period that holds some of the week's
     messages holds its first or its last: who talked in which period follows exactly.
     """
@@ -33,11 +30,7 @@ def member_weeks(tables: Tables) -> ibis.Table:
     if cached is None:
         msg = tables.messages.filter(tables.messages.member_id.notnull())
         expr = msg.group_by(["group_id", "member_id", week_start(msg.sent_at).name("week")]).aggregate(
-            messages=msg.count(),
-            operator_posts=msg.kind.isin(list(OPERATOR_POSTS)).cast("int64").sum(),
-            promo_posts=(msg.kind == "promo").cast("int64").sum(),
-            first_at=msg.sent_at.min(),
-            last_at=msg.sent_at.max(),
+            messages=msg.count(), first_at=msg.sent_at.min(), last_at=msg.sent_at.max()
         )
         backend = tables.messages._find_backend(use_default=True)
         if backend.name == "duckdb":

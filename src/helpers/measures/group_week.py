@@ -15,6 +15,8 @@ from helpers.data.event_time import data_end, monday_of
 from helpers.measures.activity import member_weeks
 
 WEEK_SECONDS = 604_800
+OPERATOR_POSTS = ("dry", "wet", "promo", "activity")
+"""Message kinds that are operators' content posts."""
 
 
 def with_role(tables: Tables, rows: ibis.Table) -> ibis.Table:
@@ -87,12 +89,15 @@ def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp 
         speakers=is_member.cast("int64").sum(),
         kocs=(is_member & (per_sender.n >= koc_threshold)).cast("int64").sum(),
         monitor_messages=(per_sender.role == "monitor").ifelse(per_sender.n, 0).sum(),
-        operator_posts=per_sender.operator_posts.sum(),
-        promo_posts=per_sender.promo_posts.sum(),
+    )
+    msg = tables.messages
+    posts = msg.filter(msg.member_id.notnull() & msg.kind.isin(list(OPERATOR_POSTS)))
+    posts = posts.group_by(["group_id", week_start(posts.sent_at).name("week")]).aggregate(
+        operator_posts=posts.count(), promo_posts=(posts.kind == "promo").cast("int64").sum()
     )
 
     panel = grid
-    for part in (joins, exits, talk):
+    for part in (joins, exits, talk, posts):
         panel = panel.left_join(part, ["group_id", "week"]).drop("group_id_right", "week_right")
     frame = panel.to_pyarrow().to_pandas()
     counts = [

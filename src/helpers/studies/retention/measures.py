@@ -108,12 +108,22 @@ def retention_triangle(
             # period k counts members who wrote in it: per member one flag per period 0..max_periods (a week's
             # first or last message in it), a grouping of members rather than of (member, period) pairs
             per = per.filter((per.k_last >= 0) & (per.k_first <= max_periods))
-            flags = per.group_by(["group_id", "member_id", "cohort"]).aggregate(
-                **{f"k{k}": ((per.k_first == k) | (per.k_last == k)).max() for k in range(max_periods + 1)}
-            )
+            if per._find_backend(use_default=True).name == "duckdb":  # the flags as bits of one integer
+                bits = [
+                    ibis.ifelse((k >= 0) & (k <= max_periods), ibis.literal(1, "int64") << k.clip(0, max_periods), 0)
+                    for k in (per.k_first, per.k_last)
+                ]
+                per = per.mutate(bits=bits[0] | bits[1])
+                masks = per.group_by(["group_id", "member_id", "cohort"]).aggregate(mask=per.bits.bit_or())
+                flag = {k: (masks.mask >> k) & 1 for k in range(max_periods + 1)}
+            else:  # BIT_OR is not compiled for every backend (Spark): one boolean per period
+                masks = per.group_by(["group_id", "member_id", "cohort"]).aggregate(
+                    **{f"k{k}": ((per.k_first == k) | (per.k_last == k)).max() for k in range(max_periods + 1)}
+                )
+                flag = {k: masks[f"k{k}"].cast("int64") for k in range(max_periods + 1)}
             wide = (
-                flags.group_by("cohort")
-                .aggregate(**{str(k): flags[f"k{k}"].cast("int64").sum() for k in range(max_periods + 1)})
+                masks.group_by("cohort")
+                .aggregate(**{str(k): flag[k].sum() for k in range(max_periods + 1)})
                 .to_pandas()
             )
             steps = wide.melt(id_vars="cohort", var_name="k", value_name="n").astype({"k": "int64"})
