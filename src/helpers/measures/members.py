@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 
 from helpers.data.engine import Tables
 from helpers.data.event_time import data_end, days_between
@@ -108,8 +109,10 @@ def group_profile(tables: Tables) -> pd.DataFrame:
 def member_table(tables: Tables, end: pd.Timestamp | None = None, roles: tuple[str, ...] = ("member",)) -> pd.DataFrame:
     """The member table as pandas, with each group's attributes (channel, segment, size band, ...)."""
     end = end if end is not None else data_end(tables)
-    members = member_expr(tables, end, roles).to_pyarrow().to_pandas()  # faster than to_pandas for 2M rows
-    return members.merge(group_profile(tables).drop(columns=["created_at"]), on="group_id", how="left")
+    members = member_expr(tables, end, roles).to_pyarrow()  # faster than to_pandas for millions of rows
+    profile = pa.Table.from_pandas(group_profile(tables).drop(columns=["created_at"]), preserve_index=False)
+    # joined in Arrow (a C++ hash join): a pandas merge on the group ids takes as long as the query at 3M members
+    return members.join(profile, "group_id", join_type="left outer").to_pandas()
 
 
 NO_EXITS = (

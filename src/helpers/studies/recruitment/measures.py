@@ -110,11 +110,12 @@ def early_members(
     stays = first_stays(tables)
     g = tables.groups.select("group_id", "created_at")
     stays = stays.join(g, "group_id")
-    stays = stays.mutate(
-        joined_day=(epoch_seconds(stays.joined_at) - epoch_seconds(stays.created_at)) / DAY,
-        rank=ibis.row_number().over(group_by="group_id", order_by=["joined_at", "member_id"]) + 1,
-    )
-    early = stays.filter(stays.joined_day <= early_days) if early_k is None else stays.filter(stays["rank"] <= early_k)
+    stays = stays.mutate(joined_day=(epoch_seconds(stays.joined_at) - epoch_seconds(stays.created_at)) / DAY)
+    if early_k is None:
+        early = stays.filter(stays.joined_day <= early_days)
+    else:  # the ranking is a window over every stay: only when asked for
+        rank = ibis.row_number().over(group_by="group_id", order_by=["joined_at", "member_id"]) + 1
+        early = stays.mutate(rank=rank).filter(lambda t: t["rank"] <= early_k)
     end_lit = ibis.literal(pd.Timestamp(end).to_pydatetime(), type="timestamp('UTC')")
     early = early.select(
         "group_id",
