@@ -74,6 +74,8 @@ def standalone_cluster(
             )
         )
 
+    driver_ip = os.environ.get("SPARK_LOCAL_IP")
+    os.environ["SPARK_LOCAL_IP"] = HOST  # a driver JVM started inside binds to loopback too
     try:
         start("master", "org.apache.spark.deploy.master.Master", "--host", HOST, "--port", str(port),
               "--webui-port", str(_free_port()))  # fmt: skip
@@ -89,6 +91,10 @@ def standalone_cluster(
         yield f"pyspark://{master}"
     finally:
         _stop(processes[::-1])
+        if driver_ip is None:
+            os.environ.pop("SPARK_LOCAL_IP", None)
+        else:
+            os.environ["SPARK_LOCAL_IP"] = driver_ip
 
 
 def executors(session) -> int:

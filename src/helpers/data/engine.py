@@ -9,9 +9,11 @@ tables are registered there.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -54,6 +56,25 @@ class Dataset:
 
 
 SPARK_PREFIXES = ("pyspark", "spark")
+_KEPT = itertools.count()
+
+
+def kept(tables: Tables, name: str, build: Callable[[], ibis.Table]) -> ibis.Table:
+    """A table derived from ``tables``, computed once and kept where the data lives, for as long as they live.
+
+    On DuckDB a temporary table of the dataset's connection (gone with it); elsewhere the
+    backend's own cache (a persisted frame on Spark). ``build`` makes its expression.
+    """
+    table = tables.derived.get(name)
+    if table is None:
+        expr = build()
+        backend = expr._find_backend(use_default=True)
+        if backend.name == "duckdb":
+            table = backend.create_table(f"{name}_{next(_KEPT)}", expr, temp=True)
+        else:
+            table = expr.cache()
+        tables.derived[name] = table
+    return table
 
 
 def _validated_dir() -> Path:
@@ -90,6 +111,7 @@ def _spark(url: str) -> ibis.BaseBackend:
         .appName("community-workbench")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # no progress bars in logs and notebooks
         .config("spark.sql.shuffle.partitions", os.environ.get("WORKBENCH_SPARK_PARTITIONS", "8"))
         .getOrCreate()
     )

@@ -10,11 +10,9 @@ it; a persisted frame on Spark), held by the dataset's ``Tables``.
 
 from __future__ import annotations
 
-import itertools
-
 import ibis
 
-from helpers.data.engine import Tables, week_start
+from helpers.data.engine import Tables, kept, week_start
 
 
 def member_weeks(tables: Tables) -> ibis.Table:
@@ -26,19 +24,11 @@ def member_weeks(tables: Tables) -> ibis.Table:
     most two periods of 7 days or more, so each such period that holds some of the week's
     messages holds its first or its last: who talked in which period follows exactly.
     """
-    cached = tables.derived.get("member_weeks")
-    if cached is None:
+
+    def build() -> ibis.Table:
         msg = tables.messages.filter(tables.messages.member_id.notnull())
-        expr = msg.group_by(["group_id", "member_id", week_start(msg.sent_at).name("week")]).aggregate(
+        return msg.group_by(["group_id", "member_id", week_start(msg.sent_at).name("week")]).aggregate(
             messages=msg.count(), first_at=msg.sent_at.min(), last_at=msg.sent_at.max()
         )
-        backend = tables.messages._find_backend(use_default=True)
-        if backend.name == "duckdb":
-            cached = backend.create_table(f"member_weeks_{next(_NUMBERS)}", expr, temp=True)
-        else:  # Spark and others: persisted by the backend's own cache
-            cached = expr.cache()
-        tables.derived["member_weeks"] = cached
-    return cached
 
-
-_NUMBERS = itertools.count()
+    return kept(tables, "member_weeks", build)

@@ -10,7 +10,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from helpers.data.engine import Tables
+from helpers.data.engine import Tables, kept
 from helpers.data.event_time import data_end, days_between
 from helpers.data.schema import MIXED
 from helpers.measures.activity import member_weeks
@@ -18,7 +18,17 @@ from helpers.measures.size_bands import size_band
 
 
 def first_stays(tables: Tables, roles: tuple[str, ...] = ("member",)) -> ibis.Table:
-    """Per member in a group: first join, end of the first stay, number of stays, final leave (null if in)."""
+    """Per member in a group: first join, end of the first stay, number of stays, final leave (null if in).
+
+    Those of ordinary members (the default) are computed once per dataset and kept (``kept``).
+    """
+    if roles == ("member",):
+        return kept(tables, "first_stays", lambda: _first_stays(tables, roles))
+    return _first_stays(tables, roles)
+
+
+def _first_stays(tables: Tables, roles: tuple[str, ...]) -> ibis.Table:
+    """The expression behind ``first_stays``."""
     m = tables.memberships.filter(tables.memberships.role.isin(list(roles)))
     per_member = m.group_by(["group_id", "member_id"]).aggregate(
         first_joined=m.joined_at.min(),

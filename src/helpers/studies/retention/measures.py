@@ -72,7 +72,9 @@ def retention_triangle(
     m = tables.memberships.filter(tables.memberships.role == "member")
     if group_ids is not None:
         m = m.filter(m.group_id.isin(list(group_ids)))
-    first = m.group_by(["group_id", "member_id"]).aggregate(first_joined=m.joined_at.min())
+    first = first_stays(tables).select("group_id", "member_id", first_joined="joined_at")  # kept per dataset
+    if group_ids is not None:
+        first = first.filter(first.group_id.isin(list(group_ids)))
     first = first.mutate(cohort=first.first_joined.truncate(COHORT_UNIT[period]))
     if start is not None:
         first = first.filter(first.cohort >= ibis.timestamp(pd.Timestamp(start, tz="UTC").to_pydatetime()))
@@ -245,9 +247,11 @@ def lifecycle_layers(
     weeks = members.select(
         "group_id", "member_id", join_week=week_start(members.joined_at), leave_week=week_start(members.final_left_at)
     )
-    spoke = member_weeks(tables).select("group_id", "member_id", "week").join(weeks, ["group_id", "member_id"])
-    previous = spoke.week.lag().over(ibis.window(group_by=["group_id", "member_id"], order_by="week"))
-    gap_days = days_between(spoke.week, ibis.coalesce(previous, spoke.join_week))
+    talked = member_weeks(tables)
+    # each talk week's previous one, over the narrow member-week rows (before the join widens them)
+    previous = talked.week.lag().over(ibis.window(group_by=["group_id", "member_id"], order_by="week"))
+    spoke = talked.select("group_id", "member_id", "week", previous=previous).join(weeks, ["group_id", "member_id"])
+    gap_days = days_between(spoke.week, ibis.coalesce(spoke.previous, spoke.join_week))
     spoke = spoke.mutate(resurrected=gap_days >= 7 * (silent_weeks + 1))
     middle = spoke.filter(
         (spoke.week > spoke.join_week) & (spoke.leave_week.isnull() | (spoke.week < spoke.leave_week))
