@@ -196,3 +196,28 @@ def test_optional_outcome_tables_open_typed_or_are_none(good_copy: Path, tmp_pat
     [finding] = [f for f in report.errors if f.column == "value"]
     assert finding.n_rows == 2 and "cannot be read as number" in finding.rule
     assert [e["_row"] for e in finding.examples] == [1, 2]
+
+
+def test_derived_tables_are_kept_once_per_dataset(good_copy: Path):
+    """kept() builds a derived table once, as a DuckDB temporary table; another opening builds its own."""
+    from helpers.data.engine import kept
+    from helpers.measures.activity import member_weeks
+
+    ds = open_dataset(good_copy)
+    calls = []
+
+    def build():
+        calls.append(1)
+        return ds.tables.messages.group_by("group_id").aggregate(n=ds.tables.messages.count())
+
+    first, again = kept(ds.tables, "per_group", build), kept(ds.tables, "per_group", build)
+    assert first is again and len(calls) == 1
+    temp = ds.con.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    assert any(name.startswith("per_group_") for (name,) in temp)
+    assert first.count().execute() == ds.tables.messages.group_id.nunique().execute()
+    other = open_dataset(good_copy)
+    assert "per_group" not in other.tables.derived
+    weeks = member_weeks(other.tables).to_pandas()  # one row per sender and week, every message counted once
+    msg = other.tables.messages.to_pandas()
+    assert weeks["messages"].sum() == msg["member_id"].notna().sum()
+    assert not weeks.duplicated(["group_id", "member_id", "week"]).any()
