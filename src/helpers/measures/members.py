@@ -121,8 +121,13 @@ def member_table(tables: Tables, end: pd.Timestamp | None = None, roles: tuple[s
     end = end if end is not None else data_end(tables)
     members = member_expr(tables, end, roles).to_pyarrow()  # faster than to_pandas for millions of rows
     profile = pa.Table.from_pandas(group_profile(tables).drop(columns=["created_at"]), preserve_index=False)
-    # joined in Arrow (a C++ hash join): a pandas merge on the group ids takes as long as the query at 3M members
-    return members.join(profile, "group_id", join_type="left outer").to_pandas()
+    # joined in Arrow (a C++ hash join): a pandas merge on the group ids takes as long as the query at 3M members;
+    # Arrow joins no column of nulls alone (e.g. no group's target size known): those are added after
+    empty = [f.name for f in profile.schema if pa.types.is_null(f.type)]
+    joined = members.join(profile.drop_columns(empty), "group_id", join_type="left outer")
+    for name in empty:
+        joined = joined.append_column(name, pa.nulls(joined.num_rows))
+    return joined.select([*members.column_names, *profile.column_names[1:]]).to_pandas()
 
 
 NO_EXITS = (
