@@ -1,4 +1,4 @@
-"""Scale check of the studies' computations on the scale dataset (``make bench``: 17,000 groups, 101M messages).
+"""Scale check of the studies' computations on the 10,000-group dataset (``make bench``).
 
 Times Study 1's cohort computations (member table, both retention triangles, lifecycle
 layers), Study 2's tables (the group-week panel, also Study 4's, and the hour x

@@ -9,6 +9,7 @@ code, so that ``tests/test_reference.py`` can hold the engine to it on a small d
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,12 +31,19 @@ class Frames:
     assignments: pd.DataFrame
 
 
+def parquet_source(data_dir: Path, name: str) -> Path:
+    """A table's Parquet file, or a glob over its folder of parts."""
+    single = data_dir / f"{name}.parquet"
+    return single if single.exists() else data_dir / name / "*.parquet"
+
+
 def load(data_dir: str | Path) -> Frames:
     """Read every table into memory (Parquet files or folders of parts)."""
     data_dir = Path(data_dir)
 
     def read(name: str) -> pd.DataFrame:
-        path = data_dir / f"{name}.parquet" if (data_dir / f"{name}.parquet").exists() else data_dir / name
+        path = parquet_source(data_dir, name)
+        path = path.parent if path.name == "*.parquet" else path
         frame = pd.read_parquet(path)
         for column in frame.columns:
             if pd.api.types.is_datetime64_any_dtype(frame[column]):
@@ -288,15 +296,20 @@ def experiment_outcomes(
     return out.reset_index().sort_values("group_id").reset_index(drop=True)
 
 
+def suite_of(module, data_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """Every metric of the suite computed by ``module`` (this one or a rival with the same functions)."""
+    frames = module.load(data_dir)
+    end = module.data_end(frames)
+    return {
+        "member table": module.member_table(frames, end),
+        "membership triangle": module.retention_counts(frames, "membership", end),
+        "activity triangle": module.retention_counts(frames, "activity", end),
+        "group-week panel": module.group_week_panel(frames, end),
+        "recruitment windows": module.recruitment_windows(frames, end),
+        "experiment outcomes": module.experiment_outcomes(frames, "content_ratio", end),
+    }
+
+
 def suite(data_dir: str | Path) -> dict[str, pd.DataFrame]:
     """Every metric of the suite, from reading the files on (what the benchmark times)."""
-    f = load(data_dir)
-    end = data_end(f)
-    return {
-        "member table": member_table(f, end),
-        "membership triangle": retention_counts(f, "membership", end),
-        "activity triangle": retention_counts(f, "activity", end),
-        "group-week panel": group_week_panel(f, end),
-        "recruitment windows": recruitment_windows(f, end),
-        "experiment outcomes": experiment_outcomes(f, "content_ratio", end),
-    }
+    return suite_of(sys.modules[__name__], data_dir)

@@ -9,11 +9,12 @@ holds it equal to the engine on a small dataset; ``bench.py`` races it.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import duckdb
 import pandas as pd
-from pandas_reference import finish_triangle
+from pandas_reference import finish_triangle, parquet_source, suite_of
 
 WEEK = "floor((epoch({t}) + 259200) / 604800)::BIGINT"  # Monday weeks since 1970 (1970-01-01 was a Thursday)
 MONDAY = "to_timestamp({w} * 604800 - 259200)"  # the Monday 00:00 UTC of week number w
@@ -38,8 +39,7 @@ def load(data_dir: str | Path, memory: str = "2GB") -> duckdb.DuckDBPyConnection
     con.execute(f"SET memory_limit = '{memory}'")
     con.execute("SET preserve_insertion_order = false")
     for name in ("groups", "memberships", "messages", "assignments"):
-        single = data_dir / f"{name}.parquet"
-        source = single if single.exists() else data_dir / name / "*.parquet"
+        source = parquet_source(data_dir, name)
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{source}')")
     return con
 
@@ -246,13 +246,4 @@ def experiment_outcomes(
 
 def suite(data_dir: str | Path) -> dict[str, pd.DataFrame]:
     """Every metric of the suite, from opening the files on (what the benchmark times)."""
-    con = load(data_dir)
-    end = data_end(con)
-    return {
-        "member table": member_table(con, end),
-        "membership triangle": retention_counts(con, "membership", end),
-        "activity triangle": retention_counts(con, "activity", end),
-        "group-week panel": group_week_panel(con, end),
-        "recruitment windows": recruitment_windows(con, end),
-        "experiment outcomes": experiment_outcomes(con, "content_ratio", end),
-    }
+    return suite_of(sys.modules[__name__], data_dir)

@@ -52,92 +52,62 @@ def _same(ours: pd.DataFrame, theirs: pd.DataFrame, keys: list[str], columns: li
     pd.testing.assert_frame_equal(ours, theirs, check_dtype=False, rtol=1e-9)
 
 
-def test_member_table(both):
-    tables, frames, end = both
-    _same(
-        member_measures.member_table(tables, end),
-        ref.member_table(frames, end),
-        ["group_id", "member_id"],
-        [
-            "joined_at",
-            "left_at",
-            "stays",
-            "final_left_at",
-            "left",
-            "duration_days",
-            "messages",
-            "messages_per_week",
-            "first_message_at",
-            "last_message_at",
-            "peak_members",
-        ],
-    )
-
-
-@pytest.mark.parametrize("kind", ["membership", "activity"])
-def test_retention_triangle(both, kind):
-    tables, frames, end = both
-    ours = retention.retention_triangle(tables, "week", kind, end=end).counts
-    theirs = ref.retention_counts(frames, kind, end)
+def _same_triangle(ours: pd.DataFrame, theirs: pd.DataFrame) -> None:
     ours.index = pd.DatetimeIndex(ours.index).tz_localize(None) if pd.DatetimeIndex(ours.index).tz else ours.index
     theirs.index = pd.DatetimeIndex(theirs.index).tz_convert(None)
-    assert np.nansum(ours.to_numpy()) > 100
+    assert np.nansum(theirs.to_numpy()) > 100
     pd.testing.assert_frame_equal(
         ours, theirs, check_names=False, check_index_type=False, check_column_type=False, check_freq=False
     )
 
 
-def test_group_week_panel(both):
-    tables, frames, end = both
-    columns = [
-        "age_weeks",
-        "members",
-        "members_in_week",
-        "joins",
-        "exits",
-        "mean_tenure_days",
-        "member_messages",
-        "speakers",
-        "interaction_rate",
-        "messages_per_member",
-        "kocs",
-        "monitor_messages",
-        "monitor_share",
-        "operator_posts",
-        "promo_posts",
-        "promo_share",
-    ]
-    _same(group_week_panel(tables, end=end), ref.group_week_panel(frames, end), ["group_id", "week"], columns)
-
-
-def test_recruitment_windows(both):
-    tables, frames, end = both
-    _same(
-        recruitment.recruitment_windows(tables, end=end),
-        ref.recruitment_windows(frames, end),
+PANEL = ["age_weeks", "members", "members_in_week", "joins", "exits", "mean_tenure_days", "member_messages"]
+PANEL += ["speakers", "interaction_rate", "messages_per_member", "kocs", "monitor_messages", "monitor_share"]
+PANEL += ["operator_posts", "promo_posts", "promo_share"]
+MEMBER = ["joined_at", "left_at", "stays", "final_left_at", "left", "duration_days", "messages", "messages_per_week"]
+MEMBER += ["first_message_at", "last_message_at", "peak_members"]
+EXPERIMENT = ["arm", "members", "exits", "pre_members", "pre_exits", "post_member_days", "pre_member_days"]
+EXPERIMENT += ["post_messages", "pre_messages"] + [f"{v}_{s}" for v in ("members", "exits") for s in experiment.STAGES]
+METRICS = {  # suite name: the engine's frame, the pandas reference's function, keys, columns compared
+    "member table": (
+        lambda t, end: member_measures.member_table(t, end),
+        lambda f, end: ref.member_table(f, end),
+        ["group_id", "member_id"],
+        MEMBER,
+    ),
+    "group-week panel": (
+        lambda t, end: group_week_panel(t, end=end),
+        lambda f, end: ref.group_week_panel(f, end),
+        ["group_id", "week"],
+        PANEL,
+    ),
+    "recruitment windows": (
+        lambda t, end: recruitment.recruitment_windows(t, end=end),
+        lambda f, end: ref.recruitment_windows(f, end),
         ["group_id"],
         ["fill_size", "joiners", "window_days", "observed_days", "filled"],
-    )
-
-
-def test_experiment_outcomes(both):
-    tables, frames, end = both
-    columns = [
-        "arm",
-        "members",
-        "exits",
-        "pre_members",
-        "pre_exits",
-        "post_member_days",
-        "pre_member_days",
-        "post_messages",
-        "pre_messages",
-    ] + [f"{v}_{s}" for v in ("members", "exits") for s in experiment.STAGES]
-    _same(
-        experiment.group_outcomes(tables, "content_ratio", end=end),
-        ref.experiment_outcomes(frames, "content_ratio", end),
+    ),
+    "experiment outcomes": (
+        lambda t, end: experiment.group_outcomes(t, "content_ratio", end=end),
+        lambda f, end: ref.experiment_outcomes(f, "content_ratio", end),
         ["group_id"],
-        columns,
+        EXPERIMENT,
+    ),
+}
+
+
+@pytest.mark.parametrize("metric", list(METRICS))
+def test_engine_equals_pandas_reference(both, metric):
+    tables, frames, end = both
+    engine, reference, keys, columns = METRICS[metric]
+    _same(engine(tables, end), reference(frames, end), keys, columns)
+
+
+@pytest.mark.parametrize("kind", ["membership", "activity"])
+def test_retention_triangle(both, kind):
+    tables, frames, end = both
+    _same_triangle(
+        retention.retention_triangle(tables, "week", kind, end=end).counts, ref.retention_counts(frames, kind, end)
     )
 
 
@@ -145,52 +115,10 @@ def test_activity_triangle_beyond_the_flagged_periods(both):
     """Past FLAGGED_PERIODS periods the triangle counts distinct (member, period) pairs instead: same as the reference."""
     tables, frames, end = both
     periods = retention.FLAGGED_PERIODS + 2
-    ours = retention.retention_triangle(tables, "week", "activity", max_periods=periods, end=end).counts
-    theirs = ref.retention_counts(frames, "activity", end, max_periods=periods)
-    ours.index = pd.DatetimeIndex(ours.index).tz_localize(None) if pd.DatetimeIndex(ours.index).tz else ours.index
-    theirs.index = pd.DatetimeIndex(theirs.index).tz_convert(None)
-    assert np.nansum(ours.to_numpy()) > 100
-    pd.testing.assert_frame_equal(
-        ours, theirs, check_names=False, check_index_type=False, check_column_type=False, check_freq=False
+    _same_triangle(
+        retention.retention_triangle(tables, "week", "activity", max_periods=periods, end=end).counts,
+        ref.retention_counts(frames, "activity", end, max_periods=periods),
     )
-
-
-PANEL = [
-    "age_weeks",
-    "members",
-    "members_in_week",
-    "joins",
-    "exits",
-    "mean_tenure_days",
-    "member_messages",
-    "speakers",
-    "interaction_rate",
-    "messages_per_member",
-    "kocs",
-    "monitor_messages",
-    "monitor_share",
-    "operator_posts",
-    "promo_posts",
-    "promo_share",
-]
-MEMBER = ["joined_at", "left_at", "stays", "final_left_at", "left", "duration_days", "messages", "messages_per_week"]
-MEMBER += ["first_message_at", "last_message_at", "peak_members"]
-EXPERIMENT = ["arm", "members", "exits", "pre_members", "pre_exits", "post_member_days", "pre_member_days"]
-EXPERIMENT += ["post_messages", "pre_messages"] + [f"{v}_{s}" for v in ("members", "exits") for s in experiment.STAGES]
-RIVAL_METRICS = {  # suite name: the engine's frame, keys, columns compared
-    "member table": (lambda t, end: member_measures.member_table(t, end), ["group_id", "member_id"], MEMBER),
-    "group-week panel": (lambda t, end: group_week_panel(t, end=end), ["group_id", "week"], PANEL),
-    "recruitment windows": (
-        lambda t, end: recruitment.recruitment_windows(t, end=end),
-        ["group_id"],
-        ["fill_size", "joiners", "window_days", "observed_days", "filled"],
-    ),
-    "experiment outcomes": (
-        lambda t, end: experiment.group_outcomes(t, "content_ratio", end=end),
-        ["group_id"],
-        EXPERIMENT,
-    ),
-}
 
 
 @pytest.fixture(scope="module", params=["sql_reference", "polars_reference"])
@@ -199,23 +127,15 @@ def rival(request, small):
     return request.param, __import__(request.param).suite(small)
 
 
-@pytest.mark.parametrize("metric", list(RIVAL_METRICS))
+@pytest.mark.parametrize("metric", list(METRICS))
 def test_rival_equals_engine(both, rival, metric):
     """Each rival gives the engine's frames (checked here so the race in bench.py compares equal work)."""
     tables, _, end = both
-    name, frames = rival
-    compute, keys, columns = RIVAL_METRICS[metric]
-    _same(compute(tables, end), frames[metric], keys, columns)
+    engine, _, keys, columns = METRICS[metric]
+    _same(engine(tables, end), rival[1][metric], keys, columns)
 
 
 @pytest.mark.parametrize("kind", ["membership", "activity"])
 def test_rival_triangles_equal_engine(both, rival, kind):
     tables, _, end = both
-    ours = retention.retention_triangle(tables, "week", kind, end=end).counts
-    theirs = rival[1][f"{kind} triangle"]
-    ours.index = pd.DatetimeIndex(ours.index).tz_localize(None) if pd.DatetimeIndex(ours.index).tz else ours.index
-    theirs.index = pd.DatetimeIndex(theirs.index).tz_convert(None)
-    assert np.nansum(theirs.to_numpy()) > 100
-    pd.testing.assert_frame_equal(
-        ours, theirs, check_names=False, check_index_type=False, check_column_type=False, check_freq=False
-    )
+    _same_triangle(retention.retention_triangle(tables, "week", kind, end=end).counts, rival[1][f"{kind} triangle"])
