@@ -111,10 +111,10 @@ def test_retention_triangle(both, kind):
     )
 
 
-def test_activity_triangle_beyond_the_flagged_periods(both):
-    """Past FLAGGED_PERIODS periods the triangle counts distinct (member, period) pairs instead: same as the reference."""
+def test_activity_triangle_beyond_the_bit_mask(both):
+    """Past MASK_BITS periods the triangle counts distinct (member, period) pairs instead: same as the reference."""
     tables, frames, end = both
-    periods = retention.FLAGGED_PERIODS + 2
+    periods = retention.MASK_BITS + 2
     _same_triangle(
         retention.retention_triangle(tables, "week", "activity", max_periods=periods, end=end).counts,
         ref.retention_counts(frames, "activity", end, max_periods=periods),

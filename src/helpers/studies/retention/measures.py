@@ -22,8 +22,8 @@ from helpers.measures.members import first_stays
 from helpers.stats.estimate import plain_fields
 
 PERIOD_DAYS = {"week": 7, "month": 30}
-FLAGGED_PERIODS = 62
-"""Activity retention keeps one flag per member and period up to this many periods (beyond: distinct pairs)."""
+MASK_BITS = 62
+"""On DuckDB activity retention keeps each member's periods as bits of one integer up to this many periods."""
 
 
 COHORT_UNIT = {"week": "W", "month": "M"}
@@ -106,32 +106,25 @@ def retention_triangle(
                 for at in ("first", "last")
             },
         )
-        if bounded and max_periods < FLAGGED_PERIODS:
-            # period k counts members who wrote in it: per member one flag per period 0..max_periods (a week's
-            # first or last message in it), a grouping of members rather than of (member, period) pairs
+        if bounded:  # period k counts members who wrote in it: only the first max_periods matter
             per = per.filter((per.k_last >= 0) & (per.k_first <= max_periods))
-            if per._find_backend(use_default=True).name == "duckdb":  # the flags as bits of one integer
-                bits = [
-                    ibis.ifelse((k >= 0) & (k <= max_periods), ibis.literal(1, "int64") << k.clip(0, max_periods), 0)
-                    for k in (per.k_first, per.k_last)
-                ]
-                per = per.mutate(bits=bits[0] | bits[1])
-                masks = per.group_by(["group_id", "member_id", "cohort"]).aggregate(mask=per.bits.bit_or())
-                flag = {k: (masks.mask >> k) & 1 for k in range(max_periods + 1)}
-            else:  # BIT_OR is not compiled for every backend (Spark): one boolean per period
-                masks = per.group_by(["group_id", "member_id", "cohort"]).aggregate(
-                    **{f"k{k}": ((per.k_first == k) | (per.k_last == k)).max() for k in range(max_periods + 1)}
-                )
-                flag = {k: masks[f"k{k}"].cast("int64") for k in range(max_periods + 1)}
+        if bounded and max_periods < MASK_BITS and per._find_backend(use_default=True).name == "duckdb":
+            # each member's periods as bits of one integer (a week's first and last message set theirs), then
+            # members per cohort and bit: a grouping of members rather than of (member, period) pairs
+            bits = [
+                ibis.ifelse((k >= 0) & (k <= max_periods), ibis.literal(1, "int64") << k.clip(0, max_periods), 0)
+                for k in (per.k_first, per.k_last)
+            ]
+            per = per.mutate(bits=bits[0] | bits[1])
+            masks = per.group_by(["group_id", "member_id", "cohort"]).aggregate(mask=per.bits.bit_or())
             wide = (
                 masks.group_by("cohort")
-                .aggregate(**{str(k): flag[k].sum() for k in range(max_periods + 1)})
+                .aggregate(**{str(k): ((masks.mask >> k) & 1).sum() for k in range(max_periods + 1)})
                 .to_pandas()
             )
             steps = wide.melt(id_vars="cohort", var_name="k", value_name="n").astype({"k": "int64"})
             counts = _cumulate(steps, max_periods, reverse=None)
-        elif bounded:  # too many periods for the bits: the distinct (member, period) pairs
-            per = per.filter((per.k_last >= 0) & (per.k_first <= max_periods))
+        elif bounded:  # more periods than bits, or no BIT_OR on this backend (Spark): distinct (member, period) pairs
             talk = ibis.union(
                 *(per.select("group_id", "member_id", "cohort", k=per[f"k_{at}"]) for at in ("first", "last")),
                 distinct=True,
