@@ -178,8 +178,28 @@ MEMBERSHIPS = Table(
             nullable=True,
             vocabulary=LEAVE_REASONS,
         ),
+        Column(
+            "observed_from",
+            "timestamp",
+            "Set when the data began after this stay did (an export or log that starts mid-stay): the stay is "
+            "seen only from here on (left-truncated). Equal to joined_at when the real join is unknown. Empty: "
+            "seen from its join.",
+            "2025-03-01T00:00:00Z",
+            nullable=True,
+            optional=True,
+        ),
     ),
     row_rules=(
+        RowRule(
+            "observed_from >= joined_at",
+            ("joined_at", "observed_from"),
+            "observed_from IS NULL OR joined_at IS NULL OR observed_from >= joined_at",
+        ),
+        RowRule(
+            "observed_from <= left_at",
+            ("observed_from", "left_at"),
+            "observed_from IS NULL OR left_at IS NULL OR observed_from <= left_at",
+        ),
         RowRule(
             "left_at >= joined_at",
             ("joined_at", "left_at"),

@@ -36,13 +36,16 @@ def _first_stays(tables: Tables, roles: tuple[str, ...]) -> ibis.Table:
         last_left_at=m.left_at.max(),
         stays=m.count(),
     )
-    stay = m.select("group_id", "member_id", first_joined=m.joined_at, left_at=m.left_at).view()
+    stay = m.select(
+        "group_id", "member_id", first_joined=m.joined_at, left_at=m.left_at, observed_from=m.observed_from
+    ).view()
     first = per_member.join(stay, ["group_id", "member_id", "first_joined"])
     return first.select(
         "group_id",
         "member_id",
         "left_at",
         "stays",
+        "observed_from",
         joined_at=first.first_joined,
         final_left_at=ibis.ifelse(first.open_stays > 0, ibis.null("timestamp('UTC')"), first.last_left_at),
     )
@@ -54,7 +57,9 @@ def member_expr(tables: Tables, end: pd.Timestamp, roles: tuple[str, ...] = ("me
     ``duration_days`` runs from the first join to the end of the first stay, or to ``end``
     if that stay is still open (``left`` False: censored): survival is time to first exit.
     ``left_at`` is when the first stay ended; ``stays`` counts stays (rejoins add one);
-    ``final_left_at`` is null while any stay is open. ``messages`` counts all her messages in
+    ``final_left_at`` is null while any stay is open. ``entry_days`` is the first stay's
+    left truncation: days from the join to when the data began to see it (0 when seen from
+    the join, null when the join itself is unknown). ``messages`` counts all her messages in
     the group, ``messages_per_week`` spreads them over her time from first join to final
     leave (or ``end``), at least one week.
     """
@@ -74,6 +79,11 @@ def member_expr(tables: Tables, end: pd.Timestamp, roles: tuple[str, ...] = ("me
         "final_left_at",
         left=out.left_at.notnull(),
         duration_days=days_between(ibis.coalesce(out.left_at, end_lit), out.joined_at),
+        entry_days=ibis.cases(
+            (out.observed_from.isnull(), ibis.literal(0.0)),
+            (out.observed_from <= out.joined_at, ibis.null("float64")),
+            else_=days_between(out.observed_from, out.joined_at),
+        ),
         messages=out.messages.fill_null(0),
         messages_per_week=out.messages.fill_null(0).cast("float64")
         * 7

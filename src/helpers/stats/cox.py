@@ -82,16 +82,20 @@ def fit_cox(
     clusters: np.ndarray | None = None,
     tolerance: float = 1e-12,
     max_iterations: int = 50,
+    entry: np.ndarray | None = None,
+    ties: str = "efron",
 ) -> CoxFit:
-    """Maximise Efron's partial likelihood by Newton-Raphson (step halving); robust errors by ``clusters``."""
-    t = np.asarray(durations, float)
-    d = np.asarray(events, bool)
+    """Maximise the partial likelihood by Newton-Raphson (step halving); robust errors by ``clusters``.
+
+    ``entry`` (delayed entry, left truncation): a row is at risk only after its entry time,
+    as R's ``Surv(entry, time, event)``; every entry must be below its duration. ``ties``:
+    "efron" (R's default) or "breslow".
+    """
     X = np.asarray(X, float)
     centre = X.mean(axis=0)
     Xc = X - centre  # centred, as R's coxph: the same coefficients, better conditioned sums
-    order = np.argsort(-t, kind="stable")  # descending time: cumulative sums are risk sets
-    ts, ds, Xs = t[order], d[order], Xc[order]
-    risk = RiskSets(ts, ds)
+    risk, order = sorted_risk_sets(durations, events, entry, ties)
+    Xs = Xc[order]
     beta = np.zeros(X.shape[1])
     loglik, gradient, information = _efron(risk, Xs, beta)
     iterations = 0
@@ -128,10 +132,62 @@ def fit_cox(
     return CoxFit(pd.Series(beta, index=names), variance, robust, float(loglik), iterations)
 
 
-class RiskSets:
-    """Index arithmetic shared by every Newton step: where each death's risk set ends, its tie group."""
+@dataclass(frozen=True)
+class ScoreTest:
+    """The score test of beta = 0: the log-rank test when X codes groups (Breslow ties), naive and robust."""
 
-    def __init__(self, t: np.ndarray, d: np.ndarray) -> None:
+    statistic: float  # U' I^-1 U: members independent
+    robust_statistic: float  # U' B^-1 U, B = sum over clusters of score residuals' outer products (NaN: no clusters)
+    df: int
+
+
+def score_test(
+    durations: np.ndarray,
+    events: np.ndarray,
+    X: np.ndarray,
+    clusters: np.ndarray | None = None,
+    entry: np.ndarray | None = None,
+    ties: str = "breslow",
+) -> ScoreTest:
+    """Score test at beta = 0 (R's ``coxph(...)$score`` and, with clusters, ``$rscore``)."""
+    X = np.asarray(X, float)
+    risk, order = sorted_risk_sets(durations, events, entry, ties)
+    Xs = (X - X.mean(axis=0))[order]
+    beta = np.zeros(X.shape[1])
+    _, gradient, information = _efron(risk, Xs, beta)
+    statistic = float(gradient @ np.linalg.solve(information, gradient))
+    robust = float("nan")
+    if clusters is not None:
+        residuals = _score_residuals(risk, Xs, beta)
+        by_cluster = pd.DataFrame(residuals).groupby(np.asarray(clusters)[order]).sum().to_numpy()
+        robust = float(gradient @ np.linalg.solve(by_cluster.T @ by_cluster, gradient))
+    return ScoreTest(statistic, robust, X.shape[1])
+
+
+def sorted_risk_sets(
+    durations: np.ndarray, events: np.ndarray, entry: np.ndarray | None, ties: str
+) -> tuple[RiskSets, np.ndarray]:
+    """Rows in descending time (cumulative sums are risk sets) and their risk sets; the order is returned too."""
+    t = np.asarray(durations, float)
+    d = np.asarray(events, bool)
+    if ties not in ("efron", "breslow"):
+        raise ValueError(f"ties must be 'efron' or 'breslow', not {ties!r}")
+    order = np.argsort(-t, kind="stable")
+    e = None if entry is None else np.asarray(entry, float)[order]
+    if e is not None and not np.all(e < t[order]):
+        raise ValueError("every entry time must be below its duration (a row needs time at risk)")
+    return RiskSets(t[order], d[order], e, breslow=ties == "breslow"), order
+
+
+class RiskSets:
+    """Index arithmetic shared by every Newton step: where each death's risk set ends, its tie group.
+
+    With ``entry`` (delayed entry), a death's risk set is the rows whose time reaches it less
+    those not yet entered (entry >= the death's time): ``late`` orders rows by entry,
+    descending, and ``entered_end`` marks, per death, the last of them not yet at risk.
+    """
+
+    def __init__(self, t: np.ndarray, d: np.ndarray, entry: np.ndarray | None = None, breslow: bool = False) -> None:
         negated, first_of = np.unique(-t, return_index=True)  # distinct times, descending
         end_of = np.append(first_of[1:], len(t)) - 1
         block = np.searchsorted(negated, -t)
@@ -141,8 +197,23 @@ class RiskSets:
         self.deaths = deaths  # row positions (in descending-time order) of the events
         self.risk_end = end_of[block[deaths]]  # per death: the last row whose time is >= the death's time
         self.tie = tie  # per death: its tie group (distinct event time)
-        self.fraction = rank / np.bincount(tie)[tie]  # per death: Efron's l / m within its tie group
+        fraction = rank / np.bincount(tie)[tie] if len(tie) else np.zeros(0)
+        self.fraction = np.zeros_like(fraction) if breslow else fraction  # per death: Efron's l / m in its group
         self.groups = int(tie.max()) + 1 if len(tie) else 0
+        self.entry = entry
+        self.negated_death_times = -t[deaths]  # ascending
+        if entry is not None:
+            self.late = np.argsort(-entry, kind="stable")  # rows by entry, descending
+            # per death: how many rows have entry >= its time (not yet at risk), less one
+            self.entered_end = np.searchsorted(-entry[self.late], -t[deaths], side="right") - 1
+
+    def cumulative(self, values: np.ndarray) -> np.ndarray:
+        """Per death, the sum of ``values`` (rows in descending time) over its risk set."""
+        total = np.cumsum(values, axis=0)[self.risk_end]
+        if self.entry is None:
+            return total
+        late = np.concatenate([np.zeros((1, *values.shape[1:])), np.cumsum(values[self.late], axis=0)])
+        return total - late[self.entered_end + 1]
 
 
 def efron_moments(
@@ -153,18 +224,18 @@ def efron_moments(
     ``X`` rows in descending time (as ``risk``), ``r`` each row's risk score exp(x'beta). The
     l-th of m tied deaths sees the risk set less l/m of the tied deaths' weight.
     """
-    k, f, tie, dead = risk.risk_end, risk.fraction, risk.tie, risk.deaths
+    f, tie, dead = risk.fraction, risk.tie, risk.deaths
     p = X.shape[1]
     rd = r[dead]
     A0 = np.bincount(tie, weights=rd, minlength=risk.groups)[tie]
     A1 = np.stack([np.bincount(tie, weights=rd * X[dead, j], minlength=risk.groups) for j in range(p)], 1)[tie]
-    s0 = np.cumsum(r)[k] - f * A0
-    mean = (np.cumsum(r[:, None] * X, axis=0)[k] - f[:, None] * A1) / s0[:, None]
+    s0 = risk.cumulative(r) - f * A0
+    mean = (risk.cumulative(r[:, None] * X) - f[:, None] * A1) / s0[:, None]
     if not second:
         return s0, mean, None
     A2 = np.zeros((risk.groups, p, p))
     np.add.at(A2, tie, rd[:, None, None] * X[dead, :, None] * X[dead, None, :])
-    s2 = np.cumsum(r[:, None, None] * X[:, :, None] * X[:, None, :], axis=0)[k] - f[:, None, None] * A2[tie]
+    s2 = risk.cumulative(r[:, None, None] * X[:, :, None] * X[:, None, :]) - f[:, None, None] * A2[tie]
     return s0, mean, s2 / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]
 
 
@@ -195,8 +266,12 @@ def _score_residuals(risk: RiskSets, X: np.ndarray, beta: np.ndarray) -> np.ndar
     # rows in descending time: row i is at risk for pseudo-death j when i <= k_j; deaths come in row order, so
     # those are the deaths from the first whose risk set reaches i onwards (sums from the end)
     first = np.searchsorted(k, np.arange(n), side="left")
-    H = np.concatenate([np.cumsum(hazard[::-1])[::-1], [0.0]])[first]
-    G = np.concatenate([np.cumsum((hazard[:, None] * mean)[::-1], axis=0)[::-1], np.zeros((1, p))])[first]
+    suffix_h = np.concatenate([np.cumsum(hazard[::-1])[::-1], [0.0]])
+    suffix_g = np.concatenate([np.cumsum((hazard[:, None] * mean)[::-1], axis=0)[::-1], np.zeros((1, p))])
+    H, G = suffix_h[first], suffix_g[first]
+    if risk.entry is not None:  # not at risk for the deaths at or before its entry: the tail of the deaths
+        entered = np.searchsorted(risk.negated_death_times, -risk.entry, side="left")
+        H, G = H - suffix_h[entered], G - suffix_g[entered]
     residuals = -r[:, None] * (X * H[:, None] - G)
     # a death's own tie group weighs it (1 - l/m): give back the l/m part, and add its observed part
     back_h = np.bincount(tie, weights=f * hazard, minlength=risk.groups)[tie]

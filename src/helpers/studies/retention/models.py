@@ -17,7 +17,7 @@ import pandas as pd
 from helpers.stats.cox import CoxDidNotConverge, fit_cox
 from helpers.stats.estimate import Estimate
 from helpers.stats.ph_test import zph_for_fit
-from helpers.stats.survival import n_day_retention
+from helpers.stats.survival import at_risk_from_entry, entry_days, n_day_retention
 
 
 def size_terms(members: pd.DataFrame, reference: float = 229.0) -> pd.DataFrame:
@@ -52,6 +52,7 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
     groups of each kind there is nothing to compare: the estimate is NaN and says why.
     """
     name = "hazard ratio of leaving, mixed vs homogeneous groups"
+    members = at_risk_from_entry(members)
     groups = members.groupby("homogeneous")["group_id"].nunique()
     if groups.empty:
         return CoxHazardRatio(Estimate.missing(name, "no member stays (only operators')", n=0), pd.DataFrame())
@@ -80,9 +81,16 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
         reason = f"no member of a {kind} group left, so the hazards cannot be compared"
         return CoxHazardRatio(Estimate.missing(name, reason, n=len(members)), pd.DataFrame())
     covariates = [c for c in frame.columns if c not in ("duration_days", "left", "cluster")]
+    entry = entry_days(members).to_numpy(float)
+    delayed = bool((entry > 0).any())
     try:
         fit = fit_cox(
-            frame["duration_days"], frame["left"], frame[covariates].to_numpy(float), covariates, frame["cluster"]
+            frame["duration_days"],
+            frame["left"],
+            frame[covariates].to_numpy(float),
+            covariates,
+            frame["cluster"],
+            entry=np.minimum(entry, frame["duration_days"].to_numpy() - 1e-9) if delayed else None,
         )
     except (CoxDidNotConverge, np.linalg.LinAlgError) as err:
         reason = f"the Cox model does not converge on this data ({str(err).split('.')[0]})"
@@ -94,10 +102,13 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
         ci_low=float(row["exp(coef) lower 95%"]),
         ci_high=float(row["exp(coef) upper 95%"]),
         method="Cox proportional hazards (Efron ties), cluster-robust errors by group"
-        + (", adjusted for ln peak size and its square" if adjust_for_size else ""),
+        + (", adjusted for ln peak size and its square" if adjust_for_size else "")
+        + (", stays seen only after their join entered late (delayed entry)" if delayed else ""),
         n=len(frame),
     )
-    return CoxHazardRatio(estimate, fit.summary, zph_for_fit(fit, frame, "duration_days", "left"))
+    # R's cox.zph on counting-process data needs the entry too; the test here is for stays seen from their join
+    ph = pd.DataFrame() if delayed else zph_for_fit(fit, frame, "duration_days", "left")
+    return CoxHazardRatio(estimate, fit.summary, ph)
 
 
 def compare_segments(
