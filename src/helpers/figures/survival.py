@@ -43,3 +43,24 @@ def km_curves(curves: pd.DataFrame, at_risk: pd.DataFrame, by: str) -> plt.Figur
     table_ax.set_title("members at risk", fontsize=8, loc="left")
     fig.tight_layout()
     return fig
+
+
+def incidence_figure(curves: pd.DataFrame, by: str) -> plt.Figure:
+    """Cumulative incidence of each way out (one panel per way), one line per level of ``by``."""
+    causes = list(dict.fromkeys(curves["cause"])) if not curves.empty else []
+    if not causes:
+        fig, ax = plt.subplots(figsize=(9, 3))
+        nothing_to_draw(ax, False, "Ways out of the group", "No member left, so there is no way out to draw.")
+        return fig
+    fig, axes = plt.subplots(1, len(causes), figsize=(9, 3.8), sharey=True, squeeze=False)
+    top = float(curves["incidence"].max())
+    for ax, cause in zip(axes[0], causes, strict=True):
+        for i, (level, part) in enumerate(curves[curves["cause"] == cause].groupby("level", sort=False)):
+            ax.step(part["days"], part["incidence"], where="post", color=f"C{i % 10}", label=label_words(level))
+        ax.set(xlabel="days since first join", title=f"left by: {cause}", ylim=(0, min(1.0, top * 1.1 + 0.01)))
+        percent_axis(ax)
+    axes[0][0].set_ylabel("cumulative incidence")
+    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title=words(by, capital=False))
+    fig.suptitle(f"Ways out by {words(by, capital=False)} (Aalen–Johansen cumulative incidence)", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -10,7 +10,8 @@ Stays come from the events, in time order per person: a join opens a stay, a lea
 removal closes it. Someone seen (a message, a leave) without an earlier join was already
 a member when the export begins, so their stay starts at the group's start: its
 creation if the export shows it, else the export's first record (left-truncated; said in
-the tally). A message from someone whose stay has closed opens a new stay at that message.
+the tally), and ``observed_from`` marks the join as unknown, so survival leaves the stay
+out. A message from someone whose stay has closed opens a new stay at that message.
 """
 
 from __future__ import annotations
@@ -244,12 +245,17 @@ def form_of_text(text: str) -> str:
 
 def stays_from_log(
     log: ChatLog, start: pd.Timestamp, tally: Tally
-) -> list[tuple[str, pd.Timestamp, pd.Timestamp | None, str | None]]:
-    """(person, joined, left, reason) for every stay, from events and messages in time order."""
+) -> list[tuple[str, pd.Timestamp, pd.Timestamp | None, str | None, pd.Timestamp | None]]:
+    """(person, joined, left, reason, observed_from) for every stay, from events and messages in time order.
+
+    A stay begun before the export (no join seen) has ``observed_from`` equal to its
+    ``joined``, the export's start: the contract's mark of a join that is not known.
+    """
     happenings = [(e.at, 0 if e.action == "join" else 2, e.person, e.action) for e in log.events]
     happenings += [(m.at, 1, m.sender, "message") for m in log.messages if m.sender is not None]
     happenings.sort(key=lambda h: (h[0], h[1]))
     open_since: dict[str, pd.Timestamp] = {}
+    before_export: set[str] = set()  # open stays whose join the export does not show
     seen: set[str] = set()
     stays = []
     for at, _, person, action in happenings:
@@ -264,17 +270,21 @@ def stays_from_log(
                     tally.skipped["leave of someone not a member"] += 1
                     continue
                 open_since[person] = start
+                before_export.add(person)
                 tally.read["stays begun before the export"] += 1
-            stays.append((person, open_since.pop(person), at, "quit" if action == "leave" else "removed"))
+            unseen = start if person in before_export else None
+            before_export.discard(person)
+            stays.append((person, open_since.pop(person), at, "quit" if action == "leave" else "removed", unseen))
         elif person not in open_since:
             if person in seen:
                 tally.read["stays reopened by a message after leaving"] += 1
                 open_since[person] = at
             else:
                 open_since[person] = start
+                before_export.add(person)
                 tally.read["stays begun before the export"] += 1
         seen.add(person)
-    stays += [(person, since, None, None) for person, since in open_since.items()]
+    stays += [(p, since, None, None, start if p in before_export else None) for p, since in open_since.items()]
     return stays
 
 
@@ -301,7 +311,7 @@ def build_tables(
                 return settings.operators.get(person, "owner")
             return settings.operators.get(person) or settings.operators.get(names.get(person, ""), "member")
 
-        for person, joined, left, reason in stays_from_log(log, start, tally):
+        for person, joined, left, reason, unseen in stays_from_log(log, start, tally):
             stays.append(
                 {
                     "group_id": group_id,
@@ -310,6 +320,7 @@ def build_tables(
                     "left_at": left,
                     "role": role_of(person),
                     "leave_reason": reason,
+                    "observed_from": unseen,
                 }
             )
         for message in log.messages:
@@ -335,7 +346,7 @@ def build_tables(
             groups, columns=["group_id", "created_at", "channel", "city", "segment", "target_size", "platform"]
         ).astype({"target_size": "Int64"}),
         "memberships": pd.DataFrame(
-            stays, columns=["group_id", "member_id", "joined_at", "left_at", "role", "leave_reason"]
+            stays, columns=["group_id", "member_id", "joined_at", "left_at", "role", "leave_reason", "observed_from"]
         ),
         "messages": pd.DataFrame(
             messages, columns=["message_id", "group_id", "member_id", "sent_at", "kind", "text_length", "form"]
@@ -344,6 +355,7 @@ def build_tables(
     for name, column in (
         ("memberships", "joined_at"),
         ("memberships", "left_at"),
+        ("memberships", "observed_from"),
         ("messages", "sent_at"),
         ("groups", "created_at"),
     ):
@@ -355,6 +367,11 @@ def build_tables(
         tally.notes.append(
             "where a chat's creation is not in its export, its start is its first record, and "
             "members present then have stays that began earlier than shown (left-truncated)"
+        )
+    if tally.read["stays begun before the export"]:
+        tally.notes.append(
+            "stays begun before the export have no known join (observed_from = joined_at): survival, median "
+            "membership and N-day retention leave them out; headcounts and activity count them"
         )
     tally.read["members"] = tables["memberships"][["group_id", "member_id"]].drop_duplicates().shape[0]
     tally.read["stays"] = len(tables["memberships"])

@@ -17,6 +17,7 @@ Example ``mapping.yml`` (paths are relative to it)::
         file: members.csv
         columns: {group_id: chat, member_id: user, joined_at: join_time, left_at: leave_time, role: role}
         values: {role: {admin: monitor, normal: member}}
+        defaults: {observed_from: "2025-03-01 00:00:00"}  # the log began then: earlier stays are left-truncated
       events:                           # instead of memberships: join / leave / remove rows become stays
         file: member_log.csv
         columns: {group_id: chat, member_id: user, at: time, event: action}
@@ -438,11 +439,13 @@ def _stays_from_events(
         ]
         log.messages = [ChatMessage(at, str(m), "text", "", "") for at, m in zip(said["at"], said["m"])]
         start = pd.concat([mine["at"], said["at"]]).min()
-        for member, joined, left, reason in stays_from_log(log, start, tally):
-            rows.append((group, member, joined, left, reason))
+        for member, joined, left, reason, unseen in stays_from_log(log, start, tally):
+            rows.append((group, member, joined, left, reason, unseen))
     for event, n in events["event"].value_counts().items():
         tally.read[f"{event} events"] = int(n)
-    return pd.DataFrame(rows, columns=["group_id", "member_id", "joined_at", "left_at", "leave_reason"])
+    return pd.DataFrame(
+        rows, columns=["group_id", "member_id", "joined_at", "left_at", "leave_reason", "observed_from"]
+    ).astype({"observed_from": "datetime64[ns, UTC]"})
 
 
 def _outcome_tables(
@@ -516,6 +519,8 @@ def read_tables(
         for column in ("left_at", "leave_reason"):
             if column not in stays:
                 stays[column] = pd.NaT if column == "left_at" else None
+        if "observed_from" in stays:  # a log start (e.g. a default) says nothing of the stays joined after it
+            stays["observed_from"] = stays["observed_from"].where(stays["observed_from"] >= stays["joined_at"])
     else:
         senders = pd.DataFrame({"g": raw_group, "m": raw_member}).dropna().drop_duplicates()
         start = msgs["sent_at"].groupby(raw_group).min()

@@ -37,7 +37,12 @@ def _first_stays(tables: Tables, roles: tuple[str, ...]) -> ibis.Table:
         stays=m.count(),
     )
     stay = m.select(
-        "group_id", "member_id", first_joined=m.joined_at, left_at=m.left_at, observed_from=m.observed_from
+        "group_id",
+        "member_id",
+        "leave_reason",
+        first_joined=m.joined_at,
+        left_at=m.left_at,
+        observed_from=m.observed_from,
     ).view()
     first = per_member.join(stay, ["group_id", "member_id", "first_joined"])
     return first.select(
@@ -46,6 +51,7 @@ def _first_stays(tables: Tables, roles: tuple[str, ...]) -> ibis.Table:
         "left_at",
         "stays",
         "observed_from",
+        "leave_reason",
         joined_at=first.first_joined,
         final_left_at=ibis.ifelse(first.open_stays > 0, ibis.null("timestamp('UTC')"), first.last_left_at),
     )
@@ -57,7 +63,8 @@ def member_expr(tables: Tables, end: pd.Timestamp, roles: tuple[str, ...] = ("me
     ``duration_days`` runs from the first join to the end of the first stay, or to ``end``
     if that stay is still open (``left`` False: censored): survival is time to first exit.
     ``left_at`` is when the first stay ended; ``stays`` counts stays (rejoins add one);
-    ``final_left_at`` is null while any stay is open. ``entry_days`` is the first stay's
+    ``final_left_at`` is null while any stay is open; ``leave_reason`` is the first stay's
+    (quit, removed, or null: unknown or still in). ``entry_days`` is the first stay's
     left truncation: days from the join to when the data began to see it (0 when seen from
     the join, null when the join itself is unknown). ``messages`` counts all her messages in
     the group, ``messages_per_week`` spreads them over her time from first join to final
@@ -75,6 +82,7 @@ def member_expr(tables: Tables, end: pd.Timestamp, roles: tuple[str, ...] = ("me
         "member_id",
         "joined_at",
         "left_at",
+        "leave_reason",
         "stays",
         "final_left_at",
         left=out.left_at.notnull(),

@@ -20,6 +20,7 @@ from scipy.stats import norm
 
 from helpers.stats.estimate import plain_fields
 from helpers.stats.risk_table import RiskTable, clustered_variance, risk_table
+from helpers.stats.survival import at_risk_from_entry, entry_days
 
 Z95 = float(norm.ppf(0.975))
 
@@ -73,9 +74,8 @@ def cumulative_incidence(
     the ``reason`` column), nor has a way no member of the level took (0, without an
     interval). CIs are Wald intervals clipped to [0, 1] (R's ``conf.type = "plain"``).
     """
-    entry = stays["entry_days"] if "entry_days" in stays else pd.Series(0.0, index=stays.index)
-    usable = stays[entry.notna()]
-    entry = entry[entry.notna()]
+    usable = at_risk_from_entry(stays)
+    entry = entry_days(usable)
     if usable.empty:
         return CumulativeIncidence(by, causes, pd.DataFrame(), "no stays whose start is known")
     if not (usable["cause"] > 0).any():
@@ -90,16 +90,15 @@ def cumulative_incidence(
         table = risk_table(part["duration_days"].to_numpy(float), part["cause"].to_numpy(int), entry[mask])
         for code, label in causes.items():
             for day in days:
-                reason = None
-                if part["duration_days"].max() < day:
-                    reason = f"follow-up ends before day {day:g}"
-                elif clusters is not None and groups < 2:
-                    reason = "a CI clustered by group needs two groups or more"
+                reason = f"follow-up ends before day {day:g}" if part["duration_days"].max() < day else None
                 value = se = math.nan
                 if reason is None:
                     if code in table.causes:
                         value, influence = incidence_with_influence(table, code, day)
-                        se = math.sqrt(clustered_variance(influence, clusters))
+                        if clusters is not None and groups < 2:
+                            reason = "a CI clustered by group needs two groups or more"
+                        else:
+                            se = math.sqrt(clustered_variance(influence, clusters))
                     else:
                         value, reason = 0.0, f"no member here left by '{label}': none observed, no interval"
                 rows.append(
@@ -117,3 +116,34 @@ def cumulative_incidence(
                     }
                 )
     return CumulativeIncidence(by, causes, pd.DataFrame(rows))
+
+
+def incidence_curves(stays: pd.DataFrame, causes: dict[int, str], by: str | None = None) -> pd.DataFrame:
+    """Aalen-Johansen cumulative incidence at every exit time, per level and way out (points only, for figures)."""
+    usable = at_risk_from_entry(stays)
+    entry = entry_days(usable)
+    levels = usable[by].astype(str) if by else pd.Series("all", index=usable.index)
+    parts = []
+    for level in sorted(levels.unique()):
+        mask = (levels == level).to_numpy()
+        part = usable[mask]
+        if not (part["cause"] > 0).any():
+            continue
+        table = risk_table(part["duration_days"].to_numpy(float), part["cause"].to_numpy(int), entry[mask])
+        before = table.survival_before()
+        for code, label in causes.items():
+            if code not in table.causes:
+                continue
+            steps = before * table.exits[:, table.causes.index(code)] / table.at_risk
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "level": level,
+                        "cause": label,
+                        "days": np.concatenate([[0.0], table.times]),
+                        "incidence": np.concatenate([[0.0], np.cumsum(steps)]),
+                    }
+                )
+            )
+    columns = ["level", "cause", "days", "incidence"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)

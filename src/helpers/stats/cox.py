@@ -10,7 +10,7 @@ equal to lifelines (coefficients, model and robust errors).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -140,6 +140,10 @@ class ScoreTest:
     robust_statistic: float  # U' B^-1 U, B = sum over clusters of score residuals' outer products (NaN: no clusters)
     df: int
 
+    def as_dict(self) -> dict:
+        """Plain values for results.json."""
+        return asdict(self)
+
 
 def score_test(
     durations: np.ndarray,
@@ -155,13 +159,20 @@ def score_test(
     Xs = (X - X.mean(axis=0))[order]
     beta = np.zeros(X.shape[1])
     _, gradient, information = _efron(risk, Xs, beta)
-    statistic = float(gradient @ np.linalg.solve(information, gradient))
+    statistic = _quadratic(gradient, information)
     robust = float("nan")
     if clusters is not None:
         residuals = _score_residuals(risk, Xs, beta)
         by_cluster = pd.DataFrame(residuals).groupby(np.asarray(clusters)[order]).sum().to_numpy()
-        robust = float(gradient @ np.linalg.solve(by_cluster.T @ by_cluster, gradient))
+        robust = _quadratic(gradient, by_cluster.T @ by_cluster)
     return ScoreTest(statistic, robust, X.shape[1])
+
+
+def _quadratic(u: np.ndarray, variance: np.ndarray) -> float:
+    """u' V^-1 u, or NaN when V is singular (e.g. a level nobody left from, or fewer clusters than levels)."""
+    if np.linalg.matrix_rank(variance) < len(u):
+        return float("nan")
+    return float(u @ np.linalg.solve(variance, u))
 
 
 def sorted_risk_sets(
@@ -174,6 +185,8 @@ def sorted_risk_sets(
         raise ValueError(f"ties must be 'efron' or 'breslow', not {ties!r}")
     order = np.argsort(-t, kind="stable")
     e = None if entry is None else np.asarray(entry, float)[order]
+    if e is not None:
+        e = np.where(e > 0, e, -np.inf)  # seen from the start: at risk even for exits at time 0
     if e is not None and not np.all(e < t[order]):
         raise ValueError("every entry time must be below its duration (a row needs time at risk)")
     return RiskSets(t[order], d[order], e, breslow=ties == "breslow"), order

@@ -18,6 +18,7 @@ from scipy.stats import norm
 
 from helpers.stats.estimate import Estimate, plain_fields
 from helpers.stats.risk_table import clustered_variance, risk_table
+from helpers.stats.survival import at_risk_from_entry, entry_days
 
 Z95 = float(norm.ppf(0.975))
 
@@ -60,13 +61,19 @@ class RestrictedMean:
 
     def estimate(self, level: str = "all") -> Estimate:
         """One level's RMST as an Estimate (or why there is none)."""
-        row = self.levels.set_index("level").loc[level]
         name = f"restricted mean membership, first {self.tau:g} days ({level})"
-        if isinstance(row["reason"], str):
-            return Estimate.missing(name, row["reason"], n=int(row["members"]))
+        levels = self.levels.set_index("level")
+        if level not in levels.index:
+            return Estimate.missing(name, "no member stay whose join the data saw", n=0)
+        row = levels.loc[level]
         method = "area under Kaplan-Meier to the horizon; IJ variance" + (
             ", clustered by group" if self.clustered else ""
         )
+        if isinstance(row["reason"], str):
+            if math.isfinite(row["rmst"]):  # a value without an interval
+                nan = math.nan
+                return Estimate(name, row["rmst"], nan, nan, method, n=int(row["members"]), reason=row["reason"])
+            return Estimate.missing(name, row["reason"], n=int(row["members"]))
         return Estimate(name, row["rmst"], row["ci_low"], row["ci_high"], method, n=int(row["members"]))
 
 
@@ -93,9 +100,8 @@ def restricted_mean(
     Differences are against ``reference`` (default: the first level); their variance sums
     both levels' influences within each group, so groups holding members of both count once.
     """
-    entry = members["entry_days"] if "entry_days" in members else pd.Series(0.0, index=members.index)
-    usable = members[entry.notna()]
-    entry = entry[entry.notna()]
+    usable = at_risk_from_entry(members)
+    entry = entry_days(usable)
     levels = usable[by].astype(str) if by else pd.Series("all", index=usable.index)
     clusters = usable[cluster].to_numpy() if cluster else None
     rows, influences = [], {}
@@ -105,15 +111,16 @@ def restricted_mean(
         left = usable["left"].to_numpy(bool)[mask]
         groups = int(pd.Series(clusters[mask]).nunique()) if clusters is not None else int(mask.sum())
         reason = _why_not(time, left, tau)
-        if reason is None and clusters is not None and groups < 2:
-            reason = "a CI clustered by group needs two groups or more"
         value = se = math.nan
         if reason is None:
             value, influence = rmst_with_influence(time, left, tau, entry.to_numpy(float)[mask])
-            full = np.zeros(len(usable))
-            full[mask] = influence
-            influences[level] = full
-            se = math.sqrt(clustered_variance(influence, None if clusters is None else clusters[mask]))
+            if clusters is not None and groups < 2:
+                reason = "a CI clustered by group needs two groups or more"
+            else:
+                full = np.zeros(len(usable))
+                full[mask] = influence
+                influences[level] = full
+                se = math.sqrt(clustered_variance(influence, None if clusters is None else clusters[mask]))
         rows.append(
             {
                 "level": level,
@@ -144,7 +151,7 @@ def _differences(
     for row in table[table["level"] != reference].itertuples():
         reason = base["reason"] if isinstance(base["reason"], str) else row.reason
         value = se = math.nan
-        if not isinstance(reason, str):
+        if not isinstance(reason, str) and row.level in influences and reference in influences:
             value = row.rmst - base["rmst"]
             se = math.sqrt(clustered_variance(influences[row.level] - influences[reference], clusters))
         rows.append([row.level, reference, value, se, value - Z95 * se, value + Z95 * se, reason])

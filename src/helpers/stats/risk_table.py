@@ -30,6 +30,14 @@ class RiskTable:
     row_cause: np.ndarray
     row_entry: np.ndarray
 
+    def as_dict(self) -> dict:
+        """The table itself (times, at risk, exits by cause) as plain values; the rows are left out."""
+        return {
+            "times": self.times.tolist(),
+            "at_risk": self.at_risk.tolist(),
+            "exits": {str(c): self.exits[:, k].tolist() for k, c in enumerate(self.causes)},
+        }
+
     @property
     def hazard(self) -> np.ndarray:
         """All-cause hazard d_j / n_j at each exit time."""
@@ -67,6 +75,7 @@ def risk_table(time: np.ndarray, cause: np.ndarray, entry: np.ndarray | None = N
     time = np.asarray(time, float)
     cause = np.asarray(cause, int)
     entry = np.zeros(len(time)) if entry is None else np.asarray(entry, float)
+    entry = np.where(entry > 0, entry, -np.inf)  # seen from the start: at risk even for exits at time 0
     if np.any(entry >= time):
         raise ValueError("every entry must be below its time (a stay needs time at risk)")
     causes = tuple(int(c) for c in np.unique(cause[cause > 0]))

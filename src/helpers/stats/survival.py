@@ -213,7 +213,7 @@ def logrank(members: pd.DataFrame, by: str, cluster: str | None = "group_id") ->
         df,
         float(chi2.sf(statistic, df)),
         levels,
-        None if math.isfinite(robust) else "a test robust to chat groups needs two groups or more",
+        None if math.isfinite(robust) else "a test robust to chat groups needs more groups than levels, with exits",
         float(robust),
         float(chi2.sf(robust, df)) if math.isfinite(robust) else float("nan"),
         groups,

@@ -14,11 +14,14 @@ from helpers import fmt
 from helpers.claims.registry import judge, rule_line
 from helpers.data.engine import Dataset
 from helpers.data.event_time import data_end
-from helpers.figures.survival import km_curves
+from helpers.figures.survival import incidence_figure, km_curves
 from helpers.measures.conversions import member_conversions
+from helpers.measures.members import NO_EXITS as NO_EXITS_RECORDED
 from helpers.measures.members import exits_unrecorded, member_table
+from helpers.stats.competing_risks import cumulative_incidence, incidence_curves
 from helpers.stats.estimate import Estimate
-from helpers.stats.survival import kaplan_meier, logrank, n_day_retention
+from helpers.stats.restricted_mean import restricted_mean
+from helpers.stats.survival import entry_days, kaplan_meier, logrank, n_day_retention
 from helpers.studies.result import Finding, StudyResult, records
 from helpers.studies.retention import figures
 from helpers.studies.retention.conversion import conversion_rates, overall_rate
@@ -38,6 +41,12 @@ MAX_WEEKLY_ROWS = 20
 """Beyond this many weekly cohorts, the triangle pools weeks into months (a readable page, not 57 rows)."""
 DAYS = (7, 30, 90)
 COMPARED = ("channel", "segment", "size_band", "homogeneous")
+WAYS_OUT = {1: "quit", 2: "removed", 3: "reason not recorded"}
+WAYS_OUT_DAYS = (30, 90, 180)
+ALL_TRUNCATED = (
+    "every member was already in the group when the data begins (no join is in it), so time since joining "
+    "cannot be measured: stays begun before the data are left-truncated"
+)
 
 
 @dataclass(frozen=True)
@@ -51,10 +60,18 @@ class RetentionParams:
     start: str | None = None
     end: str | None = None
     min_cohort_size: int = 50
+    bounded: bool = True
+    rmst_days: int = 90
 
     def as_dict(self) -> dict:
         """Plain values for provenance."""
         return asdict(self)
+
+
+def _largest(members: pd.DataFrame, by: str) -> str | None:
+    """The level of ``by`` with the most members (the reference differences are taken from)."""
+    counts = members[by].astype(str).value_counts()
+    return str(counts.index[0]) if len(counts) else None
 
 
 def _retention_estimate(row: pd.Series) -> Estimate:
@@ -102,7 +119,7 @@ def _cohorts(params: RetentionParams, end: pd.Timestamp) -> dict:
     return {
         "period": params.cohort_period,
         "kind": params.retention_kind,
-        "bounded": True,
+        "bounded": params.bounded,
         "max_periods": params.max_periods,
         "end": end,
         "start": params.start,
@@ -186,6 +203,90 @@ def _conversion_line(rate: Estimate, conversions: pd.DataFrame | None, members: 
     return line + ". CIs are clustered by group."
 
 
+def _truncation_line(members: pd.DataFrame) -> str:
+    """A sentence on stays the data saw only after they began ('' when it saw every join)."""
+    entry = entry_days(members)
+    unknown, late = int(entry.isna().sum()), int((entry > 0).sum())
+    if not unknown and not late:
+        return ""
+    line = ""
+    if unknown:
+        line = (
+            f"**{unknown:,} of {len(members):,} members** were already in their group when the data begins, their "
+            "join not in it: survival, medians, the Cox model and N-day retention leave them out, since their time "
+            "in the group before the data is unknown (counting them from the data's start would overstate retention)"
+        )
+    if late:
+        line += ("; " if line else "") + (
+            f"{late:,} members whose join is known but whose stay the data sees only later enter the survival "
+            "estimates on the day they are first seen (delayed entry), not on their join day"
+        )
+    return line[0].upper() + line[1:] + "."
+
+
+def _ways_out(members: pd.DataFrame) -> pd.DataFrame:
+    """Members with the way each first stay ended: 0 still in, 1 quit, 2 removed, 3 left for a reason not recorded."""
+    reason = members["leave_reason"] if "leave_reason" in members else pd.Series(None, index=members.index)
+    cause = reason.map({"quit": 1, "removed": 2}).fillna(3).astype(int)
+    return members.assign(cause=cause.where(members["left"].astype(bool), 0))
+
+
+def _rmst_table(overall: pd.DataFrame, by_level: pd.DataFrame, differences: pd.DataFrame) -> pd.DataFrame:
+    """RMST overall and per level, each level's difference from the reference beside it."""
+    table = pd.concat([overall, by_level], ignore_index=True)
+    diff = differences.rename(columns={"se": "difference_se", "ci_low": "diff_ci_low", "ci_high": "diff_ci_high"})
+    out = table.merge(diff.drop(columns=["reason"]), on="level", how="left")
+    shown = ["level", "rmst", "ci_low", "ci_high", "members", "groups", "reference", "difference"]
+    return out[[*shown, "diff_ci_low", "diff_ci_high"]].round(2)
+
+
+def _rmst_line(rmst: Estimate, levels: pd.DataFrame, differences: pd.DataFrame, by: str, days: int) -> str:
+    """The restricted mean membership in words, and its range and largest gap across ``by``."""
+    if rmst.not_estimable:
+        return f"The restricted mean membership over the first {days} days is not estimable: {rmst.why_not}."
+    line = (
+        f"Of their first {days} days, members stayed **{rmst.value:.1f} days** on average (restricted mean "
+        f"membership, {fmt.ci(rmst, '.1f')}; the area under Kaplan–Meier, CI clustered by group): a difference in "
+        "it is in days, and needs no proportional hazards"
+    )
+    ok = levels.dropna(subset=["rmst"]).sort_values("rmst")
+    gaps = differences.dropna(subset=["difference"])
+    if len(ok) >= 2 and not gaps.empty:
+        low, high = ok.iloc[0], ok.iloc[-1]
+        widest = gaps.loc[gaps["difference"].abs().idxmax()]
+        line += (
+            f". By {by} it runs from {low['rmst']:.1f} ({low['level']}) to {high['rmst']:.1f} days "
+            f"({high['level']}); the widest gap from {widest['reference']}, the largest {by}, is "
+            f"{widest['difference']:+.1f} days for {widest['level']} (95% CI {widest['ci_low']:+.1f} to "
+            f"{widest['ci_high']:+.1f})"
+        )
+    return line + "."
+
+
+def _ways_out_line(table: pd.DataFrame, reason: str | None) -> str:
+    """How members left by day 90: quit vs removed (vs not recorded), with CIs."""
+    if reason:
+        return f"Ways out (quit vs removed): {reason}."
+    at = table[(table["level"] == "all") & (table["days"] == 90)].set_index("cause")
+    if at.empty or at["incidence"].isna().all():
+        why = at["reason"].dropna().iloc[0] if not at.empty and at["reason"].notna().any() else "no estimate"
+        return f"Ways out (quit vs removed) by day 90 are not estimable: {why}."
+    parts = [
+        f"{fmt.pct(row.incidence)} {cause}"
+        + (f" (95% CI {fmt.pct(row.ci_low)}–{fmt.pct(row.ci_high)})" if pd.notna(row.ci_low) else f" ({row.reason})")
+        for cause, row in at.iterrows()
+        if pd.notna(row.incidence) and row.incidence > 0
+    ]
+    if not parts:
+        return "No member whose join the data saw left within 90 days of joining, so there are no ways out to weigh."
+    return (
+        "By day 90 after joining, "
+        + ", ".join(parts)
+        + " (cumulative incidence, Aalen–Johansen: each way out counted with the others as competing, "
+        "CIs clustered by group)."
+    )
+
+
 def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult:
     """Retention 7/30/90 days, median membership, retention by attribute, homogeneity HR, layers; claim 3 judged."""
     params = params or RetentionParams()
@@ -198,6 +299,12 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
     comparison = compare_segments(members, end, COMPARED)
     km_all = kaplan_meier(members)
     test = logrank(members, by)
+    rmst_overall = restricted_mean(members, params.rmst_days)
+    rmst_by = restricted_mean(members, params.rmst_days, by=by, reference=_largest(members, by))
+    ways = _ways_out(members)
+    taken = {code: label for code, label in WAYS_OUT.items() if (ways["cause"] == code).any()}
+    ways_out = cumulative_incidence(ways, taken, WAYS_OUT_DAYS)
+    ways_by = cumulative_incidence(ways, taken, WAYS_OUT_DAYS, by=by)
     cox = homogeneity_hazard_ratio(members)
     hazard_ratio, cox_table = cox.hazard_ratio, cox.coefficients
     layers = lifecycle_layers(ds.tables, end)
@@ -205,7 +312,10 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
     headline = {f"retention_{d}d": _retention_estimate(retained[d]) for d in DAYS}
     headline["median_membership_days"] = _median_estimate(km_all.medians.iloc[0])
     headline["homogeneity_hazard_ratio"] = hazard_ratio
+    headline[f"rmst_{params.rmst_days}d"] = rmst_overall.estimate()
     unrecorded = exits_unrecorded(ds.tables)
+    if not unrecorded and len(members) and entry_days(members).isna().all():
+        unrecorded = ALL_TRUNCATED
     if unrecorded:
         headline = {key: Estimate.missing(e.name, unrecorded, n=e.n) for key, e in headline.items()}
         hazard_ratio = headline["homogeneity_hazard_ratio"]
@@ -235,6 +345,8 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             "so the three cover different members: later joiners are in the 7-day figure only."
         )
     findings = [Finding(first, ("retention_7d", "retention_30d", "retention_90d"))]
+    if truncated := _truncation_line(members):
+        findings.append(Finding(truncated))
     median = headline["median_membership_days"]
     findings.append(
         Finding(
@@ -247,6 +359,14 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             ("median_membership_days",),
         )
     )
+    rmst_key = f"rmst_{params.rmst_days}d"
+    if not unrecorded:
+        findings.append(
+            Finding(
+                _rmst_line(headline[rmst_key], rmst_by.levels, rmst_by.differences, by, params.rmst_days), (rmst_key,)
+            )
+        )
+        findings.append(Finding(_ways_out_line(ways_out.table, ways_out.reason)))
     conversions = member_conversions(ds.tables, end)
     headline["paid_conversion_30d"] = overall_rate(conversions)
     findings.append(
@@ -254,7 +374,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
     )
     ordered = by_segment.dropna(subset=["retention"]).sort_values("retention")
     if unrecorded:
-        findings.append(Finding(f"Retention by {by} is not measurable either: the data records no exits."))
+        findings.append(Finding(f"Retention by {by} is not measurable either."))
     elif ordered.empty:
         findings.append(
             Finding(f"No member joined 30+ days before the data's end, so there is no 30-day retention by {by}.")
@@ -275,8 +395,14 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             Finding(
                 f"By {by}, 30-day retention ranges from {fmt.pct(worst['retention'])} ({worst[by]}, {ci(worst)}) to "
                 f"{fmt.pct(best['retention'])} ({best[by]}, {ci(best)}). The log-rank test of equal survival across "
-                f"{test.levels} levels gives χ² = {test.statistic:.1f} on {test.df} df "
-                f"(p {fmt.p_value(test.p_value)}); it treats members as independent, so read it with the curves."
+                f"{test.levels} levels gives χ² = {test.statistic:.1f} on {test.df} df if members were independent "
+                f"(p {fmt.p_value(test.p_value)})"
+                + (
+                    f", and χ² = {test.robust_statistic:.1f} (p {fmt.p_value(test.robust_p_value)}) with its "
+                    f"variance taken across the {test.groups:,} groups, which members of one group share: read that."
+                    if math.isfinite(test.robust_statistic)
+                    else f"; no test robust to groups ({test.reason})."
+                )
             )
         )
     if unrecorded:
@@ -306,7 +432,11 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             Finding(
                 f"In the week of {week['week']:%d %b %Y}: {int(week['members']):,} members, of whom "
                 f"{share(week['active'])} spoke, {share(week['silent'])} stayed silent, {int(week['new']):,} were new "
-                + (f"and {int(week['churned']):,} left." if not unrecorded else "and leaving is not recorded.")
+                + (
+                    f"and {int(week['churned']):,} left."
+                    if unrecorded != NO_EXITS_RECORDED
+                    else "and leaving is not recorded."
+                )
             )
         )
     monthly = params.cohort_period == "week" and len(triangle.rates) > MAX_WEEKLY_ROWS
@@ -334,6 +464,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             "still a member 30 days after joining",
         ),
         "survival": partial(_survival_figure, members, by),
+        "ways_out": partial(lambda: incidence_figure(incidence_curves(ways, taken, by), by)),
         "layers": partial(figures.lifecycle_stacked, layers, LAYERS),
     }
     if unrecorded:  # a retention figure would show 100% everywhere: each is a panel saying why instead
@@ -350,10 +481,27 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
         headline=headline,
         findings=tuple(findings),
         verdicts=(verdict,),
-        tables={"cox": cox_shown, "ph_test": cox.ph_test.round(4), **_conversion_tables(conversions, members, by)},
+        tables={
+            "cox": cox_shown,
+            "ph_test": cox.ph_test.round(4),
+            **_conversion_tables(conversions, members, by),
+            **(
+                {}
+                if unrecorded
+                else {
+                    "rmst": _rmst_table(rmst_overall.levels, rmst_by.levels, rmst_by.differences),
+                    "ways_out_table": pd.concat([ways_out.table, ways_by.table], ignore_index=True)
+                    .drop(columns=["se"], errors="ignore")
+                    .round(4),
+                }
+            ),
+        },
         notes={
             "cox": hazard_ratio.method,
-            **{name: f"Not measurable: {unrecorded}." for name in ("triangle", "curves", "by_attribute", "survival")},
+            **{
+                name: f"Not measurable: {unrecorded}."
+                for name in ("triangle", "curves", "by_attribute", "survival", "ways_out", "rmst", "ways_out_table")
+            },
         }
         if unrecorded
         else {"cox": hazard_ratio.method},
@@ -366,5 +514,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             "homogeneity_hazard_ratio": hazard_ratio.as_dict(),
             "paid_conversion_30d": headline["paid_conversion_30d"].as_dict(),
             "logrank": {k: v for k, v in test.as_dict().items() if k != "reason"},
+            "rmst": rmst_by.as_dict() if not unrecorded else {},
+            "ways_out": ways_by.as_dict() if not unrecorded else {},
         },
     )
