@@ -146,3 +146,19 @@ def test_no_study_invents_a_headline_on_any_real_export(tmp_path):
             assert invented is None, f"{label}: {result.study} says {invented and invented.group(0)!r}"
         if not ds.tables.memberships.left_at.notnull().any().execute():
             assert retention(ds).headline["retention_30d"].not_estimable, label
+
+
+def test_stays_begun_before_a_whatsapp_export_are_marked_and_left_out_of_survival(tmp_path):
+    """The Core chat's export starts mid-life: no join is in it, so every stay's join is unknown (observed_from)."""
+    done = ingest("whatsapp", WHATSAPP / "ioschat_CodeChef-VIT_Core_2019-20.txt", tmp_path / "out", time_zone="UTC")
+    ds = open_dataset(done.out)
+    stays = ds.tables.memberships.to_pandas()
+    marked = stays["observed_from"].notna()
+    assert marked.sum() == done.tally.read["stays begun before the export"] > 0
+    assert (stays.loc[marked, "observed_from"] == stays.loc[marked, "joined_at"]).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = retention(ds)
+    # counted from the export's start these members would show 94% retained at 30 days; their tenure is unknown
+    assert result.headline["retention_30d"].not_estimable
+    assert "already in the group when the data begins" in result.headline["retention_30d"].why_not
