@@ -38,12 +38,16 @@ def forest(
 def stage_effects(
     table: pd.DataFrame, label: str, ax: plt.Axes | None = None, scale: float = 1.0, unit: str = ""
 ) -> plt.Axes:
-    """One outcome's effect per lifecycle stage and arm, with 95% CIs (times ``scale``, in ``unit``)."""
+    """One outcome's effect per lifecycle stage and arm, with CIs (times ``scale``, in ``unit``).
+
+    The intervals are those corrected across the stage x arm family where the table has them.
+    """
     ax, made = axes_for(ax, (8, 4))
     stages = list(dict.fromkeys(table["stage"]))
+    bounds = ("ci_low_corrected", "ci_high_corrected") if "ci_low_corrected" in table else ("ci_low", "ci_high")
     for k, (arm, part) in enumerate(table.groupby("arm", sort=False)):
         x = np.array([stages.index(s) for s in part["stage"]]) + (k - 0.5) * 0.2
-        effect, low, high = (scale * part[c] for c in ("effect", "ci_low", "ci_high"))
+        effect, low, high = (scale * part[c] for c in ("effect", *bounds))
         ax.errorbar(
             x, effect, yerr=[effect - low, high - effect], fmt="o", capsize=4, label=label_words(arm), color=f"C{k}"
         )

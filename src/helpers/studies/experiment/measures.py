@@ -179,3 +179,31 @@ def add_interaction(outcomes: pd.DataFrame, panel: pd.DataFrame, pre_days: int =
     columns = list(sums)
     out[columns] = out[columns].fillna(0).astype("int64")
     return out
+
+
+def member_exposures(tables: Tables, experiment: str, end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """One row per member stay exposed to the experiment: its group, arm, days from exposure to exit, and whether it ended.
+
+    Exposure starts at the later of joining and assignment (as in ``group_outcomes``), for
+    stays of role member still open at assignment; a stay open at the data's end is
+    censored there. Time runs from exposure, so stays present at assignment and later
+    joiners share one clock: the arm's effect on how long exposed members stay.
+    """
+    if tables.assignments is None:
+        raise ValueError("this dataset has no assignments table")
+    end = end if end is not None else data_end(tables)
+    end_s = ibis.literal(pd.Timestamp(end).timestamp())
+    a = tables.assignments.filter(tables.assignments.experiment == experiment)
+    a = a.select("group_id", "arm", assigned_s=epoch_seconds(a.assigned_at))
+    m = tables.memberships.filter(tables.memberships.role == "member")
+    m = m.select("group_id", joined_s=epoch_seconds(m.joined_at), left_s=epoch_seconds(m.left_at)).join(a, "group_id")
+    stop = m.left_s.fill_null(end_s)
+    start = ibis.greatest(m.joined_s, m.assigned_s)
+    exposed = m.filter((stop > m.assigned_s) & (start < end_s))
+    out = exposed.select(
+        "group_id",
+        "arm",
+        duration_days=(ibis.least(stop, end_s) - start) / DAY,
+        left=exposed.left_s.notnull() & (exposed.left_s <= end_s),
+    )
+    return out.to_pyarrow().to_pandas()

@@ -377,19 +377,40 @@ def effects_table(effects: list[ArmEffect]) -> pd.DataFrame:
 
 
 def stage_effects(
-    outcomes: pd.DataFrame, arms: list[str], control: str, stages: tuple[str, ...], cuped: bool = True
+    outcomes: pd.DataFrame,
+    arms: list[str],
+    control: str,
+    stages: tuple[str, ...],
+    cuped: bool = True,
+    correction: str = "holm",
+    alpha: float = 0.05,
 ) -> pd.DataFrame:
-    """Each arm's effect on 30-day exits of members whose exposure began in each stage, with groups per stage."""
-    return pd.concat(
-        [
-            effects_table([arm_effect(outcomes, "exit_30d", a, control, cuped=cuped, stage=s)]).assign(
-                stage=s, groups=int((outcomes[f"members_{s}"] > 0).sum())
-            )
-            for s in stages
-            for a in arms
-        ],
-        ignore_index=True,
+    """Each arm's effect on 30-day exits of members whose exposure began in each stage, with groups per stage.
+
+    Stage effects are subgroups: looking at every stage x arm and picking the striking one
+    inflates false findings, so ``adjusted_p`` is corrected (``correction``) across the
+    whole stage x arm family, and ``ci_low_corrected`` / ``ci_high_corrected`` are
+    Bonferroni intervals over it (never claiming more than the corrected decision).
+    """
+    effects = correct(
+        [arm_effect(outcomes, "exit_30d", a, control, cuped=cuped, stage=s) for s in stages for a in arms],
+        correction,
+        alpha,
     )
+    table = effects_table(effects)
+    table["stage"] = [s for s in stages for _ in arms]
+    table["groups"] = [int((outcomes[f"members_{s}"] > 0).sum()) for s in stages for _ in arms]
+    estimable = int(np.isfinite(table["effect"]).sum())
+    low, high = [], []
+    for e in effects:
+        if e.effect.not_estimable:
+            low.append(float("nan"))
+            high.append(float("nan"))
+            continue
+        wide = widened(e.effect, adjusted_z(estimable, correction, alpha, e.dof), e.dof)
+        low.append(wide.ci_low)
+        high.append(wide.ci_high)
+    return table.assign(ci_low_corrected=low, ci_high_corrected=high, comparisons=estimable)
 
 
 def icc_anova(successes: pd.Series, trials: pd.Series) -> float:

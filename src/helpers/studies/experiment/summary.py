@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Literal
@@ -13,6 +14,7 @@ from helpers import fmt
 from helpers.claims.registry import CLAIMS, judge, not_testable, rule_line
 from helpers.claims.verdict import Verdict
 from helpers.data.engine import Dataset
+from helpers.figures.survival import km_curves
 from helpers.measures.conversions import NO_CONVERSIONS
 from helpers.measures.group_week import group_week_panel
 from helpers.stats.estimate import Estimate
@@ -20,6 +22,7 @@ from helpers.studies.experiment import figures
 from helpers.studies.experiment import measures as ex
 from helpers.studies.experiment import models as em
 from helpers.studies.experiment import net_value as nv
+from helpers.studies.experiment.survival import ArmSurvival, arm_survival
 from helpers.studies.result import Finding, StudyResult, records
 
 TITLE = "The content-ratio experiment"
@@ -255,6 +258,21 @@ def _observational_note(observational: Estimate) -> str:
     )
 
 
+def _survival_table(survival: ArmSurvival) -> pd.DataFrame:
+    """Per arm: hazard ratio against control and the restricted-mean difference in days, with their CIs."""
+    levels = survival.rmst.levels.rename(columns={"level": "arm", "ci_low": "rmst_ci_low", "ci_high": "rmst_ci_high"})
+    gaps = survival.rmst.differences.rename(
+        columns={"level": "arm", "difference": "rmst_difference", "ci_low": "diff_ci_low", "ci_high": "diff_ci_high"}
+    )
+    table = levels[["arm", "rmst", "rmst_ci_low", "rmst_ci_high", "members", "groups"]].merge(
+        gaps[["arm", "rmst_difference", "diff_ci_low", "diff_ci_high"]], on="arm", how="left"
+    )
+    hr = survival.hazard_ratios.drop(columns=["members", "groups"]).rename(
+        columns={"ci_low": "hr_ci_low", "ci_high": "hr_ci_high"}
+    )
+    return table.merge(hr, on="arm", how="left").round(4)
+
+
 def _no_experiment(panel: pd.DataFrame, reason: str) -> StudyResult:
     """The study's result where the data holds no experiment to analyse: it says why; claim 4 is untestable."""
     observational = em.promo_exit_association(panel)
@@ -276,6 +294,38 @@ def _no_experiment(panel: pd.DataFrame, reason: str) -> StudyResult:
     )
 
 
+def _survival_line(survival: ArmSurvival, control: str) -> str:
+    """How long exposed members stay per arm, in words: hazard ratios, RMST differences, the robust log-rank."""
+    if survival.reason:
+        return f"**How long exposed members stay** is not compared across arms: {survival.reason}."
+    gaps = survival.rmst.differences.set_index("level")
+    parts = []
+    for row in survival.hazard_ratios.itertuples():
+        part = (
+            f"{row.arm}: hazard ratio of leaving {row.hazard_ratio:.2f} (95% CI {row.ci_low:.2f}–{row.ci_high:.2f}, "
+            f"adjusted p {fmt.p_value(row.adjusted_p)})"
+        )
+        if row.arm in gaps.index and math.isfinite(gaps.loc[row.arm, "difference"]):
+            g = gaps.loc[row.arm]
+            part += (
+                f", {g['difference']:+.1f} days of the first {survival.rmst.tau:g} (restricted mean, 95% CI "
+                f"{g['ci_low']:+.1f} to {g['ci_high']:+.1f})"
+            )
+        parts.append(part)
+    test = survival.logrank
+    robust = (
+        f"log-rank robust to groups χ² = {test.robust_statistic:.1f} on {test.df} df, p "
+        f"{fmt.p_value(test.robust_p_value)} (treating members as independent would give p {fmt.p_value(test.p_value)})"
+        if math.isfinite(test.robust_statistic)
+        else f"no log-rank test robust to groups ({test.reason})"
+    )
+    return (
+        f"**How long exposed members stay**, every exposed stay followed to its end (days since exposure), against "
+        f"{control}: {'; '.join(parts)}. Cox errors and the restricted-mean CIs are clustered by group; p-values "
+        f"corrected across arms; {robust}."
+    )
+
+
 def _stage_pair(launch: pd.DataFrame, mature: pd.DataFrame, arm: str) -> str:
     """One arm's effect on 30-day exits at launch and when mature, in words (or which is not estimable)."""
     parts = []
@@ -285,7 +335,8 @@ def _stage_pair(launch: pd.DataFrame, mature: pd.DataFrame, arm: str) -> str:
         else:
             r = frame.loc[arm]
             parts.append(
-                f"{100 * r['effect']:+.1f} points {name} (95% CI {100 * r['ci_low']:+.1f} to {100 * r['ci_high']:+.1f})"
+                f"{100 * r['effect']:+.1f} points {name} (CI {100 * r['ci_low_corrected']:+.1f} to "
+                f"{100 * r['ci_high_corrected']:+.1f}, adjusted p {fmt.p_value(r['adjusted_p'])})"
             )
     return f"{arm}: {parts[0]} vs {parts[1]}"
 
@@ -314,7 +365,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
     plain = em.effects_table(
         [em.arm_effect(groups, o, a, p.control_arm, cuped=False) for o in p.outcomes for a in arms]
     )
-    stages = em.stage_effects(groups, arms, p.control_arm, ex.STAGES, cuped=p.cuped)
+    stages = em.stage_effects(groups, arms, p.control_arm, ex.STAGES, p.cuped, p.correction, p.alpha)
     srm_groups, srm_members = em.srm_test(groups), em.srm_test(groups, count="members")
     groups["pre_exit_rate"] = groups["pre_exits"] / groups["pre_members"].where(groups["pre_members"] > 0)
     groups["pre_messages_per_member_week"] = (
@@ -328,6 +379,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
     verdicts = (content.exits, content.stage)
     sales, sale_effects = conversion_effects(groups, arms, p)
     worth = None if sales.why_not else nv.net_value(groups, p.control_arm, shares=content.promo_shares)
+    survival = arm_survival(ex.member_exposures(ds.tables, p.experiment), p.control_arm, correction=p.correction)
 
     decisions = [Finding(_decision(r, p.alpha) + ".", (f"{r.outcome}: {r.arm}",)) for r in table.itertuples()]
     decisions += [
@@ -345,8 +397,13 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
     )
     findings = (
         *decisions,
-        Finding(f"**By stage** (30-day exits, stage at the start of each member's exposure): {stage_lines}."),
+        Finding(
+            f"**By stage** (30-day exits, stage at the start of each member's exposure): {stage_lines}. Stage "
+            f"effects are subgroups: their CIs and p-values are corrected ({p.correction}; Bonferroni intervals) "
+            f"across all {int(stages['comparisons'].iloc[0]) if len(stages) else 0} stage × arm comparisons."
+        ),
         Finding(_stage_sentence(content.stage_gaps, p.alpha)),
+        Finding(_survival_line(survival, p.control_arm), tuple(f"exit_hazard_ratio: {a}" for a in arms)),
         Finding(_dose_sentence(content.promo_shares, content.dose), ("dose_response",)),
         Finding(_trade_off(table, sales, content.promo_shares, p.control_arm)),
         *([Finding(net_value_line(worth))] if worth is not None else []),
@@ -412,6 +469,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
         headline["best_promo_share"] = worth.promo_share
     headline["observational_promo_exit"] = observational
     headline["dose_response"] = content.dose
+    headline.update({f"exit_hazard_ratio: {a}": survival.hazard_ratio(a) for a in arms})
     return StudyResult(
         study="experiment",
         title=TITLE,
@@ -441,11 +499,13 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
             "srm": pd.DataFrame([srm_groups.as_dict(), srm_members.as_dict()]).round(4),
             "balance": balance.round(3),
             "power": power.assign(mde_points=100 * power["mde"]).round(4),
+            "arm_survival": _survival_table(survival),
         },
         figures={
             "forest": partial(figures.forest, table, LABELS, UNITS),
             "stages": partial(figures.stage_effects, stages, LABELS["exit_30d"], None, *UNITS["exit_30d"]),
             "power": partial(figures.power_curve, power, observed, LABELS["exit_30d"]),
+            "arm_survival": partial(km_curves, survival.km.curves, survival.km.at_risk, "arm"),
         },
         details={
             "effects": records(table),
@@ -460,6 +520,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
             "balance": records(balance),
             "power": power_table.as_dict(),
             "observational_promo_exit": observational.as_dict(),
+            "arm_survival": survival.as_dict(),
         },
         notes={"observational": _observational_note(observational)},
         frames={"group_outcomes": groups},
