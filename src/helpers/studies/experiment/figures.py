@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from helpers.figures.axes import axes_for, finish
+from helpers.figures.axes import axes_for, finish, nothing_to_draw
 from helpers.fmt import label_words
 
 
@@ -74,3 +74,27 @@ def power_curve(table: pd.DataFrame, observed: dict[str, float], label: str, ax:
     ax.set(xlabel="groups per arm", ylabel=f"minimum detectable effect ({label})")
     ax.legend(fontsize=8)
     return finish(ax, made)
+
+
+def sequential(table: pd.DataFrame, labels: dict[str, str]) -> plt.Figure:
+    """Each watched outcome's effect by week since the start: always-valid band (shaded) and fixed 95% CI (dashed)."""
+    outcomes = list(dict.fromkeys(table["outcome"])) if not table.empty else []
+    if not outcomes:
+        fig, ax = plt.subplots(figsize=(9, 2.5))
+        nothing_to_draw(ax, True, "The experiment week by week", "No weekly look had enough groups in each arm.")
+        return fig
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(9, 3.8), squeeze=False)
+    for ax, outcome in zip(axes[0], outcomes, strict=True):
+        for k, (arm, part) in enumerate(table[table["outcome"] == outcome].groupby("arm", sort=False)):
+            colour = f"C{k}"
+            ax.plot(part["weeks"], part["effect"], "o-", color=colour, ms=3, label=label_words(arm))
+            ax.fill_between(part["weeks"], part["cs_low"], part["cs_high"], color=colour, alpha=0.15)
+            ax.plot(part["weeks"], part["ci_low"], "--", color=colour, lw=0.8)
+            ax.plot(part["weeks"], part["ci_high"], "--", color=colour, lw=0.8)
+        ax.axhline(0, color="grey", lw=1)
+        ax.set(xlabel="weeks since the experiment began", title=labels.get(outcome, outcome))
+    axes[0][0].set_ylabel("difference from control")
+    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    fig.suptitle("Read week by week: always-valid 95% band (shaded) vs fixed 95% CI (dashed)", fontsize=10)
+    fig.tight_layout()
+    return fig

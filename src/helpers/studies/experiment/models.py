@@ -45,6 +45,14 @@ OUTCOMES = {
         1.0,
         "interaction rate",
     ),
+    "exits_per_member_week": (
+        "post_exits_w",
+        "post_member_weeks",
+        "pre_exits_w",
+        "pre_member_weeks",
+        1.0,
+        "exits per member-week",
+    ),
     "conversions_per_member_week": (
         "post_conversions",
         "post_member_days",
