@@ -41,7 +41,9 @@ def test_post_stratified_effect_by_hand():
 
 
 def test_strata_without_both_arms_are_left_out_and_said():
-    frame = _frame([("treated", "a", 50, 15), ("treated", "a", 50, 10), ("control", "a", 50, 5), ("control", "a", 50, 4)])
+    frame = _frame(
+        [("treated", "a", 50, 15), ("treated", "a", 50, 10), ("control", "a", 50, 5), ("control", "a", 50, 4)]
+    )
     frame = pd.concat([frame, _frame([("control", "b", 80, 8)]).assign(group_id=9)], ignore_index=True)
     estimate = em.post_stratified_effect(frame, "exit_30d", "treated", "control")
     assert estimate.value == pytest.approx(25 / 100 - 9 / 100, rel=1e-12)
