@@ -10,7 +10,7 @@ import seaborn as sns
 from helpers.claims.registry import KOC_ALMOST_EVERY, KOC_SIZE, MONITOR_SHARE, SIZE_BAND
 from helpers.figures.axes import axes_for, finish, interval_points, nothing_to_draw
 from helpers.figures.theme import percent_axis
-from helpers.fmt import label_words
+from helpers.fmt import label_words, words
 from helpers.studies.size_activity.models import Curve, WithinFit
 
 LABELS = {
@@ -169,3 +169,26 @@ def hour_weekday(tables: dict[str, pd.DataFrame], claimed: dict[str, list[int]])
         )
     fig.tight_layout()
     return fig
+
+
+def stickiness(distribution: pd.DataFrame, by: str) -> plt.Axes:
+    """Of members who spoke in a month, the share by number of days they spoke, one bar per level of ``by``."""
+    ax, made = axes_for(None, (9, 0.6 + 0.45 * max(distribution["level"].nunique(), 1)))
+    if distribution.empty:
+        return nothing_to_draw(ax, made, "Stickiness", "No whole month with messages from members.")
+    table = distribution.pivot(index="level", columns="days", values="share")
+    table = table.loc[list(dict.fromkeys(distribution["level"]))[::-1], list(dict.fromkeys(distribution["days"]))]
+    left = np.zeros(len(table))
+    colours = plt.get_cmap("Blues")(np.linspace(0.25, 0.95, table.shape[1]))
+    for k, column in enumerate(table.columns):
+        ax.barh(range(len(table)), table[column], left=left, color=colours[k], label=column)
+        left += table[column].to_numpy()
+    ax.set_yticks(range(len(table)), [label_words(v) for v in table.index])
+    ax.set(
+        xlabel="share of member-months with messages",
+        xlim=(0, 1),
+        title=f"Active days per month by {words(by, capital=False)}",
+    )
+    percent_axis(ax, "x")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title="spoke on", fontsize=8)
+    return finish(ax, made)

@@ -29,11 +29,14 @@ from helpers.measures import kocs as kocs_m
 from helpers.measures.conversions import NO_CONVERSIONS, weekly_conversions
 from helpers.measures.group_week import group_week_panel
 from helpers.measures.kocs import classify_kocs, kocs_at_week_start, member_activity
+from helpers.measures.members import group_profile
 from helpers.measures.size_bands import SIZE_BANDS
+from helpers.measures.stickiness import active_days_by_month
 from helpers.stats.estimate import Estimate
 from helpers.studies.result import Finding, StudyResult, records
 from helpers.studies.size_activity import figures, timing
 from helpers.studies.size_activity import models as am
+from helpers.studies.size_activity.stickiness import STICKY_DAYS, Stickiness, stickiness
 
 TITLE = "Group size, KOCs, the monitor's share of talk, and when members talk"
 NO_MONITOR = (
@@ -127,6 +130,26 @@ def conversion_line(conversion: pd.DataFrame | None) -> str:
     )
 
 
+def _stickiness_line(sticky: Stickiness) -> str:
+    """How often members who speak in a month come back within it, overall and across size bands."""
+    mean, share = sticky.mean_days, sticky.sticky_share
+    if mean.not_estimable:
+        return f"**Stickiness** is not measurable on this data: {mean.why_not}."
+    line = (
+        f"**Stickiness.** A member who spoke in a month spoke on **{mean.value:.1f} days** of it on average "
+        f"({fmt.ci(mean, '.1f')}); **{fmt.pct(share.value)}** spoke on {STICKY_DAYS}+ days ({fmt.ci(share, '.1%')})"
+    )
+    ok = sticky.summary.dropna(subset=["sticky_share"])
+    if len(ok) >= 2:
+        low, high = ok.loc[ok["sticky_share"].idxmin()], ok.loc[ok["sticky_share"].idxmax()]
+        line += (
+            f"; by size band (the group's peak members) from {fmt.pct(low['sticky_share'])} ({low['level']} members, 95% CI "
+            f"{fmt.pct(low['sticky_ci_low'])}–{fmt.pct(low['sticky_ci_high'])}) to {fmt.pct(high['sticky_share'])} "
+            f"({high['level']}, 95% CI {fmt.pct(high['sticky_ci_low'])}–{fmt.pct(high['sticky_ci_high'])})"
+        )
+    return line + ". Whole calendar months (UTC), member-months with at least one message; CIs clustered by group."
+
+
 def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
     """Peak size and band (between and within groups), KOC emergence, monitor-share optimum, peak hours; claims 1, 5, 6."""
     p = params or SizeParams()
@@ -158,6 +181,7 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
     conversion = None if weekly is None or rows.empty else am.conversion_by_band(rows, weekly)
     kocs = am.koc_emergence(rows, split=KOC_SIZE)
     koc_bands, koc_below, koc_above = kocs.by_band, kocs.below, kocs.above
+    sticky = stickiness(active_days_by_month(ds.tables, end), group_profile(ds.tables), "size_band")
     counts = timing.hour_weekday_counts(ds.tables, p.utc_offset_hours)
     peaks = timing.peak_hours(counts)
 
@@ -266,6 +290,7 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
             f'group above 150" (taken as ≥ {KOC_ALMOST_EVERY:.0%}): **{v["koc_above_150"].verdict}**.',
             ("koc_above_150", "koc_below_150"),
         ),
+        Finding(_stickiness_line(sticky), ("active_days_per_month", "sticky_share")),
         Finding(
             f'**Monitor share.** {monitor_line}. Verdict on "about 5%" (taken as '
             f"{100 * MONITOR_SHARE_ABOUT[0]:.1f}–{100 * MONITOR_SHARE_ABOUT[1]:.1f}%): "
@@ -338,6 +363,8 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
             "koc_below_150": koc_below,
             "monitor_share_peak": peak_or_why(monitor.peak, monitor, "monitor-share"),
             "monitor_share_peak_same_week": peak_or_why(same_week.peak, same_week, "same-week monitor-share"),
+            "active_days_per_month": sticky.mean_days,
+            "sticky_share": sticky.sticky_share,
         },
         findings=findings,
         verdicts=tuple(verdicts.values()),
@@ -349,7 +376,9 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
             "koc_emergence": partial(figures.koc_emergence, koc_bands),
             "monitor_share": partial(figures.monitor_share, monitor, p.activity_metric),
             "hour_weekday": partial(_hours_figure, counts, peaks),
+            "stickiness": partial(figures.stickiness, sticky.distribution, "size_band"),
         },
+        tables={"stickiness": sticky.summary.round(4)},
         details={
             "activity_metric": p.activity_metric,
             "size": size.as_dict(),
@@ -367,6 +396,7 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
             "binned": records(binned),
             "conversion_by_size_band": None if conversion is None else records(conversion),
             "peak_hours": records(peaks),
+            "stickiness": sticky.as_dict(),
         },
         frames={"model_rows": rows, "koc_members": members},
     )
