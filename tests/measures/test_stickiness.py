@@ -83,7 +83,5 @@ def test_active_days_equal_a_pandas_count_on_a_drawn_dataset(tmp_path):
     key = ["group_id", "month", "active_days"]
     assert len(ours) > 20
     pd.testing.assert_frame_equal(
-        ours.sort_values(key).reset_index(drop=True),
-        theirs.sort_values(key).reset_index(drop=True),
-        check_dtype=False,
+        ours.sort_values(key).reset_index(drop=True), theirs.sort_values(key).reset_index(drop=True), check_dtype=False
     )
