@@ -45,14 +45,6 @@ OUTCOMES = {
         1.0,
         "interaction rate",
     ),
-    "exits_per_member_week": (
-        "post_exits_w",
-        "post_member_weeks",
-        "pre_exits_w",
-        "pre_member_weeks",
-        1.0,
-        "exits per member-week",
-    ),
     "conversions_per_member_week": (
         "post_conversions",
         "post_member_days",
@@ -68,6 +60,19 @@ OUTCOMES = {
         "pre_member_days",
         7.0,
         "conversion value per member-week",
+    ),
+}
+
+
+WEEKLY_OUTCOMES = {
+    # outcomes of the week-by-week readout (``sequential``), from the group-week panel; same layout as OUTCOMES
+    "exits_per_member_week": (
+        "post_exits_w",
+        "post_member_weeks",
+        "pre_exits_w",
+        "pre_member_weeks",
+        1.0,
+        "exits per member-week",
     ),
 }
 
@@ -283,7 +288,7 @@ def arm_effect(
     their strata, the plain jackknife rejected 4.2% (exits) and 3.9% (messages), the
     stratified one 4.8% and 4.3%.
     """
-    post_num, post_den, pre_num, pre_den, scale, _ = OUTCOMES[outcome]
+    post_num, post_den, pre_num, pre_den, scale, _ = OUTCOMES.get(outcome) or WEEKLY_OUTCOMES[outcome]
     if stage is not None:
         post_num, post_den = f"exits_{stage}", f"members_{stage}"
     rows = outcomes[outcomes["arm"].isin([arm, control]) & (outcomes[post_den] > 0)]

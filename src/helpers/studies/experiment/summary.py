@@ -37,7 +37,7 @@ UNITS = {
 """How each outcome's effect is written: scale and unit."""
 
 INTERVAL = ("effect", "ci_low", "ci_high")
-LABELS = {name: spec[5] for name, spec in em.OUTCOMES.items()}
+LABELS = {name: spec[5] for name, spec in {**em.OUTCOMES, **em.WEEKLY_OUTCOMES}.items()}
 POWER_GROUPS = (50, 100, 150, 200, 300, 400)
 BALANCE = ("age_at_assignment_days", "has_pre_period", "pre_members", "pre_exit_rate", "pre_messages_per_member_week")
 
