@@ -73,7 +73,7 @@ WEEKLY_OUTCOMES = {
         "pre_member_weeks",
         1.0,
         "exits per member-week",
-    ),
+    )
 }
 
 
