@@ -58,6 +58,14 @@ RULES: dict[str, tuple[Callable[[object], bool], str]] = {
         f"a non-empty list from {', '.join(OUTCOMES)}",
     ),
     "segment_by": (lambda v: v in SEGMENT_COLUMNS, "a column of groups: " + ", ".join(SEGMENT_COLUMNS)),
+    "bounded": (lambda v: isinstance(v, bool), "True (in period k) or False (in period k or later)"),
+    "relative": (lambda v: isinstance(v, bool), "True (over the previous period) or False (over the cohort)"),
+    "entry": (lambda v: v in ("first", "recurring"), "first or recurring"),
+    "rmst_days": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "a whole number of days, 1+"),
+    "brackets": (
+        lambda v: v is None or (_increasing(v) and v[0] == 0 and all(isinstance(x, int) for x in v)),
+        "empty, or an increasing list of whole days from 0, e.g. [0, 1, 7, 30, 90]",
+    ),
 }
 """Parameter name -> (rule, the rule in words). Names mean the same in every notebook."""
 

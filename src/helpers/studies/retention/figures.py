@@ -20,6 +20,7 @@ def retention_heatmap(
     ax: plt.Axes | None = None,
     monthly: bool = False,
     data_start: pd.Timestamp | None = None,
+    value_label: str = "% of cohort retained",
 ) -> plt.Axes:
     """Cohort retention triangle as a heatmap (percent, colours spanning the data's range), sizes in the row labels.
 
@@ -58,7 +59,7 @@ def retention_heatmap(
         cmap="viridis",
         vmin=vmin,
         vmax=100,
-        cbar_kws={"label": "% of cohort retained"},
+        cbar_kws={"label": value_label},
         ax=ax,
         annot_kws={"fontsize": 9},
     )

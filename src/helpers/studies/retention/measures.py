@@ -9,7 +9,7 @@ expressions where the data lives; only per-cohort and per-week counts come back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import ibis
 import numpy as np
@@ -39,10 +39,33 @@ class Triangle:
     period: str
     kind: str  # "membership" or "activity"
     bounded: bool  # True: in period k exactly; False: in period k or later
+    entry: str = "first"  # "first": each member once, from her first join; "recurring": from every (re)join
+    brackets: tuple[int, ...] | None = None  # custom periods: day edges (0, 1, 7, 30, ...) instead of fixed lengths
+    relative: bool = False  # rates are retained in k over retained in k - 1, not over the cohort
 
     def as_dict(self) -> dict:
         """Plain values for results.json."""
         return plain_fields(self)
+
+    def column_labels(self) -> dict[int, str]:
+        """Display labels of the period columns: k, or the bracket's days ('7–30 d')."""
+        if self.brackets is None:
+            return {k: str(k) for k in self.rates.columns}
+        edges = self.brackets
+        return {k: f"{edges[k]}–{edges[k + 1]} d" for k in self.rates.columns if k + 1 < len(edges)}
+
+
+def relative_to_previous(triangle: Triangle) -> Triangle:
+    """Retention relative to the previous period: members retained in period k over those retained in k - 1.
+
+    A ratio of counts (PostHog's 'relative to previous period'): for bounded retention those
+    retained in k need not all have been in k - 1 (rejoins, a quiet period between two
+    talkative ones), so a cell can pass 100%. Period 0 has no previous period and is left out.
+    """
+    previous = triangle.counts.shift(1, axis=1)
+    rates = (triangle.counts / previous.where(previous > 0)).iloc[:, 1:]
+    rates.columns.name = triangle.counts.columns.name
+    return replace(triangle, rates=rates, counts=triangle.counts.iloc[:, 1:], relative=True)
 
 
 def retention_triangle(
@@ -56,6 +79,8 @@ def retention_triangle(
     start: str | None = None,
     stop: str | None = None,
     group_ids: list[str] | None = None,
+    entry: str = "first",
+    brackets: tuple[int, ...] | None = None,
 ) -> Triangle:
     """Cohort retention: share of each join cohort still a member (or still talking) in period k.
 
@@ -64,15 +89,30 @@ def retention_triangle(
     sent a message in it. ``bounded=False`` counts period k *or later* instead. A cohort's
     cell is missing (never 0) unless period k has ended for all of its members.
     ``start``/``stop`` bound the cohorts (dates, UTC); ``group_ids`` keeps those groups only.
+    ``entry="recurring"`` counts a member in the cohort of every join (a rejoin is a new
+    entry, its periods counted from it); ``"first"`` once, from her first join. ``brackets``
+    (day edges from 0, e.g. (0, 1, 7, 30, 90)) replaces the fixed periods by those ranges of
+    days since the entry (period k: [edge k, edge k+1)); cohorts stay weeks or months.
     """
-    if period not in PERIOD_DAYS or kind not in ("membership", "activity"):
-        raise ValueError(f"period must be week or month and kind membership or activity, not {period!r}/{kind!r}")
+    if period not in PERIOD_DAYS or kind not in ("membership", "activity") or entry not in ("first", "recurring"):
+        raise ValueError(
+            f"period must be week or month, kind membership or activity and entry first or recurring, not "
+            f"{period!r}, {kind!r}, {entry!r}"
+        )
+    if brackets is not None:
+        brackets = tuple(int(b) for b in brackets)
+        if len(brackets) < 2 or brackets[0] != 0 or any(b <= a for a, b in zip(brackets, brackets[1:])):
+            raise ValueError(f"brackets must be increasing day edges from 0, e.g. (0, 1, 7, 30), not {brackets}")
+        max_periods = len(brackets) - 2
     end = end if end is not None else data_end(tables)
     length = PERIOD_DAYS[period]
     m = tables.memberships.filter(tables.memberships.role == "member")
     if group_ids is not None:
         m = m.filter(m.group_id.isin(list(group_ids)))
-    first = first_stays(tables).select("group_id", "member_id", first_joined="joined_at")  # kept per dataset
+    if entry == "first":
+        first = first_stays(tables).select("group_id", "member_id", first_joined="joined_at")  # kept per dataset
+    else:  # every join is an entry
+        first = m.select("group_id", "member_id", first_joined=m.joined_at).distinct()
     if group_ids is not None:
         first = first.filter(first.group_id.isin(list(group_ids)))
     first = first.mutate(cohort=first.first_joined.truncate(COHORT_UNIT[period]))
@@ -81,16 +121,17 @@ def retention_triangle(
     if stop is not None:
         first = first.filter(first.cohort < ibis.timestamp(pd.Timestamp(stop, tz="UTC").to_pydatetime()))
     sizes = first.group_by("cohort").aggregate(members=first.count()).to_pandas().set_index("cohort")["members"]
+    entries = ["group_id", "member_id", "first_joined", "cohort"]  # one entry: a member from one join
 
     if kind == "membership":
-        spans = _stay_periods(m, first, end, length)
+        spans = _stay_periods(m, first, end, length, brackets)
         if bounded:  # +1 where a stay starts covering, -1 after it stops: cumulative sum = members in period k
             starts = spans.group_by(["cohort", spans.k_from.name("k")]).aggregate(n=spans.count())
             stops = spans.group_by(["cohort", (spans.k_to + 1).name("k")]).aggregate(n=-spans.count())
             steps = starts.union(stops).to_pandas()
             counts = _cumulate(steps, max_periods, reverse=False)
         else:
-            last = spans.group_by(["group_id", "member_id", "cohort"]).aggregate(k=spans.k_to.max())
+            last = spans.group_by(entries).aggregate(k=spans.k_to.max())
             counts = _cumulate(
                 last.group_by(["cohort", "k"]).aggregate(n=last.count()).to_pandas(), max_periods, reverse=True
             )
@@ -98,11 +139,9 @@ def retention_triangle(
         # the periods she wrote in, from each week's first and last message (see member_weeks)
         per = member_weeks(tables).join(first, ["group_id", "member_id"])
         per = per.select(
-            "group_id",
-            "member_id",
-            "cohort",
+            *entries,
             **{
-                f"k_{at}": (days_between(per[f"{at}_at"], per.first_joined) / length).floor().cast("int64")
+                f"k_{at}": period_index(days_between(per[f"{at}_at"], per.first_joined), length, brackets, "start")
                 for at in ("first", "last")
             },
         )
@@ -116,7 +155,7 @@ def retention_triangle(
                 for k in (per.k_first, per.k_last)
             ]
             per = per.mutate(bits=bits[0] | bits[1])
-            masks = per.group_by(["group_id", "member_id", "cohort"]).aggregate(mask=per.bits.bit_or())
+            masks = per.group_by(entries).aggregate(mask=per.bits.bit_or())
             wide = (
                 masks.group_by("cohort")
                 .aggregate(**{str(k): ((masks.mask >> k) & 1).sum() for k in range(max_periods + 1)})
@@ -125,17 +164,14 @@ def retention_triangle(
             steps = wide.melt(id_vars="cohort", var_name="k", value_name="n").astype({"k": "int64"})
             counts = _cumulate(steps, max_periods, reverse=None)
         elif bounded:  # more periods than bits, or no BIT_OR on this backend (Spark): distinct (member, period) pairs
-            talk = ibis.union(
-                *(per.select("group_id", "member_id", "cohort", k=per[f"k_{at}"]) for at in ("first", "last")),
-                distinct=True,
-            )
+            talk = ibis.union(*(per.select(*entries, k=per[f"k_{at}"]) for at in ("first", "last")), distinct=True)
             talk = talk.filter((talk.k >= 0) & (talk.k <= max_periods))
             counts = _cumulate(
                 talk.group_by(["cohort", "k"]).aggregate(n=talk.count()).to_pandas(), max_periods, reverse=None
             )
         else:  # period k or later: her last period with a message
             per = per.filter(per.k_last >= 0)
-            last = per.group_by(["group_id", "member_id", "cohort"]).aggregate(k=per.k_last.max())
+            last = per.group_by(entries).aggregate(k=per.k_last.max())
             counts = _cumulate(
                 last.group_by(["cohort", "k"]).aggregate(n=last.count()).to_pandas(), max_periods, reverse=True
             )
@@ -144,15 +180,33 @@ def retention_triangle(
     keep = sizes[sizes >= min_cohort_size].index
     counts, sizes = counts.loc[keep].sort_index(), sizes.loc[keep].sort_index()
     next_cohort = sizes.index + (pd.offsets.Week(weekday=0) if period == "week" else pd.offsets.MonthBegin())
-    period_ends = np.add.outer(
-        naive_utc(next_cohort).to_numpy(), np.arange(1, max_periods + 2) * np.timedelta64(length, "D")
-    )
+    period_days = np.arange(1, max_periods + 2) * length if brackets is None else np.array(brackets[1:])
+    period_ends = np.add.outer(naive_utc(next_cohort).to_numpy(), period_days * np.timedelta64(1, "D"))
     observable = period_ends <= naive_utc(pd.DatetimeIndex([end]))[0].to_datetime64()
     rates = counts.div(sizes, axis=0).where(observable)
     counts = counts.where(observable)
     rates.index.name = counts.index.name = "cohort"
-    rates.columns.name = counts.columns.name = f"{period}s since join"
-    return Triangle(rates=rates, counts=counts, cohort_sizes=sizes, period=period, kind=kind, bounded=bounded)
+    rates.columns.name = counts.columns.name = "days since join" if brackets else f"{period}s since join"
+    return Triangle(rates, counts, sizes, period, kind, bounded, entry, brackets)
+
+
+def period_index(days: ibis.Value, length: int, brackets: tuple[int, ...] | None, at: str) -> ibis.Value:
+    """The period an instant ``days`` after the entry falls in (-1 before it): fixed ``length`` days, or brackets.
+
+    ``at="start"``: the period holding that instant; ``at="end"``: the last period a span
+    ending then covers (an end exactly on a boundary does not reach into the next period).
+    """
+    if brackets is None:
+        if at == "start":
+            return (days / length).floor().cast("int64")
+        return ((days / length).ceil() - 1).cast("int64")
+    edges = brackets[1:]
+    passed = [((days >= e) if at == "start" else (days > e)).cast("int64") for e in edges]
+    index = passed[0]
+    for more in passed[1:]:
+        index = index + more
+    before = (days < 0) if at == "start" else (days <= 0)
+    return ibis.ifelse(before, ibis.literal(-1, "int64"), index)
 
 
 def monthly_cohorts(triangle: Triangle) -> Triangle:
@@ -174,9 +228,7 @@ def monthly_cohorts(triangle: Triangle) -> Triangle:
     for frame in (rates, counts):
         frame.index.name = "cohort"
         frame.columns.name = triangle.counts.columns.name
-    return Triangle(
-        rates=rates, counts=counts, cohort_sizes=sizes, period="week", kind=triangle.kind, bounded=triangle.bounded
-    )
+    return replace(triangle, rates=rates, counts=counts, cohort_sizes=sizes)
 
 
 def pooled_retention(triangle: Triangle) -> pd.DataFrame:
@@ -190,16 +242,23 @@ def pooled_retention(triangle: Triangle) -> pd.DataFrame:
     return frame
 
 
-def _stay_periods(m: ibis.Table, first: ibis.Table, end: pd.Timestamp, length: int) -> ibis.Table:
-    """Per stay: the first and last period (since the member's first join) it covers, without double counts."""
+def _stay_periods(
+    m: ibis.Table, first: ibis.Table, end: pd.Timestamp, length: int, brackets: tuple[int, ...] | None = None
+) -> ibis.Table:
+    """Per entry and stay from it on: the first and last period (since the entry) it covers, without double counts."""
     end_lit = ibis.literal(end.to_pydatetime(), type="timestamp('UTC')")
     s = m.join(first, ["group_id", "member_id"])
+    s = s.filter(s.joined_at >= s.first_joined)  # an entry's own stay and the later ones (stays never overlap)
     until = ibis.coalesce(s.left_at, end_lit)
-    k_from = (days_between(s.joined_at, s.first_joined) / length).floor().cast("int64")
+    k_from = period_index(days_between(s.joined_at, s.first_joined), length, brackets, "start")
     # a stay ending exactly on a boundary does not cover the next period
-    k_to = ((days_between(until, s.first_joined) / length).ceil() - 1).cast("int64")
-    spans = s.select("group_id", "member_id", "cohort", "joined_at", k_from=k_from, k_to=ibis.greatest(k_to, k_from))
-    previous = spans.k_to.lag().over(ibis.window(group_by=["group_id", "member_id"], order_by="joined_at"))
+    k_to = period_index(days_between(until, s.first_joined), length, brackets, "end")
+    spans = s.select(
+        "group_id", "member_id", "first_joined", "cohort", "joined_at", k_from=k_from, k_to=ibis.greatest(k_to, k_from)
+    )
+    previous = spans.k_to.lag().over(
+        ibis.window(group_by=["group_id", "member_id", "first_joined"], order_by="joined_at")
+    )
     # a rejoin in the period its previous stay ended in starts one period later
     spans = spans.mutate(
         k_from=ibis.ifelse(previous.notnull() & (previous >= spans.k_from), previous + 1, spans.k_from)

@@ -31,6 +31,7 @@ from helpers.studies.retention.measures import (
     lifecycle_layers,
     monthly_cohorts,
     pooled_retention,
+    relative_to_previous,
     retention_triangle,
 )
 from helpers.studies.retention.models import compare_segments, homogeneity_hazard_ratio
@@ -62,10 +63,13 @@ class RetentionParams:
     min_cohort_size: int = 50
     bounded: bool = True
     rmst_days: int = 90
+    entry: Literal["first", "recurring"] = "first"
+    brackets: tuple[int, ...] | None = None
+    relative: bool = False
 
     def as_dict(self) -> dict:
-        """Plain values for provenance."""
-        return asdict(self)
+        """Plain values for provenance (brackets as a list, as the notebook gives them)."""
+        return {**asdict(self), "brackets": None if self.brackets is None else list(self.brackets)}
 
 
 def _largest(members: pd.DataFrame, by: str) -> str | None:
@@ -120,6 +124,8 @@ def _cohorts(params: RetentionParams, end: pd.Timestamp) -> dict:
         "period": params.cohort_period,
         "kind": params.retention_kind,
         "bounded": params.bounded,
+        "entry": params.entry,
+        "brackets": None if params.brackets is None else tuple(params.brackets),
         "max_periods": params.max_periods,
         "end": end,
         "start": params.start,
@@ -441,19 +447,28 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
         )
     monthly = params.cohort_period == "week" and len(triangle.rates) > MAX_WEEKLY_ROWS
     view = monthly_cohorts(triangle) if monthly else triangle
+    view = relative_to_previous(view) if params.relative else view
     title = (
         f"{params.retention_kind.capitalize()} retention by month of joining (weekly cohorts pooled)"
         if monthly
         else f"{params.retention_kind.capitalize()} retention by {params.cohort_period}ly join cohort"
     )
+    variants = [
+        *(["recurring entries"] if params.entry == "recurring" else []),
+        *(["vs previous period"] if params.relative else []),
+        *(["k or later"] if not params.bounded else []),
+    ]
+    title += f" ({'; '.join(variants)})" if variants else ""
+    shown_rates = view.rates.rename(columns=view.column_labels()) if view.brackets else view.rates
     drawn = {
         "triangle": partial(
             figures.retention_heatmap,
-            view.rates,
+            shown_rates,
             view.cohort_sizes,
             title,
             monthly=monthly or params.cohort_period == "month",
             data_start=members["joined_at"].min() if len(members) else None,
+            value_label="% of the previous period's" if params.relative else "% of cohort retained",
         ),
         "curves": partial(_curves_figure, ds, members, params, end, triangle),
         "by_attribute": partial(
