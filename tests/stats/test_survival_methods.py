@@ -218,3 +218,9 @@ def test_n_day_retention_counts_only_stays_seen_from_their_join():
     assert seen["members"] == int(((frame["entry_days"] == 0) & old_enough).sum()) < everyone["members"]
     assert seen["retention"] == pytest.approx(np.exp(-30 / 60), abs=0.03)
     assert everyone["retention"] > seen["retention"] + 0.03  # the truncated stays had all survived to be seen
+
+
+def test_rmst_differences_from_a_missing_reference_say_why():
+    result = restricted_mean(_members(entry=False), 90, by="arm", reference="nobody")
+    assert result.differences["difference"].isna().all()
+    assert result.differences["reason"].str.contains("no member stays").all()

@@ -146,6 +146,10 @@ def _differences(
     if len(table) < 2:
         return pd.DataFrame(columns=columns)
     reference = reference if reference is not None else str(table["level"].iloc[0])
+    if reference not in set(table["level"]):
+        why = f"the reference level {reference!r} has no member stays"
+        nan = math.nan
+        return pd.DataFrame([[lv, reference, nan, nan, nan, nan, why] for lv in table["level"]], columns=columns)
     base = table.set_index("level").loc[reference]
     rows = []
     for row in table[table["level"] != reference].itertuples():

@@ -344,7 +344,9 @@ def _post_stratified(groups: pd.DataFrame, outcomes: tuple[str, ...], arms: list
                     "post_stratified": post.value,
                     "ps_ci_low": post.ci_low,
                     "ps_ci_high": post.ci_high,
-                    "width_ratio": (post.ci_high - post.ci_low) / (plain.ci_high - plain.ci_low),
+                    "width_ratio": (post.ci_high - post.ci_low) / width
+                    if (width := plain.ci_high - plain.ci_low) > 0
+                    else math.nan,
                     "reason": post.why_not or None,
                 }
             )

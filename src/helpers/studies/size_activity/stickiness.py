@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from helpers.stats.clustered import clustered_ratio
+from helpers.stats.clustered import clustered_proportion, clustered_ratio
 from helpers.stats.estimate import Estimate, plain_fields
 
 BUCKETS = ((1, 1, "1 day"), (2, 2, "2 days"), (3, 4, "3–4 days"), (5, 9, "5–9 days"), (10, 19, "10–19 days"))
@@ -55,7 +55,7 @@ def _estimates(counts: pd.DataFrame, name: str) -> tuple[Estimate, Estimate]:
         .sum()
     )
     mean = clustered_ratio(per_group["day_total"], per_group["members"], name=f"active days per member-month ({name})")
-    share = clustered_ratio(
+    share = clustered_proportion(
         per_group["sticky"],
         per_group["members"],
         name=f"share of active member-months with {STICKY_DAYS}+ active days ({name})",

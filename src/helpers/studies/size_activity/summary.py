@@ -133,8 +133,13 @@ def conversion_line(conversion: pd.DataFrame | None) -> str:
 def _stickiness_line(sticky: Stickiness) -> str:
     """How often members who speak in a month come back within it, overall and across size bands."""
     mean, share = sticky.mean_days, sticky.sticky_share
-    if mean.not_estimable:
-        return f"**Stickiness** is not measurable on this data: {mean.why_not}."
+    if not math.isfinite(mean.value):
+        return f"**Stickiness** cannot be shown: {mean.why_not}."
+    if mean.not_estimable:  # a value without an interval (one group)
+        return (
+            f"**Stickiness.** A member who spoke in a month spoke on {mean.value:.1f} days of it on average, and "
+            f"{fmt.pct(share.value)} on {STICKY_DAYS}+ days; no interval: {mean.why_not}."
+        )
     line = (
         f"**Stickiness.** A member who spoke in a month spoke on **{mean.value:.1f} days** of it on average "
         f"({fmt.ci(mean, '.1f')}); **{fmt.pct(share.value)}** spoke on {STICKY_DAYS}+ days ({fmt.ci(share, '.1%')})"
@@ -290,7 +295,6 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
             f'group above 150" (taken as ≥ {KOC_ALMOST_EVERY:.0%}): **{v["koc_above_150"].verdict}**.',
             ("koc_above_150", "koc_below_150"),
         ),
-        Finding(_stickiness_line(sticky), ("active_days_per_month", "sticky_share")),
         Finding(
             f'**Monitor share.** {monitor_line}. Verdict on "about 5%" (taken as '
             f"{100 * MONITOR_SHARE_ABOUT[0]:.1f}–{100 * MONITOR_SHARE_ABOUT[1]:.1f}%): "
@@ -298,6 +302,7 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
             ("monitor_share_peak", "monitor_share_peak_same_week"),
         ),
         Finding(f"**Timing.** {hours}. Verdict: **{v['peak_hours'].verdict}**."),
+        Finding(_stickiness_line(sticky), ("active_days_per_month", "sticky_share")),
         Finding(conversion_line(conversion)),
         Finding(
             f"Data: {size_fit.rows_used:,} whole group-weeks of {size_fit.groups} groups with {p.min_members}+ "
