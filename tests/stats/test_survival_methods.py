@@ -224,3 +224,12 @@ def test_rmst_differences_from_a_missing_reference_say_why():
     result = restricted_mean(_members(entry=False), 90, by="arm", reference="nobody")
     assert result.differences["difference"].isna().all()
     assert result.differences["reason"].str.contains("no member stays").all()
+
+
+def test_a_level_difference_as_an_estimate_carries_the_r_checked_interval():
+    result = restricted_mean(_members(entry=False), 90, by="arm", reference="control")
+    gap = result.difference("promo_high")
+    row = result.differences.set_index("level").loc["promo_high"]
+    assert (gap.value, gap.ci_low, gap.ci_high) == (row["difference"], row["ci_low"], row["ci_high"])
+    assert gap.n == int((FRAME["arm"].isin(["promo_high", "control"])).sum())
+    assert result.difference("control").not_estimable  # the reference has no difference from itself

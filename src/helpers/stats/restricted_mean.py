@@ -76,6 +76,22 @@ class RestrictedMean:
             return Estimate.missing(name, row["reason"], n=int(row["members"]))
         return Estimate(name, row["rmst"], row["ci_low"], row["ci_high"], method, n=int(row["members"]))
 
+    def difference(self, level: str, name: str | None = None) -> Estimate:
+        """One level's RMST minus the reference's, in days, as an Estimate (or why there is none)."""
+        name = name or f"restricted mean membership over {self.tau:g} days, {level} minus reference (days)"
+        rows = self.differences.set_index("level")
+        if level not in rows.index:
+            return Estimate.missing(name, f"no member stays in {level!r} (or it is the reference)")
+        row = rows.loc[level]
+        if not math.isfinite(row["difference"]):
+            return Estimate.missing(name, str(row["reason"] or "not estimable"), n=int(self.levels["members"].sum()))
+        method = (
+            "difference of areas under Kaplan-Meier to the horizon (needs no proportional hazards); IJ variance"
+            + (", clustered by group" if self.clustered else "")
+        )
+        n = int(self.levels.set_index("level").loc[[level, row["reference"]], "members"].sum())
+        return Estimate(name, float(row["difference"]), float(row["ci_low"]), float(row["ci_high"]), method, n=n)
+
 
 def _why_not(time: np.ndarray, left: np.ndarray, tau: float) -> str | None:
     """Why RMST to ``tau`` cannot be read from these stays (None when it can)."""
