@@ -237,6 +237,26 @@ def _ways_out(members: pd.DataFrame) -> pd.DataFrame:
     return members.assign(cause=cause.where(members["left"].astype(bool), 0))
 
 
+def _ways_out_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Cumulative incidence per level and way out, one column per day, each cell 'share (CI)' or why not."""
+    if table.empty:
+        return table
+
+    def cell(row: pd.Series) -> str:
+        if not math.isfinite(row["incidence"]):
+            return "not estimable"
+        if not math.isfinite(row["ci_low"]):
+            return f"{fmt.pct(row['incidence'])} (no interval)"
+        return f"{fmt.pct(row['incidence'])} ({fmt.pct(row['ci_low'])}–{fmt.pct(row['ci_high'])})"
+
+    shown = table.assign(cell=table.apply(cell, axis=1), day=table["days"].map(lambda d: f"by day {d:g}"))
+    wide = shown.pivot_table(index=["level", "cause"], columns="day", values="cell", aggfunc="first", sort=False)
+    wide = wide[[f"by day {d:g}" for d in dict.fromkeys(table["days"])]]
+    wide.columns.name = None
+    members = table.groupby(["level", "cause"], sort=False)["members"].first()
+    return wide.assign(members=members).reset_index()
+
+
 def _rmst_table(overall: pd.DataFrame, by_level: pd.DataFrame, differences: pd.DataFrame) -> pd.DataFrame:
     """RMST overall and per level, each level's difference from the reference beside it."""
     table = pd.concat([overall, by_level], ignore_index=True)
@@ -505,9 +525,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
                 if unrecorded
                 else {
                     "rmst": _rmst_table(rmst_overall.levels, rmst_by.levels, rmst_by.differences),
-                    "ways_out_table": pd.concat([ways_out.table, ways_by.table], ignore_index=True)
-                    .drop(columns=["se"], errors="ignore")
-                    .round(4),
+                    "ways_out_table": _ways_out_table(pd.concat([ways_out.table, ways_by.table], ignore_index=True)),
                 }
             ),
         },
