@@ -186,7 +186,9 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
     conversion = None if weekly is None or rows.empty else am.conversion_by_band(rows, weekly)
     kocs = am.koc_emergence(rows, split=KOC_SIZE)
     koc_bands, koc_below, koc_above = kocs.by_band, kocs.below, kocs.above
-    sticky = stickiness(active_days_by_month(ds.tables, end), group_profile(ds.tables), "size_band")
+    active_days, profile = active_days_by_month(ds.tables, end), group_profile(ds.tables)
+    sticky = stickiness(active_days, profile, "size_band")
+    sticky_segments = stickiness(active_days, profile, "segment")
     counts = timing.hour_weekday_counts(ds.tables, p.utc_offset_hours)
     peaks = timing.peak_hours(counts)
 
@@ -383,7 +385,13 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
             "hour_weekday": partial(_hours_figure, counts, peaks),
             "stickiness": partial(figures.stickiness, sticky.distribution, "size_band"),
         },
-        tables={"stickiness": sticky.summary.round(4)},
+        tables={
+            "stickiness": pd.concat(
+                [sticky.summary.assign(by="size band"), sticky_segments.summary.assign(by="segment")], ignore_index=True
+            )
+            .pipe(lambda t: t[["by", *[c for c in t.columns if c != "by"]]])
+            .round(4)
+        },
         details={
             "activity_metric": p.activity_metric,
             "size": size.as_dict(),
@@ -402,6 +410,7 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
             "conversion_by_size_band": None if conversion is None else records(conversion),
             "peak_hours": records(peaks),
             "stickiness": sticky.as_dict(),
+            "stickiness_by_segment": sticky_segments.as_dict(),
         },
         frames={"model_rows": rows, "koc_members": members},
     )
