@@ -24,6 +24,7 @@ from helpers.stats.restricted_mean import restricted_mean
 from helpers.stats.survival import entry_days, kaplan_meier, logrank, n_day_retention
 from helpers.studies.result import Finding, StudyResult, records
 from helpers.studies.retention import figures
+from helpers.studies.retention.activity_exits import SILENCE_DAYS, WAYS, activity_exits
 from helpers.studies.retention.conversion import conversion_rates, overall_rate
 from helpers.studies.retention.measures import (
     LAYERS,
@@ -237,6 +238,29 @@ def _ways_out(members: pd.DataFrame) -> pd.DataFrame:
     return members.assign(cause=cause.where(members["left"].astype(bool), 0))
 
 
+def _activity_ways_line(ways, talkers: int, members: int) -> str:
+    """Falling silent vs leaving while active, by day 90, among members who spoke."""
+    if ways.reason:
+        return f"Falling silent vs leaving while active: not estimable ({ways.reason})."
+    at = ways.table[ways.table["days"] == 90].set_index("cause")
+    if at.empty or at["incidence"].isna().all():
+        return "Falling silent vs leaving while active: follow-up is too short for day 90."
+    parts = [
+        f"none {cause}"
+        if row.incidence == 0 and pd.isna(row.ci_low)
+        else f"{fmt.pct(row.incidence)} {cause}"
+        + (f" (95% CI {fmt.pct(row.ci_low)}–{fmt.pct(row.ci_high)})" if pd.notna(row.ci_low) else f" ({row.reason})")
+        for cause, row in at.iterrows()
+        if pd.notna(row.incidence)
+    ]
+    return (
+        f"Of the {talkers:,} members who spoke (of {members:,}; one stay, join seen), by day 90 after joining "
+        + " and ".join(parts)
+        + f" ({SILENCE_DAYS} days in the group without a message counts as silent, from the last message; "
+        "cumulative incidence with the other way competing, CIs clustered by group)."
+    )
+
+
 def _ways_out_table(table: pd.DataFrame) -> pd.DataFrame:
     """Cumulative incidence per level and way out, one column per day, each cell 'share (CI)' or why not."""
     if table.empty:
@@ -331,6 +355,8 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
     taken = {code: label for code, label in WAYS_OUT.items() if (ways["cause"] == code).any()}
     ways_out = cumulative_incidence(ways, taken, WAYS_OUT_DAYS)
     ways_by = cumulative_incidence(ways, taken, WAYS_OUT_DAYS, by=by)
+    talkers = activity_exits(members, end)
+    activity_ways = cumulative_incidence(talkers, WAYS, WAYS_OUT_DAYS)
     cox = homogeneity_hazard_ratio(members)
     hazard_ratio, cox_table = cox.hazard_ratio, cox.coefficients
     layers = lifecycle_layers(ds.tables, end)
@@ -393,6 +419,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             )
         )
         findings.append(Finding(_ways_out_line(ways_out.table, ways_out.reason)))
+        findings.append(Finding(_activity_ways_line(activity_ways, len(talkers), len(members))))
     conversions = member_conversions(ds.tables, end)
     headline["paid_conversion_30d"] = overall_rate(conversions)
     findings.append(
@@ -526,6 +553,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
                 else {
                     "rmst": _rmst_table(rmst_overall.levels, rmst_by.levels, rmst_by.differences),
                     "ways_out_table": _ways_out_table(pd.concat([ways_out.table, ways_by.table], ignore_index=True)),
+                    "activity_ways_table": _ways_out_table(activity_ways.table),
                 }
             ),
         },
@@ -533,7 +561,16 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             "cox": hazard_ratio.method,
             **{
                 name: f"Not measurable: {unrecorded}."
-                for name in ("triangle", "curves", "by_attribute", "survival", "ways_out", "rmst", "ways_out_table")
+                for name in (
+                    "triangle",
+                    "curves",
+                    "by_attribute",
+                    "survival",
+                    "ways_out",
+                    "rmst",
+                    "ways_out_table",
+                    "activity_ways_table",
+                )
             },
         }
         if unrecorded
@@ -549,5 +586,6 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
             "logrank": {k: v for k, v in test.as_dict().items() if k != "reason"},
             "rmst": rmst_by.as_dict() if not unrecorded else {},
             "ways_out": ways_by.as_dict() if not unrecorded else {},
+            "ways_out_of_activity": activity_ways.as_dict() if not unrecorded else {},
         },
     )
