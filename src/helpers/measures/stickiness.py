@@ -22,16 +22,17 @@ def active_days_by_month(tables: Tables, end: pd.Timestamp | None = None) -> pd.
     msg = msg.filter(msg.role == "member")
     days = msg.select("group_id", "member_id", day=msg.sent_at.truncate("D")).distinct()
     days = days.mutate(month=days.day.truncate("M"))
-    per_member = days.group_by(["group_id", "member_id", "month"]).aggregate(active_days=days.count())
-    counts = per_member.group_by(["group_id", "month", "active_days"]).aggregate(members=per_member.count())
+    per_member = days.group_by(["group_id", "member_id", "month"]).aggregate(
+        active_days=days.count(), first_day=days.day.min()
+    )
+    counts = per_member.group_by(["group_id", "month", "active_days"]).aggregate(
+        members=per_member.count(), first_day=per_member.first_day.min()
+    )
     frame = counts.to_pyarrow().to_pandas()
     frame["month"] = pd.to_datetime(frame["month"], utc=True)
-    start = msg.sent_at.min().to_pandas() if len(frame) else None
     last_whole = pd.Timestamp(end).tz_convert("UTC").tz_localize(None).to_period("M").to_timestamp().tz_localize("UTC")
-    frame = frame[frame["month"] < last_whole]  # the month the data ends in is partial
-    if start is not None and len(frame):
-        first = pd.Timestamp(start).tz_convert("UTC")
-        first_whole = first.tz_localize(None).to_period("M").to_timestamp().tz_localize("UTC")
-        if first > first_whole:  # the data starts after the 1st: its first month is partial
-            frame = frame[frame["month"] > first_whole]
+    if len(frame):  # the first day a member spoke, from the same pass: a month it falls after the 1st of is partial
+        first = pd.to_datetime(frame["first_day"], utc=True).min()
+        frame = frame[frame["month"] > first] if first.day > 1 else frame
+    frame = frame[frame["month"] < last_whole].drop(columns="first_day")  # the month the data ends in is partial
     return frame.astype({"active_days": "int64", "members": "int64"}).reset_index(drop=True)

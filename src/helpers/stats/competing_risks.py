@@ -28,6 +28,8 @@ Z95 = float(norm.ppf(0.975))
 def incidence_with_influence(table: RiskTable, cause: int, at: float) -> tuple[float, np.ndarray]:
     """F_cause(at) and each row's influence on it (IJ of the Aalen-Johansen product, exact)."""
     keep = table.times <= at
+    if not keep.any():  # no exit by then: nothing has happened, and no row moves it
+        return 0.0, np.zeros(len(table.row_time))
     n, h = table.at_risk[keep], table.hazard[keep]
     hk = table.exits[keep, table.causes.index(cause)] / n
     before = table.survival_before()[keep]
@@ -41,8 +43,6 @@ def incidence_with_influence(table: RiskTable, cause: int, at: float) -> tuple[f
     on_exit = np.repeat(all_cause[:, None], len(table.causes), axis=1)
     on_exit[:, table.causes.index(cause)] += before / n
     on_risk = all_cause * h + before * hk / n
-    if not len(n):
-        return 0.0, np.zeros(len(table.row_time))
     return value, table.influence(on_exit, on_risk, at)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from scipy.stats import t as student_t
 
@@ -95,7 +94,7 @@ def sequential_readout(
                 e = em.arm_effect(frame, outcome, arm, control, cuped=cuped)
                 if e.effect.not_estimable or not math.isfinite(e.effect.ci_low):
                     continue
-                se = (e.effect.ci_high - e.effect.ci_low) / 2 / _t975(e.dof)
+                se = (e.effect.ci_high - e.effect.ci_low) / 2 / float(student_t.ppf(0.975, e.dof))
                 rows.append(
                     {
                         "week": week,
@@ -124,8 +123,3 @@ def sequential_readout(
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
     return SequentialReadout(out, alpha)
-
-
-def _t975(dof: float) -> float:
-    """Student's t 97.5% quantile (normal when the degrees of freedom are infinite)."""
-    return float(student_t.ppf(0.975, dof)) if np.isfinite(dof) else 1.959963984540054

@@ -90,7 +90,7 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
             frame[covariates].to_numpy(float),
             covariates,
             frame["cluster"],
-            entry=np.minimum(entry, frame["duration_days"].to_numpy() - 1e-9) if delayed else None,
+            entry=entry if delayed else None,  # below each duration (at_risk_from_entry)
         )
     except (CoxDidNotConverge, np.linalg.LinAlgError) as err:
         reason = f"the Cox model does not converge on this data ({str(err).split('.')[0]})"

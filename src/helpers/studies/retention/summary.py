@@ -238,6 +238,16 @@ def _ways_out(members: pd.DataFrame) -> pd.DataFrame:
     return members.assign(cause=cause.where(members["left"].astype(bool), 0))
 
 
+def _incidence_words(cause: str, row: pd.Series, level: str = "95% CI ") -> str:
+    """One cumulative incidence in words: 'x% cause (95% CI a–b)', 'none cause', or the share and why no interval."""
+    if row["incidence"] == 0 and pd.isna(row["ci_low"]):
+        return f"none {cause}".strip()
+    words = f"{fmt.pct(row['incidence'])} {cause}".strip()
+    if pd.isna(row["ci_low"]):
+        return f"{words} ({row['reason']})"
+    return f"{words} ({level}{fmt.pct(row['ci_low'])}–{fmt.pct(row['ci_high'])})"
+
+
 def _activity_ways_line(ways, talkers: int, members: int) -> str:
     """Falling silent vs leaving while active, by day 90, among members who spoke."""
     if ways.reason:
@@ -245,14 +255,7 @@ def _activity_ways_line(ways, talkers: int, members: int) -> str:
     at = ways.table[ways.table["days"] == 90].set_index("cause")
     if at.empty or at["incidence"].isna().all():
         return "Falling silent vs leaving while active: follow-up is too short for day 90."
-    parts = [
-        f"none {cause}"
-        if row.incidence == 0 and pd.isna(row.ci_low)
-        else f"{fmt.pct(row.incidence)} {cause}"
-        + (f" (95% CI {fmt.pct(row.ci_low)}–{fmt.pct(row.ci_high)})" if pd.notna(row.ci_low) else f" ({row.reason})")
-        for cause, row in at.iterrows()
-        if pd.notna(row.incidence)
-    ]
+    parts = [_incidence_words(cause, row) for cause, row in at.iterrows() if pd.notna(row.incidence)]
     return (
         f"Of the {talkers:,} members who spoke (of {members:,}; one stay, join seen), by day 90 after joining "
         + " and ".join(parts)
@@ -269,9 +272,7 @@ def _ways_out_table(table: pd.DataFrame) -> pd.DataFrame:
     def cell(row: pd.Series) -> str:
         if not math.isfinite(row["incidence"]):
             return "not estimable"
-        if not math.isfinite(row["ci_low"]):
-            return f"{fmt.pct(row['incidence'])} (no interval)"
-        return f"{fmt.pct(row['incidence'])} ({fmt.pct(row['ci_low'])}–{fmt.pct(row['ci_high'])})"
+        return _incidence_words("", row, level="")
 
     shown = table.assign(cell=table.apply(cell, axis=1), day=table["days"].map(lambda d: f"by day {d:g}"))
     wide = shown.pivot_table(index=["level", "cause"], columns="day", values="cell", aggfunc="first", sort=False)
@@ -321,12 +322,7 @@ def _ways_out_line(table: pd.DataFrame, reason: str | None) -> str:
     if at.empty or at["incidence"].isna().all():
         why = at["reason"].dropna().iloc[0] if not at.empty and at["reason"].notna().any() else "no estimate"
         return f"Ways out (quit vs removed) by day 90 are not estimable: {why}."
-    parts = [
-        f"{fmt.pct(row.incidence)} {cause}"
-        + (f" (95% CI {fmt.pct(row.ci_low)}–{fmt.pct(row.ci_high)})" if pd.notna(row.ci_low) else f" ({row.reason})")
-        for cause, row in at.iterrows()
-        if pd.notna(row.incidence) and row.incidence > 0
-    ]
+    parts = [_incidence_words(cause, row) for cause, row in at.iterrows() if row.incidence > 0]
     if not parts:
         return "No member whose join the data saw left within 90 days of joining, so there are no ways out to weigh."
     return (
