@@ -15,7 +15,7 @@ from helpers.stats.estimate import Estimate
 from helpers.studies.recruitment import measures as recruitment
 from helpers.studies.recruitment import models as rm
 from helpers.studies.recruitment import threshold as rt
-from helpers.studies.recruitment.summary import threshold_verdict
+from helpers.studies.recruitment.findings import threshold_verdict
 
 
 def test_window_is_days_to_the_nth_joiner_of_any_role(hand_built):

@@ -19,7 +19,7 @@ from helpers.measures.size_bands import size_band_labels
 from helpers.stats import glm
 from helpers.studies.size_activity import models as am
 from helpers.studies.size_activity import timing
-from helpers.studies.size_activity.summary import conversion_line
+from helpers.studies.size_activity.findings import conversion_line
 from helpers.synth import generate
 from helpers.synth.world import null
 

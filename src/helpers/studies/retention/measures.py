@@ -344,3 +344,37 @@ def lifecycle_layers(
     frame["week"] = frame["week"].dt.tz_localize("UTC")
     cols = [*keys, "week", "members", *LAYERS]
     return frame[cols].astype({c: "int64" for c in ["members", *LAYERS]})
+
+
+WAYS_OUT = {1: "quit", 2: "removed", 3: "reason not recorded"}
+"""Codes of the ways a stay ends (0: still in)."""
+
+
+def ways_out(members: pd.DataFrame) -> pd.DataFrame:
+    """Members with the way each first stay ended: 0 still in, 1 quit, 2 removed, 3 left for a reason not recorded."""
+    reason = members["leave_reason"] if "leave_reason" in members else pd.Series(None, index=members.index)
+    cause = reason.map({"quit": 1, "removed": 2}).fillna(3).astype(int)
+    return members.assign(cause=cause.where(members["left"].astype(bool), 0))
+
+
+def largest_level(members: pd.DataFrame, by: str) -> str | None:
+    """The level of ``by`` with the most members (the reference differences are taken from)."""
+    counts = members[by].astype(str).value_counts()
+    return str(counts.index[0]) if len(counts) else None
+
+
+def with_attributes(conversions: pd.DataFrame, members: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Members' conversions with their group's ``by`` attribute and their monthly join cohort."""
+    attributes = members[["group_id", "member_id", by]].drop_duplicates(["group_id", "member_id"])
+    out = conversions.merge(attributes, on=["group_id", "member_id"], how="left")
+    out["cohort"] = out["joined_at"].dt.tz_convert(None).dt.to_period("M").astype(str)
+    return out
+
+
+def curves_by_level(tables: Tables, members: pd.DataFrame, by: str, cohorts: dict) -> pd.DataFrame:
+    """Pooled retention by periods since join, one curve per value of ``by`` (one triangle query per level)."""
+    curves = []
+    for level, groups in members.groupby(by, observed=True)["group_id"]:
+        part = retention_triangle(tables, **cohorts, group_ids=groups.unique().tolist())
+        curves.append(pooled_retention(part).assign(**{by: str(level)}))
+    return pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["k", "retention", by])

@@ -122,3 +122,43 @@ def compare_segments(
         part["level"] = part["level"].astype(str)
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
+
+
+def retention_estimate(row: pd.Series) -> Estimate:
+    """N-day retention overall as an Estimate (clustered ratio CI), from a row of ``n_day_retention``."""
+    name = f"{int(row['days'])}-day membership retention"
+    method = "share still a member N days after first join; ratio estimator, CI clustered by group"
+    if row["members"] == 0:
+        return Estimate.missing(name, f"no member joined {int(row['days'])}+ days before the data's end", n=0)
+    if pd.isna(row["ci_low"]):
+        return Estimate(
+            name,
+            float(row["retention"]),
+            np.nan,
+            np.nan,
+            method,
+            n=int(row["members"]),
+            reason="a CI clustered by group needs two groups or more",
+        )
+    return Estimate(
+        name, float(row["retention"]), float(row["ci_low"]), float(row["ci_high"]), method, n=int(row["members"])
+    )
+
+
+def median_estimate(median: pd.Series) -> Estimate:
+    """Median membership in days from a Kaplan-Meier medians row, or why it is not reached."""
+    name = "median membership (days)"
+    if median["members"] == 0:
+        return Estimate.missing(name, "no member stays (only operators')", n=0)
+    if not np.isfinite(median["median_days"]):
+        return Estimate.missing(
+            name, "fewer than half of all members had left by the data's end", n=int(median["members"])
+        )
+    return Estimate(
+        name,
+        float(median["median_days"]),
+        float(median["ci_low"]),
+        float(median["ci_high"]),
+        "Kaplan-Meier median, log-log CI (members as independent)",
+        n=int(median["members"]),
+    )

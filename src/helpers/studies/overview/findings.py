@@ -1,0 +1,46 @@
+"""Study 0's words, written from its numbers alone."""
+
+from __future__ import annotations
+
+from helpers.studies.overview.estimate import OverviewEstimates
+from helpers.studies.result import Finding
+
+
+def findings(est: OverviewEstimates) -> tuple[Finding, ...]:
+    """What the dataset holds, how membership grew, the message mix and what validation found."""
+    summary, growth, share, warnings = est.summary, est.growth, est.kind_share, est.warnings
+    out = [
+        Finding(
+            f"The dataset covers **{summary['groups']:,} groups**, **{summary['members']:,} members** "
+            f"({summary['memberships']:,} stays) and **{summary['messages']:,} messages** from "
+            f"{summary['first_event']:%d %b %Y} to {summary['last_event']:%d %b %Y} (UTC)."
+        )
+    ]
+    if len(growth):
+        peak = growth.loc[growth["members_at_end"].idxmax()]
+        out.append(
+            Finding(
+                f"Membership peaked at **{int(peak.members_at_end):,}** in the {est.params.period} starting "
+                f"{peak.period_start:%d %b %Y}; over the whole span {int(growth.joins.sum()):,} stays began and "
+                + (
+                    f"{int(growth.exits.sum()):,} ended (net growth {int(growth.net_growth.sum()):+,})."
+                    if est.exits_recorded
+                    else "none is recorded as ended: this data does not record leaving, so growth is joins only."
+                )
+            )
+        )
+    out += [
+        Finding(
+            f"Ordinary chat is {share.get('chat', 0):.0%} of messages; operator content splits into dry "
+            f"{share.get('dry', 0):.0%}, wet {share.get('wet', 0):.0%} and promo {share.get('promo', 0):.0%}."
+        ),
+        Finding(
+            "Validation: the tables meet the data contract, "
+            + (
+                "with **no warnings**."
+                if not len(warnings)
+                else f"with **{len(warnings)} warning{'s' if len(warnings) > 1 else ''}** (listed below)."
+            )
+        ),
+    ]
+    return tuple(out)
