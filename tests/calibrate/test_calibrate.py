@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from html import escape
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -112,7 +113,8 @@ def test_a_failing_study_and_a_failing_world_are_recorded_and_the_rest_goes_on(m
     def broken(ds):
         raise RuntimeError("boom in the model")
 
-    monkeypatch.setitem(calibrate_run.STUDIES, "retention", broken)
+    study = SimpleNamespace(estimate=broken, verdicts=lambda est: ())  # a study whose estimate raises
+    monkeypatch.setitem(calibrate_run.STUDIES, "retention", study)
     task = Task(0, random_world(3, groups=12, months=3), 3)
     record = run_world(task, workdir=str(tmp_path))
     assert record["error"] is None
@@ -190,7 +192,7 @@ def test_a_focused_world_runs_only_its_studies_and_scores_only_their_claims(monk
 
     def spy(name):
         real = calibrate_run.STUDIES[name]
-        return lambda ds: ran.append(name) or real(ds)
+        return SimpleNamespace(estimate=lambda ds: ran.append(name) or real.estimate(ds), verdicts=real.verdicts)
 
     for name in list(calibrate_run.STUDIES):
         monkeypatch.setitem(calibrate_run.STUDIES, name, spy(name))

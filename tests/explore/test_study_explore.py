@@ -12,11 +12,11 @@ from helpers import open_dataset
 from helpers.data.event_time import data_end
 from helpers.explore import studies as study_explore
 from helpers.measures.group_week import group_week_panel
-from helpers.studies.experiment import measures as ex
-from helpers.studies.experiment import models as em
+from helpers.studies.experiment import measures as experiment_measures
+from helpers.studies.experiment import models as experiment_models
 from helpers.studies.recruitment import measures as recruitment
-from helpers.studies.recruitment import models as rm
-from helpers.studies.size_activity import models as am
+from helpers.studies.recruitment import models as recruitment_models
+from helpers.studies.size_activity import models as activity_models
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +25,10 @@ def world(planted_world):
     end = data_end(ds.tables)
     panel = group_week_panel(ds.tables, end=end)
     groups = ds.tables.groups.to_pandas()
-    rows = am.model_rows(panel, groups, end)
-    outcomes = ex.add_interaction(ex.group_outcomes(ds.tables, "content_ratio"), panel)
+    rows = activity_models.model_rows(panel, groups, end)
+    outcomes = experiment_measures.add_interaction(
+        experiment_measures.group_outcomes(ds.tables, "content_ratio"), panel
+    )
     outcomes = outcomes.merge(groups[["group_id", "segment", "channel"]], on="group_id")
     return {"tables": ds.tables, "end": end, "rows": rows, "outcomes": outcomes, "groups": groups}
 
@@ -37,9 +39,9 @@ def test_size_bands_of_a_segment_are_the_reports_estimates_for_it(world):
     fig = study_explore.draw_size(rows, "size bands", "interaction_rate", segment=segment)
     heights = [bar.get_height() for bar in fig.axes[0].patches]
     plt.close(fig)
-    expected = am.binned_activity(rows[rows["segment"] == segment])["interaction_rate"]
+    expected = activity_models.binned_activity(rows[rows["segment"] == segment])["interaction_rate"]
     assert np.allclose(heights, expected)
-    assert not np.allclose(heights, am.binned_activity(rows)["interaction_rate"])
+    assert not np.allclose(heights, activity_models.binned_activity(rows)["interaction_rate"])
 
 
 def test_experiment_forest_of_a_channel_shows_that_channels_effects(world):
@@ -50,7 +52,7 @@ def test_experiment_forest_of_a_channel_shows_that_channels_effects(world):
     plt.close(fig)
     part = outcomes[outcomes["channel"] == channel]
     arms = sorted(a for a in part["arm"].unique() if a != "control")
-    expected = [em.arm_effect(part, "exit_30d", a, "control", cuped=False).effect.value for a in arms]
+    expected = [experiment_models.arm_effect(part, "exit_30d", a, "control", cuped=False).effect.value for a in arms]
     assert np.allclose(sorted(shown), sorted(expected))
 
 
@@ -65,7 +67,7 @@ def test_recruitment_settings_recompute_early_members_once(world):
     assert explorer.early(150, 14, 60) is first
     # the slow-vs-fast ratio in the subtitle is the report's
     fig = explorer.draw(150, 14, 60, threshold_weeks=4)
-    rr = rm.slow_vs_fast(first, 28).risk_ratio
+    rr = recruitment_models.slow_vs_fast(first, 28).risk_ratio
     assert f"{rr.value:.2f} (95% CI {rr.ci_low:.2f}–{rr.ci_high:.2f})" in fig.axes[0].get_title()
     plt.close(fig)
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from helpers import open_dataset
+from helpers.measures.active_days import active_days_by_month
 from helpers.measures.members import group_profile
-from helpers.measures.stickiness import active_days_by_month
-from helpers.studies.size_activity.stickiness import stickiness
+from helpers.studies.size_activity.stickiness import stickiness_by
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "studies"))
 from small_datasets import Shape, build  # noqa: E402
@@ -58,7 +58,7 @@ def test_active_days_by_hand(tmp_path):
     counts = active_days_by_month(ds.tables).sort_values(["group_id", "active_days"]).reset_index(drop=True)
     assert counts["month"].dt.strftime("%Y-%m").unique().tolist() == ["2025-03"]
     assert counts[["group_id", "active_days", "members"]].values.tolist() == [["g1", 1, 1], ["g1", 3, 1], ["g2", 12, 1]]
-    result = stickiness(counts, group_profile(ds.tables), "channel")
+    result = stickiness_by(counts, group_profile(ds.tables), "channel")
     assert result.mean_days.value == pytest.approx(16 / 3)
     assert result.sticky_share.value == pytest.approx(1 / 3)
     spread = result.distribution.set_index("days")["share"]

@@ -25,7 +25,7 @@ from helpers import fmt
 from helpers.stats.bootstrap import argmax_estimate, percentile_estimate
 from helpers.stats.clustered import clustered_proportion, satterthwaite_df
 from helpers.stats.glm import solve_or_drop
-from helpers.stats.ph_test import zph_test
+from helpers.stats.proportional_hazards import zph_test
 from helpers.stats.survival import COX_FIT_OPTIONS
 from helpers.studies.recruitment.models import _fit_hc1
 

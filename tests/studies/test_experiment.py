@@ -12,8 +12,7 @@ from scipy.stats import t as student_t
 from helpers import open_dataset
 from helpers.measures.group_week import group_week_panel
 from helpers.studies.experiment import measures as experiment
-from helpers.studies.experiment import models as em
-from helpers.studies.experiment import net_value as nv
+from helpers.studies.experiment import models, net_value
 
 from conftest import TRUTH_KEYS
 
@@ -59,15 +58,15 @@ def test_each_arm_effect_covers_its_true_value(planted_world, planted):
     for arm in ARMS:
         for outcome, key in TRUTH_KEYS.items():
             for cuped in (False, True):
-                effect = em.arm_effect(planted, outcome, arm, "control", cuped=cuped).effect
+                effect = models.arm_effect(planted, outcome, arm, "control", cuped=cuped).effect
                 assert effect.covers(truth[f"{arm}_vs_control"][key]), (arm, outcome, cuped, effect)
-    high = em.arm_effect(planted, "exit_30d", "promo_high", "control", stage="launch").effect
+    high = models.arm_effect(planted, "exit_30d", "promo_high", "control", stage="launch").effect
     assert high.covers(truth["promo_high_vs_control"]["exit_30d_members_launch"]) and high.ci_low > 0
 
 
 def test_cuped_narrows_the_interval(planted):
-    plain = em.arm_effect(planted, "messages_per_member_week", "promo_high", "control", cuped=False)
-    adjusted = em.arm_effect(planted, "messages_per_member_week", "promo_high", "control", cuped=True)
+    plain = models.arm_effect(planted, "messages_per_member_week", "promo_high", "control", cuped=False)
+    adjusted = models.arm_effect(planted, "messages_per_member_week", "promo_high", "control", cuped=True)
     width = lambda e: e.effect.ci_high - e.effect.ci_low  # noqa: E731
     assert width(adjusted) < width(plain) and adjusted.variance_reduction > 0
 
@@ -92,13 +91,13 @@ def test_cuped_variance_reduction_matches_the_squared_correlation():
             "pre_exits": np.round(pre_rate * members),
         }
     )
-    plain = em.arm_effect(frame, "exit_30d", "treated", "control", cuped=False)
-    adjusted = em.arm_effect(frame, "exit_30d", "treated", "control", cuped=True)
+    plain = models.arm_effect(frame, "exit_30d", "treated", "control", cuped=False)
+    adjusted = models.arm_effect(frame, "exit_30d", "treated", "control", cuped=True)
     observed_rho = np.corrcoef(frame["exits"], frame["pre_exits"])[0, 1]
     assert adjusted.variance_reduction == pytest.approx(observed_rho**2, abs=0.05)
     assert adjusted.effect.covers(0.0) and plain.effect.covers(0.0)  # no treatment effect planted
     useless = frame.assign(pre_exits=rng.permutation(frame["pre_exits"].to_numpy()))
-    assert em.arm_effect(useless, "exit_30d", "treated", "control", cuped=True).variance_reduction < 0.02
+    assert models.arm_effect(useless, "exit_30d", "treated", "control", cuped=True).variance_reduction < 0.02
 
 
 def _aa_rejections(frame: pd.DataFrame, runs: int, option: str) -> dict[bool, int]:
@@ -108,7 +107,9 @@ def _aa_rejections(frame: pd.DataFrame, runs: int, option: str) -> dict[bool, in
         arms = experiment.randomise(frame, ["control", "treated"], ["stratum"], seed, "aa", pd.Timestamp(0))
         shuffled = frame.assign(arm=arms["arm"].to_numpy())
         for value in hits:
-            hits[value] += em.arm_effect(shuffled, "exit_30d", "treated", "control", **{option: value}).p_value < 0.05
+            hits[value] += (
+                models.arm_effect(shuffled, "exit_30d", "treated", "control", **{option: value}).p_value < 0.05
+            )
     return hits
 
 
@@ -120,20 +121,20 @@ def test_aa_experiments_reject_at_about_alpha(null):
 
 
 def test_null_world_experiment_finds_no_effects(null):
-    effects = [em.arm_effect(null, outcome, arm, "control") for outcome in em.OUTCOMES for arm in ARMS]
-    corrected = em.correct(effects, "holm")
+    effects = [models.arm_effect(null, outcome, arm, "control") for outcome in models.OUTCOMES for arm in ARMS]
+    corrected = models.correct(effects, "holm")
     assert all(e.adjusted_p >= e.p_value for e in corrected)
     assert sum(e.adjusted_p < 0.05 for e in corrected) == 0
 
 
 def test_srm_flags_a_broken_split(planted):
-    assert em.srm_test(planted).p_value > 0.01
+    assert models.srm_test(planted).p_value > 0.01
     broken = planted[~((planted["arm"] == "control") & (planted.index % 3 == 0))]  # a third of control lost
-    assert em.srm_test(broken).p_value < 0.001
+    assert models.srm_test(broken).p_value < 0.001
 
 
 def test_balance_of_pre_period_covariates(planted):
-    table = em.balance_table(planted, ["age_at_assignment_days", "pre_members"], "control")
+    table = models.balance_table(planted, ["age_at_assignment_days", "pre_members"], "control")
     assert (table[[c for c in table.columns if c.startswith("std diff")]].abs() < 0.2).all().all()
 
 
@@ -142,7 +143,7 @@ def test_mde_gives_the_planned_power_in_simulation():
     rng = np.random.default_rng(11)
     k, icc, p0, cv = 60, 0.03, 0.25, 0.6
     sizes_for = lambda: np.maximum(5, rng.gamma(1 / cv**2, 80 * cv**2, 2 * k)).round()  # noqa: E731
-    mde = em.minimum_detectable_effect(k, 80, cv, icc, np.sqrt(p0 * (1 - p0)))
+    mde = models.minimum_detectable_effect(k, 80, cv, icc, np.sqrt(p0 * (1 - p0)))
     concentration = 1 / icc - 1  # beta-binomial: ICC = 1 / (a + b + 1)
     significant, runs = 0, 400
     for _ in range(runs):
@@ -158,20 +159,20 @@ def test_mde_gives_the_planned_power_in_simulation():
                 "pre_members": 0,
             }
         )
-        significant += em.arm_effect(frame, "exit_30d", "treated", "control", cuped=False).p_value < 0.05
+        significant += models.arm_effect(frame, "exit_30d", "treated", "control", cuped=False).p_value < 0.05
     assert abs(significant / runs - 0.8) <= 0.07
     sizes = sizes_for()
     totals = rng.binomial(sizes.astype(int), rng.beta(p0 * concentration, (1 - p0) * concentration, len(sizes)))
-    assert em.icc_anova(pd.Series(totals), pd.Series(sizes)) == pytest.approx(icc, abs=0.02)
+    assert models.icc_anova(pd.Series(totals), pd.Series(sizes)) == pytest.approx(icc, abs=0.02)
 
 
 def test_corrections_differ_as_they_should():
-    effects = [em.ArmEffect("o", f"a{i}", 0, 0, None, p, False, 0.0) for i, p in enumerate([0.01, 0.02, 0.03, 0.5])]
-    holm = [e.adjusted_p for e in em.correct(effects, "holm")]
-    bh = [e.adjusted_p for e in em.correct(effects, "bh")]
+    effects = [models.ArmEffect("o", f"a{i}", 0, 0, None, p, False, 0.0) for i, p in enumerate([0.01, 0.02, 0.03, 0.5])]
+    holm = [e.adjusted_p for e in models.correct(effects, "holm")]
+    bh = [e.adjusted_p for e in models.correct(effects, "bh")]
     assert holm == pytest.approx([0.04, 0.06, 0.06, 0.5]) and bh == pytest.approx([0.04, 0.04, 0.04, 0.5])
     with pytest.raises(ValueError, match="correction"):
-        em.correct(effects, "bonferonni")
+        models.correct(effects, "bonferonni")
 
 
 def test_jackknife_variance_equals_refitting_without_each_group():
@@ -191,13 +192,13 @@ def test_jackknife_variance_equals_refitting_without_each_group():
         }
     )
     for cuped in (False, True):
-        full = em.arm_effect(frame, "exit_30d", "treated", "control", cuped=cuped)
+        full = models.arm_effect(frame, "exit_30d", "treated", "control", cuped=cuped)
         parts, counts = [], []
         for arm in ("treated", "control"):
             rows = frame.index[frame["arm"] == arm]
             values = np.array(
                 [
-                    em.arm_effect(frame.drop(index=i), "exit_30d", "treated", "control", cuped=cuped).effect.value
+                    models.arm_effect(frame.drop(index=i), "exit_30d", "treated", "control", cuped=cuped).effect.value
                     for i in rows
                 ]
             )
@@ -237,7 +238,7 @@ def test_stratified_jackknife_rejects_a_stratified_aa_at_alpha():
     rejected = _aa_rejections(frame, runs, "stratified")
     assert abs(rejected[True] / runs - 0.05) <= 0.025, rejected
     assert rejected[False] / runs < 0.01, rejected
-    labelled = em.arm_effect(
+    labelled = models.arm_effect(
         frame.assign(arm=["control", "treated"] * (len(frame) // 2)), "exit_30d", "treated", "control"
     )
     assert "stratified jackknife" in labelled.effect.method
@@ -247,18 +248,18 @@ def test_one_stratum_or_lone_groups_give_the_plain_jackknife():
     """A single stratum label, or strata of one group each (collapsed into one cell), is the unstratified jackknife."""
     rng = np.random.default_rng(4)
     frame = _stratified_groups(rng, strata=20, per_stratum=1).assign(arm=["control", "treated"] * 10)
-    plain = em.arm_effect(frame, "exit_30d", "treated", "control", stratified=False)
+    plain = models.arm_effect(frame, "exit_30d", "treated", "control", stratified=False)
     for strata in (frame["stratum"], "all"):
-        same = em.arm_effect(frame.assign(stratum=strata), "exit_30d", "treated", "control")
+        same = models.arm_effect(frame.assign(stratum=strata), "exit_30d", "treated", "control")
         assert same.effect.ci_low == pytest.approx(plain.effect.ci_low, rel=1e-12)
         assert same.dof == pytest.approx(plain.dof, rel=1e-12)
 
 
 def test_jackknife_cells_collapse_lone_groups():
-    cells = em._cells(np.array(["a", "a", "b", "c", "d", "d", "d"]))
+    cells = models._cells(np.array(["a", "a", "b", "c", "d", "d", "d"]))
     assert cells[0] == cells[1] and cells[4] == cells[5] == cells[6]
     assert cells[2] == cells[3] and cells[2] not in (cells[0], cells[4])  # lone groups pooled
-    one_lone = em._cells(np.array(["a", "a", "b", "b", "b", "c"]))
+    one_lone = models._cells(np.array(["a", "a", "b", "b", "b", "c"]))
     assert one_lone[5] == one_lone[2]  # a single lone group joins the largest stratum
 
 
@@ -266,7 +267,7 @@ def test_an_arm_with_one_group_is_not_estimable_and_says_why():
     frame = pd.DataFrame({"arm": ["control", "treated", "treated"], "members": [10, 12, 9], "exits": [2, 3, 1]}).assign(
         pre_members=0, pre_exits=0
     )
-    effect = em.arm_effect(frame, "exit_30d", "treated", "control")
+    effect = models.arm_effect(frame, "exit_30d", "treated", "control")
     assert (
         effect.effect.not_estimable
         and "fewer than two groups" in effect.effect.why_not
@@ -285,7 +286,7 @@ def test_net_value_by_hand():
             "members": [100] * 40,
         }
     )
-    worth = nv.net_value(groups, "control", horizon_weeks=26, reps=50)
+    worth = net_value.net_value(groups, "control", horizon_weeks=26, reps=50)
     h_control, h_promo = -math.log(0.9) * 7 / 30, -math.log(0.7) * 7 / 30
     promo = 2 * (1 - math.exp(-26 * h_promo)) / h_promo + math.exp(-26 * h_promo) / h_control
     assert worth.differences["promo_high"].value == pytest.approx(promo - 1 / h_control, rel=1e-9)
@@ -310,13 +311,13 @@ def test_net_value_difference_covers_a_known_truth_at_about_95_percent():
     rates = pd.DataFrame(
         {"value_per_member_week": {"control": 2.4, "promo": 4.6}, "exit_30d": {"control": 0.21, "promo": 0.28}}
     )
-    truth = nv.net_values(rates, "control")
+    truth = net_value.net_values(rates, "control")
     covered = 0
     for i in range(30):
         rng = np.random.default_rng(100 + i)
         groups = pd.concat([_arm_groups(rng, arm, *rates.loc[arm]) for arm in rates.index])
         covered += (
-            nv.net_value(groups, "control", reps=200, seed=i)
+            net_value.net_value(groups, "control", reps=200, seed=i)
             .differences["promo"]
             .covers(truth["promo"] - truth["control"])
         )
@@ -326,9 +327,11 @@ def test_net_value_difference_covers_a_known_truth_at_about_95_percent():
 def test_best_share_is_the_vertex_of_the_quadratic_through_the_arms_or_an_edge():
     """Closed form: values -(s - 0.2)^2 at shares 0.05, 0.15, 0.35 peak at 0.2; a rising line peaks at the top."""
     shares = pd.Series({"promo_low": 0.05, "control": 0.15, "promo_high": 0.35})
-    assert nv.best_share(shares, -((shares - 0.2) ** 2)) == pytest.approx(0.2)
-    assert nv.best_share(shares, shares * 10) == pytest.approx(0.35)
-    assert nv.best_share(shares[["control", "promo_high"]], pd.Series({"control": 2.0, "promo_high": 1.0})) == 0.15
+    assert net_value.best_share(shares, -((shares - 0.2) ** 2)) == pytest.approx(0.2)
+    assert net_value.best_share(shares, shares * 10) == pytest.approx(0.35)
+    assert (
+        net_value.best_share(shares[["control", "promo_high"]], pd.Series({"control": 2.0, "promo_high": 1.0})) == 0.15
+    )
 
 
 def test_net_value_without_a_measurable_control_says_why():
@@ -341,6 +344,6 @@ def test_net_value_without_a_measurable_control_says_why():
             "members": [0, 5],
         }
     )
-    worth = nv.net_value(groups, "control", reps=10)
+    worth = net_value.net_value(groups, "control", reps=10)
     assert worth.best_arm is None and worth.differences["promo"].not_estimable
     assert "control" in worth.promo_share.why_not

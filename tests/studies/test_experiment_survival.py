@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from helpers.stats.survival import logrank
-from helpers.studies.experiment import models as em
+from helpers.studies.experiment import models
 from helpers.studies.experiment.survival import arm_survival
 
 
@@ -63,10 +63,10 @@ def test_arm_survival_says_why_when_nobody_left():
 
 def test_stage_effects_are_corrected_across_the_stage_by_arm_family(null_world):
     from helpers import open_dataset
-    from helpers.studies.experiment import measures as ex
+    from helpers.studies.experiment import measures
 
-    groups = ex.group_outcomes(open_dataset(null_world.path).tables, "content_ratio")
-    table = em.stage_effects(groups, ["promo_high", "promo_low"], "control", ex.STAGES)
+    groups = measures.group_outcomes(open_dataset(null_world.path).tables, "content_ratio")
+    table = models.stage_effects(groups, ["promo_high", "promo_low"], "control", measures.STAGES)
     ok = table.dropna(subset=["effect"])
     assert (ok["adjusted_p"] >= ok["p_value"] - 1e-12).all()
     assert (ok["ci_high_corrected"] - ok["ci_low_corrected"] > ok["ci_high"] - ok["ci_low"]).all()

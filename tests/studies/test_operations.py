@@ -17,10 +17,12 @@ import statsmodels.api as sm
 from helpers import open_dataset
 from helpers.calibrate.run import HEADLINE_TRUTH
 from helpers.data.event_time import data_end
-from helpers.stats import conditional_poisson as cp
-from helpers.studies.operations import cells as oc
-from helpers.studies.operations import summary as osum
-from helpers.studies.operations.summary import HEADLINE, summarise, welcome_policy
+from helpers.stats import conditional_poisson
+from helpers.studies.operations import summarise
+from helpers.studies.operations.cells import lexis_cells, overloaded, present, sparse_activities
+from helpers.studies.operations.effects import HEADLINE
+from helpers.studies.operations.grid import collect
+from helpers.studies.operations.welcome import welcome_policy
 from helpers.synth import generate
 
 
@@ -42,7 +44,7 @@ def test_lexis_cells_match_a_fine_grid_and_count_each_exit_once():
     joined = rng.uniform(0, 8, 12)
     left = np.where(rng.random(12) < 0.6, joined + rng.exponential(4, 12), np.inf)
     end, edges = 15.5, (0.0, 2.0, 4.0, 7.0)
-    cells, daily = oc.lexis_cells(np.zeros(12, int), joined, left, end, edges, 1)
+    cells, daily = lexis_cells(np.zeros(12, int), joined, left, end, edges, 1)
     exposure = np.zeros((len(edges), 16))
     np.add.at(exposure, (cells.band, cells.day), cells.days)
     np.testing.assert_allclose(exposure, _brute_force(joined, left, end, edges, 16), atol=2e-3)
@@ -54,22 +56,22 @@ def test_lexis_cells_match_a_fine_grid_and_count_each_exit_once():
             band = int(np.searchsorted(upper, out_at - j, side="right"))
             hit = (cells.band == band) & (cells.day == int(np.floor(out_at)))
             assert cells.exits[hit].sum() >= 1
-    horizon, _ = oc.lexis_cells(np.zeros(12, int), joined, left, end, edges, 1, horizon=3.0)
+    horizon, _ = lexis_cells(np.zeros(12, int), joined, left, end, edges, 1, horizon=3.0)
     assert horizon.exits.sum() == np.sum((left <= end) & (left - joined <= 3.0))
     assert horizon.days.sum() == pytest.approx(np.minimum(np.minimum(left, end), joined + 3).sum() - joined.sum())
 
 
 def test_present_sparse_and_overloaded_by_hand():
     # group 0: stays [0.5, 2.2) and [1.0, open); group 1: [0.1, 0.9)
-    present = oc.present(np.array([0, 0, 1]), np.array([0.5, 1.0, 0.1]), np.array([2.2, np.inf, 0.9]), 2, 4)
-    np.testing.assert_array_equal(present, [[1, 2, 2, 1], [1, 0, 0, 0]])
+    presence = present(np.array([0, 0, 1]), np.array([0.5, 1.0, 0.1]), np.array([2.2, np.inf, 0.9]), 2, 4)
+    np.testing.assert_array_equal(presence, [[1, 2, 2, 1], [1, 0, 0, 0]])
     big = np.full((3, 2), 6000.0)
-    over, load = oc.overloaded(big, np.array([0, 0, -1]))  # two groups of agent 0, one group without an agent
+    over, load = overloaded(big, np.array([0, 0, -1]))  # two groups of agent 0, one group without an agent
     np.testing.assert_array_equal(load, [[12000, 12000]])
     np.testing.assert_array_equal(over, [[True, True], [True, True], [False, False]])
     starts = np.zeros((1, 70))
     starts[0, [0, 10, 45]] = 1  # activities on days 0, 10 and 45
-    recent, sparse = oc.sparse_activities(starts, np.array([0.0]))
+    recent, sparse = sparse_activities(starts, np.array([0.0]))
     # the 30 days before day d are days d-30 .. d-1
     assert recent[0, 30] == 2 and recent[0, 31] == 1 and recent[0, 11] == 2 and recent[0, 46] == 1
     assert not sparse[0, :30].any()  # younger than 30 days: never sparse
@@ -93,10 +95,10 @@ def test_agent_clusters_are_statsmodels_cluster_sandwich_of_the_dummy_glm():
     X = rng.normal(size=(len(strata), 2))
     exposure = rng.uniform(0.5, 2, len(strata))
     exits = rng.poisson(exposure * np.exp(rng.normal(size=30)[strata] + X @ [0.2, -0.3])).astype(float)
-    fit = cp.fit(exits, exposure, X, strata)
-    own, _ = cp.clustered_covariance(fit, np.full(30, -1))
+    fit = conditional_poisson.fit(exits, exposure, X, strata)
+    own, _ = conditional_poisson.clustered_covariance(fit, np.full(30, -1))
     np.testing.assert_allclose(own, fit.robust_covariance(), rtol=1e-10)
-    pooled, used = cp.clustered_covariance(fit, agent_of)
+    pooled, used = conditional_poisson.clustered_covariance(fit, agent_of)
     design = np.column_stack([X, np.eye(30)[strata]])
     reference = sm.GLM(exits, design, family=sm.families.Poisson(), offset=np.log(exposure)).fit(
         tol=1e-12, cov_type="cluster", cov_kwds={"groups": agent_of[strata], "use_correction": False}
@@ -113,7 +115,7 @@ def planted(planted_world):
 def test_the_overload_the_study_sees_is_the_overload_the_generator_planted(planted_world):
     """Each arm is simulated on its own; agents dealt within an arm make their planted load observable."""
     ds = open_dataset(planted_world.path)
-    data = osum._collect(ds, data_end(ds.tables))
+    data = collect(ds, data_end(ds.tables))
     planted_days = planted_world.truth["planted_effects"]["operations"]["member_days_overloaded_agent"]
     assert planted_days > 0
     assert float((data.member_days * data.over).sum()) == pytest.approx(planted_days, rel=1e-9)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.studies.experiment import models as em
+from helpers.studies.experiment import models
 
 
 def _frame(rows: list[tuple[str, str, int, int]]) -> pd.DataFrame:
@@ -34,9 +34,9 @@ def test_post_stratified_effect_by_hand():
             ("control", "b", 25, 3),
         ]
     )
-    estimate = em.post_stratified_effect(frame, "exit_30d", "treated", "control")
+    estimate = models.post_stratified_effect(frame, "exit_30d", "treated", "control")
     assert estimate.value == pytest.approx(0.2 * 200 / 350, rel=1e-12)
-    plain = em.arm_effect(frame, "exit_30d", "treated", "control", cuped=False).effect
+    plain = models.arm_effect(frame, "exit_30d", "treated", "control", cuped=False).effect
     assert plain.value == pytest.approx(40 / 200 - 15 / 150, rel=1e-12)  # pooled ratios mix the strata
 
 
@@ -45,10 +45,10 @@ def test_strata_without_both_arms_are_left_out_and_said():
         [("treated", "a", 50, 15), ("treated", "a", 50, 10), ("control", "a", 50, 5), ("control", "a", 50, 4)]
     )
     frame = pd.concat([frame, _frame([("control", "b", 80, 8)]).assign(group_id=9)], ignore_index=True)
-    estimate = em.post_stratified_effect(frame, "exit_30d", "treated", "control")
+    estimate = models.post_stratified_effect(frame, "exit_30d", "treated", "control")
     assert estimate.value == pytest.approx(25 / 100 - 9 / 100, rel=1e-12)
     assert "1 strata" in estimate.method and "71% of the denominator" in estimate.method
-    one = em.post_stratified_effect(frame.assign(stratum="x"), "exit_30d", "treated", "control")
+    one = models.post_stratified_effect(frame.assign(stratum="x"), "exit_30d", "treated", "control")
     assert one.not_estimable and "not randomised in strata" in one.why_not
 
 
@@ -69,8 +69,8 @@ def test_post_stratification_removes_chance_imbalance_and_keeps_coverage():
     widths = {"post": [], "plain": []}
     for seed in range(150):
         frame = _unblocked(seed)
-        post = em.post_stratified_effect(frame, "exit_30d", "treated", "control")
-        plain = em.arm_effect(frame, "exit_30d", "treated", "control", cuped=False, stratified=False).effect
+        post = models.post_stratified_effect(frame, "exit_30d", "treated", "control")
+        plain = models.arm_effect(frame, "exit_30d", "treated", "control", cuped=False, stratified=False).effect
         for key, e in (("post", post), ("plain", plain)):
             covered[key] += e.covers(0.03)
             widths[key].append(e.ci_high - e.ci_low)

@@ -13,8 +13,7 @@ from helpers import open_dataset
 from helpers.stats import clustered
 from helpers.stats.estimate import Estimate
 from helpers.studies.recruitment import measures as recruitment
-from helpers.studies.recruitment import models as rm
-from helpers.studies.recruitment import threshold as rt
+from helpers.studies.recruitment import models, threshold
 from helpers.studies.recruitment.findings import threshold_verdict
 
 
@@ -59,7 +58,7 @@ def _study(world) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFram
     windows = recruitment.recruitment_windows(tables)
     early = recruitment.early_members(tables, windows, horizon_days=60)
     curves = recruitment.recruitment_curves(tables, days=74)
-    return early, rm.group_outcomes(early, recruitment.mean_members(curves, 74)), windows, curves
+    return early, models.group_outcomes(early, recruitment.mean_members(curves, 74)), windows, curves
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +73,7 @@ def null(null_world):
 
 def test_churn_by_bin_matches_truth(planted_world, planted):
     truth = planted_world.truth["planted_effects"]["recruitment_window"]["emergent"]["by_window_bin"]["60d"]
-    table = rm.churn_by_bin(planted[0]).set_index("window_bin")
+    table = models.churn_by_bin(planted[0]).set_index("window_bin")
     for label in ("<=1w", "1-2w", "2-4w", "4-6w"):
         assert table.loc[label, "exit_share"] == pytest.approx(truth[label]["exit_share"], abs=0.005)
         assert table.loc[label, "ci_low"] <= truth[label]["exit_share"] <= table.loc[label, "ci_high"]
@@ -82,16 +81,16 @@ def test_churn_by_bin_matches_truth(planted_world, planted):
 
 def test_slow_vs_fast_risk_ratio_covers_truth(planted_world, planted):
     truth = planted_world.truth["planted_effects"]["recruitment_window"]["emergent"]["slow_vs_fast"]["60d"]
-    contrast = rm.slow_vs_fast(planted[0], 28)
+    contrast = models.slow_vs_fast(planted[0], 28)
     assert contrast.risk_ratio.covers(truth["risk_ratio_slow_filled"]) and contrast.risk_ratio.ci_low > 1.2
-    assert rm.slow_vs_fast(planted[0], 28, include_never=True).risk_ratio.covers(truth["risk_ratio_slow_or_never"])
+    assert models.slow_vs_fast(planted[0], 28, include_never=True).risk_ratio.covers(truth["risk_ratio_slow_or_never"])
 
 
 def test_threshold_recovers_the_planted_four_weeks_and_hazard_ratio(planted_world, planted):
     """Simulation with known truth: the default world plants a 28-day threshold with hazard ratio 3."""
     truth = planted_world.truth["planted_effects"]["recruitment_window"]
     early, _, windows, curves = planted
-    result = rt.threshold_estimate(early, windows, curves, horizon_days=60, draws=500)
+    result = threshold.threshold_estimate(early, windows, curves, horizon_days=60, draws=500)
     assert result.detected and result.p_value < 0.01
     assert (
         result.threshold.covers(truth["threshold_days"]) and abs(result.threshold.value - truth["threshold_days"]) <= 3
@@ -101,22 +100,22 @@ def test_threshold_recovers_the_planted_four_weeks_and_hazard_ratio(planted_worl
 
 def test_null_world_has_no_threshold_and_no_slow_vs_fast_effect(null):
     early, _, windows, curves = null
-    result = rt.threshold_estimate(early, windows, curves, horizon_days=60, draws=500)
+    result = threshold.threshold_estimate(early, windows, curves, horizon_days=60, draws=500)
     assert not result.detected and result.p_value >= 0.05
-    assert rm.slow_vs_fast(null[0], 28).risk_ratio.covers(1.0)
-    assert rm.window_curve(null[1]).odds_ratio.covers(1.0)
+    assert models.slow_vs_fast(null[0], 28).risk_ratio.covers(1.0)
+    assert models.window_curve(null[1]).odds_ratio.covers(1.0)
 
 
 def test_threshold_set_inverts_the_likelihood_ratio_at_hansens_critical_value():
     """Closed form: a deviance (c - 30)^2 / 10 scaled by 2 accepts |c - 30| <= sqrt(20 x 7.35)."""
-    assert rt.HANSEN_95 == pytest.approx(7.3523, abs=1e-4)  # Hansen (2000), Table 1, 95%
+    assert threshold.HANSEN_95 == pytest.approx(7.3523, abs=1e-4)  # Hansen (2000), Table 1, 95%
     candidates = np.arange(7, 85).astype(float)
-    inside = rt.threshold_set(candidates, (candidates - 30) ** 2 / 10, scale=2.0, n=50)
-    reach = np.sqrt(20 * rt.HANSEN_95)  # 12.13 days
+    inside = threshold.threshold_set(candidates, (candidates - 30) ** 2 / 10, scale=2.0, n=50)
+    reach = np.sqrt(20 * threshold.HANSEN_95)  # 12.13 days
     assert inside.value == 30
     assert (inside.ci_low, inside.ci_high) == (np.ceil(30 - reach) - 0.5, np.floor(30 + reach) + 0.5)
-    rising = rt.threshold_set(candidates, candidates - 7.0, scale=1.0, n=50)
-    falling = rt.threshold_set(candidates, 84.0 - candidates, scale=1.0, n=50)
+    rising = threshold.threshold_set(candidates, candidates - 7.0, scale=1.0, n=50)
+    falling = threshold.threshold_set(candidates, 84.0 - candidates, scale=1.0, n=50)
     assert rising.ci_low == 0 and np.isfinite(rising.ci_high)  # the best is the lowest candidate: no lower bound
     assert falling.ci_high == np.inf and falling.value == 84  # the best is the highest: open above
 
@@ -127,7 +126,7 @@ def test_exit_cells_split_follow_up_at_days_and_tenure_bands_by_hand():
         {"group_id": ["g", "g"], "joined_day": [0.5, 1.0], "duration_days": [3.2, 80.0], "left": [True, False]}
     )
     curves = pd.DataFrame({"group_id": ["g"] * 3, "day": [0, 1, 2], "members": [1, 2, 5]})
-    cells = rt.exit_cells(early, curves, horizon_days=4).set_index(["day", "band"])
+    cells = threshold.exit_cells(early, curves, horizon_days=4).set_index(["day", "band"])
     # first member (left at age 3.7): day 0 [0.5, 1); day 1; day 2 split at tenure 2 (age 2.5); day 3 [3, 3.7)
     # second member (followed 4 days, to age 5): days 1-2 in band 0, days 3-4 in band 1 (tenure 2 at age 3)
     assert cells.loc[(0, 0), "days"] == pytest.approx(0.5)
@@ -176,27 +175,29 @@ def _toy_early(rng: np.random.Generator, groups: int, threshold: float, hazard_r
 def test_threshold_on_simulated_members_with_a_known_hazard():
     """Simulation with known truth, without the generator: threshold 30 days, hazard ratio 2.5, 300 groups."""
     early, windows, curves = _toy_early(np.random.default_rng(11), 300, 30.0, 2.5)
-    result = rt.threshold_estimate(early, windows, curves, horizon_days=60, draws=500)
+    result = threshold.threshold_estimate(early, windows, curves, horizon_days=60, draws=500)
     assert result.detected and result.threshold.covers(30.0) and result.effect.covers(2.5)
-    null = rt.threshold_estimate(*_toy_early(np.random.default_rng(12), 300, 30.0, 1.0), horizon_days=60, draws=500)
+    null = threshold.threshold_estimate(
+        *_toy_early(np.random.default_rng(12), 300, 30.0, 1.0), horizon_days=60, draws=500
+    )
     assert not null.detected
 
 
 def test_threshold_is_not_estimable_with_too_few_groups_with_exits():
     early, windows, curves = _toy_early(np.random.default_rng(3), 6, 30.0, 2.0)
-    result = rt.threshold_estimate(early, windows, curves, horizon_days=60)
+    result = threshold.threshold_estimate(early, windows, curves, horizon_days=60)
     assert result.effect.not_estimable and "only" in result.effect.why_not and not result.detected
     assert result.p_value is None and result.profile.empty
 
 
-def _threshold_with(ci_high: np.ndarray, detected: bool = False) -> rt.Threshold:
+def _threshold_with(ci_high: np.ndarray, detected: bool = False) -> threshold.Threshold:
     """A threshold result over candidates 7-84 with the given upper CI bounds of the waiting hazard ratio."""
     days = np.arange(7.0, 85.0)
     profile = pd.DataFrame(
         {"threshold_days": days, "deviance": (days - 50) ** 2, "hazard_ratio": 1.0, "ci_low": 0.8, "ci_high": ci_high}
     )
     best = Estimate("recruitment-window threshold (days)", 50.0, 40.0, 60.0, "test")
-    return rt.Threshold(profile, best, Estimate(rt.EFFECT, 1.0, 0.8, 1.2, "test"), 0.5, detected)
+    return threshold.Threshold(profile, best, Estimate(threshold.EFFECT, 1.0, 0.8, 1.2, "test"), 0.5, detected)
 
 
 def test_claim_is_contradicted_only_if_every_threshold_in_range_rules_out_an_effect_that_matters():

@@ -17,8 +17,7 @@ from helpers.measures.group_week import group_week_panel
 from helpers.measures.kocs import classify_kocs, member_activity
 from helpers.measures.size_bands import size_band_labels
 from helpers.stats import glm
-from helpers.studies.size_activity import models as am
-from helpers.studies.size_activity import timing
+from helpers.studies.size_activity import models, timing
 from helpers.studies.size_activity.findings import conversion_line
 from helpers.synth import generate
 from helpers.synth.world import null
@@ -30,7 +29,7 @@ def _rows(world) -> pd.DataFrame:
     tables = open_dataset(world.path).tables
     end = data_end(tables)
     assignments = None if tables.assignments is None else tables.assignments.to_pandas()
-    return am.model_rows(group_week_panel(tables, end=end), tables.groups.to_pandas(), end, assignments=assignments)
+    return models.model_rows(group_week_panel(tables, end=end), tables.groups.to_pandas(), end, assignments=assignments)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +44,7 @@ def null_rows(null_world) -> pd.DataFrame:
 
 def test_size_peak_and_band_recover_planted_values(planted_world, planted_rows):
     truth = planted_world.truth["planted_effects"]["size_activity"]
-    curve = am.activity_model(planted_rows, "size", bootstrap_reps=REPS).curve
+    curve = models.activity_model(planted_rows, "size", bootstrap_reps=REPS).curve
     assert curve.detected and curve.peak.covers(truth["peak_size"])
     assert curve.peak.ci_high - curve.peak.ci_low < 60  # informative, not just wide
     low, high = truth["band_90pct_of_peak"]
@@ -55,13 +54,13 @@ def test_size_peak_and_band_recover_planted_values(planted_world, planted_rows):
 
 def test_interaction_rate_peaks_at_the_planted_size(planted_world, planted_rows):
     """Every member's message rate is scaled alike, so the share who speak peaks at the same size."""
-    curve = am.activity_model(planted_rows, "size", "interaction_rate", bootstrap_reps=REPS).curve
+    curve = models.activity_model(planted_rows, "size", "interaction_rate", bootstrap_reps=REPS).curve
     assert curve.detected and curve.peak.covers(planted_world.truth["planted_effects"]["size_activity"]["peak_size"])
 
 
 def test_monitor_optimum_recovers_planted_share(planted_world, planted_rows):
     truth = planted_world.truth["planted_effects"]["monitor_share"]
-    curve = am.activity_model(planted_rows, "monitor_share", bootstrap_reps=REPS).curve
+    curve = models.activity_model(planted_rows, "monitor_share", bootstrap_reps=REPS).curve
     assert curve.detected and curve.peak.covers(truth["optimum"])
     assert curve.band_low.value == pytest.approx(truth["band_90pct_of_peak"][0], abs=0.006)
     assert curve.band_high.value == pytest.approx(truth["band_90pct_of_peak"][1], abs=0.006)
@@ -70,7 +69,7 @@ def test_monitor_optimum_recovers_planted_share(planted_world, planted_rows):
 def test_leave_one_week_out_monitor_share_recovers_the_planted_optimum(planted_world, planted_rows):
     """The group's share in its other weeks is free of the week's member-message noise: its CI covers the optimum."""
     truth = planted_world.truth["planted_effects"]["monitor_share"]["optimum"]
-    curve = am.activity_model(planted_rows, "monitor_share_loo", bootstrap_reps=REPS).curve
+    curve = models.activity_model(planted_rows, "monitor_share_loo", bootstrap_reps=REPS).curve
     assert curve.detected and curve.peak.covers(truth)
 
 
@@ -85,18 +84,18 @@ def test_kocs_found_match_the_planted_kocs(planted_world):
 
 
 def test_null_world_has_no_size_peak_and_no_monitor_optimum(null_rows):
-    size = am.activity_model(null_rows, "size", bootstrap_reps=REPS).curve
+    size = models.activity_model(null_rows, "size", bootstrap_reps=REPS).curve
     assert size.flat_p > 0.05 and not size.detected  # a flat curve lies inside the CI
     verdict = claims.interval_verdict("size", size.peak, claims.SIZE_BAND, size.detected)
     assert verdict.verdict == "inconclusive"
-    monitor = am.activity_model(null_rows, "monitor_share", bootstrap_reps=REPS).curve
+    monitor = models.activity_model(null_rows, "monitor_share", bootstrap_reps=REPS).curve
     assert not monitor.detected
 
 
 def test_within_group_curve_finds_the_peak_region_and_nothing_in_the_null(planted_rows, null_rows):
-    planted = am.within_group_size_curve(planted_rows, bootstrap_reps=40)
+    planted = models.within_group_size_curve(planted_rows, bootstrap_reps=40)
     assert planted.detected and claims.SIZE_BAND[0] <= planted.peak.value <= claims.SIZE_BAND[1]
-    assert am.within_group_size_curve(null_rows, bootstrap_reps=0).flat_p > 0.01
+    assert models.within_group_size_curve(null_rows, bootstrap_reps=0).flat_p > 0.01
 
 
 def test_poisson_fixed_effects_equals_glm_with_group_dummies():
@@ -128,10 +127,10 @@ def test_arm_levels_of_fewer_than_three_groups_join_the_reference(planted_rows):
     rows = planted_rows.copy()
     first = rows["group_id"].isin(rows["group_id"].unique()[:2])
     rows.loc[first, "content_arm"] = "rare:arm (launch)"  # two groups' own indicator in all but name
-    assert set(am._common_arms(rows)[first]) == {am.NO_ARM}
+    assert set(models._common_arms(rows)[first]) == {models.NO_ARM}
     kept = rows["content_arm"][~first].unique()
-    assert set(am._common_arms(rows)[~first]) == set(kept)
-    fit = am.activity_model(rows, "size", bootstrap_reps=0)
+    assert set(models._common_arms(rows)[~first]) == set(kept)
+    fit = models.activity_model(rows, "size", bootstrap_reps=0)
     assert not any("rare:arm" in name for name in fit.coefficients.index)
     assert any("content_arm" in name for name in fit.coefficients.index) == (len(kept) > 1)
 
@@ -150,14 +149,14 @@ def test_content_arm_by_stage_from_the_assignment_on():
             "assigned_at": pd.to_datetime(["2025-02-01", "2025-01-01"], utc=True),
         }
     )
-    arm = am.content_arm(rows, groups, assignments)
+    arm = models.content_arm(rows, groups, assignments)
     # a: none before 1 Feb; then day 31 (growth), day 59 (growth), day 122 (mature); b was never assigned
     assert list(arm[:4]) == ["none", "mix:promo_high (growth)", "mix:promo_high (growth)", "mix:promo_high (mature)"]
     assert set(arm[4:]) == {"none"}
-    assert set(am.content_arm(rows, groups, None)) == {"none"}
+    assert set(models.content_arm(rows, groups, None)) == {"none"}
 
 
-@pytest.mark.parametrize("metric", am.METRICS)
+@pytest.mark.parametrize("metric", models.METRICS)
 def test_bootstrap_refit_equals_statsmodels(metric):
     rng = np.random.default_rng(5)
     X = np.column_stack([np.ones(400), rng.normal(size=(400, 2))])
@@ -167,8 +166,8 @@ def test_bootstrap_refit_equals_statsmodels(metric):
         y, weights = rng.poisson(trials * np.exp(eta)).astype(float), np.ones(400)
     else:
         y, weights = rng.binomial(trials.astype(int), 1 / (1 + np.exp(-eta))) / trials, trials
-    reference = am._glm(metric, y, X, np.log(trials), weights).fit()
-    assert am._irls(metric, y, X, np.log(trials), weights, np.zeros(3)) == pytest.approx(reference.params, abs=1e-6)
+    reference = models._glm(metric, y, X, np.log(trials), weights).fit()
+    assert models._irls(metric, y, X, np.log(trials), weights, np.zeros(3)) == pytest.approx(reference.params, abs=1e-6)
 
 
 def test_binned_activity_and_kocs_by_hand():
@@ -185,9 +184,9 @@ def test_binned_activity_and_kocs_by_hand():
     rows["size_band"] = pd.cut(
         rows["size"], [0, 50, 100, 150, 200, 250, 300, 350, np.inf], right=False, labels=size_band_labels()
     )
-    binned = am.binned_activity(rows).set_index("size_band")
+    binned = models.binned_activity(rows).set_index("size_band")
     assert binned.loc["0-50", "messages_per_member"] == 0.5 and binned.loc["300-350", "interaction_rate"] == 0.4
-    kocs = am.koc_emergence(rows)
+    kocs = models.koc_emergence(rows)
     bands, below, above = kocs.by_band, kocs.below, kocs.above
     assert below.value == 0.5 and above.value == 0.5 and below.n == 2
     assert bands.set_index("size_band").loc["50-100", "share"] == 1.0
@@ -230,8 +229,8 @@ def test_conversions_per_member_week_by_size_band_recover_a_flat_planted_rate(tm
     generate(tmp_path / "w", n_groups=200, seed=31, months=5, progress=False, world=world)
     tables = open_dataset(tmp_path / "w").tables
     end = data_end(tables)
-    rows = am.model_rows(group_week_panel(tables, end=end), tables.groups.to_pandas(), end)
-    table = am.conversion_by_band(rows, weekly_conversions(tables)).set_index("size_band")
+    rows = models.model_rows(group_week_panel(tables, end=end), tables.groups.to_pandas(), end)
+    table = models.conversion_by_band(rows, weekly_conversions(tables)).set_index("size_band")
     truth = 7 * 0.004 * world.conversion_kind_shares["purchase"]  # paid conversions per member-week
     assert len(table) >= 3 and table["groups"].min() >= 10
     for band, row in table.iterrows():

@@ -23,8 +23,9 @@ from helpers.data.atomic import json_default
 from helpers.stats.clustered import clustered_proportion, clustered_ratio, wilson_clustered
 from helpers.stats.estimate import Estimate
 from helpers.stats.survival import logrank
-from helpers.studies.experiment.summary import ExperimentParams, content_verdicts
+from helpers.studies.experiment import ExperimentParams
 from helpers.studies.experiment.summary import summarise as experiment_summary
+from helpers.studies.experiment.verdicts import content_verdicts
 from helpers.studies.operations.summary import summarise as operations_summary
 from helpers.studies.overview.summary import summarise as overview_summary
 from helpers.studies.recruitment import RecruitmentParams

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from helpers.studies.experiment import models as em
+from helpers.studies.experiment import models
 from helpers.studies.experiment.measures import randomise
 
 DRAWS = 50
@@ -48,7 +48,7 @@ def rerandomised_tests(groups: pd.DataFrame, outcomes: list[str], control: str, 
             for arm in arms:
                 if arm == control:
                     continue
-                effect = em.arm_effect(shuffled, outcome, arm, control).effect
+                effect = models.arm_effect(shuffled, outcome, arm, control).effect
                 if effect.not_estimable:
                     continue
                 counts[outcome]["n"] += 1

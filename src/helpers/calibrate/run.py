@@ -1,4 +1,6 @@
-"""One calibration world: generate it, run every study's ``summarise`` on it, and set the verdicts beside the truth.
+"""One calibration world: generate it, run every study's ``estimate`` and ``verdicts`` on it, and score them against truth.
+
+The harness pays for the numbers and the verdicts only, never for a study's sentences or figures.
 
 A world that fails (to generate, to open, or in one study) is recorded with its error and
 the harness goes on: a study that raises leaves its claims' verdicts as ``error``.
@@ -16,26 +18,22 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pandas as pd
 
 from helpers.calibrate.rerandomise import null_outcomes, rerandomised_tests
 from helpers.claims.registry import CLAIMS
-from helpers.data.engine import open_dataset
+from helpers.data.engine import Dataset, open_dataset
+from helpers.studies import experiment, operations, overview, recruitment, retention, size_activity
+from helpers.studies.experiment import ExperimentParams
 from helpers.studies.experiment.net_value import best_share, net_values
-from helpers.studies.experiment.summary import ExperimentParams
-from helpers.studies.experiment.summary import summarise as experiment
-from helpers.studies.operations.summary import summarise as operations
-from helpers.studies.overview.summary import summarise as overview
-from helpers.studies.recruitment.summary import summarise as recruitment
-from helpers.studies.retention.summary import summarise as retention
-from helpers.studies.size_activity.summary import summarise as size_activity
 from helpers.synth.dataset import generate
 from helpers.synth.population import koc_share_150_plus
 from helpers.synth.truth import koc_claim_truth
 from helpers.synth.world import World
 
-STUDIES: dict[str, Callable] = {
+STUDIES: dict[str, ModuleType] = {
     "overview": overview,
     "retention": retention,
     "size_activity": size_activity,
@@ -43,7 +41,31 @@ STUDIES: dict[str, Callable] = {
     "experiment": experiment,
     "operations": operations,
 }
-"""Every study, run with its default parameters (the notebooks' defaults)."""
+"""Every study (its ``estimate`` and ``verdicts``), run with its default parameters (the notebooks' defaults)."""
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A study's numbers and its verdicts on one world: what calibration scores."""
+
+    estimates: object  # the study's <Study>Estimates
+    verdicts: tuple
+
+    @property
+    def headline(self) -> dict:
+        """The study's headline estimates."""
+        return self.estimates.headline
+
+    def as_dict(self) -> dict:
+        """Plain values: the headline estimates and the verdicts."""
+        return {**self.estimates.as_dict(), "verdicts": [v.as_dict() for v in self.verdicts]}
+
+
+def judged(name: str, ds: Dataset) -> Judged:
+    """Run one study's ``estimate`` on a dataset and judge its claims."""
+    study = STUDIES[name]
+    estimates = study.estimate(ds)
+    return Judged(estimates, tuple(study.verdicts(estimates)))
 
 
 def _param(name: str, when: Callable[[dict], bool] | None = None) -> Callable[[dict], float | None]:
@@ -232,7 +254,8 @@ def score_world(truth: dict, results: dict[str, object], errors: dict[str, str])
 def koc_classification(truth: dict, results: dict[str, object]) -> dict | None:
     """Precision and recall of the study's KOCs against the members the world planted as KOCs."""
     planted = truth.get("planted_effects", {}).get("koc", {}).get("koc_members")
-    frame = getattr(results.get("size_activity"), "frames", {}).get("koc_members")
+    size = results.get("size_activity")
+    frame = None if size is None else size.estimates.members
     if planted is None or frame is None:
         return None
     found, planted = set(frame.loc[frame["koc"], "member_id"]), set(planted)
@@ -263,11 +286,11 @@ def run_world(task: Task, workdir: str | None = None) -> dict:
         ds = open_dataset(scratch / "data")
         results, errors, seconds = {}, {}, {}
         for name in names:
-            summarise, t = STUDIES[name], time.perf_counter()
+            t = time.perf_counter()
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    results[name] = summarise(ds)
+                    results[name] = judged(name, ds)
             except Exception as err:  # a study that fails is what calibration must record, not stop on
                 errors[name] = _first_line(err)
                 record.setdefault("study_tracebacks", {})[name] = _traceback(4)
@@ -275,8 +298,9 @@ def run_world(task: Task, workdir: str | None = None) -> dict:
         record.update(score_world(truth, results, errors))
         if task.studies and not errors:  # a focused world scores only the claims its studies judged
             record["claims"] = {k: c for k, c in record["claims"].items() if c["verdict"] != "error"}
-        if "experiment" in results and (nulls := null_outcomes(truth)):
-            frame = results["experiment"].frames["group_outcomes"]
+        groups = results["experiment"].estimates.groups if "experiment" in results else None
+        if groups is not None and (nulls := null_outcomes(truth)):
+            frame = groups
             record["aa_rerandomised"] = rerandomised_tests(frame, nulls, ExperimentParams().control_arm)
         record["study_errors"] = errors
         record["study_seconds"] = seconds

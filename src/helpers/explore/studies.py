@@ -23,9 +23,9 @@ from helpers.studies.experiment import measures as experiment
 from helpers.studies.experiment import models as experiment_models
 from helpers.studies.recruitment import figures as recruitment_plots
 from helpers.studies.recruitment import measures as recruitment
-from helpers.studies.recruitment import models as rm
+from helpers.studies.recruitment import models as recruitment_models
 from helpers.studies.size_activity import figures as activity_plots
-from helpers.studies.size_activity import models as am
+from helpers.studies.size_activity import models as activity_models
 
 SIZE_VIEWS = ("size bands", "KOC emergence")
 
@@ -71,8 +71,8 @@ def draw_size(
     if part["group_id"].nunique() < 2:
         return _too_few(f"Fewer than 2 groups: {label}")
     if view == "size bands":
-        return _subtitle(activity_plots.size_bands(am.binned_activity(part), metric), label)
-    bands = am.koc_emergence(part).by_band
+        return _subtitle(activity_plots.size_bands(activity_models.binned_activity(part), metric), label)
+    bands = activity_models.koc_emergence(part).by_band
     return _subtitle(activity_plots.koc_emergence(bands), label)
 
 
@@ -82,7 +82,7 @@ def size_explorer(rows: pd.DataFrame, metric: str = "messages_per_member"):
 
     controls = {
         "view": widgets.ToggleButtons(options=SIZE_VIEWS, description="view"),
-        "metric": widgets.Dropdown(options=list(am.METRIC_WORDS), value=metric, description="metric"),
+        "metric": widgets.Dropdown(options=list(activity_models.METRIC_WORDS), value=metric, description="metric"),
         "segment": widgets.Dropdown(options=choices(rows["segment"]), description="segment"),
         "channel": widgets.Dropdown(options=choices(rows["channel"]), description="channel"),
     }
@@ -118,13 +118,13 @@ class RecruitmentExplorer:
         """Exit share by window bin and the slow-vs-fast risk ratio, for the selected groups."""
         early = _select(self.early(target_size, early_days, horizon_days), segment, channel)
         label = f"fill at {target_size} · early = first {early_days:g} days · segment {segment} · channel {channel}"
-        by_bin = rm.churn_by_bin(early)
+        by_bin = recruitment_models.churn_by_bin(early)
         if by_bin.empty:
             return _too_few(f"No early members with a known outcome: {label}")
         fig = recruitment_plots.churn_by_bin(by_bin, horizon_days)
         days = 7 * threshold_weeks
         try:
-            rr = rm.slow_vs_fast(early, days).risk_ratio
+            rr = recruitment_models.slow_vs_fast(early, days).risk_ratio
             contrast = f"risk ratio slow (> {days} d) vs fast: {fmt.num(rr.value)} ({fmt.ci(rr)})"
         except (ZeroDivisionError, ValueError):
             contrast = f"no slow-vs-fast contrast at {days} days (one side is empty)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib as mpl
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
@@ -31,11 +30,6 @@ PARTIAL_COLOUR = "0.55"
 def apply_theme() -> None:
     """Set the workbench theme (seaborn whitegrid, colour-blind palette, the settings in ``RC``)."""
     sns.set_theme(style="whitegrid", context="notebook", palette="colorblind", rc=RC)
-
-
-def theme_is_applied() -> bool:
-    """True when the current matplotlib settings are the workbench theme."""
-    return all(mpl.rcParams[k] == v for k, v in RC.items())
 
 
 def percent_axis(ax: plt.Axes, axis: str = "y", decimals: int | None = None) -> plt.Axes:

@@ -487,28 +487,17 @@ def _outcome_tables(
     return out
 
 
-def read_tables(
-    mapping_path: Path, pseudonyms: Pseudonyms, tally: Tally, keep_text: bool = False
-) -> dict[str, pd.DataFrame]:
-    """The contract's tables from the files a mapping names, identities hashed and text dropped."""
-    mapping_path = Path(mapping_path)
-    mapping = read_mapping(mapping_path)
-    root = mapping_path.parent
-    specs = mapping["tables"]
-    msgs = _table("messages", specs["messages"], root, mapping, tally)
-    for required in ("group_id", "sent_at"):
-        if required not in msgs:
-            raise ExportError(mapping_path.name, "tables.messages.columns", f"maps no column to {required}")
-    raw_group = msgs["group_id"].astype(str)
-    raw_member = msgs["member_id"].astype("string") if "member_id" in msgs else pd.Series(pd.NA, index=msgs.index)
-    text = msgs.pop("text").fillna("").astype(str) if "text" in msgs else None
-    if "text_length" not in msgs:
-        msgs["text_length"] = text.str.len().astype("Int64") if text is not None else pd.NA
-    if "kind" not in msgs:
-        msgs["kind"] = np.where(raw_member.isna(), "system", "chat")
-    raw_id = msgs["message_id"].astype(str) if "message_id" in msgs else pd.Series(msgs.index.astype(str))
+def _stays(
+    specs: dict,
+    root: Path,
+    mapping: dict,
+    tally: Tally,
+    msgs: pd.DataFrame,
+    raw_group: pd.Series,
+    raw_member: pd.Series,
+) -> pd.DataFrame:
+    """Members' stays: from join/leave events, a memberships table, or (neither) every sender from the first record."""
     operators = {str(p): role for role, people in (mapping.get("operators") or {}).items() for p in people or []}
-
     if "events" in specs:
         stays = _stays_from_events(_events(specs["events"], root, mapping, tally), msgs, raw_group, raw_member, tally)
         stays["role"] = stays["member_id"].astype(str).map(operators).fillna("member")
@@ -538,6 +527,13 @@ def read_tables(
             "no memberships table: every sender is a member from the group's first record and no "
             "one leaves, so retention and churn cannot be measured on this dataset"
         )
+    return stays
+
+
+def _groups(
+    specs: dict, root: Path, mapping: dict, tally: Tally, msgs: pd.DataFrame, raw_group: pd.Series, stays: pd.DataFrame
+) -> pd.DataFrame:
+    """The groups table, or (none mapped) each group created at its first record; attributes defaulted."""
     if "groups" in specs:
         groups = _table("groups", specs["groups"], root, mapping, tally)
     else:
@@ -562,6 +558,31 @@ def read_tables(
         if column not in groups:
             groups[column] = value
     groups["target_size"] = pd.to_numeric(groups["target_size"]).astype("Int64")
+    return groups
+
+
+def read_tables(
+    mapping_path: Path, pseudonyms: Pseudonyms, tally: Tally, keep_text: bool = False
+) -> dict[str, pd.DataFrame]:
+    """The contract's tables from the files a mapping names, identities hashed and text dropped."""
+    mapping_path = Path(mapping_path)
+    mapping = read_mapping(mapping_path)
+    root = mapping_path.parent
+    specs = mapping["tables"]
+    msgs = _table("messages", specs["messages"], root, mapping, tally)
+    for required in ("group_id", "sent_at"):
+        if required not in msgs:
+            raise ExportError(mapping_path.name, "tables.messages.columns", f"maps no column to {required}")
+    raw_group = msgs["group_id"].astype(str)
+    raw_member = msgs["member_id"].astype("string") if "member_id" in msgs else pd.Series(pd.NA, index=msgs.index)
+    text = msgs.pop("text").fillna("").astype(str) if "text" in msgs else None
+    if "text_length" not in msgs:
+        msgs["text_length"] = text.str.len().astype("Int64") if text is not None else pd.NA
+    if "kind" not in msgs:
+        msgs["kind"] = np.where(raw_member.isna(), "system", "chat")
+    raw_id = msgs["message_id"].astype(str) if "message_id" in msgs else pd.Series(msgs.index.astype(str))
+    stays = _stays(specs, root, mapping, tally, msgs, raw_group, raw_member)
+    groups = _groups(specs, root, mapping, tally, msgs, raw_group, stays)
 
     all_groups = pd.concat([groups["group_id"].astype(str), raw_group, stays["group_id"].astype(str)])
     all_members = pd.concat([raw_member.dropna().astype(str), stays["member_id"].astype(str)])

@@ -44,7 +44,6 @@ from helpers.ingest.whatsapp_lines import masked
 
 COLUMNS = ("Type", "StrContent", "IsSender", "NickName", "Sender")
 SYSTEM_TYPES = {10000, 10002}
-MEDIA_TYPES = {3: "image", 34: "voice", 42: "contact card", 43: "video", 47: "sticker", 48: "location", 50: "call"}
 APP_LINK_SUBTYPES = {4, 5, 33, 36}  # shared links and mini programs
 APP_TEXT_SUBTYPES = {57}  # a quoted reply: the member's own words
 

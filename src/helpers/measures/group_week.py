@@ -52,23 +52,7 @@ def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp 
     - ``promo_share``: promo posts / operator posts (dry, wet, promo, activity); empty without posts.
     - ``age_weeks``: whole weeks since the group's creation week.
     """
-    end = end if end is not None else data_end(tables)
-    last = ibis.literal(monday_of(end).tz_localize("UTC").to_pydatetime(), type="timestamp('UTC')")
-    g = tables.groups
-    grid = g.select("group_id", first_week=week_start(g.created_at))
-    grid = grid.mutate(
-        n_weeks=((epoch_seconds(last) - epoch_seconds(grid.first_week)) / WEEK_SECONDS).round().cast("int64") + 1
-    )
-    grid = grid.mutate(age_weeks=ibis.range(0, grid.n_weeks).unnest())
-    grid = grid.select(
-        "group_id",
-        "age_weeks",
-        week=(epoch_seconds(grid.first_week) + grid.age_weeks * WEEK_SECONDS)
-        .cast("int64")
-        .as_timestamp("s")
-        .cast("timestamp('UTC')"),
-    )
-
+    grid = _week_grid(tables, end if end is not None else data_end(tables))
     m = tables.memberships
     stays = m.filter(m.role == "member")
     stays = stays.mutate(joined_s=epoch_seconds(stays.joined_at))
@@ -110,22 +94,7 @@ def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp 
         "operator_posts",
         "promo_posts",
     ]
-    frame[counts] = frame[counts].fillna(0).astype("int64")
-    frame = frame.sort_values(["group_id", "week"]).reset_index(drop=True)
-    net = frame["joins"] - frame["exits"]
-    frame["members"] = (net.groupby(frame["group_id"]).cumsum() - net).astype("int64")  # at the week's start
-    flow = frame["joined_s_in"].fillna(0) - frame["joined_s_out"].fillna(0)
-    present_joined_s = flow.groupby(frame["group_id"]).cumsum() - flow  # sum of join instants of those present
-    week_s = (frame["week"] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
-    present = frame["members"].where(frame["members"] > 0)
-    frame["mean_tenure_days"] = (week_s - present_joined_s / present) / 86_400
-    frame["members_in_week"] = frame["members"] + frame["joins"]
-    has_members = frame["members_in_week"].where(frame["members_in_week"] > 0)
-    frame["interaction_rate"] = frame["speakers"] / has_members
-    frame["messages_per_member"] = frame["member_messages"] / has_members
-    talk_total = frame["member_messages"] + frame["monitor_messages"]
-    frame["monitor_share"] = frame["monitor_messages"] / talk_total.where(talk_total > 0)
-    frame["promo_share"] = frame["promo_posts"] / frame["operator_posts"].where(frame["operator_posts"] > 0)
+    frame = _derived(frame, counts)
     columns = [
         "group_id",
         "week",
@@ -147,6 +116,48 @@ def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp 
         "promo_share",
     ]
     return frame[columns]
+
+
+def _week_grid(tables: Tables, end: pd.Timestamp) -> ibis.Table:
+    """Every group's weeks from its creation week to the week ``end`` falls in, with the week's age."""
+    last = ibis.literal(monday_of(end).tz_localize("UTC").to_pydatetime(), type="timestamp('UTC')")
+    g = tables.groups
+    grid = g.select("group_id", first_week=week_start(g.created_at))
+    grid = grid.mutate(
+        n_weeks=((epoch_seconds(last) - epoch_seconds(grid.first_week)) / WEEK_SECONDS).round().cast("int64") + 1
+    )
+    grid = grid.mutate(age_weeks=ibis.range(0, grid.n_weeks).unnest())
+    grid = grid.select(
+        "group_id",
+        "age_weeks",
+        week=(epoch_seconds(grid.first_week) + grid.age_weeks * WEEK_SECONDS)
+        .cast("int64")
+        .as_timestamp("s")
+        .cast("timestamp('UTC')"),
+    )
+
+    return grid
+
+
+def _derived(frame: pd.DataFrame, counts: list[str]) -> pd.DataFrame:
+    """Counts filled with 0, members at the week's start, their mean tenure, and the rates and shares."""
+    frame[counts] = frame[counts].fillna(0).astype("int64")
+    frame = frame.sort_values(["group_id", "week"]).reset_index(drop=True)
+    net = frame["joins"] - frame["exits"]
+    frame["members"] = (net.groupby(frame["group_id"]).cumsum() - net).astype("int64")  # at the week's start
+    flow = frame["joined_s_in"].fillna(0) - frame["joined_s_out"].fillna(0)
+    present_joined_s = flow.groupby(frame["group_id"]).cumsum() - flow  # sum of join instants of those present
+    week_s = (frame["week"] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
+    present = frame["members"].where(frame["members"] > 0)
+    frame["mean_tenure_days"] = (week_s - present_joined_s / present) / 86_400
+    frame["members_in_week"] = frame["members"] + frame["joins"]
+    has_members = frame["members_in_week"].where(frame["members_in_week"] > 0)
+    frame["interaction_rate"] = frame["speakers"] / has_members
+    frame["messages_per_member"] = frame["member_messages"] / has_members
+    talk_total = frame["member_messages"] + frame["monitor_messages"]
+    frame["monitor_share"] = frame["monitor_messages"] / talk_total.where(talk_total > 0)
+    frame["promo_share"] = frame["promo_posts"] / frame["operator_posts"].where(frame["operator_posts"] > 0)
+    return frame
 
 
 def weekly_activity(panel: pd.DataFrame) -> pd.DataFrame:

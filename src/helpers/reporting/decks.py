@@ -1,28 +1,28 @@
 """Slide decks for reviews: one deck across studies, and one per study, all fixed-size reveal.js slides.
 
 The review deck: title, the scorecard, one slide per claim (the claim in full with its
-source, the verdict and its reason, the figure the study's notebook tags ``claim:<id>``
-with its caption), then methods and caveats per study. A study's deck: its title, its
-findings and verdicts, and each figure its notebook tags ``slides`` with its caption.
-Built from the reports on disk (each ``results.json`` and executed notebook); slides have
-a fixed size and long lists are split, so nothing overflows (the browser test checks
-every element's bounds).
+source, the verdict and its reason, the figure the study names as that claim's evidence
+with its caption), then methods and caveats per study. A study's deck: its title and
+question, its findings and verdicts, and each figure the study marks for slides with its
+caption. Built from the reports on disk (each ``results.json`` and the pages sidecar and
+figures it names; never a notebook's cells); slides have a fixed size and long lists are
+split, so nothing overflows (the browser test checks every element's bounds).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from html import escape
 from pathlib import Path
-
-import nbformat
 
 from helpers import fmt
 from helpers.claims.registry import CLAIMS, Claim
 from helpers.claims.verdict import Verdict
 from helpers.data.atomic import write_text_atomic
 from helpers.reporting.index_page import markdown_inline, reports_on_disk
+from helpers.reporting.pages import read_pages
 from helpers.reporting.scorecard import scorecard
 
 DECK = "review.slides.html"
@@ -30,7 +30,6 @@ WIDTH, HEIGHT = 1280, 720
 SCORECARD_ROWS = 6  # rows per scorecard slide
 METHOD_CHARS = 700  # characters of methods per slide
 FINDING_CHARS = 1300  # characters of findings per slide
-SLIDE_TAG = "slides"
 
 STYLE = f"""
 .reveal .slides > section {{ width: {WIDTH}px; height: {HEIGHT}px; box-sizing: border-box; padding: 28px 44px;
@@ -57,15 +56,16 @@ def build_review_deck(reports: Path) -> Path | None:
     documents = {k: v for k, v in documents.items() if v}
     if not documents:
         return None
-    notebooks = {name: _executed(reports / name / f"{name}.ipynb") for name in documents}
+    pages = {name: read_pages(reports / name) for name in documents}
     cards = scorecard(documents)
     slides = [_title(documents, cards)]
     slides += [_scorecard(cards[i : i + SCORECARD_ROWS], i) for i in range(0, max(len(cards), 1), SCORECARD_ROWS)]
     for run, verdict in cards:
         claim = CLAIMS[verdict.claim_id]
-        slides.append(_claim_slide(claim, verdict, run, _claim_figure(notebooks.get(run), claim.id)))
+        slides.append(_claim_slide(claim, verdict, run, _claim_figure(reports / run, pages.get(run, {}), claim.id)))
     for name in documents:
-        slides += _methods_slides(documents[name]["results"].get("title", name), _methods(notebooks.get(name)))
+        title = documents[name]["results"].get("title", name)
+        slides += _methods_slides(title, pages[name].get("methods", []))
     return write_text_atomic(reports / "slides" / DECK, _page(slides))
 
 
@@ -76,11 +76,6 @@ def _results(folder: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return doc if isinstance(doc.get("results"), dict) else {}
-
-
-def _executed(path: Path) -> nbformat.NotebookNode | None:
-    """The executed notebook of a report (None when it is missing)."""
-    return nbformat.read(path, as_version=4) if path.exists() else None
 
 
 def _title(documents: dict[str, dict], cards: list[tuple[str, Verdict]]) -> str:
@@ -127,52 +122,24 @@ def _claim_slide(claim: Claim, verdict: Verdict, run: str, figure: str) -> str:
     )
 
 
-def _claim_figure(notebook: nbformat.NotebookNode | None, claim_id: str) -> str:
-    """The figure of the cell tagged ``claim:<id>`` with the caption cell after it, or ''."""
-    if notebook is None:
-        return ""
-    for i, cell in enumerate(notebook.cells):
-        if f"claim:{claim_id}" in cell.metadata.get("tags", []):
-            return _figure(notebook.cells, i, heading=False)
-    return ""
+def _claim_figure(folder: Path, pages: dict, claim_id: str) -> str:
+    """The figure a report names as a claim's evidence, with its caption, or ''."""
+    figures = pages.get("figures", {})
+    entry = next((f for f in figures.values() if f.get("claim") == claim_id and f.get("file")), None)
+    return _figure(folder, entry, heading=False) if entry else ""
 
 
-def _figure(cells: list, i: int, heading: bool = True) -> str:
-    """Cell ``i``'s PNG inline with the caption cell after it ('' when it drew none); a title slide if ``heading``."""
-    cell = cells[i]
-    png = next((o["data"]["image/png"] for o in cell.get("outputs", []) if "image/png" in o.get("data", {})), "")
-    if not png:
+def _figure(folder: Path, entry: dict, heading: bool = True) -> str:
+    """A report's figure inline with its caption ('' when its file is missing); a title above it if ``heading``."""
+    try:
+        png = base64.b64encode((folder / entry["file"]).read_bytes()).decode("ascii")
+    except (OSError, KeyError, TypeError):
         return ""
-    following = cells[i + 1] if i + 1 < len(cells) else None
-    caption = (
-        following.source.strip().strip("*")
-        if following is not None and following.cell_type == "markdown" and following.source.startswith("*Figure")
-        else ""
-    )
-    number = re.match(r"Figure (\d+)\.", caption)
-    caption = re.sub(r"^Figure \d+\.\s*", "", caption)
-    title = f"<h2>Figure {number.group(1)}</h2>" if heading and number else ""
+    title = f"<h2>Figure {entry['number']}</h2>" if heading else ""
     return (
-        f'{title}<figure><img alt="figure" src="data:image/png;base64,{png.strip()}">'
-        f"<figcaption>{escape(_shorten(caption, 330))}</figcaption></figure>"
+        f'{title}<figure><img alt="figure" src="data:image/png;base64,{png}">'
+        f"<figcaption>{escape(_shorten(_plain(entry.get('caption', '')), 330))}</figcaption></figure>"
     )
-
-
-def _methods(notebook: nbformat.NotebookNode | None) -> list[str]:
-    """The methods and caveats a report shows (the Markdown list under its 'Methods and caveats' heading)."""
-    if notebook is None:
-        return []
-    cells = notebook.cells
-    for i, cell in enumerate(cells):
-        if cell.cell_type == "markdown" and cell.source.strip().lower().startswith("## methods and caveats"):
-            for later in cells[i + 1 :]:
-                if later.cell_type == "markdown":
-                    return []
-                for output in later.get("outputs", []):
-                    text = output.get("data", {}).get("text/markdown", "")
-                    if text:
-                        return [line[2:].strip() for line in text.splitlines() if line.startswith("- ")]
-    return []
 
 
 def _methods_slides(title: str, lines: list[str]) -> list[str]:
@@ -196,22 +163,18 @@ def _methods_slides(title: str, lines: list[str]) -> list[str]:
 
 
 def build_study_deck(folder: Path) -> Path | None:
-    """Write ``<reports>/slides/<name>.slides.html`` for one report; None when it has no results or notebook."""
-    doc, notebook = _results(folder), _executed(folder / f"{folder.name}.ipynb")
-    if not doc or notebook is None:
+    """Write ``<reports>/slides/<name>.slides.html`` for one report; None when it has no results or pages."""
+    doc, pages = _results(folder), read_pages(folder)
+    if not doc or not pages:
         return None
     results = doc["results"]
-    intro = next((c.source for c in notebook.cells if c.cell_type == "markdown"), "")
-    intro_text = _shorten(_plain("\n".join(line for line in intro.splitlines() if not line.startswith("#"))), 700)
+    intro_text = _shorten(_plain(pages.get("question", "")), 700)
     slides = [f"<h1>{escape(results.get('title', folder.name))}</h1><p>{escape(intro_text)}</p>"]
     slides += _text_slides("Findings", [f["text"] for f in results.get("findings", [])], FINDING_CHARS)
     verdicts = [f"**{v['claim']}**: {v['verdict']} ({v['reason']})" for v in results.get("verdicts", [])]
     slides += _text_slides("Verdicts on the practitioners' claims", verdicts, FINDING_CHARS)
-    for i, cell in enumerate(notebook.cells):
-        if cell.cell_type == "code" and SLIDE_TAG in cell.metadata.get("tags", []):
-            figure = _figure(notebook.cells, i)
-            if figure:
-                slides.append(figure)
+    shown = sorted((f for f in pages.get("figures", {}).values() if f.get("slide")), key=lambda f: f["number"])
+    slides += [figure for figure in (_figure(folder, entry) for entry in shown) if figure]
     return write_text_atomic(folder.parent / "slides" / f"{folder.name}.slides.html", _page(slides))
 
 

@@ -15,6 +15,7 @@ from helpers.claims.registry import CLAIMS
 from helpers.data.engine import Dataset
 from helpers.figures.theme import apply_theme
 from helpers.fmt import prose
+from helpers.reporting.pages import PAGES, write_pages
 from helpers.reporting.runner import provenance, provenance_markdown, write_results
 from helpers.reporting.tables import table_html
 from helpers.studies.result import StudyResult
@@ -44,9 +45,14 @@ def verdicts_markdown(result: StudyResult) -> str:
     return "**Verdicts on the practitioners' claims**\n\n" + "\n".join(lines) + "\n"
 
 
-def show_figure(result: StudyResult, name: str) -> plt.Figure:
-    """Draw one of the study's figures (the notebook shows the returned figure)."""
-    return result.figure(name)
+def show_figure(result: StudyResult, name: str) -> None:
+    """Draw one of the study's figures with its caption below it (the caption from the study's ``CAPTIONS``)."""
+    figure = result.figure(name)
+    display(figure)
+    plt.close(figure)  # shown once: the inline backend would draw an open figure again at the cell's end
+    caption = result.captions.get(name)
+    if caption is not None:
+        display(Markdown(f"*Figure {caption.number}. {caption.text}*"))
 
 
 def show_table(result: StudyResult, name: str, caption: str = "") -> None:
@@ -72,9 +78,11 @@ def show_methods(result: StudyResult) -> None:
 
 
 def publish(result: StudyResult, ds: Dataset, parameters: dict, results_dir: str | Path | None) -> None:
-    """Write results.json (when ``results_dir`` is set) and show the provenance table."""
+    """Write results.json, its pages sidecar and the figures (when ``results_dir`` is set); show the provenance."""
     info = provenance(ds.fingerprint, parameters)
-    write_results(result.as_dict(), results_dir, info)
+    if results_dir is not None:
+        write_pages(result, Path(results_dir))
+    write_results(result.as_dict(), results_dir, info, pages=PAGES if results_dir is not None else None)
     display(Markdown(provenance_markdown(info)))
 
 

@@ -1,8 +1,8 @@
 """One notebook run into a report, and the provenance each report carries.
 
 ``run_notebook`` executes a notebook with papermill and writes ``reports/<name>/``: the
-executed ``<name>.ipynb``, ``<name>.html`` (code hidden, opens offline), ``figures/`` and
-the notebook's ``results.json``. A report is built in a temporary folder and moved into
+executed ``<name>.ipynb``, ``<name>.html`` (code hidden, opens offline), and what the
+notebook's last cell publishes: ``results.json``, its ``pages.json`` sidecar and ``figures/``. A report is built in a temporary folder and moved into
 place only when complete, so a failed or interrupted run leaves the previous report
 untouched. ``helpers.reporting.batch`` runs many of them from a config.
 """
@@ -10,7 +10,6 @@ untouched. ``helpers.reporting.batch`` runs many of them from a config.
 from __future__ import annotations
 
 import ast
-import base64
 import hashlib
 import json
 import os
@@ -188,14 +187,18 @@ def provenance_markdown(info: dict) -> str:
     return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
 
-def write_results(results: dict, results_dir: str | Path | None, provenance_info: dict) -> Path | None:
+def write_results(
+    results: dict, results_dir: str | Path | None, provenance_info: dict, pages: str | None = None
+) -> Path | None:
     """Write a study's headline estimates with their provenance to ``results_dir/results.json`` atomically.
 
-    Does nothing when ``results_dir`` is None (an interactive run that should leave no files).
+    ``pages`` names the sidecar with the report's question, methods and captions, when there is
+    one. Does nothing when ``results_dir`` is None (an interactive run that should leave no files).
     """
     if results_dir is None:
         return None
-    return write_json(Path(results_dir) / "results.json", {"results": results, "provenance": provenance_info})
+    document = {"results": results, "provenance": provenance_info, **({"pages": pages} if pages else {})}
+    return write_json(Path(results_dir) / "results.json", document)
 
 
 def without_code(template_name: str) -> dict:
@@ -289,7 +292,6 @@ def run_notebook(
             return RunResult(name, False, time.perf_counter() - start, None, error)
         scrub_paths(executed)
         html.write_text(to_html(executed), encoding="utf-8")
-        save_figures(executed, work / "figures")
         if key is not None:
             (work / RUN_KEY).write_text(key + "\n", encoding="utf-8")
         publish_folder(work, reports_dir / name)
@@ -332,20 +334,6 @@ def _error_banner(page: str, name: str, error: str) -> str:
     )
     at = page.find(">", page.find("<body")) + 1
     return page[:at] + box + page[at:]
-
-
-def save_figures(executed: Path, folder: Path) -> list[Path]:
-    """Write every PNG figure of an executed notebook to ``folder`` as figure_1.png, figure_2.png, ..."""
-    folder.mkdir(parents=True, exist_ok=True)
-    saved = []
-    for cell in nbformat.read(executed, as_version=4).cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if "image/png" in data:
-                path = folder / f"figure_{len(saved) + 1}.png"
-                path.write_bytes(base64.b64decode(data["image/png"]))
-                saved.append(path)
-    return saved
 
 
 def _first_line(err: Exception) -> str:

@@ -1,7 +1,7 @@
 """Review slides: one deck across studies and one per report (``decks``), fixed-size reveal.js slides.
 
 ``python -m helpers.reporting.slides [--reports reports]`` (what ``make slides`` calls) reads each
-report's results.json and executed notebook under ``reports/<run>/`` and writes
+report's results.json, its pages sidecar and figures under ``reports/<run>/`` and writes
 ``reports/slides/<run>.slides.html`` and ``reports/slides/review.slides.html``. reveal.js comes
 from the npm registry once (``npm pack``) into ``build/`` and is copied beside the decks, so
 they open offline with no network request.
@@ -25,9 +25,6 @@ REVEAL_VERSION = "5.2.1"
 
 
 REVEAL_CACHE = ROOT / "build" / f"reveal.js-{REVEAL_VERSION}"
-
-
-SLIDE_TAG = "slides"
 
 
 def fetch_reveal(cache: Path = REVEAL_CACHE) -> Path:
@@ -80,10 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     decks = build_slides(Path(args.reports))
     if not decks:
-        print(
-            f"no reports with cells tagged '{SLIDE_TAG}' under {args.reports}: run `make reports` first",
-            file=sys.stderr,
-        )
+        print(f"no reports with results and pages under {args.reports}: run `make reports` first", file=sys.stderr)
         return 1
     for deck in decks:
         print(f"slides: {deck}")

@@ -1,1 +1,1 @@
-"""One package per study: measures -> models -> figures -> summarise(). Studies do not import each other."""
+"""One package per study: params -> measures -> models -> estimate -> findings/verdicts -> summarise. Studies do not import each other."""

@@ -40,6 +40,20 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Caption:
+    """A figure's number and caption, whether a study's deck shows it, and the claim it is the evidence for."""
+
+    number: int
+    text: str
+    slide: bool = False
+    claim: str | None = None
+
+    def as_dict(self) -> dict:
+        """Plain values for the pages sidecar."""
+        return {"number": self.number, "caption": self.text, "slide": self.slide, "claim": self.claim}
+
+
+@dataclass(frozen=True)
 class StudyResult:
     """A study's computation, findings and verdicts, ready to display and to write to results.json."""
 
@@ -54,6 +68,8 @@ class StudyResult:
     methods: tuple[str, ...] = ()
     details: dict = field(default_factory=dict, repr=False)
     frames: dict[str, object] = field(default_factory=dict, repr=False)  # inputs of the Explore section
+    question: str = ""  # what the study asks, as a report opens
+    captions: dict[str, Caption] = field(default_factory=dict, repr=False)  # each figure's number and caption
 
     def figure(self, name: str) -> plt.Figure:
         """Draw one of the study's figures (figure functions return their Axes or, with several panels, the Figure).
@@ -67,6 +83,14 @@ class StudyResult:
             return nothing_to_draw(ax, True, "", why).figure
         drawn = self.figures[name]()
         return drawn.figure if isinstance(drawn, plt.Axes) else drawn
+
+    def pages(self) -> dict:
+        """What the index and the decks show besides the results: the question, methods and each figure's caption."""
+        return {
+            "question": self.question,
+            "methods": list(self.methods),
+            "figures": {name: caption.as_dict() for name, caption in self.captions.items()},
+        }
 
     def as_dict(self) -> dict:
         """The ``results`` document of results.json (see the module docstring for the schema)."""

@@ -25,7 +25,7 @@ from helpers.data.schema import ACTIVITY_KINDS, MESSAGE_KINDS
 from helpers.synth import groups as grp
 from helpers.synth import messages as msg
 from helpers.synth import operations as ops_
-from helpers.synth.simulate import ROLE_CODES, Run, arm_codes, draw_cohort, draw_weeks, simulate
+from helpers.synth.simulate import ROLE_CODES, Cohort, Run, arm_codes, draw_cohort, draw_weeks, simulate
 from helpers.synth.truth import Accumulator, build_truth, is_koc
 from helpers.synth.world import ARMS, WORLDS, World
 
@@ -97,20 +97,7 @@ def generate(
     plan = grp.assign_arms(plan, world, months, _stream(seed, 1))
     n_weeks = int(total_days // 7) + 2
     acc = Accumulator(n_groups)
-    realised = {
-        "memberships": 0,
-        "messages": 0,
-        "conversions": 0,
-        "activities": 0,
-        "activity_participants": 0,
-        "kocs": 0,
-        "groups_reaching_target": 0,
-        "agents": 0,
-        "member_days_overloaded_agent": 0.0,
-        "member_days_sparse_activities": 0.0,
-        "peak_joiners_one_welcome_per_join": 0,
-        "peak_joiners_spaced_welcomes": 0,
-    }
+    realised = _new_realised()
     koc_members: list[str] = []
 
     tmp = new_work_folder(out)
@@ -131,47 +118,9 @@ def generate(
         batches = range(0, n_groups, BATCH_GROUPS)
         for number, first in enumerate(tqdm(batches, desc="groups", unit="batch", disable=not progress)):
             batch = plan.iloc[first : first + BATCH_GROUPS].reset_index(drop=True)
-            dynamics = _stream(seed, 2, number)
-            cohort = draw_cohort(batch, world, total_days, dynamics)
-            weeks = draw_weeks(batch, world, n_weeks, dynamics)
-            cohort = ops_.join_waves(cohort, batch, world, total_days, _stream(seed, 10, number))
-            ops = ops_.draw_operations(batch, cohort, world, total_days, _stream(seed, 8, number))
-            arms = batch["arm"].to_numpy(dtype=str)
-            code = arm_codes(arms)
-            runs = {}
-            for a, arm in enumerate(ARMS):
-                runs[arm] = simulate(
-                    batch,
-                    cohort,
-                    weeks,
-                    world,
-                    total_days,
-                    np.full(len(batch), arm),
-                    emit=code == a,
-                    rng=_stream(seed, 3, number, a),
-                    conversion_rng=_stream(seed, 6, number, a),
-                    ops=ops,
-                )
-                acc.add_arm_run(arm, first, batch, cohort, runs[arm], world, total_days)
-            actual = _combine(runs, code, cohort.group)
-            without = (
-                simulate(
-                    batch,
-                    cohort,
-                    weeks,
-                    world,
-                    total_days,
-                    arms,
-                    emit=np.zeros(len(batch), bool),
-                    rng=_stream(seed, 4, number),
-                    early_effect=False,
-                    ops=ops,
-                )
-                if world.early_exit_hr != 1
-                else actual
+            cohort, weeks, ops, code, actual, koc = _run_batch(
+                batch, world, total_days, n_weeks, seed, number, first, acc
             )
-            koc = is_koc(cohort, world, actual, total_days)
-            acc.add_actual(batch, cohort, actual, without, koc, total_days)
 
             ids = stay_ids(cohort, ops, first_member, seed, number)
             members = _memberships(batch, cohort, actual, start, total_days, ids)
@@ -203,12 +152,7 @@ def generate(
             first_activity += acts.num_rows
             realised["activities"] += acts.num_rows
             realised["activity_participants"] += takers.num_rows
-            realised["agents"] += ops.n_agents
-            realised["member_days_overloaded_agent"] += float(actual.overload_member_days.sum())
-            realised["member_days_sparse_activities"] += float(actual.sparse_member_days.sum())
-            peak = (ops.hour_joins >= JOIN_PEAK_JOINS) & (cohort.role == 3)
-            realised["peak_joiners_spaced_welcomes"] += int((peak & ops.spaced[cohort.group]).sum())
-            realised["peak_joiners_one_welcome_per_join"] += int((peak & ~ops.spaced[cohort.group]).sum())
+            _tally_operations(realised, ops, actual, cohort)
             koc_members += ids.filter(pa.array(koc)).to_pylist()
             first_member += len(cohort.group)
             first_message += texts.num_rows
@@ -225,6 +169,90 @@ def generate(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return truth
+
+
+def _new_realised() -> dict:
+    """The counts of what a generation realised, all at zero."""
+    return {
+        "memberships": 0,
+        "messages": 0,
+        "conversions": 0,
+        "activities": 0,
+        "activity_participants": 0,
+        "kocs": 0,
+        "groups_reaching_target": 0,
+        "agents": 0,
+        "member_days_overloaded_agent": 0.0,
+        "member_days_sparse_activities": 0.0,
+        "peak_joiners_one_welcome_per_join": 0,
+        "peak_joiners_spaced_welcomes": 0,
+    }
+
+
+def _run_batch(
+    batch: pd.DataFrame,
+    world: World,
+    total_days: float,
+    n_weeks: int,
+    seed: int,
+    number: int,
+    first: int,
+    acc: Accumulator,
+) -> tuple:
+    """Draw one batch's members, weeks and operations, run every arm on it (and the world without the early
+    effect), record the arm runs and the actual one in ``acc``; returns what the tables are written from."""
+    dynamics = _stream(seed, 2, number)
+    cohort = draw_cohort(batch, world, total_days, dynamics)
+    weeks = draw_weeks(batch, world, n_weeks, dynamics)
+    cohort = ops_.join_waves(cohort, batch, world, total_days, _stream(seed, 10, number))
+    ops = ops_.draw_operations(batch, cohort, world, total_days, _stream(seed, 8, number))
+    arms = batch["arm"].to_numpy(dtype=str)
+    code = arm_codes(arms)
+    runs = {}
+    for a, arm in enumerate(ARMS):
+        runs[arm] = simulate(
+            batch,
+            cohort,
+            weeks,
+            world,
+            total_days,
+            np.full(len(batch), arm),
+            emit=code == a,
+            rng=_stream(seed, 3, number, a),
+            conversion_rng=_stream(seed, 6, number, a),
+            ops=ops,
+        )
+        acc.add_arm_run(arm, first, batch, cohort, runs[arm], world, total_days)
+    actual = _combine(runs, code, cohort.group)
+    without = (
+        simulate(
+            batch,
+            cohort,
+            weeks,
+            world,
+            total_days,
+            arms,
+            emit=np.zeros(len(batch), bool),
+            rng=_stream(seed, 4, number),
+            early_effect=False,
+            ops=ops,
+        )
+        if world.early_exit_hr != 1
+        else actual
+    )
+    koc = is_koc(cohort, world, actual, total_days)
+    acc.add_actual(batch, cohort, actual, without, koc, total_days)
+    return cohort, weeks, ops, code, actual, koc
+
+
+def _tally_operations(realised: dict, ops: ops_.Operations, actual: Run, cohort: Cohort) -> None:
+    """Add a batch's agents, overloaded and sparse member-days, and peak joiners by welcome policy."""
+    realised["agents"] += ops.n_agents
+    realised["member_days_overloaded_agent"] += float(actual.overload_member_days.sum())
+    realised["member_days_sparse_activities"] += float(actual.sparse_member_days.sum())
+    peak = (ops.hour_joins >= JOIN_PEAK_JOINS) & (cohort.role == 3)
+    realised["peak_joiners_spaced_welcomes"] += int((peak & ops.spaced[cohort.group]).sum())
+    realised["peak_joiners_one_welcome_per_join"] += int((peak & ~ops.spaced[cohort.group]).sum())
 
 
 AGENT_NUMBER_BASE = 5_000_000_000

@@ -10,7 +10,7 @@ Message counts come from a separate random stream and never feed back into exits
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -202,6 +202,115 @@ def conversion_rate(world: World, promo: np.ndarray, homogeneous: np.ndarray, ko
     )
 
 
+@dataclass
+class _Totals:
+    """What a simulation run adds up day by day (arrays updated in place), turned into a ``Run`` at the end."""
+
+    exit_day: np.ndarray
+    expected: np.ndarray
+    post_days: np.ndarray
+    post_msgs: np.ndarray
+    member_messages: np.ndarray
+    post_conv: np.ndarray
+    overload_days: np.ndarray
+    sparse_days: np.ndarray
+    conv_member: list = field(default_factory=list)
+    conv_time: list = field(default_factory=list)
+    out_member: list = field(default_factory=list)
+    out_day: list = field(default_factory=list)
+    out_count: list = field(default_factory=list)
+
+    @classmethod
+    def empty(cls, n_groups: int, n_days: int, n_members: int) -> _Totals:
+        """Zeros for ``n_groups`` groups over ``n_days`` days and ``n_members`` member stays; no exit yet."""
+        cells = n_groups * 3
+        return cls(
+            np.full(n_members, np.inf),
+            np.zeros((n_groups, n_days)),
+            np.zeros(cells),
+            np.zeros(cells),
+            np.zeros(n_members),
+            np.zeros(cells),
+            np.zeros(n_groups),
+            np.zeros(n_groups),
+        )
+
+    def add_conversions(
+        self,
+        rng: np.random.Generator,
+        who: np.ndarray,
+        rate: np.ndarray,
+        start: np.ndarray,
+        present: np.ndarray,
+        end: float,
+    ) -> None:
+        """Draw the day's conversions of members converting at ``rate``, each at a time they were present."""
+        n = rng.poisson(rate)
+        member = np.repeat(who, n)
+        at = np.repeat(start, n) + rng.random(len(member)) * np.repeat(present, n)
+        inside = at < end
+        self.conv_member.append(member[inside])
+        self.conv_time.append(at[inside])
+
+    def add_messages(self, rng: np.random.Generator, who: np.ndarray, rate: np.ndarray, day: int) -> None:
+        """Draw the day's message counts of members writing at ``rate``; keep those who wrote."""
+        counts = rng.poisson(rate)
+        nonzero = counts > 0
+        self.out_member.append(who[nonzero])
+        self.out_day.append(np.full(nonzero.sum(), day, dtype=np.int32))
+        self.out_count.append(counts[nonzero])
+
+    def run(self, reached: np.ndarray, n_groups: int) -> Run:
+        """The totals as a ``Run``."""
+        return Run(
+            exit_day=self.exit_day,
+            reached_day=reached,
+            message_member=np.concatenate(self.out_member),
+            message_day=np.concatenate(self.out_day),
+            message_count=np.concatenate(self.out_count),
+            expected_messages=self.expected,
+            post_member_days=self.post_days.reshape(n_groups, 3),
+            post_messages=self.post_msgs.reshape(n_groups, 3),
+            member_messages=self.member_messages,
+            conversion_member=np.concatenate(self.conv_member) if self.conv_member else np.zeros(0, np.int64),
+            conversion_time=np.concatenate(self.conv_time) if self.conv_time else np.zeros(0),
+            post_conversions=self.post_conv.reshape(n_groups, 3),
+            overload_member_days=self.overload_days,
+            sparse_member_days=self.sparse_days,
+        )
+
+
+def _exits_today(
+    cum: np.ndarray,
+    threshold: np.ndarray,
+    hazard: np.ndarray,
+    exposure: np.ndarray,
+    start: np.ndarray,
+    active: np.ndarray,
+    exit_day: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Add today's hazard to the active members' cumulative hazards; whoever crosses her threshold leaves then.
+
+    Updates ``cum`` and ``exit_day`` in place; returns who leaves and the days each was present today.
+    """
+    before = cum[active]
+    cum[active] = before + hazard * exposure
+    leaving = cum[active] >= threshold[active]
+    left_at = start + (threshold[active] - before) / np.where(hazard > 0, hazard, 1.0)
+    exit_day[active[leaving]] = left_at[leaving]
+    return leaving, np.where(leaving, left_at - start, exposure)
+
+
+def _day_lift(
+    world: World, ops: ops_.Operations | None, weekend_lift: np.ndarray, g: np.ndarray, day: int
+) -> np.ndarray | float:
+    """Talk's lift today per active member: the weekend's, times an activity day's where one starts."""
+    lift = weekend_lift[g] if (day + WEEK_OFFSET_DAYS) % 7 >= 5 else 1.0
+    if ops is not None:
+        lift = lift * np.where(ops.today[g, day], world.activity_day_message_lift, 1.0)
+    return lift
+
+
 def simulate(
     plan: pd.DataFrame,
     cohort: Cohort,
@@ -235,20 +344,13 @@ def simulate(
 
     order = np.argsort(cohort.joined, kind="stable")
     start_of_day = np.searchsorted(cohort.joined[order], np.arange(n_days + 1))
-    exit_day = np.full(len(cohort.group), np.inf)
+    t = _Totals.empty(n_groups, n_days, len(cohort.group))
+    exit_day, member_messages = t.exit_day, t.member_messages
     cum = np.zeros(len(cohort.group))
     reached = fill_days(cohort, np.minimum(plan["target_size"].to_numpy(), world.critical_size))
-    expected = np.zeros((n_groups, n_days))
-    post_days = np.zeros(n_groups * 3)
-    post_msgs = np.zeros(n_groups * 3)
-    member_messages = np.zeros(len(cohort.group))
     homogeneous = ~plan["mixed"].to_numpy(bool)
-    post_conv = np.zeros(n_groups * 3)
-    conv_member, conv_time = [], []
-    out_member, out_day, out_count = [], [], []
     active = np.empty(0, dtype=np.int64)
     no_group = np.zeros(n_groups, bool)
-    overload_days, sparse_days = np.zeros(n_groups), np.zeros(n_groups)
 
     for day in range(n_days):
         active = np.concatenate([active, order[start_of_day[day] : start_of_day[day + 1]]])
@@ -270,49 +372,22 @@ def simulate(
         sparse = ops.sparse(created, day) if ops is not None else no_group
         over = ops_.overloaded(ops, g, member) if ops is not None else no_group
         operations = ops_.exit_factor(world, ops, active, g, tenure, sparse, over) if ops is not None else 1.0
-        hazard = (
-            operations
-            * exit_hazard(
-                world,
-                tenure,
-                size_term[g],
-                mixed_hr[g],
-                np.where(early_waiting, early_hr, 1.0),
-                beta[stage[g]] * promo[g],
-            )
-            * member
-        )
-        before = cum[active]
-        cum[active] = before + hazard * exposure
-        leaving = cum[active] >= cohort.threshold[active]
-        left_at = start + (cohort.threshold[active] - before) / np.where(hazard > 0, hazard, 1.0)
-        exit_day[active[leaving]] = left_at[leaving]
-        present = np.where(leaving, left_at - start, exposure)
+        early = np.where(early_waiting, early_hr, 1.0)
+        hazard = operations * exit_hazard(world, tenure, size_term[g], mixed_hr[g], early, beta[stage[g]] * promo[g])
+        leaving, present = _exits_today(cum, cohort.threshold, hazard * member, exposure, start, active, exit_day)
 
-        weekday_lift = weekend_lift[g] if (day + WEEK_OFFSET_DAYS) % 7 >= 5 else 1.0
-        if ops is not None:
-            weekday_lift = weekday_lift * np.where(ops.today[g, day], world.activity_day_message_lift, 1.0)
-        overload_days += np.bincount(g, weights=present * member * over[g], minlength=n_groups)
-        sparse_days += np.bincount(g, weights=present * member * sparse[g], minlength=n_groups)
-        rate = (
-            message_rate(
-                world,
-                cohort.propensity[active],
-                tenure,
-                size_term[g],
-                weeks.monitor_share[g, week],
-                alpha[stage[g]] * promo[g],
-                weekday_lift,
-            )
-            * present
-            * member
-        )
-        expected[:, day] = np.bincount(g, weights=rate, minlength=n_groups)
+        weekday_lift = _day_lift(world, ops, weekend_lift, g, day)
+        t.overload_days += np.bincount(g, weights=present * member * over[g], minlength=n_groups)
+        t.sparse_days += np.bincount(g, weights=present * member * sparse[g], minlength=n_groups)
+        monitor, promo_effect = weeks.monitor_share[g, week], alpha[stage[g]] * promo[g]
+        rate = message_rate(world, cohort.propensity[active], tenure, size_term[g], monitor, promo_effect, weekday_lift)
+        rate = rate * present * member
+        t.expected[:, day] = np.bincount(g, weights=rate, minlength=n_groups)
         member_messages[active] += rate
         after = (day + 0.5 >= assigned[g]) & member
         cell = g[after] * 3 + stage[g[after]]
-        post_days += np.bincount(cell, weights=present[after], minlength=n_groups * 3)
-        post_msgs += np.bincount(cell, weights=rate[after], minlength=n_groups * 3)
+        t.post_days += np.bincount(cell, weights=present[after], minlength=n_groups * 3)
+        t.post_msgs += np.bincount(cell, weights=rate[after], minlength=n_groups * 3)
 
         koc_rich = np.bincount(g, weights=cohort.koc[active] & member, minlength=n_groups) >= 2
         converting = (
@@ -321,38 +396,15 @@ def simulate(
             * present
             * member
         )
-        post_conv += np.bincount(cell, weights=converting[after], minlength=n_groups * 3)
+        t.post_conv += np.bincount(cell, weights=converting[after], minlength=n_groups * 3)
         if conversion_rng is not None:
             buying = emit[g] & (converting > 0)
-            n = conversion_rng.poisson(converting[buying])
-            who = np.repeat(active[buying], n)
-            at = np.repeat(start[buying], n) + conversion_rng.random(len(who)) * np.repeat(present[buying], n)
-            inside = at < total_days
-            conv_member.append(who[inside])
-            conv_time.append(at[inside])
-
+            t.add_conversions(
+                conversion_rng, active[buying], converting[buying], start[buying], present[buying], total_days
+            )
         speaking = emit[g] & (rate > 0)
-        counts = rng.poisson(rate[speaking])
-        nonzero = counts > 0
-        out_member.append(active[speaking][nonzero])
-        out_day.append(np.full(nonzero.sum(), day, dtype=np.int32))
-        out_count.append(counts[nonzero])
+        t.add_messages(rng, active[speaking], rate[speaking], day)
 
         active = active[~leaving]
 
-    return Run(
-        exit_day=exit_day,
-        reached_day=reached,
-        message_member=np.concatenate(out_member),
-        message_day=np.concatenate(out_day),
-        message_count=np.concatenate(out_count),
-        expected_messages=expected,
-        post_member_days=post_days.reshape(n_groups, 3),
-        post_messages=post_msgs.reshape(n_groups, 3),
-        member_messages=member_messages,
-        conversion_member=np.concatenate(conv_member) if conv_member else np.zeros(0, np.int64),
-        conversion_time=np.concatenate(conv_time) if conv_time else np.zeros(0),
-        post_conversions=post_conv.reshape(n_groups, 3),
-        overload_member_days=overload_days,
-        sparse_member_days=sparse_days,
-    )
+    return t.run(reached, n_groups)

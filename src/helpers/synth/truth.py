@@ -307,23 +307,10 @@ def with_value(true_values: dict, world: World) -> dict:
     return true_values
 
 
-def build_truth(
-    world: World,
-    seed: int,
-    n_groups: int,
-    months: int,
-    acc: Accumulator,
-    realised: dict,
-    koc_members: list[str] | None = None,
-) -> dict:
-    """The whole ``truth.json`` document."""
+def _size_and_window_effects(world: World, acc: Accumulator) -> dict:
+    """Planted effects of size on activity and exits, of the recruitment window, and of homophily."""
     activity_band = _band_around(world.size_peak, world.activity_size_curvature)
-    monitor_half = (
-        math.sqrt(math.log(1 / 0.9) / world.monitor_curvature) * world.monitor_optimum
-        if world.monitor_curvature > 0
-        else None
-    )
-    planted_effects = {
+    return {
         "size_activity": {
             "peak_size": world.size_peak if world.activity_size_curvature > 0 else None,
             "band_90pct_of_peak": activity_band,
@@ -352,6 +339,12 @@ def build_truth(
             "form": "exit hazard x ratio when channel, city or segment is 'mixed'",
             "emergent": acc.homophily(),
         },
+    }
+
+
+def _content_effects(world: World, acc: Accumulator, monitor_half: float | None) -> dict:
+    """Planted effects of the monitor's share, of the content-ratio experiment and on conversions."""
+    return {
         "monitor_share": {
             "optimum": world.monitor_optimum if world.monitor_curvature > 0 else None,
             "band_90pct_of_peak": (
@@ -387,6 +380,27 @@ def build_truth(
             ),
             "definition": DEFINITIONS["experiment.conversions_per_member_week"],
         },
+    }
+
+
+def build_truth(
+    world: World,
+    seed: int,
+    n_groups: int,
+    months: int,
+    acc: Accumulator,
+    realised: dict,
+    koc_members: list[str] | None = None,
+) -> dict:
+    """The whole ``truth.json`` document."""
+    monitor_half = (
+        math.sqrt(math.log(1 / 0.9) / world.monitor_curvature) * world.monitor_optimum
+        if world.monitor_curvature > 0
+        else None
+    )
+    planted_effects = {
+        **_size_and_window_effects(world, acc),
+        **_content_effects(world, acc, monitor_half),
         "operations": operations_effects(world, realised),
         "koc": {
             "definition": DEFINITIONS["koc"],
@@ -517,6 +531,91 @@ def _ratio_truth(claim_id: str, value: float, exposed: bool, why: str) -> dict:
     return _truth(claim_id, label, value, value, why)
 
 
+def _content_truths(world: World, effects: dict) -> dict[str, dict]:
+    """Claim 4's truths: the most promotional arm's exits, and the largest stage gap, on these groups."""
+    c = CLAIMS
+    out: dict[str, dict] = {}
+    shares = world.arm_promo_share
+    arm = max((a for a in ARMS if a != "control"), key=lambda a: shares[a])
+    crn = effects["content_ratio_experiment"]["true_values"]["effects"][f"{arm}_vs_control"]
+    more = shares[arm] > shares["control"]
+    diff = crn["exit_30d_members"] if more else None
+    out["content_exits"] = _truth(
+        "content_exits",
+        _label(diff, diff is not None and abs(diff) >= c["content_exits"].smallest_effect, (0.0, math.inf)),
+        diff,
+        diff,
+        f"{arm} ({shares[arm]:.0%} promo vs {shares['control']:.0%}) changes 30-day exits by "
+        + (f"{100 * diff:+.1f} points" if diff is not None else "nothing: it is not more promotional"),
+    )
+    gap, where = _largest_stage_gap(effects["content_ratio_experiment"]["true_values"]["effects"])
+    out["content_stage"] = _truth(
+        "content_stage",
+        "untestable"
+        if gap is None
+        else _label(gap, abs(gap) >= c["content_stage"].smallest_effect, (-math.inf, math.inf)),
+        gap,
+        gap,
+        "fewer than two lifecycle stages have members exposed in every arm"
+        if gap is None
+        else f"the largest stage gap, {where}, is {100 * gap:+.1f} points of 30-day exits",
+    )
+    return out
+
+
+def _peak_hours_truth(world: World) -> dict:
+    """The peak-hours claim's truth: whether the claimed hours are the planted peaks, and the least lift."""
+    c = CLAIMS
+    lifts = peak_hour_lifts(world)
+    lift = min(v["lift"] for v in lifts.values())
+    if world.peak_hour_lift < c["peak_hours"].smallest_effect:
+        label = "no effect"
+    elif all(v["claimed_are_the_peaks"] for v in lifts.values()) and lift >= c["peak_hours"].smallest_effect:
+        label = "supported"
+    else:
+        label = "contradicted"
+    return _truth(
+        "peak_hours",
+        label,
+        lift,
+        world.peak_hour_lift,
+        f"planted peaks {world.peak_hour_lift:.1f}x ordinary hours; claimed hours "
+        + ("are" if all(v["claimed_are_the_peaks"] for v in lifts.values()) else "are not")
+        + f" the planted peaks (least lift {lift:.2f})",
+    )
+
+
+def _operations_truths(world: World, effects: dict) -> dict[str, dict]:
+    """Claims 7-9's truths: the planted ratios, untestable where no member was ever exposed."""
+    out: dict[str, dict] = {}
+    ops = effects["operations"]
+    both = bool(ops["peak_joiners_spaced_welcomes"]) and bool(ops["peak_joiners_one_welcome_per_join"])
+    out["welcome_pacing"] = _ratio_truth(
+        "welcome_pacing",
+        1 / world.welcome_flood_exit_hr,
+        both,
+        f"peak joiners' first-{WELCOME_WINDOW_DAYS:g}-day exit hazard is x {1 / world.welcome_flood_exit_hr:.2f} with "
+        "spaced welcomes" + ("" if both else "; but no peak joiner under one of the two policies"),
+    )
+    over = ops["member_days_overloaded_agent"] or 0.0
+    out["staffing"] = _ratio_truth(
+        "staffing",
+        world.overload_exit_hr,
+        over > 0,
+        f"exit hazard x {world.overload_exit_hr:.2f} while an agent serves more than {AGENT_MEMBER_LIMIT:,} members"
+        + ("" if over > 0 else "; but no agent ever did"),
+    )
+    sparse = ops["member_days_sparse_activities"] or 0.0
+    out["activity_cadence"] = _ratio_truth(
+        "activity_cadence",
+        world.sparse_activity_exit_hr,
+        sparse > 0,
+        f"exit hazard x {world.sparse_activity_exit_hr:.2f} while fewer than {ACTIVITIES_MIN_PER_MONTH} activities "
+        f"ran in the last {MONTH_DAYS} days" + ("" if sparse > 0 else "; but no group ever ran that few"),
+    )
+    return out
+
+
 def claim_truths(world: World, effects: dict) -> dict[str, dict]:
     """For every claim in the registry: 'supported', 'contradicted', 'no effect' or 'untestable' here, and why.
 
@@ -550,31 +649,7 @@ def claim_truths(world: World, effects: dict) -> dict[str, dict]:
     out["homophily"] = _truth(
         "homophily", _label(hr, big, c["homophily"].allowed), hr, hr, f"mixed groups' exit hazard ratio is {hr:.2f}"
     )
-    shares = world.arm_promo_share
-    arm = max((a for a in ARMS if a != "control"), key=lambda a: shares[a])
-    crn = effects["content_ratio_experiment"]["true_values"]["effects"][f"{arm}_vs_control"]
-    more = shares[arm] > shares["control"]
-    diff = crn["exit_30d_members"] if more else None
-    out["content_exits"] = _truth(
-        "content_exits",
-        _label(diff, diff is not None and abs(diff) >= c["content_exits"].smallest_effect, (0.0, math.inf)),
-        diff,
-        diff,
-        f"{arm} ({shares[arm]:.0%} promo vs {shares['control']:.0%}) changes 30-day exits by "
-        + (f"{100 * diff:+.1f} points" if diff is not None else "nothing: it is not more promotional"),
-    )
-    gap, where = _largest_stage_gap(effects["content_ratio_experiment"]["true_values"]["effects"])
-    out["content_stage"] = _truth(
-        "content_stage",
-        "untestable"
-        if gap is None
-        else _label(gap, abs(gap) >= c["content_stage"].smallest_effect, (-math.inf, math.inf)),
-        gap,
-        gap,
-        "fewer than two lifecycle stages have members exposed in every arm"
-        if gap is None
-        else f"the largest stage gap, {where}, is {100 * gap:+.1f} points of 30-day exits",
-    )
+    out.update(_content_truths(world, effects))
     matters = 1 - math.exp(-world.monitor_curvature / 4)
     out["monitor_share"] = _truth(
         "monitor_share",
@@ -583,46 +658,6 @@ def claim_truths(world: World, effects: dict) -> dict[str, dict]:
         matters,
         f"activity peaks at a monitor share of {world.monitor_optimum:.1%} and is {matters:.0%} lower at half of it",
     )
-    lifts = peak_hour_lifts(world)
-    lift = min(v["lift"] for v in lifts.values())
-    if world.peak_hour_lift < c["peak_hours"].smallest_effect:
-        label = "no effect"
-    elif all(v["claimed_are_the_peaks"] for v in lifts.values()) and lift >= c["peak_hours"].smallest_effect:
-        label = "supported"
-    else:
-        label = "contradicted"
-    out["peak_hours"] = _truth(
-        "peak_hours",
-        label,
-        lift,
-        world.peak_hour_lift,
-        f"planted peaks {world.peak_hour_lift:.1f}x ordinary hours; claimed hours "
-        + ("are" if all(v["claimed_are_the_peaks"] for v in lifts.values()) else "are not")
-        + f" the planted peaks (least lift {lift:.2f})",
-    )
-    ops = effects["operations"]
-    both = bool(ops["peak_joiners_spaced_welcomes"]) and bool(ops["peak_joiners_one_welcome_per_join"])
-    out["welcome_pacing"] = _ratio_truth(
-        "welcome_pacing",
-        1 / world.welcome_flood_exit_hr,
-        both,
-        f"peak joiners' first-{WELCOME_WINDOW_DAYS:g}-day exit hazard is x {1 / world.welcome_flood_exit_hr:.2f} with "
-        "spaced welcomes" + ("" if both else "; but no peak joiner under one of the two policies"),
-    )
-    over = ops["member_days_overloaded_agent"] or 0.0
-    out["staffing"] = _ratio_truth(
-        "staffing",
-        world.overload_exit_hr,
-        over > 0,
-        f"exit hazard x {world.overload_exit_hr:.2f} while an agent serves more than {AGENT_MEMBER_LIMIT:,} members"
-        + ("" if over > 0 else "; but no agent ever did"),
-    )
-    sparse = ops["member_days_sparse_activities"] or 0.0
-    out["activity_cadence"] = _ratio_truth(
-        "activity_cadence",
-        world.sparse_activity_exit_hr,
-        sparse > 0,
-        f"exit hazard x {world.sparse_activity_exit_hr:.2f} while fewer than {ACTIVITIES_MIN_PER_MONTH} activities "
-        f"ran in the last {MONTH_DAYS} days" + ("" if sparse > 0 else "; but no group ever ran that few"),
-    )
+    out["peak_hours"] = _peak_hours_truth(world)
+    out.update(_operations_truths(world, effects))
     return out

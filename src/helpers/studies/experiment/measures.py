@@ -118,21 +118,38 @@ def group_outcomes(
 
     parts = [pre, member_days, talk]
     if tables.conversions is not None:
-        c = tables.conversions
-        c = c.select("group_id", at_s=epoch_seconds(c.converted_at), value=c.value.fill_null(0.0)).join(a, "group_id")
-        after = c.at_s >= c.assigned_s
-        before = (c.at_s < c.assigned_s) & (c.at_s >= c.assigned_s - pre_days * DAY)
-        parts.append(
-            c.group_by("group_id").aggregate(
-                post_conversions=after.cast("int64").sum(),
-                pre_conversions=before.cast("int64").sum(),
-                post_value=ibis.ifelse(after, c.value, 0.0).sum(),
-                pre_value=ibis.ifelse(before, c.value, 0.0).sum(),
-            )
-        )
+        parts.append(_conversion_totals(tables.conversions, a, pre_days))
     frame = a.to_pyarrow().to_pandas()
     for part in parts:
         frame = frame.merge(part.to_pyarrow().to_pandas(), on="group_id", how="left")
+    frame = frame.merge(_stage_columns(by_stage).reset_index(), on="group_id", how="left").fillna(0)
+    frame["age_at_assignment_days"] = (frame["assigned_s"] - frame.pop("created_s")) / DAY
+    frame["assigned_at"] = pd.to_datetime(frame.pop("assigned_s"), unit="s", utc=True)
+    frame["has_pre_period"] = frame["pre_member_days"] > 0
+    counts = [c for c in frame.columns if c.startswith(("members", "exits", "pre_members", "pre_exits"))]
+    counts += ["post_messages", "pre_messages"]
+    counts += [c for c in ("post_conversions", "pre_conversions") if c in frame]
+    frame[counts] = frame[counts].astype("int64")
+    return frame.sort_values("group_id").reset_index(drop=True)
+
+
+def _conversion_totals(c: ibis.Table, assigned: ibis.Table, pre_days: int) -> ibis.Table:
+    """Per group: conversions and their value after assignment and in the ``pre_days`` before (unknown values 0)."""
+    c = c.select("group_id", at_s=epoch_seconds(c.converted_at), value=c.value.fill_null(0.0)).join(
+        assigned, "group_id"
+    )
+    after = c.at_s >= c.assigned_s
+    before = (c.at_s < c.assigned_s) & (c.at_s >= c.assigned_s - pre_days * DAY)
+    return c.group_by("group_id").aggregate(
+        post_conversions=after.cast("int64").sum(),
+        pre_conversions=before.cast("int64").sum(),
+        post_value=ibis.ifelse(after, c.value, 0.0).sum(),
+        pre_value=ibis.ifelse(before, c.value, 0.0).sum(),
+    )
+
+
+def _stage_columns(by_stage: ibis.Table) -> pd.DataFrame:
+    """Members and exits per stage as columns (0 for a stage nobody was exposed in), and their totals, by group."""
     stages = (
         by_stage.to_pyarrow()
         .to_pandas()
@@ -145,15 +162,7 @@ def group_outcomes(
                 stages[f"{value}_{stage}"] = 0
     stages["members"] = stages[[f"members_{s}" for s in STAGES]].sum(axis=1)
     stages["exits"] = stages[[f"exits_{s}" for s in STAGES]].sum(axis=1)
-    frame = frame.merge(stages.reset_index(), on="group_id", how="left").fillna(0)
-    frame["age_at_assignment_days"] = (frame["assigned_s"] - frame.pop("created_s")) / DAY
-    frame["assigned_at"] = pd.to_datetime(frame.pop("assigned_s"), unit="s", utc=True)
-    frame["has_pre_period"] = frame["pre_member_days"] > 0
-    counts = [c for c in frame.columns if c.startswith(("members", "exits", "pre_members", "pre_exits"))]
-    counts += ["post_messages", "pre_messages"]
-    counts += [c for c in ("post_conversions", "pre_conversions") if c in frame]
-    frame[counts] = frame[counts].astype("int64")
-    return frame.sort_values("group_id").reset_index(drop=True)
+    return stages
 
 
 def add_interaction(outcomes: pd.DataFrame, panel: pd.DataFrame, pre_days: int = 90) -> pd.DataFrame:
@@ -207,3 +216,13 @@ def member_exposures(tables: Tables, experiment: str, end: pd.Timestamp | None =
         left=exposed.left_s.notnull() & (exposed.left_s <= end_s),
     )
     return out.to_pyarrow().to_pandas()
+
+
+def with_pre_rates(groups: pd.DataFrame) -> pd.DataFrame:
+    """Groups with their pre-period exit rate and messages per member-week (NaN where the group had no pre-period)."""
+    out = groups.copy()
+    out["pre_exit_rate"] = out["pre_exits"] / out["pre_members"].where(out["pre_members"] > 0)
+    out["pre_messages_per_member_week"] = (
+        7 * out["pre_messages"] / out["pre_member_days"].where(out["pre_member_days"] > 0)
+    )
+    return out

@@ -18,10 +18,10 @@ from scipy.stats import t as student_t
 
 from helpers.stats.estimate import plain_fields
 from helpers.stats.sequential import mixing_variance, sequence_half_width
-from helpers.studies.experiment import models as em
+from helpers.studies.experiment import models
 
 WATCHED = {
-    # outcome: (panel numerator, em.OUTCOMES entry it is estimated as)
+    # outcome: (panel numerator, models.OUTCOMES entry it is estimated as)
     "exits_per_member_week": "exits",
     "interaction_rate": "speakers",
 }
@@ -91,7 +91,7 @@ def sequential_readout(
                 counts = in_arms["arm"].value_counts()
                 if min(counts.get(arm, 0), counts.get(control, 0)) < MIN_GROUPS:
                     continue
-                e = em.arm_effect(frame, outcome, arm, control, cuped=cuped)
+                e = models.arm_effect(frame, outcome, arm, control, cuped=cuped)
                 if e.effect.not_estimable or not math.isfinite(e.effect.ci_low):
                     continue
                 se = (e.effect.ci_high - e.effect.ci_low) / 2 / float(student_t.ppf(0.975, e.dof))

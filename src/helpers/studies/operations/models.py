@@ -29,9 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats as sps
+from scipy.stats import norm
+from scipy.stats import t as student_t
 
-from helpers.stats import conditional_poisson as cp
+from helpers.stats import conditional_poisson
 from helpers.stats.estimate import Estimate
 from helpers.stats.glm import spline_columns
 
@@ -92,7 +93,7 @@ def design(*blocks: np.ndarray | None, n: int) -> np.ndarray:
 def _interval(b: float, se: float, level: float, df: int | None) -> tuple[float, float]:
     """exp(b -+ q se) with a normal quantile, or a t quantile on ``df`` degrees of freedom."""
     tail = 1 - (1 - level) / 2
-    q = sps.t.ppf(tail, df) if df is not None else sps.norm.ppf(tail)
+    q = student_t.ppf(tail, df) if df is not None else norm.ppf(tail)
     return float(np.exp(b - q * se)), float(np.exp(b + q * se))
 
 
@@ -118,14 +119,14 @@ def conditional_ratios(
     if not usable:
         return out
     Z = np.column_stack([c.values for c in usable])
-    fit = cp.fit(counts, exposure, np.column_stack([X, Z]), strata)
+    fit = conditional_poisson.fit(counts, exposure, np.column_stack([X, Z]), strata)
     if not fit.converged:
         for c in usable:
             out[c.key] = Estimate.missing(c.name, f"the {what} model does not converge on this data")
         return out
     for j, c in enumerate(usable):
         column = X.shape[1] + j
-        cov, n_clusters = cp.clustered_covariance(fit, c.clusters)
+        cov, n_clusters = conditional_poisson.clustered_covariance(fit, c.clusters)
         b, se = float(fit.beta[column]), float(np.sqrt(max(cov[column, column], 0.0)))
         df = min(c.side_clusters) - 1 if min(c.side_clusters) < T_BELOW else None
         low, high = _interval(b, se, level, df)

@@ -44,3 +44,22 @@ def findings(est: OverviewEstimates) -> tuple[Finding, ...]:
         ),
     ]
     return tuple(out)
+
+
+def verdicts(est: OverviewEstimates) -> tuple:
+    """The overview tests no claim."""
+    return ()
+
+
+METHODS = (
+    "Tables are read in place by DuckDB and checked against the data contract (`data/README.md`): types, required values, vocabularies, keys, references between tables, overlapping stays.",
+    "Periods start on Monday (weeks) or the 1st (months), in UTC; local-time patterns need the groups' time zone. The first and last periods may be partial, so their counts run low.",
+    "'Members' counts stays, so a member in two groups counts twice; members present before the data begins appear as joins at their first known time.",
+    "Member ids are pseudonyms; no names, phone numbers or message text are read into reports.",
+)
+"""How the overview is computed, and what to keep in mind reading it."""
+
+
+def methods(est: OverviewEstimates) -> tuple[str, ...]:
+    """The overview's methods and caveats."""
+    return METHODS

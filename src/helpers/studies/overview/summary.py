@@ -6,8 +6,9 @@ from functools import partial
 
 from helpers.data.engine import Dataset
 from helpers.studies.overview import figures
+from helpers.studies.overview.captions import CAPTIONS, QUESTION
 from helpers.studies.overview.estimate import OverviewEstimates, estimate
-from helpers.studies.overview.findings import findings
+from helpers.studies.overview.findings import findings, methods
 from helpers.studies.overview.params import OverviewParams
 from helpers.studies.result import StudyResult
 
@@ -47,4 +48,7 @@ def summarise(ds: Dataset, params: OverviewParams | None = None) -> StudyResult:
         notes={"warnings": "No warnings."},
         figures=figure_makers(est),
         details=details(est),
+        methods=methods(est),
+        question=QUESTION,
+        captions=CAPTIONS,
     )

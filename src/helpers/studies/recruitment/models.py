@@ -22,7 +22,7 @@ from helpers.stats.clustered import clustered_ratio, wilson_clustered
 from helpers.stats.cox import CoxDidNotConverge, fit_cox
 from helpers.stats.estimate import Estimate, plain_fields
 from helpers.stats.glm import profile_grid, spline_term
-from helpers.stats.ph_test import zph_for_fit
+from helpers.stats.proportional_hazards import zph_for_fit
 
 Z95 = NormalDist().inv_cdf(0.975)
 

@@ -12,6 +12,7 @@ from helpers.data.engine import Dataset
 from helpers.figures.survival import km_curves
 from helpers.stats.survival import kaplan_meier
 from helpers.studies.recruitment import figures
+from helpers.studies.recruitment.captions import CAPTIONS, QUESTION
 from helpers.studies.recruitment.estimate import CLAIM_DAYS, RecruitmentEstimates, estimate
 from helpers.studies.recruitment.findings import findings, methods, verdicts
 from helpers.studies.recruitment.params import RecruitmentParams
@@ -52,8 +53,9 @@ def tables(est: RecruitmentEstimates) -> dict[str, pd.DataFrame]:
     if est.unrecorded:
         return {}
     summary = est.cox.summary
-    shown = summary[["exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%", "p"]].round(3)
-    return {"cox": shown if not summary.empty else pd.DataFrame(), "ph_test": est.cox.ph_test.round(4)}
+    columns = ["exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%", "p"]
+    shown = summary[columns].round(3) if not summary.empty else pd.DataFrame()
+    return {"cox": shown, "ph_test": est.cox.ph_test.round(4)}
 
 
 def details(est: RecruitmentEstimates) -> dict:
@@ -93,4 +95,6 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
         details=details(est),
         notes={name: f"Not measurable: {est.unrecorded}." for name in FIGURES} if est.unrecorded else {},
         frames={"data_end": est.end},
+        question=QUESTION,
+        captions=CAPTIONS,
     )

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.stats import conditional_poisson as cp
+from helpers.stats import conditional_poisson
 from helpers.stats.estimate import Estimate, plain_fields
 from helpers.stats.glm import spline_columns
 from helpers.studies.recruitment.models import Z95
@@ -159,14 +159,20 @@ def _waiting(cells: pd.DataFrame, windows: pd.DataFrame, candidates: np.ndarray)
     return ((middle > candidates[None, :]) & (middle < window.to_numpy()[:, None])).astype(float)
 
 
-def _hazard_ratio(fit: cp.PoissonFit) -> tuple[float, float, float]:
+def _hazard_ratio(fit: conditional_poisson.PoissonFit) -> tuple[float, float, float]:
     """The waiting column's hazard ratio (the last coefficient) with its group-clustered 95% CI."""
     b, se = float(fit.beta[-1]), float(np.sqrt(max(fit.robust_covariance()[-1, -1], 0.0)))
     return float(np.exp(b)), float(np.exp(b - Z95 * se)), float(np.exp(b + Z95 * se))
 
 
 def sup_score_test(
-    null: cp.PoissonFit, exits: np.ndarray, X: np.ndarray, Z: np.ndarray, strata: np.ndarray, draws: int, seed: int
+    null: conditional_poisson.PoissonFit,
+    exits: np.ndarray,
+    X: np.ndarray,
+    Z: np.ndarray,
+    strata: np.ndarray,
+    draws: int,
+    seed: int,
 ) -> float:
     """One-sided p-value of the largest clustered score statistic over the columns of Z (Hansen 1996 multipliers).
 
@@ -174,7 +180,7 @@ def sup_score_test(
     draws whose largest statistic reaches the observed one is the p-value. It accounts
     for searching over all candidates, which a test at the best candidate does not.
     """
-    scores = cp.efficient_scores(null, exits, X, Z, strata)
+    scores = conditional_poisson.efficient_scores(null, exits, X, Z, strata)
     spread = np.sqrt(np.sum(scores**2, axis=0))
     usable = spread > 0
     scores, spread = scores[:, usable], spread[usable]
@@ -205,7 +211,7 @@ def threshold_estimate(
     Z = _waiting(cells, windows, candidates)
     exits = cells["exits"].to_numpy(float)
     strata = pd.factorize(cells["group_id"])[0]
-    waiting_exits = cp.stratum_sums(exits[:, None] * Z, strata, int(strata.max()) + 1)
+    waiting_exits = conditional_poisson.stratum_sums(exits[:, None] * Z, strata, int(strata.max()) + 1)
     usable = (np.sum(waiting_exits > 0, axis=0) >= MIN_WAITING_GROUPS) & (waiting_exits.sum(axis=0) < exits.sum())
     if not usable.any():
         return _missing(
@@ -232,10 +238,10 @@ def _fit_profile(
 ) -> Threshold:
     """The fits at every candidate, the best one's effect and set, and the sup-score test."""
     exits, days = cells["exits"].to_numpy(float), cells["days"].to_numpy(float)
-    null = cp.fit(exits, days, X, strata)
+    null = conditional_poisson.fit(exits, days, X, strata)
     deviance, fits, start = [], [], np.append(null.beta, 0.0)
     for k in range(len(candidates)):
-        fit = cp.fit(exits, days, np.column_stack([X, Z[:, k]]), strata, start=start)
+        fit = conditional_poisson.fit(exits, days, np.column_stack([X, Z[:, k]]), strata, start=start)
         start = fit.beta
         variance = fit.model_covariance()[-1, -1]
         usable = fit.converged and np.isfinite(fit.loglik) and variance > 0

@@ -22,9 +22,24 @@ def verdicts(est: RetentionEstimates) -> tuple[Verdict, ...]:
     return (judge("homophily", est.hazard_ratio),)
 
 
+METHODS = (
+    "**Unit**: a member in a group (a person in two groups counts twice). Operators (owner, monitor, assistant) are left out.",
+    "**Periods** are counted from each member's first join (7 or 30 days); cohorts are the calendar week (Monday, UTC) or month of that join. A cohort's cell is shown only when the period has ended for all its members.",
+    "**Retention variants** (the notebook's settings): entries may be first joins only (each member once) or recurring (every rejoin starts a new entry in its own cohort, periods counted from it); custom brackets replace fixed periods by ranges of days since the entry; unbounded retention counts period k or later; relative retention shows each period over the one before (a ratio of counts, which can pass 100% for bounded retention).",
+    "**N-day retention** counts only members who joined at least N days before the data's end; survival is time to the first exit, members still present are censored at the data's end. A member who leaves and rejoins counts as present in between in the lifecycle layers.",
+    "**Uncertainty**: members of one group share its fate, so retention CIs are clustered by group (ratio estimator), the Cox model uses cluster-robust errors, the restricted mean and the ways out have infinitesimal-jackknife variances summed by group, and the log-rank test is given both naive and robust to groups (the Cox score test with its variance summed by group); read the robust one. The Kaplan–Meier bands assume independent members and are too narrow when groups differ.",
+    "**Left truncation**: a stay that began before the data did (an export that starts mid-life) is in the data only because it lasted until then. Where the join is known but the stay is seen only later, Kaplan–Meier, the Cox model and the log-rank test enter it on the day it is first seen (delayed entry); where the join itself is unknown (as chat exports mark members present at their start), survival, medians, the restricted mean and N-day retention leave it out, and say how many.",
+    "**Restricted mean membership** is the area under the Kaplan–Meier curve up to the horizon: the mean number of the first N days (the horizon, 90 by default) a member stays. Differences between levels are in days and need no proportional hazards (the Cox model's test of them is in the JSON). It is not estimable when no member left within the horizon or follow-up ends before it.",
+    "**Ways out** use the first stay's leave reason; a member who left without a recorded reason is counted as 'reason not recorded', never guessed.",
+    "**Homogeneity** is read from the group's channel, city and segment ('mixed' in any means mixed). Group size is the group's peak member count, which is partly an outcome of retention; the hazard ratio is adjusted for it (ln size and its square).",
+    "The last week is partial, so its layers run low; the first cohorts include members present when the data begins.",
+)
+"""How retention is computed, and what to keep in mind reading it."""
+
+
 def methods(est: RetentionEstimates) -> tuple[str, ...]:
-    """The verdict rule (the notebook's own methods cell holds the rest)."""
-    return (rule_line("homophily"),)
+    """The study's methods and caveats, with the verdict rule."""
+    return (*METHODS, rule_line("homophily"))
 
 
 def _ci(row: pd.Series) -> str:

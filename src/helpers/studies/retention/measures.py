@@ -109,72 +109,13 @@ def retention_triangle(
     m = tables.memberships.filter(tables.memberships.role == "member")
     if group_ids is not None:
         m = m.filter(m.group_id.isin(list(group_ids)))
-    if entry == "first":
-        first = first_stays(tables).select("group_id", "member_id", first_joined="joined_at")  # kept per dataset
-    else:  # every join is an entry
-        first = m.select("group_id", "member_id", first_joined=m.joined_at).distinct()
-    if group_ids is not None:
-        first = first.filter(first.group_id.isin(list(group_ids)))
-    first = first.mutate(cohort=first.first_joined.truncate(COHORT_UNIT[period]))
-    if start is not None:
-        first = first.filter(first.cohort >= ibis.timestamp(pd.Timestamp(start, tz="UTC").to_pydatetime()))
-    if stop is not None:
-        first = first.filter(first.cohort < ibis.timestamp(pd.Timestamp(stop, tz="UTC").to_pydatetime()))
+    first = _entries(tables, m, entry, period, group_ids, start, stop)
     sizes = first.group_by("cohort").aggregate(members=first.count()).to_pandas().set_index("cohort")["members"]
-    entries = ["group_id", "member_id", "first_joined", "cohort"]  # one entry: a member from one join
 
     if kind == "membership":
-        spans = _stay_periods(m, first, end, length, brackets)
-        if bounded:  # +1 where a stay starts covering, -1 after it stops: cumulative sum = members in period k
-            starts = spans.group_by(["cohort", spans.k_from.name("k")]).aggregate(n=spans.count())
-            stops = spans.group_by(["cohort", (spans.k_to + 1).name("k")]).aggregate(n=-spans.count())
-            steps = starts.union(stops).to_pandas()
-            counts = _cumulate(steps, max_periods, reverse=False)
-        else:
-            last = spans.group_by(entries).aggregate(k=spans.k_to.max())
-            counts = _cumulate(
-                last.group_by(["cohort", "k"]).aggregate(n=last.count()).to_pandas(), max_periods, reverse=True
-            )
+        counts = _membership_counts(m, first, end, length, brackets, bounded, max_periods)
     else:
-        # the periods she wrote in, from each week's first and last message (see member_weeks)
-        per = member_weeks(tables).join(first, ["group_id", "member_id"])
-        per = per.select(
-            *entries,
-            **{
-                f"k_{at}": period_index(days_between(per[f"{at}_at"], per.first_joined), length, brackets, "start")
-                for at in ("first", "last")
-            },
-        )
-        if bounded:  # period k counts members who wrote in it: only the first max_periods matter
-            per = per.filter((per.k_last >= 0) & (per.k_first <= max_periods))
-        if bounded and max_periods < MASK_BITS and per._find_backend(use_default=True).name == "duckdb":
-            # each member's periods as bits of one integer (a week's first and last message set theirs), then
-            # members per cohort and bit: a grouping of members rather than of (member, period) pairs
-            bits = [
-                ibis.ifelse((k >= 0) & (k <= max_periods), ibis.literal(1, "int64") << k.clip(0, max_periods), 0)
-                for k in (per.k_first, per.k_last)
-            ]
-            per = per.mutate(bits=bits[0] | bits[1])
-            masks = per.group_by(entries).aggregate(mask=per.bits.bit_or())
-            wide = (
-                masks.group_by("cohort")
-                .aggregate(**{str(k): ((masks.mask >> k) & 1).sum() for k in range(max_periods + 1)})
-                .to_pandas()
-            )
-            steps = wide.melt(id_vars="cohort", var_name="k", value_name="n").astype({"k": "int64"})
-            counts = _cumulate(steps, max_periods, reverse=None)
-        elif bounded:  # more periods than bits, or no BIT_OR on this backend (Spark): distinct (member, period) pairs
-            talk = ibis.union(*(per.select(*entries, k=per[f"k_{at}"]) for at in ("first", "last")), distinct=True)
-            talk = talk.filter((talk.k >= 0) & (talk.k <= max_periods))
-            counts = _cumulate(
-                talk.group_by(["cohort", "k"]).aggregate(n=talk.count()).to_pandas(), max_periods, reverse=None
-            )
-        else:  # period k or later: her last period with a message
-            per = per.filter(per.k_last >= 0)
-            last = per.group_by(entries).aggregate(k=per.k_last.max())
-            counts = _cumulate(
-                last.group_by(["cohort", "k"]).aggregate(n=last.count()).to_pandas(), max_periods, reverse=True
-            )
+        counts = _activity_counts(tables, first, length, brackets, bounded, max_periods)
 
     counts = counts.reindex(sizes.index).fillna(0)
     keep = sizes[sizes >= min_cohort_size].index
@@ -188,6 +129,106 @@ def retention_triangle(
     rates.index.name = counts.index.name = "cohort"
     rates.columns.name = counts.columns.name = "days since join" if brackets else f"{period}s since join"
     return Triangle(rates, counts, sizes, period, kind, bounded, entry, brackets)
+
+
+ENTRY_COLUMNS = ["group_id", "member_id", "first_joined", "cohort"]
+"""One entry: a member from one join."""
+
+
+def _entries(
+    tables: Tables,
+    m: ibis.Table,
+    entry: str,
+    period: str,
+    group_ids: list[str] | None,
+    start: str | None,
+    stop: str | None,
+) -> ibis.Table:
+    """The entries a triangle counts (first joins, or every join), with their cohort, within the cohort range."""
+    if entry == "first":
+        first = first_stays(tables).select("group_id", "member_id", first_joined="joined_at")  # kept per dataset
+    else:  # every join is an entry
+        first = m.select("group_id", "member_id", first_joined=m.joined_at).distinct()
+    if group_ids is not None:
+        first = first.filter(first.group_id.isin(list(group_ids)))
+    first = first.mutate(cohort=first.first_joined.truncate(COHORT_UNIT[period]))
+    if start is not None:
+        first = first.filter(first.cohort >= ibis.timestamp(pd.Timestamp(start, tz="UTC").to_pydatetime()))
+    if stop is not None:
+        first = first.filter(first.cohort < ibis.timestamp(pd.Timestamp(stop, tz="UTC").to_pydatetime()))
+    return first
+
+
+def _membership_counts(
+    m: ibis.Table,
+    first: ibis.Table,
+    end: pd.Timestamp,
+    length: int,
+    brackets: tuple[int, ...] | None,
+    bounded: bool,
+    max_periods: int,
+) -> pd.DataFrame:
+    """Members per cohort still a member in period k (or in k or later)."""
+    entries = ENTRY_COLUMNS
+    spans = _stay_periods(m, first, end, length, brackets)
+    if bounded:  # +1 where a stay starts covering, -1 after it stops: cumulative sum = members in period k
+        starts = spans.group_by(["cohort", spans.k_from.name("k")]).aggregate(n=spans.count())
+        stops = spans.group_by(["cohort", (spans.k_to + 1).name("k")]).aggregate(n=-spans.count())
+        steps = starts.union(stops).to_pandas()
+        counts = _cumulate(steps, max_periods, reverse=False)
+    else:
+        last = spans.group_by(entries).aggregate(k=spans.k_to.max())
+        counts = _cumulate(
+            last.group_by(["cohort", "k"]).aggregate(n=last.count()).to_pandas(), max_periods, reverse=True
+        )
+    return counts
+
+
+def _activity_counts(
+    tables: Tables, first: ibis.Table, length: int, brackets: tuple[int, ...] | None, bounded: bool, max_periods: int
+) -> pd.DataFrame:
+    """Members per cohort who wrote in period k (or in k or later)."""
+    entries = ENTRY_COLUMNS
+    # the periods she wrote in, from each week's first and last message (see member_weeks)
+    per = member_weeks(tables).join(first, ["group_id", "member_id"])
+    per = per.select(
+        *entries,
+        **{
+            f"k_{at}": period_index(days_between(per[f"{at}_at"], per.first_joined), length, brackets, "start")
+            for at in ("first", "last")
+        },
+    )
+    if bounded:  # period k counts members who wrote in it: only the first max_periods matter
+        per = per.filter((per.k_last >= 0) & (per.k_first <= max_periods))
+    if bounded and max_periods < MASK_BITS and per._find_backend(use_default=True).name == "duckdb":
+        # each member's periods as bits of one integer (a week's first and last message set theirs), then
+        # members per cohort and bit: a grouping of members rather than of (member, period) pairs
+        bits = [
+            ibis.ifelse((k >= 0) & (k <= max_periods), ibis.literal(1, "int64") << k.clip(0, max_periods), 0)
+            for k in (per.k_first, per.k_last)
+        ]
+        per = per.mutate(bits=bits[0] | bits[1])
+        masks = per.group_by(entries).aggregate(mask=per.bits.bit_or())
+        wide = (
+            masks.group_by("cohort")
+            .aggregate(**{str(k): ((masks.mask >> k) & 1).sum() for k in range(max_periods + 1)})
+            .to_pandas()
+        )
+        steps = wide.melt(id_vars="cohort", var_name="k", value_name="n").astype({"k": "int64"})
+        counts = _cumulate(steps, max_periods, reverse=None)
+    elif bounded:  # more periods than bits, or no BIT_OR on this backend (Spark): distinct (member, period) pairs
+        talk = ibis.union(*(per.select(*entries, k=per[f"k_{at}"]) for at in ("first", "last")), distinct=True)
+        talk = talk.filter((talk.k >= 0) & (talk.k <= max_periods))
+        counts = _cumulate(
+            talk.group_by(["cohort", "k"]).aggregate(n=talk.count()).to_pandas(), max_periods, reverse=None
+        )
+    else:  # period k or later: her last period with a message
+        per = per.filter(per.k_last >= 0)
+        last = per.group_by(entries).aggregate(k=per.k_last.max())
+        counts = _cumulate(
+            last.group_by(["cohort", "k"]).aggregate(n=last.count()).to_pandas(), max_periods, reverse=True
+        )
+    return counts
 
 
 def period_index(days: ibis.Value, length: int, brackets: tuple[int, ...] | None, at: str) -> ibis.Value:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from helpers.stats.cox import CoxDidNotConverge, fit_cox
 from helpers.stats.estimate import Estimate
-from helpers.stats.ph_test import zph_for_fit
+from helpers.stats.proportional_hazards import zph_for_fit
 from helpers.stats.survival import at_risk_from_entry, entry_days, n_day_retention
 
 

@@ -12,6 +12,7 @@ from helpers.stats.competing_risks import incidence_curves
 from helpers.stats.survival import kaplan_meier
 from helpers.studies.result import StudyResult, records
 from helpers.studies.retention import figures
+from helpers.studies.retention.captions import CAPTIONS, QUESTION
 from helpers.studies.retention.estimate import RetentionEstimates, cohort_settings, estimate
 from helpers.studies.retention.findings import findings, methods, verdicts
 from helpers.studies.retention.measures import (
@@ -135,4 +136,6 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
         figures=figure_makers(ds, est),
         methods=methods(est),
         details=details(est),
+        question=QUESTION,
+        captions=CAPTIONS,
     )

@@ -9,15 +9,15 @@ import pandas as pd
 from helpers.claims.registry import KOC_SIZE
 from helpers.data.engine import Dataset
 from helpers.data.event_time import data_end
+from helpers.measures.active_days import active_days_by_month
 from helpers.measures.conversions import weekly_conversions
 from helpers.measures.group_week import group_week_panel
 from helpers.measures.kocs import classify_kocs, kocs_at_week_start, member_activity
 from helpers.measures.members import group_profile
-from helpers.measures.stickiness import active_days_by_month
 from helpers.stats.estimate import Estimate
 from helpers.studies.size_activity import models, timing
 from helpers.studies.size_activity.params import SizeParams
-from helpers.studies.size_activity.stickiness import Stickiness, stickiness
+from helpers.studies.size_activity.stickiness import Stickiness, stickiness_by
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,8 @@ class SizeEstimates:
     binned: pd.DataFrame  # activity by size band
     conversion: pd.DataFrame | None  # paid conversions per member-week by size band (None: no conversions)
     kocs: models.KocEmergence
-    sticky: Stickiness  # active days per member-month by size band
-    sticky_segments: Stickiness  # the same by segment
+    stickiness_by_band: Stickiness  # active days per member-month by size band
+    stickiness_by_segment: Stickiness  # the same by segment
     counts: pd.DataFrame  # messages by local hour and weekday
     peaks: pd.DataFrame  # peak hours per audience
     no_monitor: bool  # no message in the data is by a monitor
@@ -59,7 +59,7 @@ def peak_or_why(peak: Estimate, curve: models.Curve | models.WithinFit, what: st
     )
 
 
-def _headline(size, within, monitor, same_week, kocs, sticky) -> dict[str, Estimate]:
+def _headline(size, within, monitor, same_week, kocs, by_band: Stickiness) -> dict[str, Estimate]:
     """The headline estimates: optima only where a curve peaks inside the data."""
     return {
         "size_peak": peak_or_why(size.peak, size, "size"),
@@ -70,8 +70,8 @@ def _headline(size, within, monitor, same_week, kocs, sticky) -> dict[str, Estim
         "koc_below_150": kocs.below,
         "monitor_share_peak": peak_or_why(monitor.peak, monitor, "monitor-share"),
         "monitor_share_peak_same_week": peak_or_why(same_week.peak, same_week, "same-week monitor-share"),
-        "active_days_per_month": sticky.mean_days,
-        "sticky_share": sticky.sticky_share,
+        "active_days_per_month": by_band.mean_days,
+        "sticky_share": by_band.sticky_share,
     }
 
 
@@ -106,7 +106,7 @@ def estimate(ds: Dataset, params: SizeParams | None = None) -> SizeEstimates:
     weekly = weekly_conversions(ds.tables)
     kocs = models.koc_emergence(rows, split=KOC_SIZE)
     active_days, profile = active_days_by_month(ds.tables, end), group_profile(ds.tables)
-    sticky = stickiness(active_days, profile, "size_band")
+    by_band = stickiness_by(active_days, profile, "size_band")
     counts = timing.hour_weekday_counts(ds.tables, p.utc_offset_hours)
     return SizeEstimates(
         params=p,
@@ -119,10 +119,10 @@ def estimate(ds: Dataset, params: SizeParams | None = None) -> SizeEstimates:
         binned=models.binned_activity(rows),
         conversion=None if weekly is None or rows.empty else models.conversion_by_band(rows, weekly),
         kocs=kocs,
-        sticky=sticky,
-        sticky_segments=stickiness(active_days, profile, "segment"),
+        stickiness_by_band=by_band,
+        stickiness_by_segment=stickiness_by(active_days, profile, "segment"),
         counts=counts,
         peaks=timing.peak_hours(counts),
         no_monitor=bool(len(rows)) and float(rows["monitor_messages"].sum()) == 0,
-        headline=_headline(size_fit.curve, within, monitor_fit.curve, same_week_fit.curve, kocs, sticky),
+        headline=_headline(size_fit.curve, within, monitor_fit.curve, same_week_fit.curve, kocs, by_band),
     )

@@ -231,7 +231,7 @@ def findings(est: SizeEstimates) -> tuple[Finding, ...]:
             ("monitor_share_peak", "monitor_share_peak_same_week"),
         ),
         Finding(f"**Timing.** {hours_line(est.peaks)}. Verdict: **{v['peak_hours'].verdict}**."),
-        Finding(stickiness_line(est.sticky), ("active_days_per_month", "sticky_share")),
+        Finding(stickiness_line(est.stickiness_by_band), ("active_days_per_month", "sticky_share")),
         Finding(conversion_line(est.conversion)),
         Finding(
             f"Data: {est.size_fit.rows_used:,} whole group-weeks of {est.size_fit.groups} groups with {p.min_members}+ "

@@ -64,7 +64,7 @@ def _estimates(counts: pd.DataFrame, name: str) -> tuple[Estimate, Estimate]:
     return mean, share
 
 
-def stickiness(counts: pd.DataFrame, profile: pd.DataFrame, by: str = "size_band") -> Stickiness:
+def stickiness_by(counts: pd.DataFrame, profile: pd.DataFrame, by: str = "size_band") -> Stickiness:
     """Stickiness per level of ``by`` from ``active_days_by_month`` counts and the groups' ``profile``."""
     frame = counts.merge(profile[["group_id", by]], on="group_id", how="left")
     column = profile[by]

@@ -12,6 +12,7 @@ from helpers.data.engine import Dataset
 from helpers.measures import kocs
 from helpers.studies.result import StudyResult, records
 from helpers.studies.size_activity import figures, models, timing
+from helpers.studies.size_activity.captions import CAPTIONS, QUESTION
 from helpers.studies.size_activity.estimate import SizeEstimates, estimate
 from helpers.studies.size_activity.findings import findings, methods, verdicts
 from helpers.studies.size_activity.params import SizeParams
@@ -42,14 +43,15 @@ def figure_makers(est: SizeEstimates) -> dict:
         "koc_emergence": partial(figures.koc_emergence, est.kocs.by_band),
         "monitor_share": partial(figures.monitor_share, est.monitor_fit.curve, metric),
         "hour_weekday": partial(_hours_figure, est.counts, est.peaks),
-        "stickiness": partial(figures.stickiness, est.sticky.distribution, "size_band"),
+        "stickiness": partial(figures.stickiness, est.stickiness_by_band.distribution, "size_band"),
     }
 
 
 def stickiness_table(est: SizeEstimates) -> pd.DataFrame:
     """Active days per member-month by size band and by segment, in one table."""
     table = pd.concat(
-        [est.sticky.summary.assign(by="size band"), est.sticky_segments.summary.assign(by="segment")], ignore_index=True
+        [est.stickiness_by_band.summary.assign(by="size band"), est.stickiness_by_segment.summary.assign(by="segment")],
+        ignore_index=True,
     )
     return table[["by", *[c for c in table.columns if c != "by"]]].round(4)
 
@@ -74,8 +76,8 @@ def details(est: SizeEstimates) -> dict:
         "binned": records(est.binned),
         "conversion_by_size_band": None if est.conversion is None else records(est.conversion),
         "peak_hours": records(est.peaks),
-        "stickiness": est.sticky.as_dict(),
-        "stickiness_by_segment": est.sticky_segments.as_dict(),
+        "stickiness": est.stickiness_by_band.as_dict(),
+        "stickiness_by_segment": est.stickiness_by_segment.as_dict(),
     }
 
 
@@ -93,4 +95,6 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
         tables={"stickiness": stickiness_table(est)},
         details=details(est),
         frames={"model_rows": est.rows, "koc_members": est.members},
+        question=QUESTION,
+        captions=CAPTIONS,
     )
