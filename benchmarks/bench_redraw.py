@@ -25,8 +25,8 @@ from helpers.data.event_time import data_end  # noqa: E402
 from helpers.explore import dashboard as explore  # noqa: E402
 from helpers.explore import studies as study_explore  # noqa: E402
 from helpers.measures.group_week import group_week_panel  # noqa: E402
-from helpers.studies.experiment import measures as ex  # noqa: E402
-from helpers.studies.size_activity import models as am  # noqa: E402
+from helpers.studies.experiment import measures as experiment_measures  # noqa: E402
+from helpers.studies.size_activity import models  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MEDIAN_SECONDS = 0.3
@@ -52,14 +52,16 @@ def measure(data_dir: Path) -> dict[str, list[float]]:
     end = data_end(ds.tables)
     panel = group_week_panel(ds.tables, end=end)
     groups = ds.tables.groups.to_pandas()
-    rows = am.model_rows(panel, groups, end)
-    outcomes = ex.add_interaction(ex.group_outcomes(ds.tables, "content_ratio"), panel)
+    rows = models.model_rows(panel, groups, end)
+    outcomes = experiment_measures.add_interaction(
+        experiment_measures.group_outcomes(ds.tables, "content_ratio"), panel
+    )
     outcomes = outcomes.merge(groups[["group_id", "segment", "channel"]], on="group_id")
     segment = sorted(rows["segment"].unique())[2]
     times["size_explorer"] = [
         timed_png(study_explore.draw_size, rows, view, metric, segment=s)
         for view in study_explore.SIZE_VIEWS
-        for metric in am.METRIC_WORDS
+        for metric in models.METRIC_WORDS
         for s in ("all", segment)
     ]
     times["experiment_explorer"] = [
