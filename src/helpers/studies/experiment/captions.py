@@ -1,17 +1,12 @@
-"""Study 4's words that do not depend on the data: the question it answers and its figures' captions.
-
-The report, the index and the decks read these from the study's result (``results.json``'s pages sidecar),
-never from a notebook's cells.
-"""
+"""Study 4's question and figure captions (the pages sidecar carries them to the index and the decks)."""
 
 from __future__ import annotations
 
 from helpers.studies.result import Caption
 
 QUESTION = 'Operators ask which mix of useful ("dry") and promotional ("wet") content keeps members and keeps them talking, and whether the answer changes with a group\'s stage (claim 4, quoted in full with its source article under the verdict). Content goes to a whole group, so the experiment randomised **groups** to arms; this report analyses it with groups as the units.'
-"""What the study asks, in the words a report opens with."""
 
-CAPTIONS: dict[str, Caption] = {
+CAPTIONS: dict[str, Caption] = {  # number, caption, shown in the study's deck, the claim it is evidence for
     "forest": Caption(
         1,
         "Each arm minus control, per outcome, with 95% confidence intervals that treat groups as the independent units (delete-one-group jackknife, Student t), CUPED-adjusted if chosen. Exit rate: share of members who left within 30 days of the start of their exposure; messages per member-week; interaction rate: speakers per member per week. Rates are in percentage points, as the findings write them.",
@@ -39,4 +34,3 @@ CAPTIONS: dict[str, Caption] = {
         "The smallest difference in the 30-day exit rate that a two-arm comparison detects with 80% power at the chosen alpha, by groups per arm. Inputs from the pre-period: baseline rate, ICC (one-way ANOVA estimator), mean and coefficient of variation of group sizes; design effect 1 + ((cv² + 1) m − 1) ICC.",
     ),
 }
-"""Each figure's number and caption, whether a study deck shows it, and the claim it is the evidence for."""

@@ -1,17 +1,12 @@
-"""Study 5's words that do not depend on the data: the question it answers and its figures' captions.
-
-The report, the index and the decks read these from the study's result (``results.json``'s pages sidecar),
-never from a notebook's cells.
-"""
+"""Study 5's question and figure captions (the pages sidecar carries them to the index and the decks)."""
 
 from __future__ import annotations
 
 from helpers.studies.result import Caption
 
 QUESTION = "Practitioners give three rules for running groups day to day (claims 7–9 of the practitioners' list, quoted in full under the verdicts): during join peaks, space the automatic welcome announcements to one every 15–30 minutes; one service agent can handle about 50 groups of about 200 members, 1 agent per 10,000 members at most; run a group activity about weekly, never fewer than twice a month. This report measures each against members' exits, and activities also against paid conversions and talk."
-"""What the study asks, in the words a report opens with."""
 
-CAPTIONS: dict[str, Caption] = {
+CAPTIONS: dict[str, Caption] = {  # number, caption, shown in the study's deck, the claim it is evidence for
     "welcome": Caption(
         1,
         "Exits per 1,000 member-days in the first 14 days of members who joined in a join peak (6 or more joins in a clock hour), by whether their group spaced its welcome announcements or welcomed each join. Raw rates: groups that space their welcomes tend to have bigger peaks, which the verdict's model adjusts for.",
@@ -31,4 +26,3 @@ CAPTIONS: dict[str, Caption] = {
         claim="activity_cadence",
     ),
 }
-"""Each figure's number and caption, whether a study deck shows it, and the claim it is the evidence for."""

@@ -1,17 +1,12 @@
-"""Study 3's words that do not depend on the data: the question it answers and its figures' captions.
-
-The report, the index and the decks read these from the study's result (``results.json``'s pages sidecar),
-never from a notebook's cells.
-"""
+"""Study 3's question and figure captions (the pages sidecar carries them to the index and the decks)."""
 
 from __future__ import annotations
 
 from helpers.studies.result import Caption
 
 QUESTION = "Practitioners say that how fast a group fills to its critical size (about 150) decides whether its first members stay: if recruitment takes **more than 4 weeks**, early joiners doubt the group and leave in large numbers (claim 2, quoted in full with its source article under the verdict). This report measures each group's recruitment window, follows its early members, and estimates whether, and from which window on, they leave more."
-"""What the study asks, in the words a report opens with."""
 
-CAPTIONS: dict[str, Caption] = {
+CAPTIONS: dict[str, Caption] = {  # number, caption, shown in the study's deck, the claim it is evidence for
     "windows": Caption(
         1,
         "Days from each group's creation to its fill size (the number of joiners set for this report, listed under Provenance, or the group's own target if smaller), in weekly bins; dashed: the claimed 4-week limit. Groups that never reached the fill size are counted in the title.",
@@ -40,4 +35,3 @@ CAPTIONS: dict[str, Caption] = {
         "How well the threshold model fits at each candidate threshold (deviance above the best; lower is better); green: the estimate and its 95% likelihood-ratio set (Hansen); dashed: the claimed 28 days.",
     ),
 }
-"""Each figure's number and caption, whether a study deck shows it, and the claim it is the evidence for."""

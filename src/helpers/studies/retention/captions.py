@@ -1,17 +1,12 @@
-"""Study 1's words that do not depend on the data: the question it answers and its figures' captions.
-
-The report, the index and the decks read these from the study's result (``results.json``'s pages sidecar),
-never from a notebook's cells.
-"""
+"""Study 1's question and figure captions (the pages sidecar carries them to the index and the decks)."""
 
 from __future__ import annotations
 
 from helpers.studies.result import Caption
 
 QUESTION = "Of the members who joined in a given week or month, what share is still in the group, and still talking, 7, 30, 90 days later? How does that differ by channel, segment, group size and homogeneity (one channel, one city, one age band)?"
-"""What the study asks, in the words a report opens with."""
 
-CAPTIONS: dict[str, Caption] = {
+CAPTIONS: dict[str, Caption] = {  # number, caption, shown in the study's deck, the claim it is evidence for
     "triangle": Caption(
         1,
         "Share of each join cohort retained k periods after joining (7 days for weekly cohorts, 30 for monthly), by the chosen retention kind: membership = still a member at some time in period k; activity = sent a message in period k. Row labels give the cohort's first-join period and its size; with more than 20 weekly cohorts, weeks are pooled into the month that holds most of their days, and a month's cell is shown only when all its weeks have it. Colours span the range of the values shown, not 0–100%. Blank cells: the cohort is too young for that period (never shown as 0); a cohort marked partial began before the data does.",
@@ -41,4 +36,3 @@ CAPTIONS: dict[str, Caption] = {
         "Members per week by lifecycle layer. New: first joined that week; active: spoke; resurrected: spoke after four or more whole weeks of silence; silent: a member who did not speak; churned (below zero): left for good that week. The layers split each week's members without overlap, in that order of precedence.",
     ),
 }
-"""Each figure's number and caption, whether a study deck shows it, and the claim it is the evidence for."""

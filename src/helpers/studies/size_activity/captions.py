@@ -1,17 +1,12 @@
-"""Study 2's words that do not depend on the data: the question it answers and its figures' captions.
-
-The report, the index and the decks read these from the study's result (``results.json``'s pages sidecar),
-never from a notebook's cells.
-"""
+"""Study 2's question and figure captions (the pages sidecar carries them to the index and the decks)."""
 
 from __future__ import annotations
 
 from helpers.studies.result import Caption
 
 QUESTION = "Practitioners say groups of **150–350 members** are the most active per member, that above **150** almost every group has several very active members (KOCs), that activity is best when the monitor writes about **5%** of a week's messages, and that mothers talk most at set hours (claims 1, 5 and 6; each is quoted in full with its source article under the verdicts). This report tests each claim on the data, with intervals that treat groups, not messages, as the independent units."
-"""What the study asks, in the words a report opens with."""
 
-CAPTIONS: dict[str, Caption] = {
+CAPTIONS: dict[str, Caption] = {  # number, caption, shown in the study's deck, the claim it is evidence for
     "size_activity": Caption(
         1,
         "Each grey dot is one group-week (a random sample of 4,000). Dashed: a LOWESS smoother of the raw values, without adjustment. Orange: the model's prediction for a group with average age, member tenure, channel, segment and month, with its pointwise 95% band (errors clustered by group). Red line and band: the estimated peak and its 95% cluster-bootstrap CI. Green: the claimed 150–350.",
@@ -48,4 +43,3 @@ CAPTIONS: dict[str, Caption] = {
         claim="peak_hours",
     ),
 }
-"""Each figure's number and caption, whether a study deck shows it, and the claim it is the evidence for."""
