@@ -84,3 +84,13 @@ def test_every_study_declares_its_question_and_a_numbered_caption_per_figure(stu
     numbers = [c.number for c in captions.CAPTIONS.values()]
     assert numbers == list(range(1, len(numbers) + 1))  # figures numbered in reading order
     assert all(c.text and not c.text.startswith("Figure") for c in captions.CAPTIONS.values())
+
+
+def test_a_figure_the_report_already_showed_is_written_without_drawing_it_again(tmp_path: Path):
+    def never(ax=None):
+        raise AssertionError("drawn twice")
+
+    result = _result()
+    shown = StudyResult(**{**result.__dict__, "figures": {"bars": never}, "drawn": {"bars": b"\x89PNG shown"}})
+    write_pages(shown, tmp_path)
+    assert (tmp_path / "figures" / "bars.png").read_bytes() == b"\x89PNG shown"

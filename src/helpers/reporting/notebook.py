@@ -15,7 +15,7 @@ from helpers.claims.registry import CLAIMS
 from helpers.data.engine import Dataset
 from helpers.figures.theme import apply_theme
 from helpers.fmt import prose
-from helpers.reporting.pages import PAGES, write_pages
+from helpers.reporting.pages import PAGES, png, write_pages
 from helpers.reporting.runner import provenance, provenance_markdown, write_results
 from helpers.reporting.tables import table_html
 from helpers.studies.result import StudyResult
@@ -49,6 +49,7 @@ def show_figure(result: StudyResult, name: str) -> None:
     """Draw one of the study's figures with its caption below it (the caption from the study's ``CAPTIONS``)."""
     figure = result.figure(name)
     display(figure)
+    result.drawn[name] = png(figure)  # the report's figure file: publish writes it without drawing it again
     plt.close(figure)  # shown once: the inline backend would draw an open figure again at the cell's end
     caption = result.captions.get(name)
     if caption is not None:

@@ -7,6 +7,7 @@ read these files and never an executed notebook's cells.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -19,18 +20,32 @@ PAGES = "pages.json"
 FIGURES = "figures"
 
 
+def png(figure: plt.Figure) -> bytes:
+    """A drawn figure as PNG bytes, cropped to its content as the notebook shows it."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
+
+
 def write_pages(result: StudyResult, folder: Path) -> Path:
-    """Draw each captioned figure the data gave to ``folder/figures/<name>.png`` and write ``folder/pages.json``."""
+    """Write each captioned figure the data gave to ``folder/figures/<name>.png`` and ``folder/pages.json``.
+
+    A figure the report already showed is written from its PNG (``result.drawn``), never drawn
+    twice; the others are drawn here.
+    """
     (folder / FIGURES).mkdir(parents=True, exist_ok=True)
+    drawn = result.drawn
     pages = result.pages()
     for name, entry in pages["figures"].items():
         entry["file"] = None
-        if name in result.figures:  # a figure the data gave nothing for is not drawn (its caption stays)
+        if name not in result.figures:  # a figure the data gave nothing for is not drawn (its caption stays)
+            continue
+        if name not in drawn:
             figure = result.figure(name)
-            path = folder / FIGURES / f"{name}.png"
-            figure.savefig(path, format="png", bbox_inches="tight")
+            drawn[name] = png(figure)
             plt.close(figure)
-            entry["file"] = f"{FIGURES}/{name}.png"
+        (folder / FIGURES / f"{name}.png").write_bytes(drawn[name])
+        entry["file"] = f"{FIGURES}/{name}.png"
     return write_json(folder / PAGES, pages)
 
 

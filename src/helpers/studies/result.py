@@ -70,6 +70,7 @@ class StudyResult:
     frames: dict[str, object] = field(default_factory=dict, repr=False)  # inputs of the Explore section
     question: str = ""  # what the study asks, as a report opens
     captions: dict[str, Caption] = field(default_factory=dict, repr=False)  # each figure's number and caption
+    drawn: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)  # PNGs of figures shown so far
 
     def figure(self, name: str) -> plt.Figure:
         """Draw one of the study's figures (figure functions return their Axes or, with several panels, the Figure).
