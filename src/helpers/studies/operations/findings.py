@@ -48,66 +48,78 @@ def ratio_line(e: Estimate, level: float) -> str:
     return f"**{fmt.num(e.value)}×** ({fmt.ci(e, level=level)})"
 
 
-def findings(est: OperationsEstimates) -> tuple[Finding, ...]:
-    """The study's findings in reading order (one, saying why, where exits are not recorded)."""
-    if est.unrecorded:
-        return (Finding(f"**Operations' effects on exits are not measurable on this data**: {est.unrecorded}."),)
-    headline, level, cadence, agents, welcome = est.headline, est.level, est.cadence, est.agents, est.welcome
-    v = {x.claim_id: x for x in verdicts(est)}
-    welcome_line = (
+def welcome_line(est: OperationsEstimates, verdict: Verdict) -> str:
+    """Claim 7 in words: peak joiners' exits under spaced welcomes, the verdict, and the peaks by policy."""
+    line = (
         f"**Welcome pacing (claim 7).** Members who joined in a join peak ({JOIN_PEAK_JOINS}+ joins in an hour) "
-        f"left in their first {WELCOME_WINDOW_DAYS:g} days at {ratio_line(headline['welcome_spaced_hazard_ratio'], level)} "
+        f"left in their first {WELCOME_WINDOW_DAYS:g} days at "
+        f"{ratio_line(est.headline['welcome_spaced_hazard_ratio'], est.level)} "
         "the rate in groups that spaced their welcome announcements as in groups that welcomed each join, at the "
-        "same peak size, headcount and homogeneity. Verdict: "
-        f"**{v['welcome_pacing'].verdict}** ({v['welcome_pacing'].reason})."
+        f"same peak size, headcount and homogeneity. Verdict: **{verdict.verdict}** ({verdict.reason})."
     )
-    if not welcome.empty:
-        welcome_line += (
-            " Peak size confounds the raw comparison: "
-            + "; ".join(
-                f"{row['welcome policy']}: {int(row['groups'])} groups, mean peak "
-                f"{row['mean joins in the peak hour']:.1f} joins an hour"
-                for _, row in welcome.iterrows()
-            )
-            + "."
-        )
-    staffing_line = (
+    if est.welcome.empty:
+        return line
+    peaks = "; ".join(
+        f"{row['welcome policy']}: {int(row['groups'])} groups, mean peak {row['mean joins in the peak hour']:.1f} "
+        "joins an hour"
+        for _, row in est.welcome.iterrows()
+    )
+    return line + f" Peak size confounds the raw comparison: {peaks}."
+
+
+def staffing_line(est: OperationsEstimates, verdict: Verdict) -> str:
+    """Claim 8 in words: exits and talk while the agent is over the limit, the verdict, and the agents' loads."""
+    headline, level, agents = est.headline, est.level, est.agents
+    line = (
         f"**Service agents (claim 8).** While a group's agent served more than {AGENT_MEMBER_LIMIT:,} members, its "
         f"members left at {ratio_line(headline['staffing_overload_hazard_ratio'], level)} the rate of the same groups' "
         "members at lighter loads, at the same tenure, headcount, age and date; members' talk changed by "
-        f"{ratio_line(headline['staffing_overload_message_ratio'], level)}. Verdict: **{v['staffing'].verdict}** "
-        f"({v['staffing'].reason})."
+        f"{ratio_line(headline['staffing_overload_message_ratio'], level)}. Verdict: **{verdict.verdict}** "
+        f"({verdict.reason})."
     )
-    if not agents.empty:
-        staffing_line += (
-            f" {len(agents)} agents served up to {int(agents['most groups at once'].max())} groups and "
-            f"{int(agents['most members at once'].max()):,} members at once (the claim: about {AGENT_GROUP_LIMIT} "
-            "groups of about 200)."
-        )
-    cadence_line = (
+    if agents.empty:
+        return line
+    return line + (
+        f" {len(agents)} agents served up to {int(agents['most groups at once'].max())} groups and "
+        f"{int(agents['most members at once'].max()):,} members at once (the claim: about {AGENT_GROUP_LIMIT} "
+        "groups of about 200)."
+    )
+
+
+def cadence_line(est: OperationsEstimates, verdict: Verdict) -> str:
+    """Claim 9 in words: exits and conversions after a sparse month, talk on activity days, exits by cadence."""
+    headline, level, cadence = est.headline, est.level, est.cadence
+    line = (
         f"**Activity cadence (claim 9).** In the days after a month with fewer than {ACTIVITIES_MIN_PER_MONTH} "
         f"activities, members left at {ratio_line(headline['activity_sparse_hazard_ratio'], level)} the rate of the "
         f"same groups' members after busier months, and paid conversions ran at "
         f"{ratio_line(headline['activity_sparse_conversion_ratio'], level)} the rate; on the day an activity starts "
         f"members write {ratio_line(headline['activity_day_message_ratio'], level)} as much. Verdict: "
-        f"**{v['activity_cadence'].verdict}** ({v['activity_cadence'].reason})."
+        f"**{verdict.verdict}** ({verdict.reason})."
     )
-    if not cadence.empty:
-        cadence_line += (
-            " Exits per 1,000 member-days by activities in the last 30 days: "
-            + ", ".join(f"{row.iloc[0]}: {row['exits per 1,000 member-days']:.2f}" for _, row in cadence.iterrows())
-            + "."
-        )
+    if cadence.empty:
+        return line
+    rates = ", ".join(f"{row.iloc[0]}: {row['exits per 1,000 member-days']:.2f}" for _, row in cadence.iterrows())
+    return line + f" Exits per 1,000 member-days by activities in the last 30 days: {rates}."
+
+
+def findings(est: OperationsEstimates) -> tuple[Finding, ...]:
+    """The study's findings in reading order (one, saying why, where exits are not recorded)."""
+    if est.unrecorded:
+        return (Finding(f"**Operations' effects on exits are not measurable on this data**: {est.unrecorded}."),)
+    v = {x.claim_id: x for x in verdicts(est)}
     return (
-        Finding(welcome_line, ("welcome_spaced_hazard_ratio",)),
-        Finding(staffing_line, ("staffing_overload_hazard_ratio", "staffing_overload_message_ratio")),
+        Finding(welcome_line(est, v["welcome_pacing"]), ("welcome_spaced_hazard_ratio",)),
         Finding(
-            cadence_line,
+            staffing_line(est, v["staffing"]), ("staffing_overload_hazard_ratio", "staffing_overload_message_ratio")
+        ),
+        Finding(
+            cadence_line(est, v["activity_cadence"]),
             ("activity_sparse_hazard_ratio", "activity_sparse_conversion_ratio", "activity_day_message_ratio"),
         ),
         Finding(
-            f"Intervals are at the {level:.1%} level: the study tests three claims and holds the chance of any false "
-            "finding among them to 5% (Bonferroni)."
+            f"Intervals are at the {est.level:.1%} level: the study tests three claims and holds the chance of any "
+            "false finding among them to 5% (Bonferroni)."
         ),
     )
 
