@@ -95,10 +95,10 @@ def _headline(members, retained, km, cox, rmst_overall, params, unrecorded: str)
     return headline
 
 
-def _unrecorded(ds: Dataset, members: pd.DataFrame) -> str:
+def _unrecorded(ds: Dataset, entry: pd.Series) -> str:
     """Why retention is not measurable here ('' when it is): exits not recorded, or no join in the data."""
     unrecorded = exits_unrecorded(ds.tables)
-    if not unrecorded and len(members) and entry_days(members).isna().all():
+    if not unrecorded and len(entry) and entry.isna().all():
         return ALL_TRUNCATED
     return unrecorded or ""
 
@@ -141,7 +141,8 @@ def estimate(ds: Dataset, params: RetentionParams | None = None) -> RetentionEst
     km = kaplan_meier(members)
     cox = homogeneity_hazard_ratio(members)
     rmst_overall = restricted_mean(members, params.rmst_days)
-    unrecorded = _unrecorded(ds, members)
+    entry = entry_days(members)
+    unrecorded = _unrecorded(ds, entry)
     ways = ways_out(members)
     taken = {code: label for code, label in WAYS_OUT.items() if (ways["cause"] == code).any()}
     talkers = activity_exits(members, end)
@@ -171,6 +172,6 @@ def estimate(ds: Dataset, params: RetentionParams | None = None) -> RetentionEst
         activity_ways=cumulative_incidence(talkers, WAYS, WAYS_OUT_DAYS),
         cox=cox,
         layers=lifecycle_layers(ds.tables, end),
-        entry=entry_days(members),
+        entry=entry,
         **conversions,
     )
