@@ -354,13 +354,28 @@ VERB_FIRST["remove"] = "removed {p}"
 """iPhone 2023 on, English: the subject before the colon, the verb after the mark ('Ann: \u200eleft')."""
 
 
+def iphone_name(p: Person) -> str:
+    """How an iPhone writes a person: a contact by name; others as '~<NNBSP>Name' or '<LRE>+86<NBSP>139...<PDF>'."""
+    if p.saved:
+        return p.name
+    if p.user_id % 2:
+        return f"~\u202f{p.name}"
+    return "\u202a" + p.phone.replace(" ", "\u00a0") + "\u202c"
+
+
 def write_whatsapp(
-    h: History, path: Path, locale: str = "android_gb", language: str = "en", title: str = TITLE
+    h: History,
+    path: Path,
+    locale: str = "android_gb",
+    language: str = "en",
+    title: str = TITLE,
+    iphone_names: bool = False,
 ) -> Path:
     """The chat as WhatsApp's 'Export chat' (without media) writes it in ``locale``; the owner exported it.
 
     ``iphone`` writes system lines after a U+200E mark; ``iphone_2023`` writes them as a sender's
     lines: notices and the creation in the group's name, membership events as 'Name: \u200everb ...'.
+    ``iphone_names`` writes people not in the contacts as real iPhone exports do (``iphone_name``).
     """
     stamp, media = LOCALES[locale]
     iphone = locale.startswith("iphone")
@@ -368,8 +383,11 @@ def write_whatsapp(
     mark = "\u200e" if iphone else ""
     words = SYSTEM_PHRASINGS[language]
 
+    def shown(p: Person) -> str:
+        return iphone_name(p) if iphone_names else p.whatsapp
+
     def name(p: Person) -> str:
-        return "You" if p is h.owner else p.whatsapp
+        return "You" if p is h.owner else shown(p)
 
     def said(action: str, actor: Person | None, person: Person | None) -> str:
         doer = person if action in ("link", "leave") else actor
@@ -387,7 +405,7 @@ def write_whatsapp(
         lines.append((at, said(action, actor, person)))
     for at, p, form, text in h.messages:
         body = media if form in ("media", "sticker") else text
-        lines.append((at, f"{p.whatsapp}: {body}"))
+        lines.append((at, f"{shown(p)}: {body}"))
     lines.sort(key=lambda item: item[0])
     text = "\n".join((mark if iphone else "") + stamp(at + LOCAL) + line for at, line in lines) + "\n"
     path.write_text(text, encoding="utf-8")

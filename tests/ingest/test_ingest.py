@@ -15,6 +15,7 @@ import pytest
 from helpers import open_dataset
 from helpers.data.atomic import usual_mode
 from helpers.ingest.chatlog import ExportError, Settings
+from helpers.ingest.identity import person_key
 from helpers.ingest.privacy import PROJECT_ROOT, KeyProblem, Pseudonyms, load_key
 from helpers.ingest.run import IngestError, ingest
 from helpers.ingest.telegram_html import pages
@@ -137,6 +138,34 @@ def test_whatsapp_system_lines_in_seven_languages_and_both_iphone_forms(tmp_path
     assert done.tally.read["leaves"] == history.count("leave")
     assert done.tally.read["removals"] == history.count("remove")
     assert not done.tally.unrecognised
+
+
+@pytest.mark.parametrize("locale", ["iphone", "iphone_2023"])
+def test_iphone_non_contacts_written_two_ways_are_one_member_each(tmp_path, history, locale):
+    """'~<NNBSP>Name' and '<LRE>+86<NBSP>139 ...<PDF>' senders are linked to their own join lines."""
+    path = write_whatsapp(history, tmp_path / "WhatsApp Chat with raw.txt", locale, iphone_names=True)
+    done = ingest("whatsapp", path, tmp_path / "out", time_zone="Asia/Shanghai", you=history.owner.name)
+    tables = _tables(done.out)
+    _check_recovers(tables, history, service_lines=4 + len(history.events))
+    assert done.tally.read["stays begun before the export"] == 0  # every speaker's join is in the file
+    assert tables["memberships"]["observed_from"].isna().all()
+
+
+def test_person_key_writes_every_form_of_a_name_or_number_one_way():
+    """The iPhone's marks, no-break spaces and '~', and a number's separators, give one form (a closed list)."""
+    forms = {
+        "+86 139 5550 0103": [
+            "\u202a+86\u00a0139\u00a05550\u00a00103\u202c",
+            "+86-139-5550-0103",
+            "+86 (139) 55500103",
+        ],
+        "Qiuyue Lindqvist": ["~\u202fQiuyue Lindqvist", "\u200eQiuyue\u00a0 Lindqvist ", "Ｑｉｕｙｕｅ Lindqvist"],
+    }
+    for one, written in forms.items():
+        assert {person_key(w) for w in written} == {person_key(one)}
+    assert person_key("+86 139 5550 0103") == "+8613955500103"
+    assert person_key("Ana") != person_key("ana")  # case is kept: two accounts
+    assert person_key("👩\u200d👧 Mum") == "👩\u200d👧 Mum"  # the joiner inside an emoji is kept
 
 
 def test_whatsapp_group_names_come_from_the_option_the_folder_or_the_export_never_the_file_name(tmp_path, history):

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from helpers.data.schema import CHANNELS, MESSAGE_KINDS, OPERATOR_ROLES, ROLES
 from helpers.data.settings import problems
+from helpers.ingest.identity import person_key
 from helpers.ingest.privacy import Pseudonyms
 
 URL = re.compile(r"https?://|www\.", re.IGNORECASE)
@@ -171,7 +172,7 @@ class Settings:
             if role not in OPERATOR_ROLES:
                 raise ValueError(f"{source}: operators: role {role!r} is not one of {', '.join(OPERATOR_ROLES)}")
             for person in people or []:
-                operators[str(person).strip()] = role
+                operators[person_key(str(person))] = role
         rules = []
         for k, rule in enumerate(config.get("kinds") or [], 1):
             if rule.get("kind") not in MESSAGE_KINDS:
@@ -288,12 +289,25 @@ def stays_from_log(
     return stays
 
 
+def one_form(log: ChatLog) -> None:
+    """Write every person in the log in their one form, so a sender and her join line name one member."""
+    for message in log.messages:
+        if message.sender is not None:
+            message.sender = person_key(message.sender)
+        if message.sender_name:
+            message.sender_name = person_key(message.sender_name)
+    for event in log.events:
+        event.person = person_key(event.person)
+    log.creator = person_key(log.creator) if log.creator else log.creator
+
+
 def build_tables(
     logs: list[ChatLog], pseudonyms: Pseudonyms, settings: Settings, tally: Tally, keep_text: bool = False
 ) -> dict[str, pd.DataFrame]:
     """The contract's groups, memberships and messages (and, only if asked, message text) from chat logs."""
     groups, stays, messages, texts, sources = [], [], [], [], []
     for log in logs:
+        one_form(log)
         times = [m.at for m in log.messages] + [e.at for e in log.events]
         if not times:
             tally.skipped["chats with no messages or events"] += 1

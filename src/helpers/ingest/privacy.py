@@ -16,6 +16,8 @@ import os
 import secrets
 from pathlib import Path
 
+from helpers.ingest.identity import person_key
+
 KEY_VARIABLE = "WORKBENCH_HASH_KEY"
 
 
@@ -84,8 +86,12 @@ class Pseudonyms:
         return hmac.new(self._key, f"{namespace}\x00{value}".encode(), hashlib.sha256).hexdigest()[:20]
 
     def member(self, identity: str) -> str:
-        """Pseudonym of a person, from a platform id (preferred) or, failing that, a display name or phone."""
-        return "m_" + self._hash("member", identity.strip())
+        """Pseudonym of a person, from a platform id (preferred) or, failing that, a display name or phone.
+
+        The identity is first written in its one form (``identity.person_key``), so the
+        same person written two ways by one export, or by two, is one member.
+        """
+        return "m_" + self._hash("member", person_key(identity))
 
     def group(self, identity: str) -> str:
         """Pseudonym of a group, from the platform's chat id or the export's name."""

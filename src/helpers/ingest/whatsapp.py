@@ -39,6 +39,7 @@ from helpers.ingest.chatlog import (
     form_of_text,
     read_text,
 )
+from helpers.ingest.identity import person_key
 from helpers.ingest.whatsapp_lines import DELETED, MARKS, MEDIA, YOU, SystemLine, masked, system_line
 
 SPACE = r"[ \u00a0\u202f]"
@@ -202,7 +203,7 @@ def read_whatsapp(
     titles: list[str] = []
 
     def who(person: str) -> str:
-        person = person.strip(MARKS + " ")
+        person = person_key(person)
         person = aliases.get(person, person)
         return you if (you and person in YOU) else person
 
@@ -287,4 +288,4 @@ def _apply(system: SystemLine, at: pd.Timestamp, log: ChatLog, who, aliases: dic
     elif action == "number":
         tally.read["phone number changes"] += 1
         if system.new:
-            aliases[system.new.strip(MARKS + " ")] = who(system.subject)
+            aliases[person_key(system.new)] = who(system.subject)
