@@ -396,6 +396,15 @@ def check_relations(tables: dict[str, ibis.Table], sources: dict[str, Source], r
         "were sent by someone who was not a member of the group at that time",
         outside.select("_row", "_file", "message_id", "group_id", "member_id", "sent_at"),
     )
+    named_system = msgs.filter(msgs.member_id.notnull() & (msgs.kind == "system"))
+    _relation_finding(
+        report,
+        "warning",
+        sources["messages"].label,
+        "kind",
+        "are system rows that name a member (e.g. a join line): kept, but never counted as her talk",
+        named_system.select("_row", "_file", "message_id", "group_id", "member_id", "kind"),
+    )
     check_times(tables, sources, report)
 
 

@@ -15,8 +15,14 @@ import ibis
 from helpers.data.engine import Tables, kept, week_start
 
 
+def talk(tables: Tables) -> ibis.Table:
+    """Messages a member wrote: a sender named, and not a system row (a join line that names its member is not talk)."""
+    msg = tables.messages
+    return msg.filter(msg.member_id.notnull() & (msg.kind != "system"))
+
+
 def member_weeks(tables: Tables) -> ibis.Table:
-    """One row per sender in a group and Monday week (UTC) she wrote in; system lines (no sender) left out.
+    """One row per sender in a group and Monday week (UTC) she wrote in; system rows left out, with a sender or not.
 
     Columns: ``group_id``, ``member_id``, ``week``; ``messages``; ``first_at`` / ``last_at``,
     her first and last message of the week. (Two more counts here would double the time to
@@ -26,7 +32,7 @@ def member_weeks(tables: Tables) -> ibis.Table:
     """
 
     def build() -> ibis.Table:
-        msg = tables.messages.filter(tables.messages.member_id.notnull())
+        msg = talk(tables)
         return msg.group_by(["group_id", "member_id", week_start(msg.sent_at).name("week")]).aggregate(
             messages=msg.count(), first_at=msg.sent_at.min(), last_at=msg.sent_at.max()
         )

@@ -12,7 +12,7 @@ import pandas as pd
 
 from helpers.data.engine import Tables, epoch_seconds, week_start
 from helpers.data.event_time import data_end, monday_of
-from helpers.measures.activity import member_weeks
+from helpers.measures.activity import member_weeks, talk
 
 WEEK_SECONDS = 604_800
 OPERATOR_POSTS = ("dry", "wet", "promo", "activity")
@@ -34,7 +34,7 @@ def with_role(tables: Tables, rows: ibis.Table) -> ibis.Table:
 
 def messages_with_role(tables: Tables) -> ibis.Table:
     """Messages with a sender (system lines dropped) and the sender's ``role`` in that group."""
-    return with_role(tables, tables.messages.filter(tables.messages.member_id.notnull()))
+    return with_role(tables, talk(tables))
 
 
 def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp | None = None) -> pd.DataFrame:

@@ -159,3 +159,23 @@ def exits_unrecorded(tables: Tables) -> str:
     m = tables.memberships
     counts = m.aggregate(stays=m.count(), exits=m.left_at.notnull().sum()).to_pandas().iloc[0]
     return NO_EXITS if counts["stays"] and not counts["exits"] else ""
+
+
+SIZES_UNCHANGED = (
+    "no group's size ever changed in this data: nobody joined after a group's first record and nobody left, as in "
+    "a message log without join and leave events, so a group's 'size' is everyone who ever wrote there and says "
+    "nothing about how many members it had"
+)
+
+
+def sizes_unchanged(tables: Tables) -> str:
+    """Why nothing about group size can be measured when no group's headcount ever changed ('' when some did)."""
+    m, g = tables.memberships, tables.groups
+    start = m.group_by("group_id").aggregate(first_join=m.joined_at.min())
+    stays = m.join(g.select("group_id", "created_at"), "group_id").join(start, "group_id")
+    opened = ibis.greatest(stays.created_at, stays.first_join)
+    counts = stays.aggregate(
+        stays=stays.count(), changes=(stays.left_at.notnull() | (stays.joined_at > opened)).cast("int64").sum()
+    ).to_pandas()
+    row = counts.iloc[0]
+    return SIZES_UNCHANGED if row["stays"] and not row["changes"] else ""

@@ -17,6 +17,7 @@ from statsmodels.stats.multitest import multipletests
 
 from helpers.stats.cox import CoxDidNotConverge, fit_cox
 from helpers.stats.estimate import Estimate, plain_fields
+from helpers.stats.failures import why_unfitted
 from helpers.stats.restricted_mean import RestrictedMean, restricted_mean
 from helpers.stats.survival import KaplanMeier, LogRankTest, kaplan_meier, logrank
 
@@ -74,7 +75,7 @@ def arm_survival(
             pd.factorize(exposures["group_id"])[0],
         )
     except (CoxDidNotConverge, np.linalg.LinAlgError) as err:
-        reason = f"the Cox model does not converge on this data ({str(err).split('.')[0]})"
+        reason = f"the Cox model cannot be fitted on this data: {why_unfitted(err)}"
         return ArmSurvival(km, pd.DataFrame(columns=columns), test, rmst, reason)
     summary = fit.summary
     p_values = summary["p"].to_numpy()

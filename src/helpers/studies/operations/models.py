@@ -34,6 +34,7 @@ from scipy.stats import t as student_t
 
 from helpers.stats import conditional_poisson
 from helpers.stats.estimate import Estimate
+from helpers.stats.failures import why_unfitted
 from helpers.stats.glm import spline_columns
 
 SPLINE_DF = 4
@@ -177,9 +178,7 @@ def welcome_ratio(cells: pd.DataFrame, level: float, name: str) -> Estimate:
             model = sm.GLM(cells["exits"].to_numpy(float), X, family=sm.families.Poisson(), exposure=cells["days"])
             fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
     except (np.linalg.LinAlgError, ValueError) as err:
-        return Estimate.missing(
-            name, f"the welcome model does not converge on this data ({type(err).__name__}: too few exits per term)"
-        )
+        return Estimate.missing(name, f"the welcome model cannot be fitted on this data: {why_unfitted(err)}")
     b, se = float(fit.params[-1]), float(fit.bse[-1])
     if not (np.isfinite(b) and np.isfinite(se)):
         return Estimate.missing(name, "the welcome model does not converge on this data")

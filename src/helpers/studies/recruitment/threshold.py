@@ -30,6 +30,7 @@ import pandas as pd
 
 from helpers.stats import conditional_poisson
 from helpers.stats.estimate import Estimate, plain_fields
+from helpers.stats.failures import why_unfitted
 from helpers.stats.glm import spline_columns
 from helpers.studies.recruitment.models import Z95
 
@@ -223,7 +224,7 @@ def threshold_estimate(
     try:
         return _fit_profile(cells, X, Z, strata, candidates, draws, seed, n_groups)
     except (np.linalg.LinAlgError, ValueError) as err:
-        return _missing(f"the threshold model cannot be fitted on this data ({type(err).__name__})")
+        return _missing(f"the threshold model cannot be fitted on this data: {why_unfitted(err)}")
 
 
 def _fit_profile(

@@ -16,6 +16,7 @@ import pandas as pd
 
 from helpers.stats.cox import CoxDidNotConverge, fit_cox
 from helpers.stats.estimate import Estimate
+from helpers.stats.failures import why_unfitted
 from helpers.stats.proportional_hazards import zph_for_fit
 from helpers.stats.survival import at_risk_from_entry, entry_days, n_day_retention
 
@@ -93,7 +94,7 @@ def homogeneity_hazard_ratio(members: pd.DataFrame, adjust_for_size: bool = True
             entry=entry if delayed else None,  # below each duration (at_risk_from_entry)
         )
     except (CoxDidNotConverge, np.linalg.LinAlgError) as err:
-        reason = f"the Cox model does not converge on this data ({str(err).split('.')[0]})"
+        reason = f"the Cox model cannot be fitted on this data: {why_unfitted(err)}"
         return CoxHazardRatio(Estimate.missing(name, reason, n=len(members)), pd.DataFrame())
     row = fit.summary.loc["mixed"]
     estimate = Estimate(

@@ -13,7 +13,7 @@ from helpers.measures.active_days import active_days_by_month
 from helpers.measures.conversions import weekly_conversions
 from helpers.measures.group_week import group_week_panel
 from helpers.measures.kocs import classify_kocs, kocs_at_week_start, member_activity
-from helpers.measures.members import group_profile
+from helpers.measures.members import group_profile, sizes_unchanged
 from helpers.stats.estimate import Estimate
 from helpers.studies.size_activity import models, timing
 from helpers.studies.size_activity.params import SizeParams
@@ -91,20 +91,36 @@ def _rows(ds: Dataset, p: SizeParams, end: pd.Timestamp) -> tuple[pd.DataFrame, 
     return models.with_koc_counts(rows, kocs_at_week_start(ds.tables, members, end)), members
 
 
+def _size_fits(
+    rows: pd.DataFrame, p: SizeParams, unchanged: str
+) -> tuple[models.ActivityFit, models.WithinFit, models.KocEmergence]:
+    """The size curves (across and within groups) and KOC emergence by size; not estimable if sizes never changed."""
+    if unchanged:
+        return (
+            models.unmeasured_activity(rows, "size", p.activity_metric, unchanged),
+            models.missing_within(unchanged, rows.iloc[:0]),
+            models.unmeasured_kocs(unchanged, split=KOC_SIZE),
+        )
+    reps, metric = p.bootstrap_reps, p.activity_metric
+    return (
+        models.activity_model(rows, "size", metric, spline_df=p.spline_df, bootstrap_reps=reps),
+        models.within_group_size_curve(rows, spline_df=p.spline_df, bootstrap_reps=reps),
+        models.koc_emergence(rows, split=KOC_SIZE),
+    )
+
+
 def estimate(ds: Dataset, params: SizeParams | None = None) -> SizeEstimates:
     """Peak size and band (between and within groups), KOC emergence, monitor-share optimum, peak hours."""
     p = params or SizeParams()
     end = data_end(ds.tables)
     rows, members = _rows(ds, p, end)
     reps, metric = p.bootstrap_reps, p.activity_metric
-    size_fit = models.activity_model(rows, "size", metric, spline_df=p.spline_df, bootstrap_reps=reps)
+    size_fit, within, kocs = _size_fits(rows, p, sizes_unchanged(ds.tables))
     monitor_fit = models.activity_model(
         rows, "monitor_share_loo", metric, spline_df=p.monitor_spline_df, bootstrap_reps=reps
     )
     same_week_fit = models.activity_model(rows, "monitor_share", metric, spline_df=p.spline_df, bootstrap_reps=reps)
-    within = models.within_group_size_curve(rows, spline_df=p.spline_df, bootstrap_reps=reps)
     weekly = weekly_conversions(ds.tables)
-    kocs = models.koc_emergence(rows, split=KOC_SIZE)
     active_days, profile = active_days_by_month(ds.tables, end), group_profile(ds.tables)
     by_band = stickiness_by(active_days, profile, "size_band")
     counts = timing.hour_weekday_counts(ds.tables, p.utc_offset_hours)
@@ -116,8 +132,8 @@ def estimate(ds: Dataset, params: SizeParams | None = None) -> SizeEstimates:
         monitor_fit=monitor_fit,
         same_week_fit=same_week_fit,
         within=within,
-        binned=models.binned_activity(rows),
-        conversion=None if weekly is None or rows.empty else models.conversion_by_band(rows, weekly),
+        binned=models.binned_activity(rows.iloc[:0] if kocs.by_band.empty else rows),
+        conversion=None if weekly is None or kocs.by_band.empty else models.conversion_by_band(rows, weekly),
         kocs=kocs,
         stickiness_by_band=by_band,
         stickiness_by_segment=stickiness_by(active_days, profile, "segment"),

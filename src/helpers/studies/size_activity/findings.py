@@ -194,6 +194,12 @@ def stickiness_line(sticky: Stickiness) -> str:
 def koc_finding(est: SizeEstimates, verdict: Verdict) -> Finding:
     """KOCs in groups above and below 150 members, with the verdict on claim 5."""
     below, above, factor = est.kocs.below, est.kocs.above, est.params.koc_factor
+    if above.not_estimable and below.not_estimable:
+        return Finding(
+            f"**KOCs.** Whether groups of {KOC_SIZE:g}+ members have several KOCs is **not measurable on this "
+            f"data**: {above.why_not}. Verdict: **{verdict.verdict}**.",
+            ("koc_above_150", "koc_below_150"),
+        )
     if not above.n:
         return Finding(
             f"**KOCs.** No group-week had {KOC_SIZE:g}+ members, so whether groups that large have several KOCs is "
@@ -234,9 +240,9 @@ def findings(est: SizeEstimates) -> tuple[Finding, ...]:
         Finding(stickiness_line(est.stickiness_by_band), ("active_days_per_month", "sticky_share")),
         Finding(conversion_line(est.conversion)),
         Finding(
-            f"Data: {est.size_fit.rows_used:,} whole group-weeks of {est.size_fit.groups} groups with {p.min_members}+ "
-            f"members; the monitor curve uses the {est.monitor_fit.rows_used:,} group-weeks with at least "
-            f"{models.MIN_TALK} messages."
+            f"Data: {len(est.rows):,} whole group-weeks of {est.rows['group_id'].nunique():,} groups with "
+            f"{p.min_members}+ members; the monitor curve uses the {est.monitor_fit.rows_used:,} group-weeks of "
+            f"groups with at least {models.MIN_TALK} member and monitor messages in their other weeks."
         ),
     )
 

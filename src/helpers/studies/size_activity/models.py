@@ -36,6 +36,7 @@ from helpers.measures.stages import stage_names
 from helpers.stats.bootstrap import argmax_estimate
 from helpers.stats.clustered import clustered_proportion, clustered_ratio
 from helpers.stats.estimate import Estimate, plain_fields
+from helpers.stats.failures import why_unfitted
 from helpers.stats.glm import (
     grid_design,
     group_means,
@@ -229,6 +230,8 @@ def koc_emergence(rows: pd.DataFrame, at_least: int = 2, split: float = 150.0, b
     sit in a few groups, and a normal interval on their variance covers a new set of groups'
     share in about 90% of drawn worlds, not 95%.
     """
+    if not len(rows) or not rows["member_messages"].sum():
+        return unmeasured_kocs(NO_TALK, at_least, split)
     rows = rows.assign(several=(rows["kocs"] >= at_least).astype(int), one=1)
     bands = []
     for band, part in rows.groupby(by, observed=True):
@@ -448,7 +451,7 @@ FIT_ERRORS = (np.linalg.LinAlgError, PerfectSeparationError, ValueError)
 
 def cannot_fit(err: Exception) -> str:
     """The reason a curve is not estimable when its fit raised ``err``."""
-    return f"the model cannot be fitted on this data ({type(err).__name__}: {str(err).splitlines()[0][:80]})"
+    return f"the model cannot be fitted on this data: {why_unfitted(err)}"
 
 
 MIN_MODEL_GROUPS = 5
@@ -698,16 +701,44 @@ def within_group_size_curve(
     The peak's CI is from a cluster bootstrap as in ``activity_model``.
     """
     used = _clip(rows[rows.groupby("group_id")["member_messages"].transform("sum") > 0].reset_index(drop=True))
-    thin = too_thin(used, ["log_size"], spline_df)
+    thin = too_thin(used, ["log_size"], spline_df) or unchanging(used)
     if thin:
-        return _missing_within(thin, used)
+        return missing_within(thin, used)
     try:
         return _fit_within(used, spline_df, bootstrap_reps, seed)
     except FIT_ERRORS as err:
-        return _missing_within(cannot_fit(err), used)
+        return missing_within(cannot_fit(err), used)
 
 
-def _missing_within(reason: str, used: pd.DataFrame) -> WithinFit:
+NO_TALK = "no member wrote a message in a whole week of a group (only system rows or operators), so no member is a KOC"
+
+
+def unchanging(used: pd.DataFrame) -> str | None:
+    """Why a within-group curve has no variation to rest on (fewer than 5 groups changed size); None if fine."""
+    changed = int((used.groupby("group_id")["size"].nunique() > 1).sum()) if len(used) else 0
+    if changed < MIN_MODEL_GROUPS:
+        return (
+            f"only {changed} group(s) changed size over the data; a within-group curve rests on changes of size "
+            f"and needs {MIN_MODEL_GROUPS} or more"
+        )
+    return None
+
+
+def unmeasured_activity(rows: pd.DataFrame, term: str, metric: str, reason: str, margin: float = 0.9) -> ActivityFit:
+    """An activity curve not fitted because the data cannot measure its term (e.g. sizes that never changed)."""
+    return _unfitted(term, metric, reason, rows.iloc[:0], rows, margin)
+
+
+def unmeasured_kocs(reason: str, at_least: int = 2, split: float = 150.0) -> KocEmergence:
+    """KOC emergence by size, not estimable for ``reason``."""
+    return KocEmergence(
+        pd.DataFrame(columns=["size_band", "share", "ci_low", "ci_high", "group_weeks", "groups"]),
+        Estimate.missing(f"P({at_least}+ KOCs), size < {split:g}", reason),
+        Estimate.missing(f"P({at_least}+ KOCs), size >= {split:g}", reason),
+    )
+
+
+def missing_within(reason: str, used: pd.DataFrame) -> WithinFit:
     """A within-group curve that could not be fitted, saying why."""
     nan = float("nan")
     return WithinFit(
