@@ -34,7 +34,7 @@ GROUPS ?= 800
 SEED   ?= 1
 MONTHS ?= 12
 $(DEFAULT)/.complete: $(STAMP) $(wildcard src/helpers/synth/*.py)
-	$(BIN)/python -m helpers.synth --out $(DEFAULT) --groups $(GROUPS) --seed $(SEED) --months $(MONTHS)
+	$(BIN)/python -m helpers.synth --replace --out $(DEFAULT) --groups $(GROUPS) --seed $(SEED) --months $(MONTHS)
 	$(BIN)/python -m helpers validate $(DEFAULT) > /dev/null
 	touch $@
 

@@ -179,7 +179,8 @@ def dataset(groups: int) -> Path:
     """The synthetic dataset with ``groups`` groups (seed 1, 12 months), generated once (time and peak recorded)."""
     path = ROOT / "data" / "processed" / f"bench_{groups}"
     if not (path / ".complete").exists():
-        cmd = [sys.executable, "-m", "helpers.synth", "--out", str(path), "--groups", str(groups), "--seed", "1"]
+        cmd = [sys.executable, "-m", "helpers.synth", "--replace", "--out", str(path), "--groups", str(groups)]
+        cmd += ["--seed", "1"]
         script = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
         script += "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"  # the generator's own peak
         began = time.perf_counter()

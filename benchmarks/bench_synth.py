@@ -22,7 +22,18 @@ LIMITS = {800: {"seconds": 60.0}, 10_000: {"peak_gb": 4.0}}
 def measure(groups: int, out: Path) -> dict:
     """Generate ``groups`` groups into ``out`` in a child process; wall time and the child's peak RSS."""
     began = time.perf_counter()
-    cmd = [sys.executable, "-m", "helpers.synth", "--out", str(out), "--groups", str(groups), "--seed", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "helpers.synth",
+        "--replace",
+        "--out",
+        str(out),
+        "--groups",
+        str(groups),
+        "--seed",
+        "1",
+    ]
     subprocess.run(cmd, check=True)
     seconds = time.perf_counter() - began
     peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2  # KiB -> GiB (Linux)

@@ -351,7 +351,7 @@ def test_bad_exports_give_clear_errors_and_write_nothing(tmp_path, history):
     table.write_text("group,sender,time\nG1,+86 139,2025-01-01\n")
     with pytest.raises(ExportError, match=r"export.txt: line 1: not a WhatsApp chat export: 'group,sender,time'"):
         ingest("whatsapp", table, out, replace=True)
-    with pytest.raises(IngestError, match="exists; pass --replace"):
+    with pytest.raises(IngestError, match="exists and is not empty; pass --replace"):
         ingest("telegram", good, out)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no half-built folders
@@ -923,3 +923,68 @@ def test_company_conversions_and_activities_map_onto_the_contract(tmp_path, hist
     with pytest.raises(IngestError, match=r"conversions.parquet: column 'value': 1 row breaks the rule: value is >= 0"):
         ingest("tables", mapping, tmp_path / "out2")
     assert not (tmp_path / "out2").exists()
+
+
+def test_millisecond_epochs_read_as_seconds_are_named_not_a_crash(tmp_path, history):
+    """A message log in milliseconds mapped as 'unix': the error names the column, a row and the unit to give."""
+    folder = tmp_path / "log"
+    mapping = write_message_log(history, folder)
+    log = pd.read_csv(folder / "messages.tsv", sep="\t")
+    log.assign(timestamp=log["timestamp"] * 1000).to_csv(folder / "messages.tsv", sep="\t", index=False)
+    with pytest.raises(ExportError, match=r"column 'timestamp': .* too large for seconds since 1970 .*unix_ms"):
+        ingest("tables", mapping, tmp_path / "out")
+    mapping.write_text(mapping.read_text().replace("time_format: unix", "time_format: unix_ms"))
+    done = ingest("tables", mapping, tmp_path / "out")
+    sent = _tables(done.out)["messages"]["sent_at"]
+    assert sent.min() == history.messages[0][0]
+
+
+def test_a_text_target_size_default_is_named_not_a_crash(tmp_path, history):
+    folder = tmp_path / "log"
+    mapping = write_message_log(history, folder)
+    mapping.write_text(
+        mapping.read_text().replace("platform: whatsapp", "platform: whatsapp\ngroup_defaults:\n  target_size: big")
+    )
+    with pytest.raises(
+        ExportError, match=r"mapping.yml: group_defaults: target_size: target_size 'big' is not a whole"
+    ):
+        ingest("tables", mapping, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_events_take_their_group_from_defaults_as_messages_do(tmp_path, history):
+    """One group's event log without a group column: ``defaults: {group_id: ...}`` names it, as for messages."""
+    folder = tmp_path / "company"
+    mapping = write_company_tables(history, folder)
+    stays = pd.read_csv(folder / "members.csv", dtype=str)
+    rows = [(r.user, r.join_time, "join") for r in stays.itertuples()]
+    pd.DataFrame(rows, columns=["user", "time", "action"]).to_csv(folder / "member_log.csv", index=False)
+    text = mapping.read_text()
+    chat = stays["chat"].iloc[0]
+    events = (
+        "  events:\n    file: member_log.csv\n    columns: {member_id: user, at: time, event: action}\n"
+        f"    defaults: {{group_id: {chat}}}\n"
+    )
+    (folder / "events.yml").write_text(text[: text.index("  memberships:")] + events + text[text.index("  groups:") :])
+    done = ingest("tables", folder / "events.yml", tmp_path / "events")
+    assert done.tally.read["membership events"] == len(stays)
+    tables = _tables(done.out)
+    assert len(tables["memberships"]) == stays["user"].nunique() and tables["groups"]["group_id"].nunique() == 1
+
+
+def test_members_before_a_whatsapp_history_start_where_it_does_not_at_the_creation_line(tmp_path):
+    """'X created group' two years before the history: a member seen without a join is present from the history."""
+    chat = tmp_path / "WhatsApp Chat with Club.txt"
+    chat.write_text(
+        '01/02/2023, 10:00 - Tsvetana Okonkwo created group "Club"\n'
+        "15/03/2025, 09:00 - Messages and calls are end-to-end encrypted. No one outside of this chat can read them.\n"
+        "15/03/2025, 09:05 - Ilse Haraldsen: good morning\n"
+        "16/03/2025, 09:05 - Ilse Haraldsen: and again\n",
+        encoding="utf-8",
+    )
+    done = ingest("whatsapp", chat, tmp_path / "out", time_zone="UTC")
+    tables = _tables(done.out)
+    stays = tables["memberships"].set_index("role")
+    assert stays.loc["member", "joined_at"] == pd.Timestamp("2025-03-15 09:00", tz="UTC")
+    assert stays.loc["member", "observed_from"] == stays.loc["member", "joined_at"]  # a join the export does not show
+    assert tables["groups"]["created_at"].iloc[0] == pd.Timestamp("2023-02-01 10:00", tz="UTC")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from helpers.claims.registry import CLAIMS, PEAK_HOURS
+from helpers.data.atomic import new_work_folder
 from helpers.synth import generate
 from helpers.synth.parameters import EFFECTS, OFF_PROBABILITY, PARAMETERS, ParameterError, flat, from_file, random_world
 from helpers.synth.simulate import Cohort, Run
@@ -280,3 +282,45 @@ def test_planted_kocs_are_talkers_who_are_heard():
     )
     # owner: no; talker: yes; half the rate: no; left after 5 days: no; silenced: no; 5 days before the end: no
     assert is_koc(cohort, world, run, 100.0).tolist() == [False, True, False, False, False, False]
+
+
+def _synth(*args: str) -> subprocess.CompletedProcess:
+    """The synth command line with a tiny world."""
+    command = [sys.executable, "-m", "helpers.synth", "--groups", "3", "--months", "2", "--quiet", *args]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def test_synth_never_deletes_or_replaces_a_users_files_without_replace(tmp_path):
+    """A folder holding anything, or a plain file, given as --out is left as it was; --replace replaces a folder."""
+    out = tmp_path / "mine"
+    (out / "raw").mkdir(parents=True)
+    (out / "notes.txt").write_text("my notes\n")
+    done = _synth("--out", str(out))
+    assert done.returncode == 2 and "not empty; pass --replace" in done.stderr and "Traceback" not in done.stderr
+    assert (out / "notes.txt").read_text() == "my notes\n" and (out / "raw").is_dir()
+    plain = tmp_path / "plain.txt"
+    plain.write_text("keep me\n")
+    for args in (("--out", str(plain)), ("--replace", "--out", str(plain))):
+        done = _synth(*args)
+        assert done.returncode == 2 and "is a file" in done.stderr
+        assert plain.read_text() == "keep me\n"
+    assert _synth("--out", str(tmp_path / "new")).returncode == 0  # a new folder needs no --replace
+    assert _synth("--replace", "--out", str(out)).returncode == 0
+    assert (out / "truth.json").is_file() and not (out / "notes.txt").exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_work_folders_of_an_interrupted_run_are_removed_by_the_next_one(tmp_path):
+    """A killed run's work folder (its process gone) and a half-removed old folder go; a live run's stays."""
+    final = tmp_path / "data"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".data.work-{dead.stdout.strip()}-abc123"
+    previous = tmp_path / ".data.previous-1700000000"
+    live = tmp_path / f".data.work-{os.getppid()}-xyz789"
+    other = tmp_path / ".other.work-1-abc"
+    for folder in (stale, previous, live, other):
+        (folder / "memberships").mkdir(parents=True)
+    work = new_work_folder(final)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert stale.name not in left and previous.name not in left
+    assert {live.name, other.name, work.name} <= set(left)

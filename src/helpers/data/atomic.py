@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -68,10 +69,58 @@ def write_text_atomic(path: Path, text: str, private: bool = False) -> Path:
     return path
 
 
+class TargetTaken(Exception):
+    """The folder a command would write already holds the user's files, and ``--replace`` was not given."""
+
+
+def check_target(out: Path, replace: bool, what: str = "dataset") -> None:
+    """Refuse to write ``out`` over a file, or over a folder that is not empty, unless ``replace``."""
+    if out.exists() and not out.is_dir():
+        raise TargetTaken(f"{out} is a file; --out names the folder the {what} is written to (it is never a file)")
+    if out.is_dir() and any(out.iterdir()) and not replace:
+        raise TargetTaken(
+            f"{out} exists and is not empty; pass --replace to overwrite it (the old one stays until the new one "
+            "is complete)"
+        )
+
+
+WORK = re.compile(r"^\.(?P<name>.+)\.(?:work-(?P<pid>\d+)-.*|previous-\d+)$")
+"""A work folder (``.NAME.work-PID-XXXX``) or a replaced folder awaiting removal (``.NAME.previous-NS``)."""
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_leftovers(final: Path) -> list[Path]:
+    """Remove the work folders an interrupted run for ``final`` left behind (their process is gone)."""
+    removed = []
+    for path in final.parent.glob(f".{final.name}.*") if final.parent.is_dir() else []:
+        match = WORK.match(path.name)
+        if not match or match["name"] != final.name or not path.is_dir():
+            continue
+        if match["pid"] is None or not _alive(int(match["pid"])):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 def new_work_folder(final: Path) -> Path:
-    """A temporary folder beside ``final`` to build it in, with the permissions ``final`` should end up with."""
+    """A temporary folder beside ``final`` to build it in, with the permissions ``final`` should end up with.
+
+    Work folders of earlier runs for ``final`` that were interrupted (their process is gone)
+    are removed first, so an interrupted run never leaves its partial output for good.
+    """
     final.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    sweep_leftovers(final)
+    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.work-{os.getpid()}-", dir=final.parent))
     os.chmod(work, usual_mode(folder=True))
     return work
 

@@ -3,7 +3,8 @@
 User errors (bad input, bad settings) are caught where they happen and reported with the
 file, the line or key and the rule. Anything else is a bug of the workbench: the command
 prints one line naming the error and the log that holds the traceback, and exits 70
-(EX_SOFTWARE); Ctrl-C exits 130 quietly.
+(EX_SOFTWARE); Ctrl-C exits 130 quietly, and a reader that stops early (``| head``) ends
+the command quietly, as any Unix command does.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ def guarded(main: Callable[[], int], command: str) -> int:
     except KeyboardInterrupt:
         print(f"{command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader closed the pipe (| head): stop writing, quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python flushes stdout at exit: into nothing, not the closed pipe
+        return 141  # 128 + SIGPIPE, as a shell reports it
     except Exception as err:  # the one place a command may catch everything: to report it, not hide it
         folder = log_dir()
         folder.mkdir(parents=True, exist_ok=True)

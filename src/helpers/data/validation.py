@@ -22,6 +22,7 @@ import duckdb
 import ibis
 import pandas as pd
 
+from helpers.data.currencies import ISO_4217, currency_hint
 from helpers.data.outliers import EARLIEST_PLAUSIBLE, MAX_OUTLIERS, robust_end
 from helpers.data.schema import TABLES, Table
 from helpers.data.sources import AWARE_TIMESTAMP, RAW_SUFFIX, Source, SourceError, file_columns, read_error, typed_sql
@@ -414,6 +415,34 @@ def _distinct_hashes(t: ibis.Table, column: str) -> int:
     return int(t.aggregate(n=t[column].hash().nunique()).to_pandas().iloc[0, 0])
 
 
+def _check_currencies(c: ibis.Table, label: str, report: ValidationReport) -> None:
+    """Conversion values are in ISO 4217 codes, and in one currency: values in two cannot be summed."""
+    if "currency" not in c.columns:
+        return
+    unknown = c.filter(c.currency.notnull() & ~c.currency.isin(sorted(ISO_4217)))
+    first = unknown.select("currency").limit(1).to_pandas()
+    hint = currency_hint(first["currency"].iloc[0]) if len(first) else ""
+    _relation_finding(
+        report,
+        "error",
+        label,
+        "currency",
+        f"name a currency by something other than its ISO 4217 code (CNY, USD, EUR, ...){hint}",
+        unknown.select("_row", "_file", "conversion_id", "currency"),
+    )
+    used = sorted(c.filter(c.currency.notnull()).select("currency").distinct().to_pandas()["currency"])
+    if len(used) > 1:
+        report.findings.append(
+            Finding(
+                "error",
+                label,
+                "currency",
+                f"holds values in {len(used)} currencies ({', '.join(used[:5])}): values in different currencies "
+                "cannot be summed; convert them to one currency in the export or the ingest mapping",
+            )
+        )
+
+
 def _check_outcome_relations(
     tables: dict[str, ibis.Table], sources: dict[str, Source], report: ValidationReport
 ) -> None:
@@ -421,6 +450,7 @@ def _check_outcome_relations(
     ever = tables["memberships"].select("group_id", "member_id").distinct()
     if "conversions" in tables:
         c = tables["conversions"]
+        _check_currencies(c, sources["conversions"].label, report)
         outsiders = c.anti_join(ever, ["group_id", "member_id"])
         _relation_finding(
             report,

@@ -315,6 +315,10 @@ def build_tables(
         start = min([log.created_at] if log.created_at is not None else times)
         if log.created_at is None:
             tally.read["chats whose creation is not in the export"] += 1
+        # an export can begin with the group's creation line long before its history does (WhatsApp writes
+        # 'X created group' at the top even when the exporter joined years later): members whose join the
+        # export does not show are present from its first other record, not from the creation
+        seen_from = min([t for t in times if t != log.created_at] or [start])
         group_id = pseudonyms.group(f"{log.platform}:{log.chat_key}")
         attributes = settings.attributes(log)
         groups.append({"group_id": group_id, "created_at": start, **attributes, "platform": log.platform})
@@ -325,7 +329,7 @@ def build_tables(
                 return settings.operators.get(person, "owner")
             return settings.operators.get(person) or settings.operators.get(names.get(person, ""), "member")
 
-        for person, joined, left, reason, unseen in stays_from_log(log, start, tally):
+        for person, joined, left, reason, unseen in stays_from_log(log, seen_from, tally):
             stays.append(
                 {
                     "group_id": group_id,

@@ -73,6 +73,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from helpers.data import yaml_text
 from helpers.data.schema import TABLES
 from helpers.data.settings import problems
 from helpers.ingest.chatlog import (
@@ -88,6 +89,10 @@ from helpers.ingest.chatlog import (
 from helpers.ingest.privacy import Pseudonyms
 
 TIME_FORMATS = ("iso", "unix", "unix_ms")
+
+
+UNIX_LIMIT = 10_000_000_000
+"""Seconds since 1970 below this (the year 2286): larger values are milliseconds or microseconds."""
 
 
 OUTCOME_TABLES = ("conversions", "activities", "activity_participants")
@@ -111,7 +116,7 @@ def read_mapping(path: Path) -> dict:
     """The parsed mapping file, with its basic shape checked."""
     path = Path(path)
     try:
-        mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
+        mapping = yaml_text.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as err:
         raise ExportError(path.name, "", f"cannot be read: {err}") from None
     except yaml.YAMLError as err:
@@ -293,7 +298,13 @@ def _times(raw: pd.Series, fmt: str, zone: str, column: str, places: pd.Series, 
     clock = pd.Series(False, index=text.index)
     if fmt in ("unix", "unix_ms"):
         number = pd.to_numeric(text, errors="coerce")
-        parsed = pd.to_datetime(number, unit="s" if fmt == "unix" else "ms", utc=True)
+        per_second = 1 if fmt == "unix" else 1000
+        wrong_unit = number.abs() >= UNIX_LIMIT * per_second  # after 2286: epochs in a smaller unit than said
+        unit = "seconds" if fmt == "unix" else "milliseconds"
+        rule = f"are too large for {unit} since 1970 (after the year 2286): give the unit the export uses (unix_ms)"
+        _reject(wrong_unit, text, column, rule if fmt == "unix" else rule.replace(" (unix_ms)", ""), places, found)
+        clock = wrong_unit.fillna(False)  # said once, not again as 'do not match'
+        parsed = pd.to_datetime(number.where(~clock), unit="s" if fmt == "unix" else "ms", utc=True)
     else:
         parsed = pd.to_datetime(text, format="ISO8601" if fmt == "iso" else fmt, errors="coerce", utc=False)
         if getattr(parsed.dt, "tz", None) is None:
@@ -400,14 +411,19 @@ EVENTS = ("join", "leave", "remove")
 
 def _events(spec: dict, root: Path, mapping: dict, tally: Tally) -> pd.DataFrame:
     """The events table: group, member, time and event (join, leave or remove), every broken rule at once."""
-    columns = dict(spec.get("columns") or {})
-    needed = [c for c in ("group_id", "member_id", "at", "event") if c not in columns]
+    columns, defaults = dict(spec.get("columns") or {}), dict(spec.get("defaults") or {})
+    needed = [c for c in ("group_id", "member_id", "at", "event") if c not in columns and c not in defaults]
     if needed:
         raise ExportError(
-            _label(spec), "columns", f"an events table maps group_id, member_id, at and event; missing {needed}"
+            _label(spec),
+            "columns",
+            f"an events table maps (or gives under defaults) group_id, member_id, at and event; missing {needed}",
         )
     source, places = _read_files(root, spec, tally, "events")
     out = _mapped(source, spec)
+    for column, value in defaults.items():
+        out[column] = out[column].fillna(value) if column in out else value  # fills blanks, never overwrites
+    columns = {c: columns.get(c, f"defaults: {c}") for c in ("group_id", "member_id", "at", "event")}
     found: list[str] = []
     for column in ("group_id", "member_id", "at", "event"):
         _reject(out[column].isna(), out[column], columns[column], "are empty (every event needs it)", places, found)
@@ -557,7 +573,17 @@ def _groups(
     for column, value in defaults.items():
         if column not in groups:
             groups[column] = value
-    groups["target_size"] = pd.to_numeric(groups["target_size"]).astype("Int64")
+    size = pd.to_numeric(groups["target_size"], errors="coerce")
+    bad = groups["target_size"].notna() & (size.isna() | (size % 1 != 0) | (size < 1))
+    if bad.any():
+        shown = groups.loc[bad, "target_size"].iloc[0]
+        where = "group_defaults: target_size" if "target_size" in (mapping.get("group_defaults") or {}) else "groups"
+        raise ExportError(
+            mapping.get("_file", "mapping"),
+            where,
+            f"target_size {shown!r} is not a whole number of members (1 or more; leave it out if unknown)",
+        )
+    groups["target_size"] = size.astype("Int64")
     return groups
 
 
@@ -566,7 +592,7 @@ def read_tables(
 ) -> dict[str, pd.DataFrame]:
     """The contract's tables from the files a mapping names, identities hashed and text dropped."""
     mapping_path = Path(mapping_path)
-    mapping = read_mapping(mapping_path)
+    mapping = {**read_mapping(mapping_path), "_file": mapping_path.name}
     root = mapping_path.parent
     specs = mapping["tables"]
     msgs = _table("messages", specs["messages"], root, mapping, tally)

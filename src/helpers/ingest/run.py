@@ -25,7 +25,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from helpers.data.atomic import new_work_folder, publish_folder, write_json
+from helpers.data import yaml_text
+from helpers.data.atomic import TargetTaken, check_target, new_work_folder, publish_folder, write_json
 from helpers.data.engine import validate_dataset
 from helpers.ingest.chatlog import ExportError, Settings, Tally, build_tables, known_zone
 from helpers.ingest.discord import read_discord
@@ -65,7 +66,7 @@ def read_settings(path: Path | None) -> Settings:
     if path is None:
         return Settings()
     try:
-        config = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        config = yaml_text.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as err:
         raise IngestError(f"{Path(path).name}: cannot be read as YAML settings: {err}") from None
     try:
@@ -122,12 +123,10 @@ def ingest(
     if not path.exists():
         raise IngestError(f"{path}: no such file")
     path = export_file(kind, path)
-    if out.exists() and not out.is_dir():
-        raise IngestError(f"{out} is a file; --out names the folder the dataset is written to (it is never a file)")
-    if out.exists() and not replace:
-        raise IngestError(
-            f"{out} exists; pass --replace to overwrite it (the old one stays until the new one is complete)"
-        )
+    try:
+        check_target(out, replace)
+    except TargetTaken as err:
+        raise IngestError(str(err)) from None
     if time_zone is not None and not known_zone(time_zone):
         raise IngestError(f"unknown time zone {time_zone!r} (use a name such as Asia/Shanghai or UTC)")
     pseudonyms = Pseudonyms(load_key(key_file))

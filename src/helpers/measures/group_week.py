@@ -13,6 +13,7 @@ import pandas as pd
 from helpers.data.engine import Tables, epoch_seconds, week_start
 from helpers.data.event_time import data_end, monday_of
 from helpers.measures.activity import member_weeks, talk
+from helpers.measures.members import join_known
 
 WEEK_SECONDS = 604_800
 OPERATOR_POSTS = ("dry", "wet", "promo", "activity")
@@ -41,7 +42,8 @@ def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp 
     """One row per group and week: members, joins, exits, messages, speakers, KOCs, monitor and promo shares.
 
     - ``members``: people of role member (operators left out) at the week's start; ``joins`` / ``exits``:
-      their stays begun / ended in the week.
+      their stays begun / ended in the week; ``new_joins``: the joins the data saw (not stays begun before
+      the data, which count as present from its start).
     - ``mean_tenure_days``: mean days since those members joined (their current stay), at the week's start.
     - ``member_messages`` / ``speakers``: messages and distinct senders of role member.
     - ``members_in_week`` = members + joins: everyone who was a member at some time in the week.
@@ -58,7 +60,7 @@ def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp 
     stays = stays.mutate(joined_s=epoch_seconds(stays.joined_at))
     # sums of join instants let pandas follow the tenure of whoever is present (see below)
     joins = stays.group_by(["group_id", week_start(stays.joined_at).name("week")]).aggregate(
-        joins=stays.count(), joined_s_in=stays.joined_s.sum()
+        joins=stays.count(), new_joins=join_known(stays).cast("int64").sum(), joined_s_in=stays.joined_s.sum()
     )
     left = stays.filter(stays.left_at.notnull())
     exits = left.group_by(["group_id", week_start(left.left_at).name("week")]).aggregate(
@@ -86,6 +88,7 @@ def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp 
     frame = panel.to_pyarrow().to_pandas()
     counts = [
         "joins",
+        "new_joins",
         "exits",
         "member_messages",
         "speakers",
@@ -102,6 +105,7 @@ def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp 
         "members",
         "members_in_week",
         "joins",
+        "new_joins",
         "exits",
         "mean_tenure_days",
         "member_messages",

@@ -17,6 +17,11 @@ from helpers.measures.activity import member_weeks
 from helpers.measures.size_bands import size_band
 
 
+def join_known(m: ibis.Table) -> ibis.Value:
+    """True for a stay whose join is known: not one begun before the data (``observed_from`` at or before the join)."""
+    return m.observed_from.isnull() | (m.observed_from > m.joined_at)
+
+
 def first_stays(tables: Tables, roles: tuple[str, ...] = ("member",)) -> ibis.Table:
     """Per member in a group: first join, end of the first stay, number of stays, final leave (null if in).
 

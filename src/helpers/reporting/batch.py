@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from helpers.data import yaml_text
 from helpers.data.atomic import write_json
 from helpers.data.crash import guarded
 from helpers.data.engine import dataset_fingerprint
@@ -64,7 +65,7 @@ def load_config(path: Path) -> tuple[list[Run], dict]:
     the file, the key path and the shape expected, before anything runs.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml_text.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as err:
         raise ConfigError(f"{path.name}: cannot read the config: {str(err).splitlines()[0]}") from None
     try:

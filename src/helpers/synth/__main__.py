@@ -1,5 +1,8 @@
 """Command line: ``python -m helpers.synth --out DIR [--world planted|null|random] [--params FILE.yml] [--seed S]``.
 
+``DIR`` must be new or empty; ``--replace`` replaces a folder that holds anything, once the
+new dataset is complete (a plain file is never replaced).
+
 ``--groups`` and ``--months`` override the world's own (800 groups, 12 months unless a
 parameter file says otherwise). ``--world random --seed S`` draws every parameter from
 its documented range (``helpers.synth.parameters``); ``--params`` then overrides any of them.
@@ -10,10 +13,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
+from helpers.data.atomic import TargetTaken, check_target
 from helpers.data.crash import guarded
 from helpers.synth.dataset import generate
-from helpers.synth.parameters import ParameterError, from_file, random_world
+from helpers.synth.parameters import PARAMETERS, ParameterError, from_file, random_world
 from helpers.synth.world import WORLDS, World
 
 
@@ -28,7 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.synth", description="Write a synthetic dataset with planted truth."
     )
-    parser.add_argument("--out", required=True, help="dataset directory to write (replaced when complete)")
+    parser.add_argument("--out", required=True, help="dataset directory to write (an empty or new folder)")
+    parser.add_argument(
+        "--replace", action="store_true", help="replace --out if it holds anything (once the new one is complete)"
+    )
     parser.add_argument("--groups", type=int, default=None, help="number of groups (default: the world's, 800)")
     parser.add_argument("--seed", type=int, default=1, help="random seed, also of a random world's draw (default 1)")
     parser.add_argument("--months", type=int, default=None, help="months of history (default: the world's, 12)")
@@ -41,11 +49,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", help="YAML file of world parameters overriding the world's (name: value)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    if (args.groups is not None and args.groups < 1) or (args.months is not None and args.months < 2):
-        parser.error("--groups must be >= 1 and --months >= 2")
+    for name in ("groups", "months"):
+        value, spec = getattr(args, name), PARAMETERS[name]
+        if value is not None and not spec.low <= value <= spec.high:
+            parser.error(f"--{name} {value} is outside its range {spec.low:g} to {spec.high:g}")
+    if args.seed < 0:
+        parser.error(f"--seed {args.seed} is negative; a seed is a whole number from 0")
     try:
+        check_target(Path(args.out), args.replace)
         world = world_from_args(args)
-    except ParameterError as err:
+    except (ParameterError, TargetTaken) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     began = time.perf_counter()

@@ -18,6 +18,7 @@ import numpy as np
 import yaml
 
 from helpers.claims.registry import PEAK_HOURS
+from helpers.data import yaml_text
 from helpers.synth.world import ARMS, STAGES, World
 
 OFF_PROBABILITY = 1 / 3
@@ -286,7 +287,7 @@ def from_file(path: str | Path, base: World | None = None) -> World:
     """``base`` (the planted world by default) with the overrides in a YAML file of parameters."""
     path = Path(path)
     try:
-        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        values = yaml_text.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as err:
         raise ParameterError(f"{path.name}: cannot read world parameters ({err})") from None
     if not isinstance(values, dict):

@@ -8,6 +8,7 @@ import pandas as pd
 
 from helpers.data.engine import Dataset
 from helpers.figures.survival import km_curves
+from helpers.studies.data_warnings import warnings_touching
 from helpers.studies.experiment import figures
 from helpers.studies.experiment.captions import CAPTIONS, QUESTION
 from helpers.studies.experiment.estimate import ExperimentEstimates, estimate
@@ -118,7 +119,7 @@ def summarise(ds: Dataset, params: ExperimentParams | None = None) -> StudyResul
         study="experiment",
         title=TITLE,
         headline=est.headline,
-        findings=findings(est),
+        findings=(*findings(est), *warnings_touching(ds, "experiment")),
         verdicts=verdicts(est),
         methods=methods(est),
         tables=tables(est),

@@ -19,6 +19,7 @@ from helpers.data.engine import Tables, epoch_seconds
 from helpers.data.event_time import DAY
 from helpers.measures.conversions import PAID
 from helpers.measures.group_week import messages_with_role
+from helpers.measures.members import join_known
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,14 @@ def stays(tables: Tables, line: Timeline) -> pd.DataFrame:
     """Every stay of a member or an assistant: group, member, role, joined and left (days; inf while open)."""
     m = tables.memberships.filter(tables.memberships.role.isin(["member", "assistant"]))
     hour = (epoch_seconds(m.joined_at) / 3600).floor().cast("int64")
+    known = join_known(m)
     joins = (
-        m.filter(m.role == "member")
+        m.filter((m.role == "member") & known)
         .mutate(hour=hour)
         .group_by(["group_id", "hour"])
         .aggregate(hour_joins=ibis._.count())
     )
-    rows = m.mutate(hour=hour).left_join(joins, ["group_id", "hour"])
+    rows = m.mutate(hour=hour, known=known).left_join(joins, ["group_id", "hour"])
     out = (
         rows.select(
             "group_id",
@@ -70,7 +72,7 @@ def stays(tables: Tables, line: Timeline) -> pd.DataFrame:
             joined=_day(epoch_seconds(rows.joined_at), line),
             left=_day(epoch_seconds(rows.left_at), line),
             hour=rows.hour,
-            hour_joins=rows.hour_joins.fill_null(0),
+            hour_joins=rows.known.ifelse(rows.hour_joins.fill_null(0), 0),  # a stay begun before the data: no peak
         )
         .to_pyarrow()
         .to_pandas()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from helpers.data.engine import Dataset
+from helpers.studies.data_warnings import warnings_touching
 from helpers.studies.operations import figures
 from helpers.studies.operations.captions import CAPTIONS, QUESTION
 from helpers.studies.operations.estimate import OperationsEstimates, estimate
@@ -48,7 +49,7 @@ def summarise(ds: Dataset, params: OperationsParams | None = None) -> StudyResul
         study="operations",
         title=TITLE,
         headline=est.headline,
-        findings=findings(est),
+        findings=(*findings(est), *warnings_touching(ds, "operations")),
         verdicts=verdicts(est),
         tables={"cadence": est.cadence, "agents": est.agents, "welcome": est.welcome} if measured else {},
         figures=figures.figures(est.cadence, est.grid.load, est.grid.line, est.welcome) if measured else {},

@@ -10,6 +10,7 @@ import ibis
 import pandas as pd
 
 from helpers.data.engine import Tables
+from helpers.measures.members import join_known
 
 PERIODS = {"day": "D", "week": "W", "month": "M"}
 
@@ -46,10 +47,16 @@ def dataset_summary(tables: Tables) -> dict:
 
 
 def members_over_time(tables: Tables, period: str = "week") -> pd.DataFrame:
-    """Per period: joins, exits, net growth and members at the period's end, over all groups."""
+    """Per period: joins, exits, net growth and members at the period's end, over all groups.
+
+    Stays begun before the data (no known join) are members from the data's start, never joins.
+    """
     unit = PERIODS[period]
     m = tables.memberships
-    joins = m.group_by(period_start=m.joined_at.truncate(unit)).aggregate(joins=m.count())
+    known = join_known(m)
+    joins = m.group_by(period_start=m.joined_at.truncate(unit)).aggregate(
+        joins=known.cast("int64").sum(), present=(~known).cast("int64").sum()
+    )
     left = m.filter(m.left_at.notnull())
     exits = left.group_by(period_start=left.left_at.truncate(unit)).aggregate(exits=left.count())
     frame = (
@@ -57,13 +64,14 @@ def members_over_time(tables: Tables, period: str = "week") -> pd.DataFrame:
         .select(
             period_start=ibis.coalesce(joins.period_start, exits.period_start),
             joins=joins.joins.fill_null(0),
+            present=joins.present.fill_null(0),
             exits=exits.exits.fill_null(0),
         )
         .order_by("period_start")
         .to_pandas()
     )
     frame["net_growth"] = frame["joins"] - frame["exits"]
-    frame["members_at_end"] = frame["net_growth"].cumsum()
+    frame["members_at_end"] = (frame.pop("present") + frame["net_growth"]).cumsum()
     return frame
 
 

@@ -51,6 +51,7 @@ class RecruitmentEstimates:
     threshold: thresholds.Threshold | None = None
     cox: models.CoxResult | None = None
     rmst_gap: Estimate | None = None
+    unseen_start: int = 0  # groups left out: the data begins after they did (members present with no known join)
 
     def as_dict(self) -> dict:
         """The headline estimates as plain values (the tables stay with the caller)."""
@@ -93,6 +94,8 @@ def estimate(ds: Dataset, params: RecruitmentParams | None = None) -> Recruitmen
         missing = {key: Estimate.missing(name, unrecorded) for key, name in HEADLINE.items()}
         return RecruitmentEstimates(params=p, end=end, headline=missing, unrecorded=unrecorded)
     windows = recruitment_windows(ds.tables, p.target_size, end=end, window_bins=tuple(p.window_bins))
+    unseen_start = int((~windows["start_seen"]).sum())
+    windows = windows[windows["start_seen"]].reset_index(drop=True)
     early = early_members(ds.tables, windows, None if p.early_k else p.early_days, p.early_k, p.horizon_days, end)
     curves = recruitment_curves(ds.tables, days=int(p.horizon_days + p.early_days))
     early_size = mean_members(curves, int(p.horizon_days + p.early_days))
@@ -116,4 +119,5 @@ def estimate(ds: Dataset, params: RecruitmentParams | None = None) -> Recruitmen
         threshold=threshold,
         cox=cox,
         rmst_gap=gap,
+        unseen_start=unseen_start,
     )

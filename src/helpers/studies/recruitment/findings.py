@@ -102,6 +102,16 @@ def threshold_line(est: RecruitmentEstimates) -> str:
     )
 
 
+def unseen_sentence(groups: int) -> str:
+    """Says how many groups were left out because the data begins after they did ('' when none)."""
+    if not groups:
+        return ""
+    return (
+        f" {groups:,} group(s) are left out: the data begins after they did (their members were there with no "
+        "known join), so how fast they filled is not known."
+    )
+
+
 def findings(est: RecruitmentEstimates) -> tuple[Finding, ...]:
     """The study's findings in reading order (one, saying why, where churn is not measurable)."""
     if est.unrecorded:
@@ -146,7 +156,7 @@ def findings(est: RecruitmentEstimates) -> tuple[Finding, ...]:
         ),
         Finding(
             f"Median window: {fmt.num(median_window, '.0f')} days; {fmt.pct(slow_share)} of filled groups took "
-            f"more than {CLAIM_DAYS:g} days."
+            f"more than {CLAIM_DAYS:g} days.{unseen_sentence(est.unseen_start)}"
         ),
     )
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from helpers.data.engine import Tables, epoch_seconds
 from helpers.data.event_time import DAY, data_end
-from helpers.measures.members import first_stays, homogeneous
+from helpers.measures.members import first_stays, homogeneous, join_known
 
 WINDOW_BINS = (7, 14, 28, 42)
 """Upper edges in days of the window bins <=1w, 1-2w, 2-4w, 4-6w; beyond is >6w; 'never' if unfilled."""
@@ -43,6 +43,8 @@ def recruitment_windows(
 ) -> pd.DataFrame:
     """One row per group: fill size, ``window_days`` to reach it (empty if never), joiners so far, window bin.
 
+    ``start_seen`` is False for a group the data sees only after it began (members present
+    before the data, with no known join): its window is not known, and the study leaves it out.
     Also ``observed_days`` (creation to the data's end), ``filled``, the group's channel,
     segment, target size and ``homogeneous`` (no attribute 'mixed').
     """
@@ -56,8 +58,11 @@ def recruitment_windows(
     g = g.mutate(fill_size=fill.cast("int64"))
     nth = ranked.join(g.select("group_id", "fill_size"), "group_id")
     nth = nth.filter(nth["rank"] == nth.fill_size).select("group_id", filled_at=nth.first_joined)
+    m = tables.memberships
     totals = joiners.group_by("group_id").aggregate(joiners=joiners.count())
+    unseen = m.group_by("group_id").aggregate(unseen_joins=(~join_known(m)).cast("int64").sum())
     out = g.left_join(nth, "group_id").drop("group_id_right").left_join(totals, "group_id").drop("group_id_right")
+    out = out.left_join(unseen, "group_id").drop("group_id_right")
     out = out.select(
         "group_id",
         "channel",
@@ -66,6 +71,7 @@ def recruitment_windows(
         "target_size",
         "fill_size",
         "joiners",
+        start_seen=out.unseen_joins.fill_null(0) == 0,
         created_s=epoch_seconds(out.created_at),
         filled_s=epoch_seconds(out.filled_at),
     )
@@ -108,6 +114,7 @@ def early_members(
         raise ValueError("set exactly one of early_days and early_k")
     end = end if end is not None else data_end(tables)
     stays = first_stays(tables)
+    stays = stays.filter(join_known(stays))  # a member present before the data has no known join day
     g = tables.groups.select("group_id", "created_at")
     stays = stays.join(g, "group_id")
     stays = stays.mutate(joined_day=(epoch_seconds(stays.joined_at) - epoch_seconds(stays.created_at)) / DAY)
@@ -139,7 +146,7 @@ def early_members(
         "segment",
         "homogeneous",
     ]
-    return frame.merge(windows[columns], on="group_id", how="left").sort_values(
+    return frame.merge(windows[columns], on="group_id", how="inner").sort_values(
         ["group_id", "joined_day"], ignore_index=True
     )
 

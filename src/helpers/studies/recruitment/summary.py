@@ -11,6 +11,7 @@ import pandas as pd
 from helpers.data.engine import Dataset
 from helpers.figures.survival import km_curves
 from helpers.stats.survival import kaplan_meier
+from helpers.studies.data_warnings import warnings_touching
 from helpers.studies.recruitment import figures
 from helpers.studies.recruitment.captions import CAPTIONS, QUESTION
 from helpers.studies.recruitment.estimate import CLAIM_DAYS, RecruitmentEstimates, estimate
@@ -87,7 +88,7 @@ def summarise(ds: Dataset, params: RecruitmentParams | None = None) -> StudyResu
         study="recruitment",
         title=TITLE,
         headline=est.headline,
-        findings=findings(est),
+        findings=(*findings(est), *warnings_touching(ds, "recruitment")),
         verdicts=verdicts(est),
         methods=methods(est),
         tables=tables(est),

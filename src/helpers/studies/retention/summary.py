@@ -10,6 +10,7 @@ from helpers.data.engine import Dataset
 from helpers.figures.survival import incidence_figure, km_curves
 from helpers.stats.competing_risks import incidence_curves
 from helpers.stats.survival import kaplan_meier
+from helpers.studies.data_warnings import warnings_touching
 from helpers.studies.result import StudyResult, records
 from helpers.studies.retention import figures
 from helpers.studies.retention.captions import CAPTIONS, QUESTION
@@ -129,7 +130,7 @@ def summarise(ds: Dataset, params: RetentionParams | None = None) -> StudyResult
         study="retention",
         title=TITLE,
         headline=est.headline,
-        findings=findings(est),
+        findings=(*findings(est), *warnings_touching(ds, "retention")),
         verdicts=verdicts(est),
         tables=tables(est),
         notes=notes(est),

@@ -87,7 +87,7 @@ def model_rows(
     rows["log_size"] = np.log(rows["size"])
     rows["log_age"] = np.log(rows["age_weeks"])
     rows["log_tenure"] = np.log1p(rows["mean_tenure_days"].fillna(0))
-    rows["join_share"] = rows["joins"] / rows["members_in_week"]
+    rows["join_share"] = rows["new_joins"] / rows["members_in_week"]
     rows["month"] = pd.to_datetime(rows["week"], utc=True).dt.strftime("%m")
     rows["size_band"] = size_band(rows["size"], tuple(size_bands))
     talk = rows["member_messages"] + rows["monitor_messages"]

@@ -10,6 +10,7 @@ import pandas as pd
 from helpers.claims.registry import audience_of
 from helpers.data.engine import Dataset
 from helpers.measures import kocs
+from helpers.studies.data_warnings import warnings_touching
 from helpers.studies.result import StudyResult, records
 from helpers.studies.size_activity import figures, models, timing
 from helpers.studies.size_activity.captions import CAPTIONS, QUESTION
@@ -88,7 +89,7 @@ def summarise(ds: Dataset, params: SizeParams | None = None) -> StudyResult:
         study="size_activity",
         title=TITLE,
         headline=est.headline,
-        findings=findings(est),
+        findings=(*findings(est), *warnings_touching(ds, "size_activity")),
         verdicts=verdicts(est),
         methods=methods(est),
         figures=figure_makers(est),
