@@ -111,3 +111,13 @@ def test_an_unreadable_file_is_named_not_a_traceback(tmp_path, monkeypatch, caps
     assert main(["validate", str(data)]) == 1
     err = capsys.readouterr().err
     assert "messages.csv: cannot be opened (Permission denied)" in err and "Traceback" not in err
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(capsys):
+    """`validate DIR | head -2` on long output: the closed pipe ends the command (141), no internal error."""
+
+    def writes_into_a_closed_pipe() -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    assert guarded(writes_into_a_closed_pipe, "python -m helpers validate") == 141
+    assert capsys.readouterr().err == ""

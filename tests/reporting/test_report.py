@@ -59,6 +59,20 @@ def _notebook(path: Path, body: str) -> Path:
     return path
 
 
+def test_a_library_warning_never_reaches_the_published_page(tmp_path: Path):
+    """A warning printed while a study runs (a path into the environment) stays out of the HTML; output stays in."""
+    body = (
+        "import warnings\n"
+        "warnings.warn_explicit('The design matrix is rank-deficient', RuntimeWarning, "
+        "'/home/analyst/.venv/lib/python3.11/site-packages/statsmodels/glm.py', 1486)\n"
+        "print('the finding')"
+    )
+    notebook = _notebook(tmp_path / "study.ipynb", body)
+    assert run_notebook(notebook, tmp_path / "reports", {"data_dir": "x"}, KERNEL).ok
+    page = (tmp_path / "reports" / "study" / "study.html").read_text()
+    assert "the finding" in page and "rank-deficient" not in page and "site-packages" not in page
+
+
 def test_failed_run_keeps_previous_report(tmp_path: Path):
     out = tmp_path / "reports"
     notebook = _notebook(tmp_path / "study.ipynb", "print('first version')")

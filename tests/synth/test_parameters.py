@@ -324,3 +324,24 @@ def test_work_folders_of_an_interrupted_run_are_removed_by_the_next_one(tmp_path
     left = sorted(p.name for p in tmp_path.iterdir())
     assert stale.name not in left and previous.name not in left
     assert {live.name, other.name, work.name} <= set(left)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--months", "121"), "--months 121 is outside its range 2 to 120"),
+        (("--world", "random", "--seed", "-1"), "--seed -1 is negative"),
+    ],
+)
+def test_synth_options_outside_their_range_are_refused(tmp_path, args, message):
+    done = _synth("--out", str(tmp_path / "out"), *args)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_world_file_giving_a_parameter_twice_is_refused(tmp_path):
+    """PyYAML would keep the second 'size_peak'; the file's author meant one of them."""
+    path = tmp_path / "world.yml"
+    path.write_text("size_peak: 200\nexit_base: 0.01\nsize_peak: 300\n")
+    with pytest.raises(ParameterError, match="world.yml: .*line 3: key 'size_peak' is given twice"):
+        from_file(path)

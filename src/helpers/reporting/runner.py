@@ -212,10 +212,22 @@ def without_code(template_name: str) -> dict:
     }
 
 
+def without_stderr(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with every stderr stream output removed: library warnings, with paths into the environment.
+
+    The studies turn what such a warning means (a fit that did not converge) into "not
+    estimable" with its reason; the raw text stays in the executed notebook for whoever debugs.
+    """
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+    return notebook
+
+
 def to_html(executed: Path) -> str:
-    """The executed notebook as HTML without code cells or prompts."""
+    """The executed notebook as HTML without code cells, prompts or warnings printed by libraries."""
     exporter = HTMLExporter(**without_code("offline"), anchor_link_text="")
-    notebook = nbformat.read(executed, as_version=4)
+    notebook = without_stderr(nbformat.read(executed, as_version=4))
     notebook.metadata["title"] = report_title(notebook)
     body, _ = exporter.from_notebook_node(notebook)
     return body
