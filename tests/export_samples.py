@@ -674,7 +674,12 @@ def _discord_message(k: int, at: pd.Timestamp, kind: str, p: Person, content: st
     }
 
 
-def write_discord(h: History, folder: Path, as_csv: bool = False) -> Path:
+def _old_csv_row(fields: list) -> str:
+    """A row as DiscordChatExporter before 2.14 wrote it: every field quoted and closed by ';'."""
+    return "".join('"' + str(f).replace('"', '""') + '";' for f in fields) + "\n"
+
+
+def write_discord(h: History, folder: Path, as_csv: bool = False, old_csv: bool = False) -> Path:
     """The server as DiscordChatExporter writes it: #welcome (join lines) and #general (talk), plus a bot line.
 
     Joins by link and by invitation are both "Joined the server." (GuildMemberJoin); Discord
@@ -709,6 +714,14 @@ def write_discord(h: History, folder: Path, as_csv: bool = False) -> Path:
     }
     for stem, (channel_id, name, rows) in files.items():
         path = folder / f"Maple Bay - Text Channels - {stem}"
+        if old_csv:  # 'AuthorID;Author;Date;Content;Attachments;Reactions;' and quoted fields, each closed by ';'
+            lines = ["AuthorID;Author;Date;Content;Attachments;Reactions;\n"]
+            for at, _, p, text, extra in rows:
+                urls = ",".join(a["url"] for a in extra.get("attachments", []))
+                stamp = f"{at + LOCAL:%d-%b-%y %I:%M %p}"  # its default date format, dd-MMM-yy hh:mm tt
+                lines.append(_old_csv_row([p.user_id, p.name, stamp, text, urls, ""]))
+            path.with_suffix(".csv").write_text("".join(lines), encoding="utf-8")
+            continue
         if as_csv:
             with path.with_suffix(".csv").open("w", newline="", encoding="utf-8") as fh:
                 writer = csv.writer(fh, quoting=csv.QUOTE_ALL)

@@ -124,6 +124,11 @@ def num(x: float, spec: str = ".2f") -> str:
     return format(x, spec) if _finite(x) else "n/a"
 
 
+def pct_ci(low: float, high: float) -> str:
+    """'95% CI 1.2%–3.4%' of a share, or 'no CI' when either end is missing (never 'n/a–n/a')."""
+    return f"95% CI {pct(low)}–{pct(high)}" if _finite(low) and _finite(high) else "no CI"
+
+
 def ci(estimate: Estimate, spec: str = ".2f", scale: float = 1.0, unit: str = "", level: float = 0.95) -> str:
     """'95% CI low–high' of an estimate ('95% CI low or more' when it has no upper end), or why there is none.
 

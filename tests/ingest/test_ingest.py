@@ -672,6 +672,24 @@ def test_discord_csv_export_reads_wall_times_and_join_lines(tmp_path, history):
     )
 
 
+def test_older_semicolon_discord_csv_in_subfolders_reads_like_the_current_one(tmp_path, history):
+    """DiscordChatExporter before 2.14: ';' between quoted fields; channels exported into category subfolders."""
+    current = ingest(
+        "discord", write_discord(history, tmp_path / "dce", as_csv=True), tmp_path / "out", time_zone="Asia/Shanghai"
+    )
+    folder = write_discord(history, tmp_path / "old", old_csv=True)
+    for k, path in enumerate(sorted(folder.glob("*.csv"))):
+        (folder / f"category {k}").mkdir()
+        path.rename(folder / f"category {k}" / path.name)
+    old = ingest("discord", folder, tmp_path / "old_out", time_zone="Asia/Shanghai")
+    assert old.tally.read == current.tally.read
+    columns = ["sent_at", "form", "text_length"]
+    first, second = (
+        _tables(d.out)["messages"][columns].sort_values(columns, ignore_index=True) for d in (current, old)
+    )
+    assert second.equals(first)
+
+
 def test_discord_group_dm_adds_and_removals_and_bad_files_are_named(tmp_path, history):
     owner, guest, other = history.owner, history.members[0], history.members[1]
     start = pd.Timestamp("2025-05-01 10:00", tz="UTC")

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.data.atomic import strict_json
 from helpers.data.engine import open_dataset
 from helpers.stats.estimate import Estimate
 from helpers.studies import experiment, operations, overview, recruitment, retention, size_activity
@@ -183,3 +184,20 @@ def test_a_parameter_name_means_the_same_in_every_study():
             words.setdefault(name, set()).add(rule.words)
     assert {name for name, said in words.items() if len(said) > 1} == set()
     assert {"alpha", "bootstrap_reps"} <= {name for name in words}  # declared by two studies each
+
+
+def test_a_number_the_page_calls_not_estimable_is_not_in_results_json():
+    """A retention measured in one group has a value but no CI: written as none with its reason, never as 0.877."""
+    one_group = Estimate(
+        "30-day membership retention",
+        0.877,
+        float("nan"),
+        float("nan"),
+        "ratio",
+        n=57,
+        reason="a CI clustered by group needs two groups or more",
+    )
+    written = json.loads(strict_json(one_group.as_dict()))
+    assert written["value"] is None and written["ci_low"] is None
+    assert written["reason"] == "a CI clustered by group needs two groups or more"
+    assert Estimate("share", 0.5, 0.4, 0.6, "ratio").as_dict()["value"] == 0.5

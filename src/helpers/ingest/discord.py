@@ -19,7 +19,9 @@ the studies do not invent retention. CSV files (``AuthorID, Author, Date, Conten
 Attachments, Reactions``) carry no message type: system lines are known by their fixed
 English text ("Joined the server.", "Added … to the group."), dates are the exporting
 computer's wall time in its date format (month first unless ``--date-order dmy``), and
-the group is the server named before " - " in DiscordChatExporter's file name.
+the group is the server named before " - " in DiscordChatExporter's file name. Older
+versions wrote the same columns separated by ``;``, every field quoted and closed by ``;``
+(``"AuthorID";"Author";...;``): read alike. A folder is searched with its subfolders.
 """
 
 from __future__ import annotations
@@ -186,8 +188,10 @@ def _read_csv(
 ) -> None:
     """One channel's CSV export into its server's chat log."""
     text = read_text(path, "a DiscordChatExporter CSV")
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","  # versions before 2.14 wrote ';'
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as err:
         raise ExportError(path.name, "", f"not a CSV file ({err})") from None
     header = rows[0]

@@ -139,7 +139,13 @@ def ingest(
     elif kind in FOLDER_KINDS:
         suffixes = FOLDER_KINDS[kind]
         files = (
-            sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+            sorted(  # the folder and those below it (an export per channel category), hidden ones left out
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in suffixes
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
             if path.is_dir()
             else [path]
         )

@@ -51,8 +51,11 @@ class Estimate:
         return self.reason or self.method.removeprefix("not estimable: ")
 
     def as_dict(self) -> dict:
-        """Plain values for results.json."""
-        return asdict(self)
+        """Plain values for results.json; a number that is not estimable is written as none, never as a value."""
+        out = asdict(self)
+        if self.not_estimable:
+            out.update(value=float("nan"), ci_low=float("nan"), ci_high=float("nan"))
+        return out
 
     def covers(self, value: float) -> bool:
         """True if ``value`` lies inside the interval."""

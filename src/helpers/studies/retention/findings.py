@@ -192,9 +192,8 @@ def conversion_line(est: RetentionEstimates) -> str:
     if len(rates) >= 2:
         low, high = rates.sort_values("rate").iloc[[0, -1]].itertuples()
         line += (
-            f"; by {by} from {fmt.pct(low.rate)} ({getattr(low, by)}, 95% CI {fmt.pct(low.rate_ci_low)}–"
-            f"{fmt.pct(low.rate_ci_high)}) to {fmt.pct(high.rate)} ({getattr(high, by)}, 95% CI "
-            f"{fmt.pct(high.rate_ci_low)}–{fmt.pct(high.rate_ci_high)})"
+            f"; by {by} from {fmt.pct(low.rate)} ({getattr(low, by)}, {fmt.pct_ci(low.rate_ci_low, low.rate_ci_high)})"
+            f" to {fmt.pct(high.rate)} ({getattr(high, by)}, {fmt.pct_ci(high.rate_ci_low, high.rate_ci_high)})"
         )
     return line + ". CIs are clustered by group."
 

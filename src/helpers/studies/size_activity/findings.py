@@ -184,9 +184,9 @@ def stickiness_line(sticky: Stickiness) -> str:
     if len(ok) >= 2:
         low, high = ok.loc[ok["sticky_share"].idxmin()], ok.loc[ok["sticky_share"].idxmax()]
         line += (
-            f"; by size band (the group's peak members) from {fmt.pct(low['sticky_share'])} ({low['level']} members, 95% CI "
-            f"{fmt.pct(low['sticky_ci_low'])}–{fmt.pct(low['sticky_ci_high'])}) to {fmt.pct(high['sticky_share'])} "
-            f"({high['level']}, 95% CI {fmt.pct(high['sticky_ci_low'])}–{fmt.pct(high['sticky_ci_high'])})"
+            f"; by size band (the group's peak members) from {fmt.pct(low['sticky_share'])} ({low['level']} members, "
+            f"{fmt.pct_ci(low['sticky_ci_low'], low['sticky_ci_high'])}) to {fmt.pct(high['sticky_share'])} "
+            f"({high['level']}, {fmt.pct_ci(high['sticky_ci_low'], high['sticky_ci_high'])})"
         )
     return line + ". Whole calendar months (UTC), member-months with at least one message; CIs clustered by group."
 
