@@ -782,6 +782,22 @@ def test_telegram_html_export_recovers_the_planted_history(tmp_path, history):
     assert tables["groups"]["platform"].item() == "telegram"
 
 
+def test_a_truncated_or_missing_telegram_html_page_is_named_not_read_short(tmp_path, history):
+    """A page cut off mid-way, or a page missing from the sequence: an error naming it, nothing written."""
+    folder = write_telegram_html(history, tmp_path / "ChatExport_2025-07-01")
+    second = pages(folder)[1]
+    text = second.read_text(encoding="utf-8")
+    second.write_text(text[: len(text) // 2], encoding="utf-8")
+    with pytest.raises(
+        ExportError, match=r"messages2.html: the page stops before its end .*message\d+\): the file is truncated"
+    ):
+        ingest("telegram", folder, tmp_path / "out")
+    second.unlink()
+    with pytest.raises(ExportError, match=r"messages2.html: is missing from the export"):
+        ingest("telegram", folder, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_telegram_html_forwarded_blocks_are_the_forwarders_and_bad_times_are_named(tmp_path):
     page = (
         '<div class="page_header"><div class="content"><div class="text bold">Club</div></div></div>'

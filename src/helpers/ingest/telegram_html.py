@@ -140,6 +140,7 @@ def read_telegram_html(
     day_start: pd.Timestamp | None = None
     sender: str | None = None
     offset_zone = timezone
+    _check_sequence(paths)
     for path in paths:
         text = path.read_bytes().decode("utf-8-sig", errors="replace")
         if title is None:
@@ -147,6 +148,7 @@ def read_telegram_html(
             title = html.unescape(heading.group(1)).strip() if heading else None
         parser = _Page()
         parser.feed(text)
+        _check_whole(path, text, parser)
         for block in parser.blocks:
             where = f"{block['id'] or 'a message'}"
             ref = f"{path.name} {block['id']}"
@@ -186,6 +188,31 @@ def read_telegram_html(
     tally.read["pages"] = len(paths)
     tally.notes.append("a Telegram HTML export names people by display name only; the JSON export has their ids")
     return [log]
+
+
+def _check_sequence(paths: list[Path]) -> None:
+    """Every page from messages.html to the last one is there: a missing page would lose its messages silently."""
+    numbers = [int(m.group(1) or 1) for p in paths if (m := PAGE.match(p.name))]
+    if len(numbers) == len(paths) and len(paths) > 1:
+        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+        if missing:
+            name = "messages.html" if missing[0] == 1 else f"messages{missing[0]}.html"
+            raise ExportError(
+                paths[0].parent.name + "/", name, "is missing from the export: copy the export folder whole"
+            )
+
+
+def _check_whole(path: Path, text: str, parser: _Page) -> None:
+    """A page that stops before its end (a cut-off copy or download) is an error, not fewer messages."""
+    if text.rstrip().lower().endswith("</html>"):
+        return
+    last = parser.blocks[-1]["id"] if parser.blocks else "its first message"
+    raise ExportError(
+        path.name,
+        "",
+        f"the page stops before its end (no closing </html>; the last whole message is {last}): the file is "
+        "truncated, and the messages after it would be lost; export or copy it again",
+    )
 
 
 def _fixed_zone(title: str) -> str:
