@@ -759,7 +759,7 @@ def test_slack_export_faults_are_named(tmp_path, history):
     with pytest.raises(ExportError, match="not.zip: not a zip file"):
         ingest("slack", tmp_path / "not.zip", tmp_path / "out")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ExportError, match="not a Slack workspace export: no channels.json"):
+    with pytest.raises(ExportError, match="not a Slack export: no channels.json and no day files"):
         ingest("slack", tmp_path / "empty", tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
@@ -780,6 +780,20 @@ def test_telegram_html_export_recovers_the_planted_history(tmp_path, history):
     lags = [p - r for p, r in zip(planted, read, strict=True)]
     assert min(lags) >= pd.Timedelta(0) and pd.Series(lags).median() < pd.Timedelta(hours=6)
     assert tables["groups"]["platform"].item() == "telegram"
+
+
+@pytest.mark.parametrize("shape", ["channel folders", "one channel's folder"])
+def test_slack_channels_without_channels_json_are_their_folders(tmp_path, history, shape):
+    """No channels.json (a channel export, or a folder of them): the day files' folder is the channel, talk read."""
+    source = write_slack(history, tmp_path / "export")
+    for listing in ("channels.json", "groups.json", "users.json", "dms.json"):
+        (source / listing).unlink()
+    given = source if shape == "channel folders" else source / "maple-bay"
+    done = ingest("slack", given, tmp_path / "out")
+    assert done.tally.read["channels"] == 1 and any("no channels.json" in n for n in done.tally.notes)
+    assert done.tally.read["joins"] == 1 + len(history.monitors) + history.count("link") + history.count("invite")
+    stays = _tables(done.out)["memberships"]
+    assert stays["member_id"].nunique() == len(history.people) + 1  # users.json gone: the bot counts as a member
 
 
 def test_a_truncated_or_missing_telegram_html_page_is_named_not_read_short(tmp_path, history):

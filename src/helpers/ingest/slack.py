@@ -14,6 +14,8 @@ microseconds, UTC), ``user``, ``text``, ``files`` and an optional ``subtype``:
 - topics, purposes, renames, archives, pins and the other subtypes: service lines.
 
 Direct messages (``dms.json``, ``mpims.json``) are not community channels and are skipped.
+A channel export without ``channels.json`` (one channel's folder of day files, or a folder
+of such folders) is read too: each folder is a channel named by the folder.
 A channel is a group: joins and leaves are per channel, and its creation and creator
 come from ``channels.json``.
 """
@@ -63,18 +65,39 @@ def _json(name: str, data: bytes) -> object:
 
 
 def _root(files: dict[str, bytes], source: str) -> str:
-    """The folder inside the export that holds channels.json ('' or 'Workspace Slack export/')."""
+    """The folder inside the export that holds channels.json, or the channel folders ('' or 'Workspace export/')."""
     found = sorted((name for name in files if PurePosixPath(name).name == "channels.json"), key=len)
     if not found:
-        raise ExportError(source, "", "not a Slack workspace export: no channels.json")
+        found = sorted(str(PurePosixPath(name).parent) for name in files if DAY_FILE.match(PurePosixPath(name).name))
+        if not found:
+            raise ExportError(source, "", "not a Slack export: no channels.json and no day files (2021-03-04.json)")
+        found = [str(PurePosixPath(found[0]).parent) + "/x"]  # the folder that holds the first channel folder
     parent = str(PurePosixPath(found[0]).parent)
     return "" if parent == "." else parent + "/"
+
+
+def _unlisted(files: dict[str, bytes], root: str, tally: Tally) -> list[dict]:
+    """Channels of an export without channels.json: every folder of day files under ``root``, by its name."""
+    names = sorted(
+        {
+            PurePosixPath(f).parent.name
+            for f in files
+            if f.startswith(root) and DAY_FILE.match(PurePosixPath(f).name) and PurePosixPath(f).parent.name
+        }
+    )
+    tally.notes.append(
+        "the export has no channels.json: each folder of day files is a channel, named by the folder; its "
+        "creation is its first message (left-truncated)"
+    )
+    return [{"name": name} for name in names]
 
 
 def read_slack(path: Path, tally: Tally) -> list[ChatLog]:
     """Every public (and exported private) channel of a Slack workspace export; one chat log per channel."""
     path = Path(path)
     files = _files(path)
+    if path.is_dir() and any(DAY_FILE.match(name) for name in files):  # one channel's folder of day files
+        files = {f"{path.name}/{name}": data for name, data in files.items()}
     root = _root(files, path.name)
     users = _json(root + "users.json", files[root + "users.json"]) if root + "users.json" in files else []
     bots = {str(u.get("id")) for u in users if isinstance(u, dict) and u.get("is_bot")}
@@ -85,6 +108,8 @@ def read_slack(path: Path, tally: Tally) -> list[ChatLog]:
             if not isinstance(listed, list):
                 raise ExportError(root + listing, "top level", "expected a list of channels")
             channels += [c for c in listed if isinstance(c, dict)]
+    if not any(root + listing in files for listing in ("channels.json", "groups.json")):
+        channels = _unlisted(files, root, tally)
     for listing in ("dms.json", "mpims.json"):
         if root + listing in files:
             tally.skipped["direct-message conversations (not channels)"] += len(
