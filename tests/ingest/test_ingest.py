@@ -14,11 +14,13 @@ import pytest
 
 from helpers import open_dataset
 from helpers.data.atomic import usual_mode
+from helpers.data.event_time import data_end
 from helpers.ingest.chatlog import ExportError, Settings
 from helpers.ingest.identity import person_key
 from helpers.ingest.privacy import PROJECT_ROOT, KeyProblem, Pseudonyms, load_key
 from helpers.ingest.run import IngestError, ingest
 from helpers.ingest.telegram_html import pages
+from helpers.measures.group_week import group_week_panel
 from helpers.studies.retention.summary import summarise as retention
 
 from conftest import ROOT
@@ -1036,3 +1038,22 @@ def test_members_before_a_whatsapp_history_start_where_it_does_not_at_the_creati
     assert stays.loc["member", "joined_at"] == pd.Timestamp("2025-03-15 09:00", tz="UTC")
     assert stays.loc["member", "observed_from"] == stays.loc["member", "joined_at"]  # a join the export does not show
     assert tables["groups"]["created_at"].iloc[0] == pd.Timestamp("2023-02-01 10:00", tz="UTC")
+
+
+def test_a_chat_exported_apart_that_ends_earlier_is_seen_only_until_its_end(tmp_path):
+    """Two WeChat chats, one ending six weeks before the other: its members are not counted after its last record."""
+    folder = tmp_path / "wechat"
+    folder.mkdir()
+    long_chat, short_chat = chat_history(seed=7, weeks=16), chat_history(seed=8, weeks=10)
+    write_wechat(long_chat, folder / "Long club_utf8.csv")
+    write_wechat(short_chat, folder / "Short club_utf8.csv")
+    done = ingest("wechat", folder, tmp_path / "out")
+    groups = _tables(done.out)["groups"]
+    until = groups["observed_until"].dropna()
+    assert len(until) == 1 and done.tally.read["groups seen only until their own export ends"] == 1
+    last_short = max([at for at, *_ in short_chat.messages] + [e[0] for e in short_chat.events])
+    assert last_short.floor("s") <= until.iloc[0] <= last_short + pd.Timedelta(hours=1)  # its export's last line
+    ds = open_dataset(done.out)
+    panel = group_week_panel(ds.tables, end=data_end(ds.tables))
+    short_id = groups.loc[groups["observed_until"].notna(), "group_id"].item()
+    assert panel.loc[panel["group_id"] == short_id, "week"].max() <= until.iloc[0]

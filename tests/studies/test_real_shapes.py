@@ -15,12 +15,14 @@ import shutil
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from helpers import open_dataset
 from helpers.data.event_time import data_end
 from helpers.measures.group_week import group_week_panel
+from helpers.measures.members import member_table
 from helpers.studies import recruitment, size_activity
 from helpers.studies.overview import measures as overview_measures
 from helpers.studies.recruitment.measures import recruitment_windows
@@ -161,3 +163,28 @@ def test_members_present_before_the_data_are_never_joins(world, tmp_path):
     assert set(windows.loc[~windows["start_seen"], "group_id"]) == created_before & set(stays.loc[present, "group_id"])
     panel = group_week_panel(ds.tables, end=data_end(ds.tables))
     assert panel["new_joins"].sum() == (~present & (stays["role"] == "member")).sum()
+
+
+def test_a_group_the_data_stops_seeing_counts_no_one_after(world, tmp_path):
+    """Ten groups seen only until a cut (observed_until): no week after it, open stays censored at it, not exits."""
+    groups, stays = _read(world, "groups"), _read(world, "memberships")
+    cut = stays["joined_at"].min() + pd.Timedelta(days=75)
+    cut_ids = set(groups["group_id"].iloc[:10])
+    groups["observed_until"] = pd.Series(pd.NaT, index=groups.index, dtype="datetime64[ns, UTC]")
+    groups.loc[groups["group_id"].isin(cut_ids), "observed_until"] = cut
+    stays = stays[~(stays["group_id"].isin(cut_ids) & (stays["joined_at"] > cut))]  # nothing seen after the cut
+    messages = _read(world, "messages")
+    messages = messages[~(messages["group_id"].isin(cut_ids) & (messages["sent_at"] > cut))]
+    left_after = stays["group_id"].isin(cut_ids) & (stays["left_at"] > cut)
+    stays.loc[left_after, ["left_at", "leave_reason"]] = [pd.NaT, None]
+    ds = open_dataset(_variant(world, tmp_path / "cut", groups=groups, memberships=stays, messages=messages))
+    end = data_end(ds.tables)
+    panel = group_week_panel(ds.tables, end=end)
+    assert panel.loc[panel["group_id"].isin(cut_ids), "week"].max() <= cut
+    members = member_table(ds.tables, end)
+    still_in = members[members["group_id"].isin(cut_ids) & ~members["left"]]
+    expected = (cut - still_in["joined_at"]).dt.total_seconds() / 86_400
+    assert len(still_in) and np.allclose(still_in["duration_days"], expected)
+    growth = overview_measures.members_over_time(ds.tables)
+    open_stays = stays["left_at"].isna() & ~stays["group_id"].isin(cut_ids)
+    assert growth["members_at_end"].iloc[-1] == open_stays.sum()

@@ -150,6 +150,23 @@ GROUPS = Table(
             "wechat",
             nullable=True,
         ),
+        Column(
+            "observed_until",
+            "timestamp",
+            "Set when the data stops seeing this group before the rest of the data ends (its own export ended, "
+            "the channel was archived): its members count until then, and stays still open then are censored "
+            "there. Empty: seen to the data's end.",
+            "2025-06-30T23:59:00Z",
+            nullable=True,
+            optional=True,
+        ),
+    ),
+    row_rules=(
+        RowRule(
+            "observed_until >= created_at",
+            ("created_at", "observed_until"),
+            "observed_until IS NULL OR created_at IS NULL OR observed_until >= created_at",
+        ),
     ),
 )
 

@@ -75,6 +75,7 @@ class ChatLog:
     events: list[MemberEvent] = field(default_factory=list)
     created_at: pd.Timestamp | None = None
     creator: str | None = None
+    own_export: bool = False  # an export of this group alone (or an archived channel): it is seen to its last record
 
 
 @dataclass
@@ -306,6 +307,8 @@ def build_tables(
 ) -> dict[str, pd.DataFrame]:
     """The contract's groups, memberships and messages (and, only if asked, message text) from chat logs."""
     groups, stays, messages, texts, sources = [], [], [], [], []
+    lasts = {id(log): max([m.at for m in log.messages] + [e.at for e in log.events], default=None) for log in logs}
+    data_last = max((t for t in lasts.values() if t is not None), default=None)
     for log in logs:
         one_form(log)
         times = [m.at for m in log.messages] + [e.at for e in log.events]
@@ -321,7 +324,13 @@ def build_tables(
         seen_from = min([t for t in times if t != log.created_at] or [start])
         group_id = pseudonyms.group(f"{log.platform}:{log.chat_key}")
         attributes = settings.attributes(log)
-        groups.append({"group_id": group_id, "created_at": start, **attributes, "platform": log.platform})
+        # a group exported on its own whose export ends before the others' is not seen after its last record
+        until = lasts[id(log)] if log.own_export and lasts[id(log)] < data_last else None
+        if until is not None:
+            tally.read["groups seen only until their own export ends"] += 1
+        groups.append(
+            {"group_id": group_id, "created_at": start, **attributes, "platform": log.platform, "observed_until": until}
+        )
         names = {m.sender: m.sender_name for m in log.messages if m.sender_name}
 
         def role_of(person: str, log: ChatLog = log, names: dict = names) -> str:
@@ -361,7 +370,17 @@ def build_tables(
         tally.read["groups"] += 1
     tables = {
         "groups": pd.DataFrame(
-            groups, columns=["group_id", "created_at", "channel", "city", "segment", "target_size", "platform"]
+            groups,
+            columns=[
+                "group_id",
+                "created_at",
+                "channel",
+                "city",
+                "segment",
+                "target_size",
+                "platform",
+                "observed_until",
+            ],
         ).astype({"target_size": "Int64"}),
         "memberships": pd.DataFrame(
             stays, columns=["group_id", "member_id", "joined_at", "left_at", "role", "leave_reason", "observed_from"]
@@ -376,6 +395,7 @@ def build_tables(
         ("memberships", "observed_from"),
         ("messages", "sent_at"),
         ("groups", "created_at"),
+        ("groups", "observed_until"),
     ):
         tables[name][column] = pd.to_datetime(tables[name][column], utc=True)
     if keep_text:

@@ -30,9 +30,12 @@ import csv
 import io
 import json
 import re
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+from tqdm import tqdm
 
 from helpers.ingest.chatlog import (
     ChatLog,
@@ -69,6 +72,10 @@ CSV_SERVICE = re.compile(
     r"^(?:Pinned a message\.|Started a thread\.|Started a call|Changed the channel (?:name|icon)|"
     r"Boosted the server)"
 )
+PROGRESS_FROM = 20
+"""A server of this many channel files or more shows a progress bar while it is read."""
+
+
 FILE_NAME = re.compile(r"^(?P<guild>.+?) - .*\[(?P<channel>\d+)\]$")
 
 
@@ -102,11 +109,13 @@ def read_discord(
 ) -> list[ChatLog]:
     """DiscordChatExporter files (JSON or CSV, one per channel); one chat log per server."""
     logs: dict[str, ChatLog] = {}
-    for path in sorted(Path(p) for p in paths):
+    seen_ids: dict[str, set[str]] = {}
+    files = sorted(Path(p) for p in paths)
+    for path in tqdm(files, desc="channel files", unit="file", disable=len(files) < PROGRESS_FROM, file=sys.stderr):
         if path.suffix.lower() == ".csv":
             _read_csv(path, tally, timezone, group_name, date_order, logs)
         else:
-            _read_json(path, tally, group_name, logs)
+            _read_json(path, tally, group_name, logs, seen_ids)
         tally.read["channel files"] += 1
     count_events(list(logs.values()), tally)
     tally.notes.append(
@@ -120,7 +129,9 @@ def _log(logs: dict[str, ChatLog], key: str, title: str) -> ChatLog:
     return logs.setdefault(key, ChatLog("discord", key, title))
 
 
-def _read_json(path: Path, tally: Tally, group_name: str | None, logs: dict[str, ChatLog]) -> None:
+def _read_json(
+    path: Path, tally: Tally, group_name: str | None, logs: dict[str, ChatLog], seen_ids: dict[str, set[str]]
+) -> None:
     """One channel's JSON export into its server's chat log."""
     document = _load(path)
     guild = document.get("guild") or {}
@@ -128,7 +139,7 @@ def _read_json(path: Path, tally: Tally, group_name: str | None, logs: dict[str,
     direct = str(guild.get("id", "0")) == "0"
     key = group_name or (f"channel:{channel.get('id')}" if direct else f"guild:{guild.get('id')}")
     log = _log(logs, key, group_name or str((channel if direct else guild).get("name") or key))
-    seen = {m.ref for m in log.messages}
+    seen = seen_ids.setdefault(key, set())  # the server's message ids so far, kept across its channel files
     for position, m in enumerate(document["messages"]):
         where = f"message id {m.get('id', '?')} (entry {position + 1} of messages)" if isinstance(m, dict) else ""
         if not isinstance(m, dict) or not isinstance(m.get("author"), dict):
@@ -167,15 +178,15 @@ def _read_json(path: Path, tally: Tally, group_name: str | None, logs: dict[str,
             tally.read[f"service lines of other types ({kind})"] += 1
 
 
-def _timestamp(value: object, file: str, where: str) -> pd.Timestamp:
-    """An ISO 8601 timestamp with its offset, in UTC."""
+def _timestamp(value: object, file: str, where: str) -> datetime:
+    """An ISO 8601 timestamp with its offset, in UTC (the standard library's: a tenth of pandas' cost per message)."""
     try:
-        at = pd.Timestamp(str(value))
+        parsed = datetime.fromisoformat(str(value))
     except ValueError:
-        at = pd.NaT
-    if pd.isna(at) or at.tzinfo is None:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
         raise ExportError(file, where, f"timestamp {str(value)[:30]!r} is not an ISO 8601 time with an offset")
-    return at.tz_convert("UTC")
+    return parsed.astimezone(UTC)
 
 
 def _read_csv(

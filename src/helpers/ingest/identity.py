@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 FORMAT_MARKS = re.compile("[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 """Invisible marks exports put around names and numbers (not U+200D, which joins emoji)."""
@@ -36,6 +37,7 @@ PHONE = re.compile(r"^\+?[\d\s().-]{6,}$")
 MIN_PHONE_DIGITS = 6
 
 
+@lru_cache(maxsize=1 << 20)
 def person_key(raw: str) -> str:
     """The one form of a person's name, phone number or account id, whatever the export wrote."""
     text = FORMAT_MARKS.sub("", unicodedata.normalize("NFKC", str(raw)))

@@ -90,6 +90,8 @@ def read_irc(
     if timezone is None:
         tally.notes.append("IRC times were read as UTC (most loggers write UTC); give --timezone if yours did not")
     tally.read["files"] = len(paths)
+    for log in logs.values():
+        log.own_export = True  # a channel's logs end where its logging stopped
     return list(logs.values())
 
 

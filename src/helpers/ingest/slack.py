@@ -123,6 +123,7 @@ def read_slack(path: Path, tally: Tally) -> list[ChatLog]:
             tally.skipped["channels with no messages in the export"] += 1
             continue
         log = ChatLog("slack", str(channel.get("id") or name), name)
+        log.own_export = bool(channel.get("is_archived"))  # an archived channel is seen to its last message
         if channel.get("created"):
             log.created_at = pd.Timestamp(int(channel["created"]), unit="s", tz="UTC")
             log.creator = str(channel.get("creator") or "") or None

@@ -143,6 +143,8 @@ def read_wechat(
     if group_name and len(paths) > 1:
         raise ExportError(paths[0].parent.name, "", "--group-name names one group; give one file with it")
     logs = [_read_file(Path(p), tally, timezone, group_name) for p in sorted(paths)]
+    for log in logs:
+        log.own_export = True  # one chat per file: several files may end at different times
     count_events(logs, tally)
     if not tally.read["leaves"]:
         tally.notes.append(

@@ -268,6 +268,7 @@ def read_whatsapp(
             "(it names the group's id, so two exports of the same group must be given the same name)",
         )
     log.chat_key = log.title = name
+    log.own_export = True  # one chat per file: several files may end at different times
     return [log]
 
 

@@ -11,9 +11,9 @@ import ibis
 import pandas as pd
 
 from helpers.data.engine import Tables, epoch_seconds, week_start
-from helpers.data.event_time import data_end, monday_of
+from helpers.data.event_time import data_end
 from helpers.measures.activity import member_weeks, talk
-from helpers.measures.members import join_known
+from helpers.measures.members import group_ends, join_known
 
 WEEK_SECONDS = 604_800
 OPERATOR_POSTS = ("dry", "wet", "promo", "activity")
@@ -53,6 +53,8 @@ def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp 
     - ``monitor_share``: the monitor's messages / (member + monitor messages): her share of the talk.
     - ``promo_share``: promo posts / operator posts (dry, wet, promo, activity); empty without posts.
     - ``age_weeks``: whole weeks since the group's creation week.
+    - ``seen_until``: when the data stops seeing the group (``end``, or its ``observed_until`` if earlier);
+      its weeks run to the week this falls in.
     """
     grid = _week_grid(tables, end if end is not None else data_end(tables))
     m = tables.memberships
@@ -102,6 +104,7 @@ def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp 
         "group_id",
         "week",
         "age_weeks",
+        "seen_until",
         "members",
         "members_in_week",
         "joins",
@@ -123,17 +126,20 @@ def group_week_panel(tables: Tables, koc_threshold: int = 10, end: pd.Timestamp 
 
 
 def _week_grid(tables: Tables, end: pd.Timestamp) -> ibis.Table:
-    """Every group's weeks from its creation week to the week ``end`` falls in, with the week's age."""
-    last = ibis.literal(monday_of(end).tz_localize("UTC").to_pydatetime(), type="timestamp('UTC')")
-    g = tables.groups
-    grid = g.select("group_id", first_week=week_start(g.created_at))
+    """Every group's weeks from its creation week to the week its data ends in (``group_ends``), with the age."""
+    g = tables.groups.join(group_ends(tables, end), "group_id")
+    grid = g.select("group_id", "seen_until", first_week=week_start(g.created_at))
     grid = grid.mutate(
-        n_weeks=((epoch_seconds(last) - epoch_seconds(grid.first_week)) / WEEK_SECONDS).round().cast("int64") + 1
+        n_weeks=((epoch_seconds(week_start(grid.seen_until)) - epoch_seconds(grid.first_week)) / WEEK_SECONDS)
+        .round()
+        .cast("int64")
+        + 1
     )
     grid = grid.mutate(age_weeks=ibis.range(0, grid.n_weeks).unnest())
     grid = grid.select(
         "group_id",
         "age_weeks",
+        "seen_until",
         week=(epoch_seconds(grid.first_week) + grid.age_weeks * WEEK_SECONDS)
         .cast("int64")
         .as_timestamp("s")

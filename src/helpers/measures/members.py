@@ -17,6 +17,13 @@ from helpers.measures.activity import member_weeks
 from helpers.measures.size_bands import size_band
 
 
+def group_ends(tables: Tables, end: pd.Timestamp) -> ibis.Table:
+    """Per group, when the data stops seeing it: ``end``, or its ``observed_until`` when that is earlier."""
+    end_lit = ibis.literal(pd.Timestamp(end).to_pydatetime(), type="timestamp('UTC')")
+    g = tables.groups
+    return g.select("group_id", seen_until=ibis.least(end_lit, g.observed_until.fill_null(end_lit)))
+
+
 def join_known(m: ibis.Table) -> ibis.Value:
     """True for a stay whose join is known: not one begun before the data (``observed_from`` at or before the join)."""
     return m.observed_from.isnull() | (m.observed_from > m.joined_at)
@@ -66,7 +73,8 @@ def member_expr(tables: Tables, end: pd.Timestamp, roles: tuple[str, ...] = ("me
     """One row per member in a group: first stay, later stays, messages.
 
     ``duration_days`` runs from the first join to the end of the first stay, or to ``end``
-    if that stay is still open (``left`` False: censored): survival is time to first exit.
+    (the group's ``observed_until`` if earlier: ``group_ends``) if that stay is still open
+    (``left`` False: censored): survival is time to first exit.
     ``left_at`` is when the first stay ended; ``stays`` counts stays (rejoins add one);
     ``final_left_at`` is null while any stay is open; ``leave_reason`` is the first stay's
     (quit, removed, or null: unknown or still in). ``entry_days`` is the first stay's
@@ -75,13 +83,14 @@ def member_expr(tables: Tables, end: pd.Timestamp, roles: tuple[str, ...] = ("me
     the group, ``messages_per_week`` spreads them over her time from first join to final
     leave (or ``end``), at least one week.
     """
-    end_lit = ibis.literal(end.to_pydatetime(), type="timestamp('UTC')")
     stays = first_stays(tables, roles)
+    stays = stays.join(group_ends(tables, end), "group_id")
     weeks = member_weeks(tables)
     talk = weeks.group_by(["group_id", "member_id"]).aggregate(
         messages=weeks.messages.sum(), first_message_at=weeks.first_at.min(), last_message_at=weeks.last_at.max()
     )
     out = stays.left_join(talk, ["group_id", "member_id"])
+    end_lit = out.seen_until  # the data's end, or the group's own where the data stops seeing it earlier
     return out.select(
         "group_id",
         "member_id",

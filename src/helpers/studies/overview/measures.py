@@ -6,7 +6,6 @@ default) and returns only the small aggregated frame as pandas.
 
 from __future__ import annotations
 
-import ibis
 import pandas as pd
 
 from helpers.data.engine import Tables
@@ -49,7 +48,8 @@ def dataset_summary(tables: Tables) -> dict:
 def members_over_time(tables: Tables, period: str = "week") -> pd.DataFrame:
     """Per period: joins, exits, net growth and members at the period's end, over all groups.
 
-    Stays begun before the data (no known join) are members from the data's start, never joins.
+    Stays begun before the data (no known join) are members from the data's start, never joins;
+    members of a group the data stops seeing (``observed_until``) leave the count then, never as exits.
     """
     unit = PERIODS[period]
     m = tables.memberships
@@ -59,19 +59,17 @@ def members_over_time(tables: Tables, period: str = "week") -> pd.DataFrame:
     )
     left = m.filter(m.left_at.notnull())
     exits = left.group_by(period_start=left.left_at.truncate(unit)).aggregate(exits=left.count())
-    frame = (
-        joins.outer_join(exits, "period_start")
-        .select(
-            period_start=ibis.coalesce(joins.period_start, exits.period_start),
-            joins=joins.joins.fill_null(0),
-            present=joins.present.fill_null(0),
-            exits=exits.exits.fill_null(0),
-        )
-        .order_by("period_start")
-        .to_pandas()
+    g = tables.groups.filter(tables.groups.observed_until.notnull())
+    open_then = m.join(g.select("group_id", "observed_until"), "group_id")
+    open_then = open_then.filter(open_then.left_at.isnull() | (open_then.left_at > open_then.observed_until))
+    unseen = open_then.group_by(period_start=open_then.observed_until.truncate(unit)).aggregate(
+        unseen=open_then.count()
     )
+    parts = [part.to_pandas().set_index("period_start") for part in (joins, exits, unseen)]  # a few rows each
+    frame = pd.concat(parts, axis=1).fillna(0).astype("int64").sort_index().rename_axis("period_start").reset_index()
     frame["net_growth"] = frame["joins"] - frame["exits"]
-    frame["members_at_end"] = (frame.pop("present") + frame["net_growth"]).cumsum()
+    # members of a group the data stops seeing (observed_until) leave the count then, but are not exits
+    frame["members_at_end"] = (frame.pop("present") + frame["net_growth"] - frame.pop("unseen")).cumsum()
     return frame
 
 

@@ -75,12 +75,14 @@ def model_rows(
     were there for part of it), ``month`` (calendar month
     of the week, for season), ``size_band``, the group's channel and segment, and
     ``content_arm`` (the experiment arm in force, by stage; see ``content_arm``). The
-    creation week and the week the data ends in are partial, and are left out.
+    creation week and the week the data ends in (for the group: ``seen_until``) are partial,
+    and are left out.
     """
     rows = panel.merge(groups[["group_id", "channel", "segment"]], on="group_id", how="left")
     end_utc = pd.Timestamp(end).tz_convert("UTC") if pd.Timestamp(end).tzinfo else pd.Timestamp(end, tz="UTC")
     week = pd.to_datetime(rows["week"], utc=True)
-    whole = (week + pd.Timedelta(days=7) <= end_utc) & (rows["age_weeks"] >= 1)
+    seen = pd.to_datetime(rows["seen_until"], utc=True).clip(upper=end_utc) if "seen_until" in rows else end_utc
+    whole = (week + pd.Timedelta(days=7) <= seen) & (rows["age_weeks"] >= 1)
     rows = rows[whole].copy()
     rows["size"] = rows["members"] + (rows["joins"] - rows["exits"]) / 2
     rows = rows[rows["size"] >= min_members].copy()
