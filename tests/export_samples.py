@@ -907,3 +907,54 @@ def write_telegram_html(h: History, folder: Path, page_size: int = 700) -> Path:
         page = head + "".join(blocks[first : first + page_size]) + "</div>\n</div>\n</div>\n</body>\n</html>\n"
         (folder / name).write_text(page, encoding="utf-8")
     return folder
+
+
+# ------------------------------------------------------------------------------------------- tg-archive
+
+
+def _archive_item(k: int, at: pd.Timestamp, p: Person, kind: str, text: str, form: str) -> str:
+    """One message as tg-archive's template writes it (the sender shown as full name and @username)."""
+    handle = p.name.replace(" ", "").lower()
+    media = (
+        '<div class="media"><a href="media/1.jpg"><img src="media/t.jpg" class="thumb" /></a></div>'
+        if form in ("media", "sticker")
+        else ""
+    )
+    words = {"message": text.replace("\n", "\n<br />"), "user_joined": "Joined.", "user_left": "Left."}[kind]
+    return (
+        f'<li class="message type-{kind}" id="{k}">\n<div class="avatar"></div>\n<div class="body">\n'
+        f'<div class="meta">\n<a href="https://t.me/{handle}" class="username" rel="noreferer nopener nofollow">\n'
+        f"{p.name} (@{handle})\n</a>\n"
+        f'<a class="id" href="#{k}">#{k}</a>\n<span class="date">{at:%I:%M %p, %d %b %Y}</span>\n</div>\n'
+        f'<div class="text">\n{words}\n</div>\n{media}</div>\n</li>\n'
+    )
+
+
+def write_tg_archive(h: History, folder: Path, per_page: int = 150) -> Path:
+    """The group as tg-archive publishes it: a page per month (split every ``per_page``), index.html the latest."""
+    items = [(at, "user_joined" if a in ("link", "invite") else "user_left", p, "", "") for at, a, _, p in h.events]
+    items += [(at, "message", p, text, form) for at, p, form, text in h.messages]
+    items.sort(key=lambda item: item[0])
+    folder.mkdir(parents=True, exist_ok=True)
+    head = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head><title>Archive</title></head>\n<body>\n<div class="wrap">'
+        '<div class="container">\n<nav class="nav"><a href="./">@maplebay</a></nav>\n<section class="content">\n'
+        '<ul class="messages">\n'
+    )
+    by_month: dict[str, list] = {}
+    for k, item in enumerate(items, 1):
+        by_month.setdefault(f"{item[0]:%Y-%m}", []).append((k, item))
+    page = ""
+    for month, rows in by_month.items():
+        for start in range(0, len(rows), per_page):
+            body = "".join(
+                _archive_item(k, at, p, kind, text, form)
+                for k, (at, kind, p, text, form) in rows[start : start + per_page]
+            )
+            number = start // per_page + 1
+            page = f"{month}{'_' + str(number) if number > 1 else ''}.html"
+            (folder / page).write_text(
+                head + body + "</ul>\n</section>\n</div></div>\n</body>\n</html>\n", encoding="utf-8"
+            )
+    (folder / "index.html").write_text((folder / page).read_text(encoding="utf-8"), encoding="utf-8")
+    return folder

@@ -38,6 +38,7 @@ from export_samples import (
     write_slack,
     write_telegram,
     write_telegram_html,
+    write_tg_archive,
     write_wechat,
     write_whatsapp,
 )
@@ -812,6 +813,22 @@ def test_a_truncated_or_missing_telegram_html_page_is_named_not_read_short(tmp_p
     with pytest.raises(ExportError, match=r"messages2.html: is missing from the export"):
         ingest("telegram", folder, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_tg_archive_site_recovers_the_planted_history(tmp_path, history):
+    """tg-archive's month pages (split, with index.html a copy of the latest): joins, leaves and talk as planted."""
+    folder = write_tg_archive(history, tmp_path / "site")
+    done = ingest("telegram", folder, tmp_path / "out", group_name="Maple Bay")
+    read, tables = done.tally.read, _tables(done.out)
+    assert read["joins"] == history.count("link") + history.count("invite")
+    assert read["leaves"] == history.count("leave") + history.count("remove")  # the archive cannot tell them apart
+    talk = tables["messages"].loc[lambda m: m["form"] != "service"]
+    assert len(talk) == len(history.messages)
+    assert talk["sent_at"].min() == history.messages[0][0].floor("min")
+    assert tables["memberships"]["member_id"].nunique() == len(
+        {p for _, p, *_ in history.messages} | {p for *_, p in history.events}
+    )
+    assert done.tally.skipped.get("messages on two pages (same id)", 0) == 0  # index.html is not read twice
 
 
 def test_telegram_html_forwarded_blocks_are_the_forwarders_and_bad_times_are_named(tmp_path):

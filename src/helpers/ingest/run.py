@@ -36,6 +36,7 @@ from helpers.ingest.privacy import KeyProblem, Pseudonyms, load_key
 from helpers.ingest.slack import read_slack
 from helpers.ingest.telegram import read_telegram
 from helpers.ingest.telegram_html import PAGE, pages, read_telegram_html
+from helpers.ingest.tg_archive import archive_pages, read_tg_archive
 from helpers.ingest.wechat import read_wechat
 from helpers.ingest.whatsapp import read_whatsapp
 
@@ -82,8 +83,11 @@ def export_file(kind: str, path: Path) -> Path:
             return path / "result.json"
         if html_pages := pages(path):
             return html_pages[0]
+        if archive_pages(path):
+            return path  # a tg-archive site: read as a whole
         raise IngestError(
-            f"{path.name}/ holds no result.json or messages.html: give the folder Telegram's export wrote"
+            f"{path.name}/ holds no result.json, messages.html or tg-archive month pages (2021-03.html): give the "
+            "folder Telegram's export or tg-archive wrote"
         )
     if kind in FOLDER_KINDS or kind == "slack":
         return path
@@ -157,7 +161,9 @@ def ingest(
             logs = (read_irc if kind == "irc" else read_wechat)(files, tally, time_zone, group_name)
         tables = build_tables(logs, pseudonyms, settings, tally, keep_text)
     else:
-        if kind == "telegram" and is_html(path):
+        if kind == "telegram" and path.is_dir():
+            logs = read_tg_archive(path, tally, group_name)
+        elif kind == "telegram" and is_html(path):
             html_pages = pages(path.parent) if PAGE.match(path.name) else [path]
             logs = read_telegram_html(html_pages, tally, time_zone, group_name)
         elif kind == "telegram":
@@ -266,7 +272,7 @@ def add_parser(commands) -> None:
     p.add_argument(
         "path",
         type=Path,
-        help="result.json, the chat .txt, IRC logs, WeChat CSVs or Discord exports (a file or folder), a Slack "
+        help="result.json (or a tg-archive site folder), the chat .txt, IRC logs, WeChat CSVs or Discord exports (a file or folder), a Slack "
         "export (.zip or folder), or the mapping .yml",
     )
     p.add_argument("--out", type=Path, required=True, help="dataset folder to write, e.g. data/processed/mygroups")
