@@ -958,3 +958,35 @@ def write_tg_archive(h: History, folder: Path, per_page: int = 150) -> Path:
             )
     (folder / "index.html").write_text((folder / page).read_text(encoding="utf-8"), encoding="utf-8")
     return folder
+
+
+# ------------------------------------------------------------------------------------------- zulip-archive
+
+
+def write_zulip_archive(h: History, folder: Path, topics: int = 3) -> Path:
+    """The group as one stream of a zulip-archive site: messages dealt over topic pages, UTC to the minute."""
+    stream = folder / "213222maple-bay"
+    stream.mkdir(parents=True, exist_ok=True)
+    (stream / "index.md").write_text("## Stream: maple-bay\n", encoding="utf-8")
+    pages: dict[int, list[str]] = {k: [] for k in range(topics)}
+    for k, (at, p, form, text) in enumerate(h.messages):
+        body = {
+            "media": '<p><a href="/user_uploads/2/ab/photo.jpg">photo.jpg</a></p>',
+            "sticker": '<p><a href="/user_uploads/2/cd/sticker.png">sticker.png</a></p>',
+            "link": '<p>Look at <a href="https://example.com/tips/sleep">https://example.com/tips/sleep</a> please</p>',
+        }.get(form, "<p>" + text.replace("\n", "<br>\n") + "</p>")
+        mid = 179_000_000 + k
+        pages[k % topics].append(
+            f'<a name="{mid}"></a>\n<h4><a href="https://chat.example/#narrow/near/{mid}" class="zl"><img '
+            f'src="assets/img/zulip2.png" alt="view this post on Zulip"></a> <a href="https://archive.example/'
+            f'213222maple-bay/topic{k % topics}.html#{mid}">{p.name} ({at:%b %d %Y at %H:%M})</a>:</h4>\n{body}\n\n'
+        )
+    for k, items in pages.items():
+        head = (
+            '---\nlayout: archive\n---\n<h2>Stream: <a href="https://archive.example/213222maple-bay/index.html">'
+            f'maple-bay</a>\n<h3>Topic: <a href="x">topic {k}</a></h3>\n\n<hr>\n\n<base href="https://chat.example">\n'
+            '\n<head><link href="/style.css" rel="stylesheet"></head>\n\n{% raw %}\n'
+        )
+        tail = "\n{% endraw %}\n\n<hr><p>Last updated: Jul 01 2025 at 00:00 UTC</p>"
+        (stream / f"topic{k}.html").write_text(head + "".join(items) + tail, encoding="utf-8")
+    return folder

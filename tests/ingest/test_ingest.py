@@ -41,6 +41,7 @@ from export_samples import (
     write_tg_archive,
     write_wechat,
     write_whatsapp,
+    write_zulip_archive,
 )
 
 KEY = "test-key-0123456789abcdef-not-secret"
@@ -829,6 +830,21 @@ def test_a_tg_archive_site_recovers_the_planted_history(tmp_path, history):
         {p for _, p, *_ in history.messages} | {p for *_, p in history.events}
     )
     assert done.tally.skipped.get("messages on two pages (same id)", 0) == 0  # index.html is not read twice
+
+
+def test_a_zulip_archive_site_gives_its_stream_as_a_message_log(tmp_path, history):
+    """zulip-archive's topic pages of one stream: one group, every message, its form, time to the minute."""
+    done = ingest("zulip", write_zulip_archive(history, tmp_path / "site"), tmp_path / "out")
+    tables = _tables(done.out)
+    assert done.tally.read["streams"] == 1 and done.tally.read["topic pages"] == 3
+    messages = tables["messages"]
+    assert len(messages) == len(history.messages)
+    assert list(messages["sent_at"].sort_values()) == [at.floor("min") for at, *_ in history.messages]
+    planted = pd.Series([f if f != "sticker" else "media" for *_, f, _ in history.messages])
+    planted = planted.replace({"multiline": "text"})
+    assert messages["form"].value_counts().to_dict() == planted.value_counts().to_dict()
+    assert tables["memberships"]["member_id"].nunique() == len({p for _, p, *_ in history.messages})
+    assert tables["groups"]["platform"].item() == "zulip"
 
 
 def test_telegram_html_forwarded_blocks_are_the_forwarders_and_bad_times_are_named(tmp_path):

@@ -39,8 +39,9 @@ from helpers.ingest.telegram_html import PAGE, pages, read_telegram_html
 from helpers.ingest.tg_archive import archive_pages, read_tg_archive
 from helpers.ingest.wechat import read_wechat
 from helpers.ingest.whatsapp import read_whatsapp
+from helpers.ingest.zulip_archive import read_zulip_archive
 
-KINDS = ("telegram", "whatsapp", "irc", "wechat", "discord", "slack", "tables")
+KINDS = ("telegram", "whatsapp", "irc", "wechat", "discord", "slack", "zulip", "tables")
 
 FOLDER_KINDS = {"irc": (".txt",), "wechat": (".csv",), "discord": (".json", ".csv")}
 """Kinds whose path may be a folder, and the suffix of the files read from it."""
@@ -89,7 +90,7 @@ def export_file(kind: str, path: Path) -> Path:
             f"{path.name}/ holds no result.json, messages.html or tg-archive month pages (2021-03.html): give the "
             "folder Telegram's export or tg-archive wrote"
         )
-    if kind in FOLDER_KINDS or kind == "slack":
+    if kind in FOLDER_KINDS or kind in ("slack", "zulip"):
         return path
     if path.is_dir():
         texts = sorted(path.glob("*.txt")) if kind == "whatsapp" else []
@@ -140,6 +141,8 @@ def ingest(
         tables = read_tables(path, pseudonyms, tally, keep_text)
     elif kind == "slack":
         tables = build_tables(read_slack(path, tally), pseudonyms, settings, tally, keep_text)
+    elif kind == "zulip":
+        tables = build_tables(read_zulip_archive(path, tally), pseudonyms, settings, tally, keep_text)
     elif kind in FOLDER_KINDS:
         suffixes = FOLDER_KINDS[kind]
         files = (
@@ -272,7 +275,7 @@ def add_parser(commands) -> None:
     p.add_argument(
         "path",
         type=Path,
-        help="result.json (or a tg-archive site folder), the chat .txt, IRC logs, WeChat CSVs or Discord exports (a file or folder), a Slack "
+        help="result.json (or a tg-archive site folder), the chat .txt, IRC logs, WeChat CSVs or Discord exports (a file or folder), a zulip-archive site folder, a Slack "
         "export (.zip or folder), or the mapping .yml",
     )
     p.add_argument("--out", type=Path, required=True, help="dataset folder to write, e.g. data/processed/mygroups")
