@@ -162,3 +162,16 @@ def test_stays_begun_before_a_whatsapp_export_are_marked_and_left_out_of_surviva
     # counted from the export's start these members would show 94% retained at 30 days; their tenure is unknown
     assert result.headline["retention_30d"].not_estimable
     assert "already in the group when the data begins" in result.headline["retention_30d"].why_not
+
+
+def test_iphone_leavers_written_with_marks_are_the_senders_they_were(tmp_path):
+    """The Core chat (iPhone): its leave and removal lines name numbers inside U+202A..U+202C and no-break spaces,
+    as its senders do; each leaver who wrote is one member with her messages, not a second, silent one."""
+    done = ingest("whatsapp", WHATSAPP / "ioschat_CodeChef-VIT_Core_2019-20.txt", tmp_path / "out", time_zone="UTC")
+    tables = open_dataset(done.out).tables
+    stays, messages = tables.memberships.to_pandas(), tables.messages.to_pandas()
+    leavers = set(stays.loc[stays["left_at"].notna(), "member_id"])
+    speakers = set(messages.loc[messages["kind"] != "system", "member_id"].dropna())
+    silent = leavers - speakers
+    assert len(leavers) == done.tally.read["leaves"] + done.tally.read["removals"]
+    assert len(silent) <= 1  # at most one leaver never wrote; before one normalisation, none was linked
