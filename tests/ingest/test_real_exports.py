@@ -175,3 +175,16 @@ def test_iphone_leavers_written_with_marks_are_the_senders_they_were(tmp_path):
     silent = leavers - speakers
     assert len(leavers) == done.tally.read["leaves"] + done.tally.read["removals"]
     assert len(silent) <= 1  # at most one leaver never wrote; before one normalisation, none was linked
+
+
+def test_gitter_rooms_get_no_size_verdict(tmp_path):
+    """A message log (no joins or leaves): every size estimate is not estimable because no size ever changed."""
+    done = ingest("tables", _gitter_mapping(tmp_path), tmp_path / "out")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = size_activity(open_dataset(done.out))
+    for key in ("size_peak", "size_band_low", "size_band_high", "size_peak_within_groups", "koc_above_150"):
+        assert result.headline[key].not_estimable and "size ever changed" in result.headline[key].why_not, key
+    verdicts = {v.claim_id: v.verdict for v in result.verdicts}
+    assert verdicts["size_band"] == verdicts["koc_above_150"] == "inconclusive"
+    assert "LinAlgError" not in " ".join(f.text for f in result.findings)
