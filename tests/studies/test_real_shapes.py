@@ -23,7 +23,7 @@ from helpers import open_dataset
 from helpers.data.event_time import data_end
 from helpers.measures.group_week import group_week_panel
 from helpers.measures.members import member_table
-from helpers.studies import recruitment, size_activity
+from helpers.studies import overview, recruitment, size_activity
 from helpers.studies.overview import measures as overview_measures
 from helpers.studies.recruitment.measures import recruitment_windows
 from helpers.studies.size_activity import SizeParams
@@ -83,6 +83,9 @@ def test_a_message_log_gives_no_size_verdict(world, tmp_path):
     verdicts = {v.claim_id: v for v in size_activity.verdicts(est)}
     assert all(verdicts[c].verdict == "inconclusive" for c in SIZE_CLAIMS)
     assert not est.headline["active_days_per_month"].not_estimable  # talk is still measured
+    growth = overview.findings(overview.estimate(ds))[1].text
+    assert "These are not headcounts" in growth
+    assert "not headcounts" not in overview.findings(overview.estimate(open_dataset(world)))[1].text
 
 
 def test_the_drawn_world_itself_still_gets_its_size_curve(world):

@@ -8,7 +8,7 @@ import pandas as pd
 
 from helpers.data.engine import Dataset
 from helpers.figures.theme import partial_periods
-from helpers.measures.members import exits_unrecorded
+from helpers.measures.members import exits_unrecorded, sizes_unchanged
 from helpers.studies.overview.measures import dataset_summary, groups_by, members_over_time, messages_over_time
 from helpers.studies.overview.params import OverviewParams
 
@@ -26,6 +26,7 @@ class OverviewEstimates:
     kind_share: pd.Series  # share of messages by kind
     spans: object  # the partial first and last periods (for figures)
     exits_recorded: bool
+    sizes_recorded: bool  # some group's headcount changed (False: a message log, senders counted from the start)
     headline: dict = field(default_factory=dict)  # the overview has no headline estimates
 
     def as_dict(self) -> dict:
@@ -57,4 +58,5 @@ def estimate(ds: Dataset, params: OverviewParams | None = None) -> OverviewEstim
         kind_share=kind_share,
         spans=spans,
         exits_recorded=not exits_unrecorded(ds.tables),
+        sizes_recorded=not sizes_unchanged(ds.tables),
     )

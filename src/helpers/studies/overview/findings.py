@@ -27,6 +27,12 @@ def findings(est: OverviewEstimates) -> tuple[Finding, ...]:
                     if est.exits_recorded
                     else "none is recorded as ended: this data does not record leaving, so growth is joins only."
                 )
+                + (
+                    ""
+                    if est.sizes_recorded
+                    else " These are not headcounts: the data hold no joins or leaves, so every sender counts as a "
+                    "member from her group's first record."
+                )
             )
         )
     out += [
@@ -54,7 +60,7 @@ def verdicts(est: OverviewEstimates) -> tuple:
 METHODS = (
     "Tables are read in place by DuckDB and checked against the data contract (`data/README.md`): types, required values, vocabularies, keys, references between tables, overlapping stays.",
     "Periods start on Monday (weeks) or the 1st (months), in UTC; local-time patterns need the groups' time zone. The first and last periods may be partial, so their counts run low.",
-    "'Members' counts stays, so a member in two groups counts twice; members present before the data begins appear as joins at their first known time.",
+    "'Members' counts stays, so a member in two groups counts twice. Members present before the data begins (no known join) count from its start and never as joins; members of a group the data stops seeing earlier than the rest (its own export ended) leave the count then, never as exits.",
     "Member ids are pseudonyms; no names, phone numbers or message text are read into reports.",
 )
 """How the overview is computed, and what to keep in mind reading it."""
