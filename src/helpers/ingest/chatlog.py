@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from helpers.data.schema import CHANNELS, MESSAGE_KINDS, OPERATOR_ROLES, ROLES
+from helpers.data.schema import CHANNELS, GROUPS, MESSAGE_KINDS, OPERATOR_ROLES, ROLES
 from helpers.data.settings import problems
 from helpers.ingest.identity import person_key
 from helpers.ingest.privacy import Pseudonyms
@@ -369,19 +369,7 @@ def build_tables(
                 texts.append({"message_id": message_id, "text": message.text})
         tally.read["groups"] += 1
     tables = {
-        "groups": pd.DataFrame(
-            groups,
-            columns=[
-                "group_id",
-                "created_at",
-                "channel",
-                "city",
-                "segment",
-                "target_size",
-                "platform",
-                "observed_until",
-            ],
-        ).astype({"target_size": "Int64"}),
+        "groups": pd.DataFrame(groups, columns=GROUPS.column_names).astype({"target_size": "Int64"}),
         "memberships": pd.DataFrame(
             stays, columns=["group_id", "member_id", "joined_at", "left_at", "role", "leave_reason", "observed_from"]
         ),
