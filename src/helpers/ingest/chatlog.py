@@ -302,35 +302,45 @@ def one_form(log: ChatLog) -> None:
     log.creator = person_key(log.creator) if log.creator else log.creator
 
 
+def _group_row(log: ChatLog, group_id: str, data_last: pd.Timestamp, settings: Settings, tally: Tally) -> tuple:
+    """The log's group as a contract row, and when the data begins to see its members (None: an empty log).
+
+    An export can begin with the group's creation line long before its history does
+    (WhatsApp writes 'X created group' at the top even when the exporter joined years
+    later): members whose join the export does not show are present from its first other
+    record, not from the creation. A group exported on its own whose export ends before
+    the others' is not seen after its last record (``observed_until``).
+    """
+    times = [m.at for m in log.messages] + [e.at for e in log.events]
+    if not times:
+        tally.skipped["chats with no messages or events"] += 1
+        return None, None
+    start = min([log.created_at] if log.created_at is not None else times)
+    if log.created_at is None:
+        tally.read["chats whose creation is not in the export"] += 1
+    seen_from = min([t for t in times if t != log.created_at] or [start])
+    until = max(times) if log.own_export and max(times) < data_last else None
+    if until is not None:
+        tally.read["groups seen only until their own export ends"] += 1
+    row = {"group_id": group_id, "created_at": start, **settings.attributes(log), "platform": log.platform}
+    return {**row, "observed_until": until}, seen_from
+
+
 def build_tables(
     logs: list[ChatLog], pseudonyms: Pseudonyms, settings: Settings, tally: Tally, keep_text: bool = False
 ) -> dict[str, pd.DataFrame]:
     """The contract's groups, memberships and messages (and, only if asked, message text) from chat logs."""
     groups, stays, messages, texts, sources = [], [], [], [], []
-    lasts = {id(log): max([m.at for m in log.messages] + [e.at for e in log.events], default=None) for log in logs}
-    data_last = max((t for t in lasts.values() if t is not None), default=None)
+    data_last = max(
+        (t for log in logs for t in [*(m.at for m in log.messages), *(e.at for e in log.events)]), default=None
+    )
     for log in logs:
         one_form(log)
-        times = [m.at for m in log.messages] + [e.at for e in log.events]
-        if not times:
-            tally.skipped["chats with no messages or events"] += 1
-            continue
-        start = min([log.created_at] if log.created_at is not None else times)
-        if log.created_at is None:
-            tally.read["chats whose creation is not in the export"] += 1
-        # an export can begin with the group's creation line long before its history does (WhatsApp writes
-        # 'X created group' at the top even when the exporter joined years later): members whose join the
-        # export does not show are present from its first other record, not from the creation
-        seen_from = min([t for t in times if t != log.created_at] or [start])
         group_id = pseudonyms.group(f"{log.platform}:{log.chat_key}")
-        attributes = settings.attributes(log)
-        # a group exported on its own whose export ends before the others' is not seen after its last record
-        until = lasts[id(log)] if log.own_export and lasts[id(log)] < data_last else None
-        if until is not None:
-            tally.read["groups seen only until their own export ends"] += 1
-        groups.append(
-            {"group_id": group_id, "created_at": start, **attributes, "platform": log.platform, "observed_until": until}
-        )
+        group, seen_from = _group_row(log, group_id, data_last, settings, tally)
+        if group is None:
+            continue
+        groups.append(group)
         names = {m.sender: m.sender_name for m in log.messages if m.sender_name}
 
         def role_of(person: str, log: ChatLog = log, names: dict = names) -> str:
@@ -368,6 +378,14 @@ def build_tables(
             if keep_text:
                 texts.append({"message_id": message_id, "text": message.text})
         tally.read["groups"] += 1
+    tables = _frames(groups, stays, messages, texts if keep_text else None)
+    tables["row_sources"] = {"messages.parquet": sources}  # where each message stands in its export
+    _account(tables, tally)
+    return tables
+
+
+def _frames(groups: list, stays: list, messages: list, texts: list | None) -> dict[str, pd.DataFrame]:
+    """The rows as the contract's tables, times in UTC (and the private text table when ``texts`` is given)."""
     tables = {
         "groups": pd.DataFrame(groups, columns=GROUPS.column_names).astype({"target_size": "Int64"}),
         "memberships": pd.DataFrame(
@@ -386,9 +404,13 @@ def build_tables(
         ("groups", "observed_until"),
     ):
         tables[name][column] = pd.to_datetime(tables[name][column], utc=True)
-    if keep_text:
+    if texts is not None:
         tables["private_text"] = pd.DataFrame(texts, columns=["message_id", "text"])
-    tables["row_sources"] = {"messages.parquet": sources}  # where each message stands in its export
+    return tables
+
+
+def _account(tables: dict, tally: Tally) -> None:
+    """The tally's notes on left-truncated stays and its counts of members, stays and messages written."""
     if tally.read["chats whose creation is not in the export"]:
         tally.notes.append(
             "where a chat's creation is not in its export, its start is its first record, and "
@@ -402,4 +424,3 @@ def build_tables(
     tally.read["members"] = tables["memberships"][["group_id", "member_id"]].drop_duplicates().shape[0]
     tally.read["stays"] = len(tables["memberships"])
     tally.read["messages kept"] = len(tables["messages"])
-    return tables

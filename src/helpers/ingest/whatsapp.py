@@ -196,7 +196,7 @@ def read_whatsapp(
             "times are the phone's local time and were read as UTC; give --timezone (e.g. "
             "Asia/Shanghai) to place them correctly"
         )
-    log = ChatLog("whatsapp", "", "")
+    log = ChatLog("whatsapp", "", "", own_export=True)  # one chat per file: files may end at different times
     aliases: dict[str, str] = {}  # a new phone number -> the person who changed to it
     unrecognised: list[str] = []
     named_by: list[str] = []  # who wrote the notices (iPhone: the group itself)
@@ -268,7 +268,6 @@ def read_whatsapp(
             "(it names the group's id, so two exports of the same group must be given the same name)",
         )
     log.chat_key = log.title = name
-    log.own_export = True  # one chat per file: several files may end at different times
     return [log]
 
 
