@@ -191,3 +191,14 @@ def test_a_group_the_data_stops_seeing_counts_no_one_after(world, tmp_path):
     growth = overview_measures.members_over_time(ds.tables)
     open_stays = stays["left_at"].isna() & ~stays["group_id"].isin(cut_ids)
     assert growth["members_at_end"].iloc[-1] == open_stays.sum()
+
+
+def test_a_group_created_in_1970_has_no_recruitment_window(world, tmp_path):
+    """A default date as creation would make a 55-year window, the slowest of all: the group is left out instead."""
+    groups = _read(world, "groups")
+    groups.loc[0, "created_at"] = pd.Timestamp("1970-01-01", tz="UTC")
+    ds = open_dataset(_variant(world, tmp_path / "epoch", groups=groups))
+    windows = recruitment_windows(ds.tables)
+    assert not windows.set_index("group_id").loc[groups.loc[0, "group_id"], "start_seen"]
+    assert windows["start_seen"].sum() == len(groups) - 1
+    assert any("before 2000" in f.rule for f in ds.report.warnings)

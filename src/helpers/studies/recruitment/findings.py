@@ -107,8 +107,8 @@ def unseen_sentence(groups: int) -> str:
     if not groups:
         return ""
     return (
-        f" {groups:,} group(s) are left out: the data begins after they did (their members were there with no "
-        "known join), so how fast they filled is not known."
+        f" {groups:,} group(s) are left out: their start is not in the data (members there with no known join, "
+        "or a creation time before 2000, which is no real time), so how fast they filled is not known."
     )
 
 

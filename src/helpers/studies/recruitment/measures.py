@@ -16,6 +16,7 @@ import pandas as pd
 
 from helpers.data.engine import Tables, epoch_seconds
 from helpers.data.event_time import DAY, data_end
+from helpers.data.outliers import EARLIEST_PLAUSIBLE
 from helpers.measures.members import first_stays, homogeneous, join_known
 
 WINDOW_BINS = (7, 14, 28, 42)
@@ -44,7 +45,8 @@ def recruitment_windows(
     """One row per group: fill size, ``window_days`` to reach it (empty if never), joiners so far, window bin.
 
     ``start_seen`` is False for a group the data sees only after it began (members present
-    before the data, with no known join): its window is not known, and the study leaves it out.
+    before the data, with no known join) or whose creation is not a real time (before 2000,
+    e.g. 1970-01-01): its window is not known, and the study leaves it out.
     Also ``observed_days`` (creation to the data's end), ``filled``, the group's channel,
     segment, target size and ``homogeneous`` (no attribute 'mixed').
     """
@@ -59,6 +61,7 @@ def recruitment_windows(
     nth = ranked.join(g.select("group_id", "fill_size"), "group_id")
     nth = nth.filter(nth["rank"] == nth.fill_size).select("group_id", filled_at=nth.first_joined)
     m = tables.memberships
+    plausible = ibis.literal(EARLIEST_PLAUSIBLE.to_pydatetime(), type="timestamp('UTC')")
     totals = joiners.group_by("group_id").aggregate(joiners=joiners.count())
     unseen = m.group_by("group_id").aggregate(unseen_joins=(~join_known(m)).cast("int64").sum())
     out = g.left_join(nth, "group_id").drop("group_id_right").left_join(totals, "group_id").drop("group_id_right")
@@ -71,7 +74,7 @@ def recruitment_windows(
         "target_size",
         "fill_size",
         "joiners",
-        start_seen=out.unseen_joins.fill_null(0) == 0,
+        start_seen=(out.unseen_joins.fill_null(0) == 0) & (out.created_at >= plausible),
         created_s=epoch_seconds(out.created_at),
         filled_s=epoch_seconds(out.filled_at),
     )
