@@ -87,6 +87,7 @@ $(BENCH)/.complete: $(STAMP) $(wildcard src/helpers/synth/*.py)
 
 bench: $(TESTED) $(JAVA) $(BENCH)/.complete ## Scale runs (about an hour): the suite at 100M messages raced against pandas, Polars and DuckDB SQL, a Spark cluster, the studies at 10,000 groups, the main job timed; benchmarks/
 	$(BIN)/python benchmarks/bench_synth.py
+	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/bench_cluster.py
 	$(BIN)/python -c "import sys; sys.path.insert(0, 'benchmarks'); import bench; bench.dataset(10000)"
