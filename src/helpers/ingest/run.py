@@ -107,6 +107,51 @@ def is_html(path: Path) -> bool:
     return path.suffix.lower() in (".html", ".htm") or head.startswith((b"<!doctype html", b"<html"))
 
 
+def _export_files(path: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """The export's files: ``path`` itself, or those in its folder and below (hidden ones left out)."""
+    if not path.is_dir():
+        return [path]
+    files = sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in suffixes
+        and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
+    if not files:
+        raise IngestError(f"{path.name}/ holds no {' or '.join(suffixes)} files")
+    return files
+
+
+def _chat_logs(
+    kind: str,
+    path: Path,
+    tally: Tally,
+    time_zone: str | None,
+    date_order: str | None,
+    you: str | None,
+    group_name: str | None,
+) -> list:
+    """The chat logs of an export of ``kind`` (every kind but mapped tables)."""
+    if kind == "slack":
+        return read_slack(path, tally)
+    if kind == "zulip":
+        return read_zulip_archive(path, tally)
+    if kind == "discord":
+        return read_discord(_export_files(path, FOLDER_KINDS[kind]), tally, time_zone, group_name, date_order)
+    if kind in FOLDER_KINDS:
+        reader = read_irc if kind == "irc" else read_wechat
+        return reader(_export_files(path, FOLDER_KINDS[kind]), tally, time_zone, group_name)
+    if kind == "telegram" and path.is_dir():
+        return read_tg_archive(path, tally, group_name)
+    if kind == "telegram" and is_html(path):
+        html_pages = pages(path.parent) if PAGE.match(path.name) else [path]
+        return read_telegram_html(html_pages, tally, time_zone, group_name)
+    if kind == "telegram":
+        return read_telegram(path, tally, time_zone)
+    return read_whatsapp(path, tally, time_zone, date_order, you, group_name)
+
+
 def ingest(
     kind: str,
     path: Path,
@@ -139,40 +184,8 @@ def ingest(
     tally = Tally()
     if kind == "tables":
         tables = read_tables(path, pseudonyms, tally, keep_text)
-    elif kind == "slack":
-        tables = build_tables(read_slack(path, tally), pseudonyms, settings, tally, keep_text)
-    elif kind == "zulip":
-        tables = build_tables(read_zulip_archive(path, tally), pseudonyms, settings, tally, keep_text)
-    elif kind in FOLDER_KINDS:
-        suffixes = FOLDER_KINDS[kind]
-        files = (
-            sorted(  # the folder and those below it (an export per channel category), hidden ones left out
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in suffixes
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-            if path.is_dir()
-            else [path]
-        )
-        if not files:
-            raise IngestError(f"{path.name}/ holds no {' or '.join(suffixes)} files")
-        if kind == "discord":
-            logs = read_discord(files, tally, time_zone, group_name, date_order)
-        else:
-            logs = (read_irc if kind == "irc" else read_wechat)(files, tally, time_zone, group_name)
-        tables = build_tables(logs, pseudonyms, settings, tally, keep_text)
     else:
-        if kind == "telegram" and path.is_dir():
-            logs = read_tg_archive(path, tally, group_name)
-        elif kind == "telegram" and is_html(path):
-            html_pages = pages(path.parent) if PAGE.match(path.name) else [path]
-            logs = read_telegram_html(html_pages, tally, time_zone, group_name)
-        elif kind == "telegram":
-            logs = read_telegram(path, tally, time_zone)
-        else:
-            logs = read_whatsapp(path, tally, time_zone, date_order, you, group_name)
+        logs = _chat_logs(kind, path, tally, time_zone, date_order, you, group_name)
         tables = build_tables(logs, pseudonyms, settings, tally, keep_text)
     out.parent.mkdir(parents=True, exist_ok=True)
     work = new_work_folder(out)
