@@ -397,16 +397,21 @@ def check_relations(tables: dict[str, ibis.Table], sources: dict[str, Source], r
         "were sent by someone who was not a member of the group at that time",
         outside.select("_row", "_file", "message_id", "group_id", "member_id", "sent_at"),
     )
+    _check_system_rows(msgs, sources["messages"].label, report)
+    check_times(tables, sources, report)
+
+
+def _check_system_rows(msgs: ibis.Table, label: str, report: ValidationReport) -> None:
+    """System rows that name a member (a join line mapped as system) are kept, and warned about: never talk."""
     named_system = msgs.filter(msgs.member_id.notnull() & (msgs.kind == "system"))
     _relation_finding(
         report,
         "warning",
-        sources["messages"].label,
+        label,
         "kind",
         "are system rows that name a member (e.g. a join line): kept, but never counted as her talk",
         named_system.select("_row", "_file", "message_id", "group_id", "member_id", "kind"),
     )
-    check_times(tables, sources, report)
 
 
 def _distinct_hashes(t: ibis.Table, column: str) -> int:
